@@ -1,0 +1,165 @@
+"""python -m scripts.mesh up|down|status|prepare (called by ./scripts/up, down, status, test)."""
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+from services.kit import migrations
+from services.kit.settings import REPO_ROOT
+
+from . import postgres, supervisor, tools
+from .layout import (
+    CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
+    SERVICES, SETTINGS, VENV_BIN, databases, instances,
+)
+from .tools import step
+
+
+def prepare() -> None:
+    """Everything short of starting processes: tools, generated code, keys, database cluster."""
+    tools.ensure_consul()
+    tools.generate_code()
+    tools.ensure_keys()
+    postgres.ensure_cluster()
+    RUN.mkdir(parents=True, exist_ok=True)
+    step("envoy: rendering the edge config from the descriptor set")
+    tools.run(
+        [VENV_BIN / "python", "-m", "services.edge.render",
+         "--descriptors", tools.DESCRIPTORS, "--settings", REPO_ROOT / "envoy" / "edge.yaml",
+         "--run-dir", RUN],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _get(url: str, timeout: float = 2.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def _wait(what: str, ready, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out waiting for {what}; logs are in {LOGS}")
+        time.sleep(0.1)
+
+
+def _passing(service: str) -> int:
+    body = _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/health/service/{service}?passing=true")
+    return len(json.loads(body))
+
+
+def _edge_endpoints(service: str) -> int:
+    clusters = _get(f"http://127.0.0.1:{ENVOY_ADMIN_PORT}/clusters").decode()
+    return sum(
+        1 for line in clusters.splitlines()
+        if line.startswith(f"{service}::") and line.endswith("::health_flags::healthy")
+    )
+
+
+def up() -> None:
+    started = time.monotonic()
+    prepare()
+    supervisor.render(tools.CONSUL_BINARY)
+    step("supervisord: starting postgres, consul, nats")
+    supervisor.start()
+    postgres.wait_ready()
+    postgres.ensure_databases(databases())
+    for service in SERVICES:
+        step(f"{service}: migrations")
+        migrations.upgrade(service, SETTINGS.database_url(service))
+    _seed()
+    step("supervisord: starting the edge and the services")
+    supervisor.ctl("start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES))
+    _wait("consul", lambda: _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/status/leader"))
+    for service in SERVICES:
+        want = instances(service)
+        step(f"{service}: waiting for {want} healthy instance(s) in Consul and at the edge")
+        _wait(f"{service} in consul", lambda: _passing(service) >= want)
+        _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
+    _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
+    elapsed = time.monotonic() - started
+    (RUN / "up-seconds").write_text(f"{elapsed:.2f}\n")
+    _print_addresses(elapsed)
+
+
+def _seed() -> None:
+    from services.auth.seed import ensure_admin
+
+    step("auth: initial admin")
+    ensure_admin(SETTINGS.database_url("auth"))
+
+
+def _print_addresses(elapsed: float) -> None:
+    print(
+        f"""
+Autosalon is up (healthy in {elapsed:.1f} s).
+  edge, REST and native gRPC   http://127.0.0.1:{EDGE_PORT}   (GET /health)
+  envoy admin                  http://127.0.0.1:{ENVOY_ADMIN_PORT}
+  consul                       http://127.0.0.1:{CONSUL_HTTP_PORT}
+  nats (jetstream)             nats://127.0.0.1:{NATS_PORT}  (monitor :{NATS_MONITOR_PORT})
+  postgresql                   127.0.0.1:{SETTINGS.pg_port}  user {SETTINGS.pg_user}
+  services                     ports as registered in Consul: ./scripts/status
+  logs                         {LOGS}
+""",
+        flush=True,
+    )
+
+
+def down(purge: bool) -> None:
+    step("stopping the mesh")
+    supervisor.stop()
+    if purge:
+        step("deleting the mesh's data")
+        postgres.drop_cluster()
+        shutil.rmtree(RUN, ignore_errors=True)
+
+
+def status() -> int:
+    if not supervisor.running():
+        print("the mesh is not running (./scripts/up starts it)")
+        return 3
+    print(supervisor.ctl("status", check=False).stdout)
+    for service in SERVICES:
+        try:
+            checks = json.loads(
+                _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/health/checks/{service}")
+            )
+        except OSError as error:
+            print(f"consul: unreachable ({error})")
+            return 1
+        for check in checks:
+            print(f"consul  {service:<14} {check['ServiceID']:<40} {check['Status']}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts.mesh")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up")
+    commands.add_parser("prepare")
+    commands.add_parser("status")
+    down_parser = commands.add_parser("down")
+    down_parser.add_argument("--purge", action="store_true", help="also delete databases and state")
+    args = parser.parse_args()
+    if args.command == "up":
+        up()
+    elif args.command == "prepare":
+        prepare()
+    elif args.command == "down":
+        down(args.purge)
+    else:
+        return status()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Where everything of a local mesh lives and listens."""
+import hashlib
+import os
+import pathlib
+import sys
+
+from services.kit.settings import REPO_ROOT, load
+
+SETTINGS = load()
+RUN = SETTINGS.run_dir
+LOGS = RUN / "logs"
+VENV_BIN = pathlib.Path(sys.executable).parent
+CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "autosalon"
+
+EDGE_PORT = int(os.environ.get("AUTOSALON_EDGE_PORT", "8080"))
+ENVOY_ADMIN_PORT = int(os.environ.get("AUTOSALON_ENVOY_ADMIN_PORT", "9901"))
+CONSUL_HTTP_PORT = int(SETTINGS.consul_addr.rsplit(":", 1)[1])
+NATS_PORT = int(SETTINGS.nats_url.rsplit(":", 1)[1])
+NATS_MONITOR_PORT = int(os.environ.get("AUTOSALON_NATS_MONITOR_PORT", "8222"))
+
+# PostgreSQL refuses to run as root, so as root it runs as this system user, with its
+# binaries and data where that user can reach them (a checkout may sit in a 700 folder).
+PG_SYSTEM_USER = "autosalon-pg"
+RUNNING_AS_ROOT = os.geteuid() == 0
+_checkout_key = hashlib.sha256(str(REPO_ROOT).encode()).hexdigest()[:12]
+PG_HOME = (
+    pathlib.Path("/var/lib/autosalon") / _checkout_key if RUNNING_AS_ROOT else RUN / "postgres"
+)
+PG_DATA = PG_HOME / "data"
+
+# Every service of the mesh and how many instances it runs by default
+# (AUTOSALON_<NAME>_INSTANCES overrides).
+SERVICES = {"auth": 2}
+
+
+def instances(service: str) -> int:
+    return int(os.environ.get(f"AUTOSALON_{service.upper()}_INSTANCES", SERVICES[service]))
+
+
+def databases() -> list[str]:
+    return list(SERVICES)

@@ -1,0 +1,144 @@
+"""supervisord: one config for the whole mesh, rendered from the layout."""
+import os
+import subprocess
+import sys
+import time
+
+from services.kit.settings import REPO_ROOT
+
+from . import postgres
+from .layout import (
+    CONSUL_HTTP_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN, RUNNING_AS_ROOT, PG_SYSTEM_USER,
+    SERVICES, VENV_BIN, instances,
+)
+
+CONF = RUN / "supervisord.conf"
+SOCKET = RUN / "supervisor.sock"
+
+INFRASTRUCTURE = ("postgres", "consul", "nats")
+EDGE = ("edge-sync", "envoy")
+
+
+def _program(
+    name: str, command: list, priority: int, autostart: bool, extra: str = "",
+    log_name: str = "%(program_name)s",
+) -> str:
+    return f"""
+[program:{name}]
+command={" ".join(str(part) for part in command)}
+priority={priority}
+autostart={str(autostart).lower()}
+autorestart=true
+startsecs=1
+stopwaitsecs=20
+redirect_stderr=true
+stdout_logfile={LOGS}/{log_name}.log
+stdout_logfile_maxbytes=20MB
+stdout_logfile_backups=2
+{extra}"""
+
+
+def render(consul_binary) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    python = VENV_BIN / "python"
+    environment = ",".join(
+        f'{key}="{value}"'
+        for key, value in {
+            "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PYTHONUNBUFFERED": "1",
+            "AUTOSALON_RUN_DIR": RUN,
+            **{k: v for k, v in os.environ.items() if k.startswith("AUTOSALON_")},
+        }.items()
+    )
+    programs = [
+        _program(
+            "postgres", postgres.server_command(), 10, True,
+            # Fast shutdown: roll back open transactions, write a checkpoint.
+            "stopsignal=INT\n"
+            + (f"user={PG_SYSTEM_USER}\ndirectory=/\n" if RUNNING_AS_ROOT else ""),
+        ),
+        _program(
+            "consul",
+            [consul_binary, "agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1",
+             f"-http-port={CONSUL_HTTP_PORT}", "-dns-port=-1", "-grpc-port=-1",
+             "-log-level=warn", "-log-json"],
+            10, True,
+        ),
+        _program(
+            "nats",
+            [VENV_BIN / "nats-server", "--jetstream", "--addr=127.0.0.1", f"--port={NATS_PORT}",
+             f"--http_port={NATS_MONITOR_PORT}", f"--store_dir={RUN / 'nats'}",
+             "--server_name=autosalon"],
+            10, True,
+        ),
+        _program("edge-sync", [python, "-m", "services.edge.eds_sync", "--run-dir", RUN], 50, False),
+        _program(
+            "envoy",
+            [VENV_BIN / "envoy", "-c", RUN / "envoy" / "envoy.yaml", "--log-level", "warn",
+             "--disable-hot-restart"],
+            50, False,
+        ),
+    ]
+    for service in SERVICES:
+        programs.append(
+            _program(
+                service, [python, "-m", f"services.{service}.main"], 100, False,
+                f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
+                "stopsignal=TERM\n",
+                log_name="%(program_name)s-%(process_num)d",
+            )
+        )
+    CONF.write_text(
+        f"""[unix_http_server]
+file={SOCKET}
+
+[supervisord]
+logfile={LOGS}/supervisord.log
+pidfile={RUN}/supervisord.pid
+childlogdir={LOGS}
+directory={REPO_ROOT}
+environment={environment}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{SOCKET}
+"""
+        + "".join(programs)
+    )
+
+
+def ctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [VENV_BIN / "supervisorctl", "-c", CONF, *args],
+        check=check, text=True, capture_output=True,
+    )
+
+
+def running() -> bool:
+    return SOCKET.exists() and ctl("pid", check=False).returncode == 0
+
+
+def start() -> None:
+    """Starts supervisord, or makes a running one take up the new config."""
+    if running():
+        ctl("reread")
+        ctl("update")
+        return
+    SOCKET.unlink(missing_ok=True)
+    subprocess.run([VENV_BIN / "supervisord", "-c", CONF], check=True)
+    deadline = time.monotonic() + 15
+    while not running():
+        if time.monotonic() > deadline:
+            sys.exit(f"supervisord did not start; see {LOGS}/supervisord.log")
+        time.sleep(0.1)
+
+
+def stop() -> None:
+    if running():
+        ctl("shutdown", check=False)
+        pid_file = RUN / "supervisord.pid"
+        deadline = time.monotonic() + 60
+        while pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)

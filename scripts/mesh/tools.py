@@ -1,0 +1,100 @@
+"""The pieces a mesh needs before it can start: Consul, generated code, signing keys."""
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import google.api
+
+from services.kit.settings import REPO_ROOT
+
+from .layout import CACHE, SETTINGS, VENV_BIN
+
+CONSUL_VERSION = "1.16.3"
+CONSUL_BINARY = CACHE / "bin" / f"consul-{CONSUL_VERSION}"
+GEN = REPO_ROOT / "gen"
+DESCRIPTORS = GEN / "descriptors.binpb"
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(command: list, **kwargs) -> None:
+    subprocess.run([str(part) for part in command], check=True, **kwargs)
+
+
+def ensure_consul() -> pathlib.Path:
+    """Builds Consul from the Go module proxy once, cached outside the checkout."""
+    if CONSUL_BINARY.exists():
+        step(f"consul {CONSUL_VERSION}: cached at {CONSUL_BINARY}")
+        return CONSUL_BINARY
+    if shutil.which("go") is None:
+        sys.exit("consul: building it needs Go (https://go.dev/dl/), which is not on PATH")
+    step(f"consul {CONSUL_VERSION}: building with Go (first time only, about 6 minutes)")
+    CONSUL_BINARY.parent.mkdir(parents=True, exist_ok=True)
+    partial = CONSUL_BINARY.with_suffix(".partial")
+    env = dict(os.environ, CGO_ENABLED="0", GOSUMDB="off", GOFLAGS="-mod=mod")
+    run(
+        ["go", "build", "-trimpath", "-ldflags=-checklinkname=0", "-o", partial,
+         "github.com/hashicorp/consul"],
+        cwd=REPO_ROOT / "consul" / "build",
+        env=env,
+    )
+    partial.rename(CONSUL_BINARY)
+    step(f"consul {CONSUL_VERSION}: built")
+    return CONSUL_BINARY
+
+
+def _proto_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "proto").rglob("*.proto")) + [
+        REPO_ROOT / "buf.yaml",
+        REPO_ROOT / "buf.gen.yaml",
+        REPO_ROOT / "scripts" / "protoc-gen-autosalon-python",
+    ]:
+        digest.update(str(path.relative_to(REPO_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def generate_code() -> None:
+    """Python stubs and the descriptor set (for Envoy's transcoder) from proto/."""
+    stamp = GEN / ".fingerprint"
+    fingerprint = _proto_fingerprint()
+    if DESCRIPTORS.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        step("generated code: up to date")
+        return
+    step("generated code: buf generate + descriptor set")
+    shutil.rmtree(GEN, ignore_errors=True)
+    # buf has no registry to fetch google/api and google/rpc from here: take the protos
+    # googleapis-common-protos ships.
+    site_packages = pathlib.Path(google.api.__path__[0]).parents[1]
+    for package in ("api", "rpc"):
+        for proto in (site_packages / "google" / package).rglob("*.proto"):
+            target = GEN / "third_party" / proto.relative_to(site_packages)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(proto, target)
+    env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")
+    run([VENV_BIN / "buf", "generate"], cwd=REPO_ROOT, env=env)
+    run([VENV_BIN / "buf", "build", "-o", DESCRIPTORS], cwd=REPO_ROOT, env=env)
+    stamp.write_text(fingerprint)
+
+
+def ensure_keys() -> None:
+    """The auth service's signing key and the JWKS that Envoy and the services verify with."""
+    from services.auth.tokens import TokenSigner, generate_signing_key
+
+    key_file, jwks_file = SETTINGS.signing_key_file, SETTINGS.jwks_file
+    if key_file.exists() and jwks_file.exists():
+        step(f"signing keys: present in {key_file.parent}")
+        return
+    step("signing keys: generating an ES256 key")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    pem, kid = generate_signing_key()
+    key_file.touch(mode=0o600)
+    key_file.write_bytes(pem)
+    jwks_file.write_text(json.dumps(TokenSigner(pem, kid).jwks(), indent=2))

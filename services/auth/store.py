@@ -1,0 +1,118 @@
+"""auth's tables and the queries over them."""
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.db import event_tables
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    # Uniqueness regardless of case is the database's job, not only the code's.
+    sa.Column("email_lower", sa.Text, nullable=False, unique=True),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False, server_default=""),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("role IN ('client', 'manager', 'admin')", name="users_role_known"),
+    sa.Index("users_role_created", "role", "created_at"),
+    sa.Index("users_created", "created_at", "id"),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("family_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> bool:
+        """Inserts a user; False when the email is taken (in any case)."""
+        result = await self.session.execute(
+            insert(users).values(**row).on_conflict_do_nothing(index_elements=["email_lower"])
+        )
+        return result.rowcount == 1
+
+    async def by_id(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+        query = sa.select(users).where(users.c.id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
+
+    async def by_email(self, email_lower: str) -> sa.Row | None:
+        query = sa.select(users).where(users.c.email_lower == email_lower)
+        return (await self.session.execute(query)).first()
+
+    async def update(self, user_id: uuid.UUID, values: dict) -> None:
+        await self.session.execute(users.update().where(users.c.id == user_id).values(**values))
+
+    async def page(
+        self, role: str | None, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> tuple[list[sa.Row], int]:
+        """Newest first; keyset paging on (created_at, id)."""
+        condition = sa.true() if role is None else users.c.role == role
+        query = sa.select(users).where(condition)
+        if after is not None:
+            query = query.where(sa.tuple_(users.c.created_at, users.c.id) < sa.tuple_(*after))
+        query = query.order_by(users.c.created_at.desc(), users.c.id.desc()).limit(limit + 1)
+        rows = (await self.session.execute(query)).all()
+        total = await self.session.scalar(sa.select(sa.func.count()).select_from(users).where(condition))
+        return rows, total
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> None:
+        await self.session.execute(refresh_tokens.insert().values(**row))
+
+    async def by_hash_for_update(self, token_hash: str) -> sa.Row | None:
+        query = (
+            sa.select(refresh_tokens)
+            .where(refresh_tokens.c.token_hash == token_hash)
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).first()
+
+    async def mark_used(self, token_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            refresh_tokens.update().where(refresh_tokens.c.id == token_id).values(used_at=when)
+        )
+
+    async def revoke_family(self, family_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+
+    async def revoke_user(self, user_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            refresh_tokens.update()
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )

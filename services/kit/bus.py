@@ -1,0 +1,175 @@
+"""Domain events over NATS JetStream: the outbox relay and idempotent durable consumers.
+
+Publishing: UnitOfWork.emit writes the event into the outbox in the same transaction as the
+change; the relay sends it with the event id as `Nats-Msg-Id`, so a resend after a crash is
+dropped by JetStream's de-duplication. Consuming: the event id is recorded in
+`consumed_events` in the same transaction as the handler's change, then the message is acked;
+a redelivery finds the id and changes nothing.
+"""
+import asyncio
+import logging
+import uuid
+from typing import Awaitable, Callable
+
+import nats
+import nats.errors
+import nats.js.errors
+import sqlalchemy as sa
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from sqlalchemy.dialects.postgresql import insert
+
+from autosalon.common.v1 import common_pb2
+
+from . import logs
+from .db import Database, UnitOfWork, now
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, common_pb2.EventEnvelope], Awaitable[None]]
+
+
+def stream_name(service: str) -> str:
+    return f"AUTOSALON_{service.upper()}"
+
+
+class Bus:
+    def __init__(self, url: str):
+        self._url = url
+        self.nc: nats.NATS | None = None
+        self.js = None
+
+    async def connect(self) -> None:
+        self.nc = await nats.connect(
+            self._url, name="autosalon", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+        )
+        self.js = self.nc.jetstream()
+
+    async def ensure_stream(self, service: str) -> None:
+        """The stream of one publishing service; created by whoever needs it first."""
+        config = StreamConfig(
+            name=stream_name(service),
+            subjects=[f"autosalon.{service}.>"],
+            duplicate_window=600.0,
+        )
+        try:
+            await self.js.add_stream(config)
+        except nats.js.errors.BadRequestError:
+            await self.js.update_stream(config)
+
+    async def close(self) -> None:
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()
+
+
+async def relay_outbox(database: Database, bus: Bus, poll_interval: float = 1.0) -> None:
+    """Sends unpublished outbox rows in order; runs for the life of the service.
+
+    Several instances may relay at once: FOR UPDATE SKIP LOCKED gives each row to one of them.
+    """
+    await bus.ensure_stream(database.service)
+    outbox = database.outbox
+    while True:
+        try:
+            sent = await _relay_batch(database, bus, outbox)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("outbox relay failed, retrying: %s", error)
+            sent = 0
+            await asyncio.sleep(poll_interval)
+        if sent:
+            continue
+        database.outbox_signal.clear()
+        try:
+            await asyncio.wait_for(database.outbox_signal.wait(), poll_interval)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def _relay_batch(database: Database, bus: Bus, outbox: sa.Table, limit: int = 200) -> int:
+    async with database.unit_of_work() as uow:
+        rows = (
+            await uow.session.execute(
+                sa.select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await bus.js.publish(
+                row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)}
+            )
+        if rows:
+            await uow.session.execute(
+                outbox.update()
+                .where(outbox.c.seq.in_([row.seq for row in rows]))
+                .values(published_at=now())
+            )
+    return len(rows)
+
+
+async def consume(
+    database: Database,
+    bus: Bus,
+    consumed: sa.Table,
+    source_service: str,
+    subject: str,
+    durable: str,
+    handler: Handler,
+    batch: int = 50,
+) -> None:
+    """Applies every event on `subject` once, for the life of the service."""
+    consumer = f"{database.service}.{durable}"
+    subscription = None
+    while subscription is None:
+        try:
+            await bus.ensure_stream(source_service)
+            subscription = await bus.js.pull_subscribe(
+                subject,
+                durable=f"{database.service}-{durable}",
+                stream=stream_name(source_service),
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_wait=30,
+                    max_deliver=20,
+                ),
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("cannot subscribe %s to %s yet: %s", consumer, subject, error)
+            await asyncio.sleep(1.0)
+    try:
+        while True:
+            try:
+                messages = await subscription.fetch(batch, timeout=5)
+            except nats.errors.TimeoutError:
+                continue
+            for message in messages:
+                await _handle(database, consumed, consumer, handler, message)
+    finally:
+        await subscription.unsubscribe()
+
+
+async def _handle(database, consumed, consumer, handler, message) -> None:
+    envelope = common_pb2.EventEnvelope.FromString(message.data)
+    logs.trace_id_var.set(envelope.trace_id)
+    try:
+        async with database.unit_of_work() as uow:
+            first_time = await uow.session.execute(
+                insert(consumed)
+                .values(consumer=consumer, event_id=uuid.UUID(envelope.id), consumed_at=now())
+                .on_conflict_do_nothing()
+                .returning(consumed.c.event_id)
+            )
+            if first_time.first() is not None:
+                await handler(uow, envelope)
+        await message.ack()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("handling %s %s failed; it will be redelivered", envelope.type, envelope.id)
+        await message.nak(delay=2)

@@ -1,0 +1,120 @@
+"""Calls from one service to another: found through Consul, guarded by a breaker, with the
+caller's deadline, trace id and identity carried along."""
+import contextvars
+import logging
+import time
+from typing import Any
+
+import grpc
+import pybreaker
+
+from . import errors, identity, logs
+from .registry import Discovery
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0
+# Absolute time.monotonic() deadline of the RPC being served, set by the server interceptor.
+deadline_var: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+_TRIPPING_CODES = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+}
+
+_ERROR_FOR_CODE: dict[grpc.StatusCode, type[errors.DomainError]] = {
+    grpc.StatusCode.NOT_FOUND: errors.NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    grpc.StatusCode.PERMISSION_DENIED: errors.PermissionDenied,
+    grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
+    grpc.StatusCode.ABORTED: errors.Conflict,
+}
+
+
+def _is_business_answer(error: BaseException) -> bool:
+    """A peer that answers NOT_FOUND is healthy: only outages count against the breaker."""
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() not in _TRIPPING_CODES
+
+
+class Peers:
+    def __init__(self, discovery: Discovery, fail_max: int = 5, reset_timeout: float = 10.0):
+        self._discovery = discovery
+        self._fail_max = fail_max
+        self._reset_timeout = reset_timeout
+        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._breakers: dict[str, pybreaker.CircuitBreaker] = {}
+
+    def breaker(self, service: str) -> pybreaker.CircuitBreaker:
+        if service not in self._breakers:
+            self._breakers[service] = pybreaker.CircuitBreaker(
+                fail_max=self._fail_max,
+                reset_timeout=self._reset_timeout,
+                exclude=[_is_business_answer],
+                name=service,
+            )
+        return self._breakers[service]
+
+    def _channel(self, target: str) -> grpc.aio.Channel:
+        if target not in self._channels:
+            self._channels[target] = grpc.aio.insecure_channel(target)
+        return self._channels[target]
+
+    async def call(
+        self,
+        service: str,
+        stub_class: type,
+        method: str,
+        request: Any,
+        timeout: float = DEFAULT_TIMEOUT,
+        as_caller: bool = True,
+    ) -> Any:
+        """Calls `service`'s `method`; outages become errors.Unavailable, other statuses the
+        matching domain error. With `as_caller`, the caller's token travels along."""
+        breaker = self.breaker(service)
+        if breaker.current_state == pybreaker.STATE_OPEN:
+            raise errors.Unavailable(f"{service} is unavailable (circuit open)")
+        instance = await self._discovery.pick(service)
+        if instance is None:
+            raise errors.Unavailable(f"{service} is unavailable (no healthy instance)")
+        stub = stub_class(self._channel(instance.target))
+        try:
+            with breaker.calling():
+                return await getattr(stub, method)(
+                    request, timeout=self._timeout(timeout), metadata=self._metadata(as_caller)
+                )
+        except pybreaker.CircuitBreakerError:
+            raise errors.Unavailable(f"{service} is unavailable (circuit open)") from None
+        except grpc.aio.AioRpcError as error:
+            raise _domain_error(service, error) from None
+
+    @staticmethod
+    def _timeout(default: float) -> float:
+        deadline = deadline_var.get()
+        if deadline is None:
+            return default
+        return max(0.01, min(default, deadline - time.monotonic()))
+
+    @staticmethod
+    def _metadata(as_caller: bool) -> list[tuple[str, str]]:
+        metadata = [("x-request-id", logs.trace_id_var.get())]
+        caller = identity.optional()
+        if as_caller and caller is not None:
+            metadata.append(("authorization", f"Bearer {caller.token}"))
+        return metadata
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+
+
+def _domain_error(service: str, error: grpc.aio.AioRpcError) -> errors.DomainError:
+    if error.code() in _TRIPPING_CODES:
+        return errors.Unavailable(f"{service} is unavailable ({error.code().name})")
+    if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+        return errors.InvalidArgument([], f"{service}: {error.details()}")
+    error_class = _ERROR_FOR_CODE.get(error.code(), errors.Unavailable)
+    return error_class(f"{service}: {error.details()}")

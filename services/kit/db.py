@@ -1,0 +1,116 @@
+"""PostgreSQL through async SQLAlchemy 2 and psycopg 3, one unit of work per use case.
+
+A unit of work is one transaction: the state change and the events it announces are
+written together (the events into the outbox table), or neither is.
+"""
+import asyncio
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from google.protobuf import message as proto_message
+from google.protobuf import timestamp_pb2
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from autosalon.common.v1 import common_pb2
+
+from . import logs
+
+
+def event_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
+    """The outbox and the consumed-events ledger, added to a service's own metadata."""
+    outbox = sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid, nullable=False, unique=True),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("envelope", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Index("outbox_unpublished", "seq", postgresql_where=sa.text("published_at IS NULL")),
+    )
+    consumed = sa.Table(
+        "consumed_events",
+        metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.Uuid, primary_key=True),
+        sa.Column("consumed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    return outbox, consumed
+
+
+class Database:
+    def __init__(self, url: str, service: str, outbox: sa.Table, pool_size: int = 10):
+        self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.service = service
+        self.outbox = outbox
+        # Set after a commit that wrote events, so the relay sends them at once.
+        self.outbox_signal = asyncio.Event()
+
+    def unit_of_work(self) -> "UnitOfWork":
+        return UnitOfWork(self)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UnitOfWork:
+    def __init__(self, database: Database):
+        self._database = database
+        self.session: AsyncSession | None = None
+        self._events = 0
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._database.sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+                if self._events:
+                    self._database.outbox_signal.set()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def emit(self, entity_event: str, subject: str, data: proto_message.Message) -> None:
+        """Records `autosalon.<service>.<entity_event>` about `subject` in the outbox."""
+        event_id = uuid.uuid4()
+        event_type = f"autosalon.{self._database.service}.{entity_event}"
+        happened = now()
+        time_pb = timestamp_pb2.Timestamp()
+        time_pb.FromDatetime(happened)
+        envelope = common_pb2.EventEnvelope(
+            id=str(event_id),
+            type=event_type,
+            source=self._database.service,
+            time=time_pb,
+            subject=subject,
+            trace_id=logs.trace_id_var.get(),
+        )
+        envelope.data.Pack(data)
+        await self.session.execute(
+            self._database.outbox.insert().values(
+                event_id=event_id,
+                subject=event_type,
+                envelope=envelope.SerializeToString(),
+                created_at=happened,
+            )
+        )
+        self._events += 1
+
+
+def create_event_tables(op) -> None:
+    """For a service's first migration: the outbox and consumed-events tables as of v1."""
+    metadata = sa.MetaData()
+    for table in event_tables(metadata):
+        table.create(op.get_bind())

@@ -1,0 +1,127 @@
+"""Who is calling: the identity in a verified access token, and per-RPC role rules.
+
+Envoy checks the token at the edge, but every service checks it again: a service is also
+reachable over native gRPC inside the mesh, and must never trust a header it cannot verify.
+"""
+import contextvars
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import jwt
+
+from .errors import PermissionDenied, Unauthenticated
+
+ISSUER = "autosalon-auth"
+AUDIENCE = "autosalon"
+CLOCK_SKEW_SECONDS = 30
+
+CLIENT, MANAGER, ADMIN = "client", "manager", "admin"
+STAFF = frozenset({MANAGER, ADMIN})
+ANYONE_SIGNED_IN = frozenset({CLIENT, MANAGER, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    role: str
+    email: str
+    token: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+    @property
+    def user_name(self) -> str:
+        return f"users/{self.user_id}"
+
+
+class Public:
+    """Marks an RPC that needs no token (a token, when sent, is still verified)."""
+
+    def __repr__(self) -> str:
+        return "PUBLIC"
+
+
+PUBLIC = Public()
+# Method name (e.g. "Login") -> PUBLIC or the roles allowed to call it.
+AccessRules = dict[str, "Public | frozenset[str]"]
+
+identity_var: contextvars.ContextVar[Identity | None] = contextvars.ContextVar(
+    "identity", default=None
+)
+
+
+def current() -> Identity:
+    """The caller of the RPC being served; only valid inside a non-public RPC."""
+    identity = identity_var.get()
+    if identity is None:
+        raise Unauthenticated("sign in first: no access token was sent")
+    return identity
+
+
+def optional() -> Identity | None:
+    return identity_var.get()
+
+
+class TokenVerifier:
+    """Verifies ES256 access tokens against a JWKS, refetching it when a new key id appears."""
+
+    REFETCH_INTERVAL = 30.0
+
+    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict]]):
+        self._fetch_jwks = fetch_jwks
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+
+    async def _key(self, kid: str) -> jwt.PyJWK:
+        stale = time.monotonic() - self._fetched_at > self.REFETCH_INTERVAL
+        if kid not in self._keys and (stale or not self._keys):
+            jwks = await self._fetch_jwks()
+            self._keys = {key["kid"]: jwt.PyJWK(key) for key in jwks.get("keys", [])}
+            self._fetched_at = time.monotonic()
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise Unauthenticated("access token signed with an unknown key") from None
+
+    async def verify(self, token: str) -> Identity:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("access token is malformed") from None
+        key = await self._key(str(header.get("kid", "")))
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=["ES256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("access token has expired") from None
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(f"access token is invalid: {error}") from None
+        role = claims.get("role")
+        if role not in ANYONE_SIGNED_IN:
+            raise Unauthenticated("access token carries no known role")
+        return Identity(
+            user_id=str(claims["sub"]), role=role, email=str(claims.get("email", "")), token=token
+        )
+
+
+def check_access(method: str, rule: "Public | frozenset[str] | None", who: Identity | None) -> None:
+    """Raises unless `who` may call `method`. An RPC with no rule is closed to everyone."""
+    if rule is None:
+        raise PermissionDenied(f"{method} has no access rule")
+    if isinstance(rule, Public):
+        return
+    if who is None:
+        raise Unauthenticated("sign in first: no access token was sent")
+    if who.role not in rule:
+        raise PermissionDenied(f"role {who.role} may not call {method}")

@@ -1,0 +1,37 @@
+"""AIP-158 paging: page_size with a default and a ceiling, opaque keyset page tokens."""
+import base64
+import json
+
+from .errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument({"page_size": "must not be negative"})
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def encode_token(position: list, query: dict) -> str:
+    """A token for the page after `position` (the sort key of the last row shown), bound to
+    the query it was made for, so it cannot be replayed against other filters."""
+    raw = json.dumps({"after": position, "query": query}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, query: dict) -> list | None:
+    """The position a token continues from; None for the first page."""
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        position = decoded["after"]
+        same_query = decoded["query"] == json.loads(json.dumps(query, default=str))
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+    if not same_query or not isinstance(position, list):
+        raise InvalidArgument({"page_token": "belongs to a different query"})
+    return position

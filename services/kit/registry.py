@@ -1,0 +1,128 @@
+"""Consul: registering this instance, and finding healthy instances of the others.
+
+Plain HTTP API calls (httpx), so every request the mesh makes to Consul is visible here.
+"""
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    address: str
+    port: int
+
+    @property
+    def target(self) -> str:
+        return f"{self.address}:{self.port}"
+
+
+class Consul:
+    def __init__(self, addr: str):
+        # Blocking queries hold a request open for up to `wait`, so the read timeout is longer.
+        self._http = httpx.AsyncClient(
+            base_url=f"http://{addr}", timeout=httpx.Timeout(5.0, read=70.0)
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def register(self, name: str, instance_id: str, address: str, port: int) -> None:
+        body = {
+            "ID": instance_id,
+            "Name": name,
+            "Address": address,
+            "Port": port,
+            "Tags": ["grpc"],
+            "Check": {
+                "CheckID": f"{instance_id}:grpc-health",
+                "Name": "gRPC health",
+                "GRPC": f"{address}:{port}",
+                "Interval": "2s",
+                "Timeout": "1s",
+                # An instance that dies without deregistering disappears on its own.
+                "DeregisterCriticalServiceAfter": "1m",
+            },
+        }
+        response = await self._http.put("/v1/agent/service/register", json=body)
+        response.raise_for_status()
+
+    async def deregister(self, instance_id: str) -> None:
+        response = await self._http.put(f"/v1/agent/service/deregister/{instance_id}")
+        response.raise_for_status()
+
+    async def healthy(
+        self, name: str, index: int = 0, wait: str = "30s"
+    ) -> tuple[list[Instance], int]:
+        """Healthy instances of a service; with `index`, waits until that list changes."""
+        params = {"passing": "true", "index": str(index), "wait": wait} if index else {"passing": "true"}
+        response = await self._http.get(f"/v1/health/service/{name}", params=params)
+        response.raise_for_status()
+        instances = [
+            Instance(
+                id=entry["Service"]["ID"],
+                address=entry["Service"]["Address"] or entry["Node"]["Address"],
+                port=entry["Service"]["Port"],
+            )
+            for entry in response.json()
+        ]
+        return instances, int(response.headers.get("X-Consul-Index", "0"))
+
+    async def checks(self, name: str) -> list[dict]:
+        response = await self._http.get(f"/v1/health/checks/{name}")
+        response.raise_for_status()
+        return response.json()
+
+
+class Discovery:
+    """A cache of each peer service's healthy instances, kept fresh by blocking queries."""
+
+    def __init__(self, consul: Consul):
+        self._consul = consul
+        self._instances: dict[str, list[Instance]] = {}
+        self._ready: dict[str, asyncio.Event] = {}
+        self._watchers: dict[str, asyncio.Task] = {}
+
+    async def instances(self, name: str, timeout: float = 2.0) -> list[Instance]:
+        if name not in self._watchers:
+            self._ready[name] = asyncio.Event()
+            self._watchers[name] = asyncio.create_task(self._watch(name), name=f"watch-{name}")
+        try:
+            await asyncio.wait_for(self._ready[name].wait(), timeout)
+        except asyncio.TimeoutError:
+            return []
+        return self._instances.get(name, [])
+
+    async def pick(self, name: str) -> Instance | None:
+        instances = await self.instances(name)
+        return random.choice(instances) if instances else None
+
+    async def _watch(self, name: str) -> None:
+        index, backoff = 0, 0.5
+        while True:
+            try:
+                instances, new_index = await self._consul.healthy(name, index)
+                # Consul may answer with a lower index after a restart: start over then.
+                index = new_index if new_index > index else 0
+                self._instances[name] = instances
+                self._ready[name].set()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("consul query for %s failed: %s", name, error)
+                self._instances[name] = self._instances.get(name, [])
+                self._ready[name].set()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def close(self) -> None:
+        for task in self._watchers.values():
+            task.cancel()
+        await asyncio.gather(*self._watchers.values(), return_exceptions=True)

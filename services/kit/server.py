@@ -1,0 +1,216 @@
+"""The gRPC server every service runs: health, reflection, interceptors, Consul, graceful stop.
+
+A service builds a `Microservice`, adds its servicer with an access rule per RPC and its
+background tasks (outbox relay, consumers), and awaits `run()`.
+"""
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from typing import Any, Awaitable, Callable
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.descriptor import ServiceDescriptor
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from . import errors, identity, logs
+from .calls import deadline_var
+from .registry import Consul
+
+log = logging.getLogger(__name__)
+
+_CODE_FOR_ERROR: dict[type[errors.DomainError], int] = {
+    errors.InvalidArgument: code_pb2.INVALID_ARGUMENT,
+    errors.NotFound: code_pb2.NOT_FOUND,
+    errors.AlreadyExists: code_pb2.ALREADY_EXISTS,
+    errors.FailedPrecondition: code_pb2.FAILED_PRECONDITION,
+    errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
+    errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
+    errors.Conflict: code_pb2.ABORTED,
+    errors.Unavailable: code_pb2.UNAVAILABLE,
+    errors.ResourceExhausted: code_pb2.RESOURCE_EXHAUSTED,
+}
+
+# Served for operators and load balancers, not subject to access rules.
+_INFRASTRUCTURE_PREFIXES = ("/grpc.health.", "/grpc.reflection.")
+
+
+def status_for(error: errors.DomainError) -> grpc.Status:
+    """The gRPC status (with google.rpc.BadRequest details for field errors) for an error."""
+    status = status_pb2.Status(
+        code=_CODE_FOR_ERROR.get(type(error), code_pb2.UNKNOWN), message=error.message
+    )
+    if isinstance(error, errors.InvalidArgument) and error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
+                for field, description in error.violations
+            ]
+        )
+        detail = any_pb2.Any()
+        detail.Pack(bad_request)
+        status.details.append(detail)
+    return rpc_status.to_status(status)
+
+
+class _RequestInterceptor(grpc.aio.ServerInterceptor):
+    """Per RPC: trace id, deadline, identity, access rule, error mapping and an access log."""
+
+    def __init__(self, rules: dict[str, Any], verifier: identity.TokenVerifier | None):
+        self._rules = rules
+        self._verifier = verifier
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(_INFRASTRUCTURE_PREFIXES):
+            return handler
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _wrap(self, method: str, behaviour: Callable[..., Awaitable[Any]]):
+        rule = self._rules.get(method)
+
+        async def serve(request, context: grpc.aio.ServicerContext):
+            metadata = dict(context.invocation_metadata() or ())
+            logs.trace_id_var.set(metadata.get("x-request-id") or uuid.uuid4().hex)
+            remaining = context.time_remaining()
+            deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                identity.identity_var.set(await self._identify(metadata))
+                identity.check_access(method, rule, identity.optional())
+                return await behaviour(request, context)
+            except errors.DomainError as error:
+                status = status_for(error)
+                code = status.code.name
+                await context.abort(status.code, status.details, status.trailing_metadata)
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                code = "CANCELLED_OR_ABORTED"
+                raise
+            except Exception:
+                code = "INTERNAL"
+                log.exception("unhandled error in %s", method)
+                await context.abort(
+                    grpc.StatusCode.INTERNAL,
+                    f"internal error; trace id {logs.trace_id_var.get()}",
+                )
+            finally:
+                log.info(
+                    "rpc %s %s",
+                    method,
+                    code,
+                    extra=logs.fields(
+                        method=method,
+                        code=code,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    ),
+                )
+
+        return serve
+
+    async def _identify(self, metadata: dict) -> identity.Identity | None:
+        header = metadata.get("authorization", "")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise errors.Unauthenticated("authorization must be 'Bearer <access token>'")
+        if self._verifier is None:
+            raise errors.Unavailable("token verification is not configured")
+        return await self._verifier.verify(token.strip())
+
+
+class Microservice:
+    def __init__(self, name: str, consul: Consul, bind_host: str = "127.0.0.1", port: int = 0):
+        self.name = name
+        self._consul = consul
+        self._bind_host = bind_host
+        self._port = int(os.environ.get("AUTOSALON_PORT", port))
+        self._rules: dict[str, Any] = {}
+        self._service_names: list[str] = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        self._registrations: list[Callable[[grpc.aio.Server], None]] = []
+        self._background: list[Callable[[], Awaitable[None]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self.verifier: identity.TokenVerifier | None = None
+
+    def add_service(
+        self,
+        add_to_server: Callable[[Any, grpc.aio.Server], None],
+        servicer: Any,
+        descriptor: ServiceDescriptor,
+        rules: identity.AccessRules,
+    ) -> None:
+        missing = [m.name for m in descriptor.methods if m.name not in rules]
+        unknown = set(rules) - {m.name for m in descriptor.methods}
+        if missing or unknown:
+            raise ValueError(
+                f"{descriptor.full_name}: access rules missing for {missing}, unknown {sorted(unknown)}"
+            )
+        for method_name, rule in rules.items():
+            self._rules[f"/{descriptor.full_name}/{method_name}"] = rule
+        self._service_names.append(descriptor.full_name)
+        self._registrations.append(lambda server: add_to_server(servicer, server))
+
+    def add_background(self, task: Callable[[], Awaitable[None]]) -> None:
+        """A coroutine function that runs for the server's life (it is cancelled on stop)."""
+        self._background.append(task)
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        self._on_stop.append(close)
+
+    async def run(self) -> None:
+        server = grpc.aio.server(
+            interceptors=[_RequestInterceptor(self._rules, self.verifier)],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        for register in self._registrations:
+            register(server)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(self._service_names, server)
+        port = server.add_insecure_port(f"{self._bind_host}:{self._port}")
+        await server.start()
+        for service_name in self._service_names[2:]:
+            await health_servicer.set(service_name, health_pb2.HealthCheckResponse.SERVING)
+        await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+
+        instance_id = f"{self.name}-{socket.gethostname()}-{port}"
+        tasks = [asyncio.create_task(task(), name=task.__qualname__) for task in self._background]
+        await self._consul.register(self.name, instance_id, self._bind_host, port)
+        log.info("serving %s on %s:%d as %s", self.name, self._bind_host, port, instance_id)
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+
+        log.info("stopping %s", instance_id)
+        await health_servicer.enter_graceful_shutdown()
+        try:
+            await self._consul.deregister(instance_id)
+        except Exception as error:
+            log.warning("could not deregister %s: %s", instance_id, error)
+        # Give the edge a moment to drop this instance before refusing new calls.
+        await asyncio.sleep(0.5)
+        await server.stop(grace=5)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for close in reversed(self._on_stop):
+            await close()
+        log.info("stopped %s", instance_id)

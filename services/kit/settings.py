@@ -1,0 +1,47 @@
+"""Where the mesh's shared parts are, from the environment, with defaults for a local run."""
+import os
+import pathlib
+from dataclasses import dataclass
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    run_dir: pathlib.Path
+    consul_addr: str
+    nats_url: str
+    pg_host: str
+    pg_port: int
+    pg_user: str
+    pg_password: str
+    bind_host: str
+    jwks_file: pathlib.Path
+    signing_key_file: pathlib.Path
+
+    def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
+        return (
+            f"{driver}://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/{database}"
+        )
+
+
+def load() -> Settings:
+    run_dir = pathlib.Path(_env("AUTOSALON_RUN_DIR", str(REPO_ROOT / ".run")))
+    return Settings(
+        run_dir=run_dir,
+        consul_addr=_env("AUTOSALON_CONSUL_ADDR", "127.0.0.1:8500"),
+        nats_url=_env("AUTOSALON_NATS_URL", "nats://127.0.0.1:4222"),
+        pg_host=_env("AUTOSALON_PG_HOST", "127.0.0.1"),
+        pg_port=int(_env("AUTOSALON_PG_PORT", "55432")),
+        pg_user=_env("AUTOSALON_PG_USER", "autosalon"),
+        pg_password=_env("AUTOSALON_PG_PASSWORD", "autosalon"),
+        bind_host=_env("AUTOSALON_BIND_HOST", "127.0.0.1"),
+        jwks_file=pathlib.Path(_env("AUTOSALON_JWKS_FILE", str(run_dir / "keys" / "jwks.json"))),
+        signing_key_file=pathlib.Path(
+            _env("AUTOSALON_SIGNING_KEY_FILE", str(run_dir / "keys" / "auth-signing-key.pem"))
+        ),
+    )
