@@ -24,6 +24,10 @@ def prepare() -> None:
     tools.generate_code()
     tools.ensure_keys()
     postgres.ensure_cluster()
+    _render_edge()
+
+
+def _render_edge() -> None:
     RUN.mkdir(parents=True, exist_ok=True)
     step("envoy: rendering the edge config from the descriptor set")
     tools.run(
@@ -71,12 +75,7 @@ def up() -> None:
     supervisor.render(tools.CONSUL_BINARY)
     step("supervisord: starting postgres, consul, nats")
     supervisor.start()
-    postgres.wait_ready()
-    postgres.ensure_databases(databases())
-    for service in SERVICES:
-        step(f"{service}: migrations")
-        migrations.upgrade(service, SETTINGS.database_url(service))
-    _seed()
+    _databases()
     step("supervisord: starting the edge and the services")
     supervisor.ctl("start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES))
     _wait("consul", lambda: _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/status/leader"))
@@ -87,15 +86,27 @@ def up() -> None:
         _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
     _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
     elapsed = time.monotonic() - started
-    (RUN / "up-seconds").write_text(f"{elapsed:.2f}\n")
     _print_addresses(elapsed)
 
 
-def _seed() -> None:
+def _databases() -> None:
+    """One database a service, its migrations, and the initial admin."""
     from services.auth.seed import ensure_admin
 
+    postgres.wait_ready()
+    postgres.ensure_databases(databases())
+    for service in SERVICES:
+        step(f"{service}: migrations")
+        migrations.upgrade(service, SETTINGS.database_url(service))
     step("auth: initial admin")
     ensure_admin(SETTINGS.database_url("auth"))
+
+
+def bootstrap() -> None:
+    """For containers (compose.yaml): keys, edge config and databases on external servers."""
+    tools.ensure_keys()
+    _render_edge()
+    _databases()
 
 
 def _print_addresses(elapsed: float) -> None:
@@ -147,6 +158,8 @@ def main() -> int:
     commands.add_parser("up")
     commands.add_parser("prepare")
     commands.add_parser("status")
+    commands.add_parser("generate")
+    commands.add_parser("bootstrap")
     down_parser = commands.add_parser("down")
     down_parser.add_argument("--purge", action="store_true", help="also delete databases and state")
     args = parser.parse_args()
@@ -154,6 +167,10 @@ def main() -> int:
         up()
     elif args.command == "prepare":
         prepare()
+    elif args.command == "generate":
+        tools.generate_code()
+    elif args.command == "bootstrap":
+        bootstrap()
     elif args.command == "down":
         down(args.purge)
     else:

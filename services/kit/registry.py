@@ -57,6 +57,10 @@ class Consul:
         response = await self._http.put(f"/v1/agent/service/deregister/{instance_id}")
         response.raise_for_status()
 
+    async def is_registered(self, instance_id: str) -> bool:
+        response = await self._http.get(f"/v1/agent/service/{instance_id}")
+        return response.status_code == 200
+
     async def healthy(
         self, name: str, index: int = 0, wait: str = "30s"
     ) -> tuple[list[Instance], int]:

@@ -135,10 +135,13 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
 
 
 class Microservice:
-    def __init__(self, name: str, consul: Consul, bind_host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, name: str, consul: Consul, bind_host: str, advertise_host: str, port: int = 0
+    ):
         self.name = name
         self._consul = consul
         self._bind_host = bind_host
+        self._advertise_host = advertise_host
         self._port = int(os.environ.get("AUTOSALON_PORT", port))
         self._rules: dict[str, Any] = {}
         self._service_names: list[str] = [reflection.SERVICE_NAME, health.SERVICE_NAME]
@@ -190,8 +193,9 @@ class Microservice:
 
         instance_id = f"{self.name}-{socket.gethostname()}-{port}"
         tasks = [asyncio.create_task(task(), name=task.__qualname__) for task in self._background]
-        await self._consul.register(self.name, instance_id, self._bind_host, port)
-        log.info("serving %s on %s:%d as %s", self.name, self._bind_host, port, instance_id)
+        await self._consul.register(self.name, instance_id, self._advertise_host, port)
+        tasks.append(asyncio.create_task(self._stay_registered(instance_id, port)))
+        log.info("serving %s on %s:%d as %s", self.name, self._advertise_host, port, instance_id)
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -214,3 +218,14 @@ class Microservice:
         for close in reversed(self._on_stop):
             await close()
         log.info("stopped %s", instance_id)
+
+    async def _stay_registered(self, instance_id: str, port: int) -> None:
+        """Registers again if Consul lost this instance (e.g. a restarted dev agent)."""
+        while True:
+            await asyncio.sleep(10)
+            try:
+                if not await self._consul.is_registered(instance_id):
+                    log.warning("consul lost %s; registering again", instance_id)
+                    await self._consul.register(self.name, instance_id, self._advertise_host, port)
+            except Exception as error:
+                log.warning("consul check of %s failed: %s", instance_id, error)

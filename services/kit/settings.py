@@ -1,6 +1,7 @@
 """Where the mesh's shared parts are, from the environment, with defaults for a local run."""
 import os
 import pathlib
+import socket
 from dataclasses import dataclass
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -20,6 +21,8 @@ class Settings:
     pg_user: str
     pg_password: str
     bind_host: str
+    # The address other processes reach this one at (a container's name under compose).
+    advertise_host: str
     jwks_file: pathlib.Path
     signing_key_file: pathlib.Path
 
@@ -27,6 +30,13 @@ class Settings:
         return (
             f"{driver}://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/{database}"
         )
+
+
+def _advertised(bind_host: str) -> str:
+    """Listening on every interface (a container), peers reach us at our own address."""
+    if bind_host in ("0.0.0.0", "::"):
+        return socket.gethostbyname(socket.gethostname())
+    return bind_host
 
 
 def load() -> Settings:
@@ -40,6 +50,9 @@ def load() -> Settings:
         pg_user=_env("AUTOSALON_PG_USER", "autosalon"),
         pg_password=_env("AUTOSALON_PG_PASSWORD", "autosalon"),
         bind_host=_env("AUTOSALON_BIND_HOST", "127.0.0.1"),
+        advertise_host=_env("AUTOSALON_ADVERTISE_HOST", "") or _advertised(
+            _env("AUTOSALON_BIND_HOST", "127.0.0.1")
+        ),
         jwks_file=pathlib.Path(_env("AUTOSALON_JWKS_FILE", str(run_dir / "keys" / "jwks.json"))),
         signing_key_file=pathlib.Path(
             _env("AUTOSALON_SIGNING_KEY_FILE", str(run_dir / "keys" / "auth-signing-key.pem"))

@@ -1,0 +1,151 @@
+"""Load through the Envoy edge at 64 connections: REST with wrk, native gRPC with ghz.
+
+Prints one JSON document: requests/s, p50 and p99 per scenario, the edge's rate limits the
+run used, the resident memory of every mesh process, and how long ./scripts/up took.
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+from scripts.mesh import supervisor
+from scripts.mesh.layout import CACHE, RUN
+from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+from services.kit.settings import REPO_ROOT
+
+EDGE = "127.0.0.1:8080"
+GHZ = CACHE / "bin" / "ghz"
+GHZ_MODULE = "github.com/bojand/ghz/cmd/ghz@v0.120.0"
+
+
+def ensure_ghz() -> pathlib.Path:
+    if not GHZ.exists():
+        print("==> ghz: building from the Go module proxy (first time only)", file=sys.stderr)
+        subprocess.run(["go", "install", GHZ_MODULE], check=True,
+                       env=dict(os.environ, GOBIN=str(GHZ.parent)))
+    return GHZ
+
+
+def _milliseconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(path: str, seconds: int, connections: int, headers: dict, script: str | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            command += ["-s", lua.name]
+        output = subprocess.run(command + [f"http://{EDGE}{path}"], check=True,
+                                capture_output=True, text=True).stdout
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)$", output, re.MULTILINE)
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _milliseconds(percentiles["50"]),
+        "p99_ms": _milliseconds(percentiles["99"]),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else "none",
+    }
+
+
+def ghz_me(token: str, seconds: int, connections: int) -> dict:
+    command = [
+        ensure_ghz(), "--insecure", "--proto", "proto/autosalon/auth/v1/auth.proto",
+        "-i", "proto", "-i", "gen/third_party",
+        "--call", "autosalon.auth.v1.AuthService/GetCurrentUser",
+        "-m", json.dumps({"authorization": f"Bearer {token}"}), "-d", "{}",
+        "-c", str(connections), "--connections", str(connections), "-z", f"{seconds}s",
+        "--format", "json", EDGE,
+    ]
+    report = json.loads(subprocess.run([str(part) for part in command], check=True,
+                                       capture_output=True, text=True, cwd=REPO_ROOT).stdout)
+    latency = {entry["percentage"]: entry["latency"] / 1e6 for entry in report["latencyDistribution"]}
+    return {
+        "requests_per_second": round(report["rps"], 1),
+        "p50_ms": round(latency[50], 2),
+        "p99_ms": round(latency[99], 2),
+        "requests": report["count"],
+        "status_codes": report["statusCodeDistribution"],
+    }
+
+
+LOGIN_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = '{"email": "%s", "password": "%s"}'
+"""
+
+
+def resident_memory() -> dict:
+    """RSS in MiB of every process supervisord runs, by program name."""
+    memory = {}
+    for line in supervisor.ctl("status", check=False).stdout.splitlines():
+        match = re.match(r"(\S+)\s+RUNNING\s+pid (\d+)", line)
+        if match:
+            status = pathlib.Path(f"/proc/{match.group(2)}/status").read_text()
+            rss_kb = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+            memory[match.group(1)] = round(rss_kb / 1024, 1)
+    return memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    # A warm start: tools built and data present, every process stopped.
+    subprocess.run([sys.executable, "-m", "scripts.mesh", "down"], check=True,
+                   stdout=subprocess.DEVNULL)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], check=True,
+                   stdout=subprocess.DEVNULL)
+    up_seconds = round(time.monotonic() - started, 2)
+    email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
+    password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
+    token = httpx.post(f"http://{EDGE}/auth/login", json={"email": email, "password": password},
+                       timeout=10).json()["access_token"]
+    auth = {"authorization": f"Bearer {token}"}
+    seconds, connections = args.seconds, args.connections
+    results = {
+        "scripts_up_seconds_warm": up_seconds,
+        "connections": connections,
+        "seconds_each": seconds,
+        "edge_settings": json.loads((RUN / "envoy" / "limits.json").read_text())
+        if (RUN / "envoy" / "limits.json").exists() else None,
+        "GET /health (REST)": wrk("/health", seconds, connections, {}),
+        "GET /auth/me (REST)": wrk("/auth/me", seconds, connections, auth),
+        "GetCurrentUser (native gRPC)": ghz_me(token, seconds, connections),
+        "POST /auth/login (REST)": wrk("/auth/login", seconds, connections, {},
+                                       LOGIN_SCRIPT % (email, password)),
+    }
+    # A flood of logins and reads at once: reads must stay fast, logins be refused fast.
+    flood = subprocess.Popen(
+        [sys.executable, "-c", "import bench.edge as b, json, sys; "
+         f"print(json.dumps(b.wrk('/auth/login', {seconds}, 32, {{}}, "
+         f"b.LOGIN_SCRIPT % ({email!r}, {password!r}))))"],
+        stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+    )
+    time.sleep(1)
+    results["GET /auth/me during a login flood (REST, 32 conns)"] = wrk(
+        "/auth/me", seconds - 2, 32, auth)
+    results["POST /auth/login flood (REST, 32 conns)"] = json.loads(flood.communicate()[0])
+    results["resident_memory_mib"] = resident_memory()
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""auth's gRPC servicer: protobuf in, use case, protobuf out."""
+from google.protobuf import empty_pb2
+
+from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+from services.kit import identity
+from services.kit.errors import InvalidArgument
+from services.kit.identity import ADMINS, ANYONE_SIGNED_IN, PUBLIC
+from services.kit.protos import mask_paths
+
+from .convert import ROLE_FROM_PROTO, user_to_proto
+from .handlers import AuthHandlers, Session, parse_user_name
+
+ACCESS = {
+    "Register": PUBLIC,
+    "Login": PUBLIC,
+    "RefreshToken": PUBLIC,
+    "GetJwks": PUBLIC,
+    "Logout": ANYONE_SIGNED_IN,
+    "GetCurrentUser": ANYONE_SIGNED_IN,
+    "GetUser": ANYONE_SIGNED_IN,
+    "UpdateUser": ANYONE_SIGNED_IN,
+    "ListUsers": ADMINS,
+    "DeleteUser": ADMINS,
+}
+
+
+def _token_pair(session: Session) -> auth_pb2.TokenPair:
+    return auth_pb2.TokenPair(
+        access_token=session.access_token,
+        expires_in=session.access_ttl,
+        refresh_token=session.refresh_token,
+        refresh_expires_in=session.refresh_ttl,
+        token_type="Bearer",
+        user=user_to_proto(session.user),
+    )
+
+
+class AuthApi(auth_pb2_grpc.AuthServiceServicer):
+    def __init__(self, handlers: AuthHandlers):
+        self.handlers = handlers
+
+    async def Register(self, request, context):
+        user = await self.handlers.register(
+            request.email, request.password, request.confirm_password, request.full_name,
+            request.phone,
+        )
+        return user_to_proto(user)
+
+    async def Login(self, request, context):
+        return _token_pair(await self.handlers.login(request.email, request.password))
+
+    async def RefreshToken(self, request, context):
+        return _token_pair(await self.handlers.refresh(request.refresh_token))
+
+    async def Logout(self, request, context):
+        await self.handlers.logout(identity.current(), request.refresh_token)
+        return empty_pb2.Empty()
+
+    async def GetCurrentUser(self, request, context):
+        caller = identity.current()
+        user = await self.handlers.get_user(caller, parse_user_name(caller.user_name))
+        return user_to_proto(user)
+
+    async def GetUser(self, request, context):
+        user = await self.handlers.get_user(identity.current(), parse_user_name(request.name))
+        return user_to_proto(user)
+
+    async def ListUsers(self, request, context):
+        role = None
+        if request.role != auth_pb2.ROLE_UNSPECIFIED:
+            role = ROLE_FROM_PROTO.get(request.role)
+            if role is None:
+                raise InvalidArgument({"role": "is not a known role"})
+        rows, next_token, total = await self.handlers.list_users(
+            role, request.page_size, request.page_token
+        )
+        return auth_pb2.ListUsersResponse(
+            users=[user_to_proto(row) for row in rows], next_page_token=next_token, total_size=total
+        )
+
+    async def UpdateUser(self, request, context):
+        if not request.HasField("user"):
+            raise InvalidArgument({"user": "is required"})
+        user_id = parse_user_name(request.user.name, "user.name")
+        changes = {
+            "full_name": request.user.full_name,
+            "phone": request.user.phone,
+            "role": ROLE_FROM_PROTO.get(request.user.role),
+            "active": request.user.active,
+        }
+        user = await self.handlers.update_user(
+            identity.current(), user_id, changes, mask_paths(request.update_mask.paths)
+        )
+        return user_to_proto(user)
+
+    async def DeleteUser(self, request, context):
+        user = await self.handlers.deactivate(identity.current(), parse_user_name(request.name))
+        return user_to_proto(user)
+
+    async def GetJwks(self, request, context):
+        return auth_pb2.Jwks(keys=[auth_pb2.Jwk(**key) for key in self.handlers.jwks()["keys"]])

@@ -1,0 +1,62 @@
+"""auth's composition root: wires settings, database, bus and API, then serves."""
+import asyncio
+import os
+from datetime import timedelta
+
+from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+from services.kit import bus, logs, settings
+from services.kit.cpu import BoundedExecutor
+from services.kit.db import Database
+from services.kit.identity import TokenVerifier
+from services.kit.registry import Consul
+from services.kit.server import Microservice
+
+from . import store, tokens
+from .api import ACCESS, AuthApi
+from .handlers import AuthHandlers
+
+
+async def main() -> None:
+    logs.configure("auth")
+    config = settings.load()
+    signer = tokens.TokenSigner.from_file(config.signing_key_file)
+    database = Database(config.database_url("auth"), "auth", store.outbox)
+    events = bus.Bus(config.nats_url)
+    await events.connect()
+    consul = Consul(config.consul_addr)
+    # Hashing is slow by design: two at a time per instance, a few more may wait, the rest
+    # are refused at once (RESOURCE_EXHAUSTED) instead of queuing into time-outs.
+    hashing = BoundedExecutor(
+        workers=int(os.environ.get("AUTOSALON_AUTH_HASH_WORKERS", "2")),
+        max_waiting=int(os.environ.get("AUTOSALON_AUTH_HASH_QUEUE", "16")),
+        name="password-hashing",
+    )
+    handlers = AuthHandlers(
+        database,
+        signer,
+        hashing,
+        access_ttl=timedelta(seconds=int(os.environ.get("AUTOSALON_ACCESS_TOKEN_TTL", "900"))),
+        refresh_ttl=timedelta(days=int(os.environ.get("AUTOSALON_REFRESH_TOKEN_DAYS", "30"))),
+    )
+
+    async def own_jwks() -> dict:
+        return signer.jwks()
+
+    service = Microservice("auth", consul, config.bind_host, config.advertise_host)
+    service.verifier = TokenVerifier(own_jwks)
+    service.add_service(
+        auth_pb2_grpc.add_AuthServiceServicer_to_server,
+        AuthApi(handlers),
+        auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
+        ACCESS,
+    )
+    service.add_background(lambda: bus.relay_outbox(database, events))
+    service.on_stop(consul.close)
+    service.on_stop(events.close)
+    service.on_stop(database.close)
+    service.on_stop(lambda: asyncio.to_thread(hashing.shutdown))
+    await service.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,27 @@
+"""The test session's mesh: integration and end-to-end tests run against the real one.
+
+The first test that needs it starts the whole mesh with ./scripts/up's own code; the session
+stops it again at the end, unless it was already running before the tests began.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scripts.mesh import supervisor
+from services.kit.settings import REPO_ROOT, load
+
+
+@pytest.fixture(scope="session")
+def mesh():
+    was_running = supervisor.running()
+    subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)
+    yield load()
+    if not was_running and not os.environ.get("AUTOSALON_KEEP_MESH"):
+        subprocess.run([sys.executable, "-m", "scripts.mesh", "down"], cwd=REPO_ROOT, check=True)
+
+
+def pytest_collection_modifyitems(items):
+    """Disruptive tests last, so no other test meets a stopped service or an empty budget."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)

@@ -1,0 +1,63 @@
+import os
+import uuid
+
+import grpc
+import httpx
+import pytest
+
+from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+
+EDGE = f"127.0.0.1:{os.environ.get('AUTOSALON_EDGE_PORT', '8080')}"
+STRONG_PASSWORD = "Correct-Horse-42"
+
+
+@pytest.fixture(scope="session")
+def edge(mesh):
+    with httpx.Client(base_url=f"http://{EDGE}", timeout=15) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def edge_channel(mesh):
+    channel = grpc.aio.insecure_channel(EDGE)
+    yield channel
+    await channel.close()
+
+
+def new_email(prefix: str = "buyer") -> str:
+    return f"{prefix}.{uuid.uuid4().hex[:10]}@example.ru"
+
+
+def register(edge: httpx.Client, email: str | None = None, password: str = STRONG_PASSWORD) -> dict:
+    email = email or new_email()
+    response = edge.post(
+        "/auth/register",
+        json={"email": email, "password": password, "confirm_password": password,
+              "full_name": "Ivan Petrov", "phone": "+79161234567"},
+    )
+    assert response.status_code == 200, response.text
+    return {**response.json(), "password": password}
+
+
+def login(edge: httpx.Client, email: str, password: str) -> dict:
+    response = edge.post("/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(tokens: dict) -> dict:
+    return {"authorization": f"Bearer {tokens['access_token']}"}
+
+
+@pytest.fixture
+def client_session(edge) -> dict:
+    """A freshly registered client, signed in."""
+    user = register(edge)
+    return {"user": user, **login(edge, user["email"], user["password"])}
+
+
+@pytest.fixture(scope="session")
+def admin_session(edge) -> dict:
+    email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
+    password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
+    return login(edge, email, password)

@@ -1,0 +1,90 @@
+"""auth end to end through the Envoy edge over native gRPC."""
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+
+from .conftest import STRONG_PASSWORD, new_email
+
+pytestmark = pytest.mark.asyncio
+
+
+def _authorized(token: str) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {token}")]
+
+
+async def _register_and_login(stub) -> tuple[auth_pb2.User, auth_pb2.TokenPair]:
+    email = new_email("grpc")
+    user = await stub.Register(auth_pb2.RegisterRequest(
+        email=email, password=STRONG_PASSWORD, confirm_password=STRONG_PASSWORD,
+        full_name="Olga Ivanova"))
+    tokens = await stub.Login(auth_pb2.LoginRequest(email=email, password=STRONG_PASSWORD))
+    return user, tokens
+
+
+async def test_register_login_me_refresh_over_grpc(edge_channel):
+    stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
+    user, tokens = await _register_and_login(stub)
+    me = await stub.GetCurrentUser(auth_pb2.GetCurrentUserRequest(),
+                                   metadata=_authorized(tokens.access_token))
+    assert me.name == user.name and me.role == auth_pb2.ROLE_CLIENT
+    rotated = await stub.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=tokens.refresh_token))
+    with pytest.raises(grpc.aio.AioRpcError) as replay:
+        await stub.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=tokens.refresh_token))
+    assert replay.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.aio.AioRpcError) as family:
+        await stub.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=rotated.refresh_token))
+    assert family.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_field_violations_travel_as_bad_request_details(edge_channel):
+    stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.Register(auth_pb2.RegisterRequest(
+            email="bad", password="x", confirm_password="y", full_name="Z"))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(error.value)
+    bad_request = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad_request)
+    fields = {violation.field for violation in bad_request.field_violations}
+    assert {"email", "password", "confirm_password"} <= fields
+
+
+async def test_no_token_and_bad_token_over_grpc(edge_channel):
+    stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.GetCurrentUser(auth_pb2.GetCurrentUserRequest())
+    assert missing.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.GetCurrentUser(auth_pb2.GetCurrentUserRequest(), metadata=_authorized("x.y.z"))
+    assert bad.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_client_cannot_list_or_promote_over_grpc(edge_channel):
+    stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
+    user, tokens = await _register_and_login(stub)
+    with pytest.raises(grpc.aio.AioRpcError) as listing:
+        await stub.ListUsers(auth_pb2.ListUsersRequest(), metadata=_authorized(tokens.access_token))
+    assert listing.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as promote:
+        await stub.UpdateUser(
+            auth_pb2.UpdateUserRequest(
+                user=auth_pb2.User(name=user.name, role=auth_pb2.ROLE_ADMIN),
+                update_mask=field_mask_pb2.FieldMask(paths=["role"])),
+            metadata=_authorized(tokens.access_token))
+    assert promote.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_duplicate_over_grpc_is_already_exists(edge_channel):
+    stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
+    email = new_email("twice")
+    request = auth_pb2.RegisterRequest(email=email, password=STRONG_PASSWORD,
+                                       confirm_password=STRONG_PASSWORD, full_name="Twice")
+    await stub.Register(request)
+    request.email = email.upper()
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.Register(request)
+    assert error.value.code() == grpc.StatusCode.ALREADY_EXISTS

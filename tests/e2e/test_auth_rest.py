@@ -1,0 +1,214 @@
+"""auth end to end through the Envoy edge over REST/JSON."""
+import time
+
+import jwt
+import pytest
+
+from services.kit.settings import load
+
+from .conftest import STRONG_PASSWORD, bearer, login, new_email, register
+
+
+def violations(response) -> dict:
+    """Field -> description from a google.rpc.BadRequest in a JSON error body."""
+    found = {}
+    for detail in response.json().get("details", []):
+        for violation in detail.get("field_violations", detail.get("fieldViolations", [])):
+            found[violation["field"]] = violation["description"]
+    return found
+
+
+def test_register_login_me_refresh_reuse_logout(edge):
+    email = new_email()
+    user = register(edge, email)
+    assert user["email"] == email
+    assert user["role"] == "ROLE_CLIENT"
+    assert user["name"].startswith("users/")
+    assert "password" not in user and "password_hash" not in user
+
+    tokens = login(edge, email.upper(), STRONG_PASSWORD)
+    assert tokens["token_type"] == "Bearer"
+    me = edge.get("/auth/me", headers=bearer(tokens))
+    assert me.status_code == 200, me.text
+    assert me.json()["name"] == user["name"]
+
+    rotated = edge.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert rotated.status_code == 200, rotated.text
+    rotated = rotated.json()
+    assert rotated["refresh_token"] != tokens["refresh_token"]
+    assert edge.get("/auth/me", headers=bearer(rotated)).status_code == 200
+
+    # The spent token comes back: the whole family is revoked, the fresh token included.
+    replay = edge.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert replay.status_code == 401
+    assert "already used" in replay.json()["message"]
+    after_reuse = edge.post("/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert after_reuse.status_code == 401
+
+    # A new sign-in works, and logging out ends it.
+    second = login(edge, email, STRONG_PASSWORD)
+    out = edge.post("/auth/logout", json={"refresh_token": second["refresh_token"]},
+                    headers=bearer(second))
+    assert out.status_code == 200, out.text
+    after_logout = edge.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert after_logout.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"password": "short1A", "confirm_password": "short1A"}, "password"),
+        ({"password": "alllowercase-no-digits", "confirm_password": "alllowercase-no-digits"},
+         "password"),
+        ({"confirm_password": "Something-Else-42"}, "confirm_password"),
+        ({"full_name": "   "}, "full_name"),
+        ({"phone": "12345"}, "phone"),
+    ],
+)
+def test_register_rejects_bad_fields_with_field_errors(edge, change, field):
+    body = {"email": new_email(), "password": STRONG_PASSWORD,
+            "confirm_password": STRONG_PASSWORD, "full_name": "Anna Smirnova", **change}
+    response = edge.post("/auth/register", json=body)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert field in violations(response)
+    # Nothing half-written: the email is still free.
+    if field != "email":
+        fixed = {**body, "password": STRONG_PASSWORD, "confirm_password": STRONG_PASSWORD,
+                 "full_name": "Anna Smirnova", "phone": ""}
+        assert edge.post("/auth/register", json=fixed).status_code == 200
+
+
+def test_register_reports_every_bad_field_at_once(edge):
+    response = edge.post("/auth/register", json={
+        "email": "nope", "password": "weak", "confirm_password": "other", "full_name": ""})
+    assert response.status_code == 400
+    assert {"email", "password", "confirm_password", "full_name"} <= set(violations(response))
+
+
+def test_unknown_json_shape_is_a_400(edge):
+    response = edge.post("/auth/register", json={"email": new_email(), "favourite_colour": "red"})
+    assert response.status_code == 400
+    response = edge.post("/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_duplicate_email_in_another_case_is_409(edge):
+    email = new_email("Dup")
+    register(edge, email)
+    again = edge.post("/auth/register", json={
+        "email": email.upper(), "password": STRONG_PASSWORD,
+        "confirm_password": STRONG_PASSWORD, "full_name": "Someone Else"})
+    assert again.status_code == 409, again.text
+
+
+def test_wrong_password_is_401(edge):
+    user = register(edge)
+    response = edge.post("/auth/login", json={"email": user["email"], "password": "Wrong-Pass-99"})
+    assert response.status_code == 401
+    unknown = edge.post("/auth/login", json={"email": new_email(), "password": "Wrong-Pass-99"})
+    assert unknown.status_code == 401
+    assert unknown.json()["message"] == response.json()["message"]
+
+
+def test_me_needs_a_valid_token(edge):
+    assert edge.get("/auth/me").status_code == 401
+    garbage = edge.get("/auth/me", headers={"authorization": "Bearer not.a.jwt"})
+    assert garbage.status_code == 401
+    assert garbage.headers["content-type"].startswith("application/json")
+
+
+def test_expired_token_is_401(edge, client_session):
+    settings = load()
+    claims = jwt.decode(client_session["access_token"], options={"verify_signature": False})
+    kid = jwt.get_unverified_header(client_session["access_token"])["kid"]
+    past = int(time.time()) - 3600
+    expired = jwt.encode(
+        {**claims, "iat": past - 900, "exp": past},
+        settings.signing_key_file.read_bytes(), algorithm="ES256", headers={"kid": kid},
+    )
+    response = edge.get("/auth/me", headers={"authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+
+
+def test_client_may_not_list_users_or_raise_own_role(edge, client_session):
+    headers = bearer(client_session)
+    assert edge.get("/auth/users", headers=headers).status_code == 403
+    name = client_session["user"]["name"]
+    promote = edge.patch(f"/auth/{name}", params={"update_mask": "role"},
+                         json={"role": "ROLE_ADMIN"}, headers=headers)
+    assert promote.status_code == 403, promote.text
+    me = edge.get("/auth/me", headers=headers).json()
+    assert me["role"] == "ROLE_CLIENT"
+
+
+def test_client_updates_own_profile_with_a_field_mask(edge, client_session):
+    name = client_session["user"]["name"]
+    response = edge.patch(f"/auth/{name}", params={"update_mask": "full_name"},
+                          json={"full_name": "Ivan I. Petrov", "phone": "+70000000000"},
+                          headers=bearer(client_session))
+    assert response.status_code == 200, response.text
+    assert response.json()["full_name"] == "Ivan I. Petrov"
+    # phone was not in the mask: unchanged.
+    assert response.json()["phone"] == "+79161234567"
+
+
+def test_client_reads_only_itself(edge, client_session):
+    other = register(edge)
+    response = edge.get(f"/auth/{other['name']}", headers=bearer(client_session))
+    assert response.status_code == 403
+    own = edge.get(f"/auth/{client_session['user']['name']}", headers=bearer(client_session))
+    assert own.status_code == 200
+
+
+def test_admin_lists_pages_promotes_and_deactivates(edge, admin_session):
+    headers = bearer(admin_session)
+    users = [register(edge) for _ in range(3)]
+    first = edge.get("/auth/users", params={"page_size": 2, "role": "ROLE_CLIENT"}, headers=headers)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert len(page["users"]) == 2 and page["next_page_token"]
+    assert page["total_size"] >= 3
+    second = edge.get("/auth/users", params={"page_size": 2, "role": "ROLE_CLIENT",
+                                             "page_token": page["next_page_token"]}, headers=headers)
+    assert second.status_code == 200
+    assert {u["name"] for u in page["users"]}.isdisjoint({u["name"] for u in second.json()["users"]})
+    wrong_query = edge.get("/auth/users", params={"page_size": 2, "role": "ROLE_ADMIN",
+                                                  "page_token": page["next_page_token"]},
+                           headers=headers)
+    assert wrong_query.status_code == 400
+
+    target = users[0]
+    promoted = edge.patch(f"/auth/{target['name']}", params={"update_mask": "role"},
+                          json={"role": "ROLE_MANAGER"}, headers=headers)
+    assert promoted.status_code == 200, promoted.text
+    assert promoted.json()["role"] == "ROLE_MANAGER"
+
+    deleted = edge.delete(f"/auth/{target['name']}", headers=headers)
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["active"] is False
+    refused = edge.post("/auth/login", json={"email": target["email"], "password": target["password"]})
+    assert refused.status_code == 401
+
+
+def test_unknown_user_is_404_and_bad_name_is_400(edge, admin_session):
+    headers = bearer(admin_session)
+    missing = edge.get("/auth/users/00000000-0000-0000-0000-000000000000", headers=headers)
+    assert missing.status_code == 404
+    assert edge.get("/auth/users/not-a-uuid", headers=headers).status_code == 400
+    assert edge.get("/auth/users", params={"page_size": -1}, headers=headers).status_code == 400
+
+
+def test_jwks_is_public(edge):
+    response = edge.get("/auth/jwks.json")
+    assert response.status_code == 200
+    key = response.json()["keys"][0]
+    assert key["kty"] == "EC" and key["alg"] == "ES256" and key["kid"]
+
+
+def test_edge_health_and_trace_id(edge):
+    response = edge.get("/health")
+    assert response.status_code == 200
+    traced = edge.get("/auth/jwks.json", headers={"x-request-id": "trace-e2e-123"})
+    assert traced.status_code == 200

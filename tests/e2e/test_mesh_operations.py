@@ -1,0 +1,101 @@
+"""The mesh as an operator sees it: Consul health, reflection, instances, failure and recovery.
+
+Tests marked `disruptive` stop processes or spend the login budget; the session runs them
+after every other test (tests/conftest.py).
+"""
+import json
+import subprocess
+import time
+import urllib.request
+
+import httpx
+import pytest
+
+from scripts.mesh import supervisor
+from scripts.mesh.layout import LOGS, VENV_BIN, instances
+
+from .conftest import EDGE
+
+
+def _consul(path: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:8500{path}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _wait_for(check, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def test_auth_passes_in_consul(mesh):
+    entries = _consul("/v1/health/service/auth?passing=true")
+    assert len(entries) == instances("auth")
+    for entry in entries:
+        assert all(check["Status"] == "passing" for check in entry["Checks"])
+
+
+def test_grpcurl_lists_auth_via_reflection(mesh):
+    entry = _consul("/v1/health/service/auth?passing=true")[0]["Service"]
+    target = f"{entry['Address']}:{entry['Port']}"
+    listed = subprocess.run([VENV_BIN / "grpcurl", "-plaintext", target, "list"],
+                            capture_output=True, text=True, timeout=30, check=True)
+    assert "autosalon.auth.v1.AuthService" in listed.stdout.split()
+    described = subprocess.run(
+        [VENV_BIN / "grpcurl", "-plaintext", target, "describe", "autosalon.auth.v1.AuthService"],
+        capture_output=True, text=True, timeout=30, check=True)
+    assert "rpc Login" in described.stdout
+
+
+def test_grpcurl_calls_through_the_edge_with_protos(mesh):
+    result = subprocess.run(
+        [VENV_BIN / "grpcurl", "-plaintext", "-import-path", "proto", "-import-path",
+         "gen/third_party", "-proto", "autosalon/auth/v1/auth.proto", "-d", "{}", EDGE,
+         "autosalon.auth.v1.AuthService/GetJwks"],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert '"kty": "EC"' in result.stdout
+
+
+def test_both_auth_instances_receive_traffic(edge):
+    marks = {log: log.stat().st_size for log in LOGS.glob("auth-*.log")}
+    assert len(marks) == instances("auth") >= 2
+    for _ in range(40):
+        assert edge.get("/auth/jwks.json").status_code == 200
+
+    def served(log):
+        with open(log, encoding="utf-8") as handle:
+            handle.seek(marks[log])
+            return "GetJwks" in handle.read()
+
+    assert all(served(log) for log in marks)
+
+
+@pytest.mark.disruptive
+def test_auth_down_gives_503_json_then_recovers(edge):
+    supervisor.ctl("stop", "auth:*")
+    try:
+        assert _wait_for(lambda: edge.get("/auth/jwks.json").status_code == 503)
+        response = edge.get("/auth/jwks.json")
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["code"] == 503
+    finally:
+        supervisor.ctl("start", "auth:*")
+    assert _wait_for(lambda: edge.get("/auth/jwks.json").status_code == 200, timeout=60)
+
+
+@pytest.mark.disruptive
+def test_burst_of_logins_is_refused_with_429_json(edge):
+    with httpx.Client(base_url=f"http://{EDGE}", timeout=15) as client:
+        codes = [
+            client.post("/auth/login", json={"email": "burst@example.ru", "password": "Wrong-Pass-1"})
+            for _ in range(40)
+        ]
+    limited = [response for response in codes if response.status_code == 429]
+    assert limited, [response.status_code for response in codes]
+    assert limited[0].headers["content-type"].startswith("application/json")
+    assert limited[0].json()["code"] == 429
+    assert all(response.status_code in (401, 429) for response in codes)

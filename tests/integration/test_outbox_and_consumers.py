@@ -1,0 +1,135 @@
+"""Outbox -> JetStream -> idempotent consumer, against the real PostgreSQL and NATS."""
+import asyncio
+import uuid
+
+import nats.js.errors
+import pytest
+import sqlalchemy as sa
+
+from autosalon.auth.v1 import auth_pb2
+from services.kit import bus
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _eventually(check, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def _stream_count(scratch) -> int:
+    try:
+        info = await scratch.bus.js.stream_info(bus.stream_name(scratch.service))
+    except nats.js.errors.NotFoundError:
+        return 0
+    return info.state.messages
+
+
+async def _applied(scratch) -> list:
+    async with scratch.database.unit_of_work() as uow:
+        return (await uow.session.execute(sa.select(scratch.applied))).all()
+
+
+async def _emit(scratch, note: str) -> None:
+    async with scratch.database.unit_of_work() as uow:
+        await uow.emit("thing.happened", f"things/{note}", auth_pb2.UserEvent(
+            user=auth_pb2.User(full_name=note)))
+
+
+def _start_consumer(scratch):
+    async def apply(uow, envelope):
+        event = auth_pb2.UserEvent()
+        envelope.data.Unpack(event)
+        await uow.session.execute(
+            scratch.applied.insert().values(event_id=envelope.id, note=event.user.full_name)
+        )
+
+    return asyncio.create_task(
+        bus.consume(
+            scratch.database, scratch.bus, scratch.consumed, scratch.service,
+            f"autosalon.{scratch.service}.thing.>", "things", apply,
+        )
+    )
+
+
+async def _stop(*tasks):
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_committed_event_is_relayed_and_applied_once(scratch):
+    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    consumer = _start_consumer(scratch)
+    try:
+        await _emit(scratch, "first")
+        rows = await _eventually(lambda: _applied(scratch))
+        assert [row.note for row in rows] == ["first"]
+
+        # Redeliver the very same event (as JetStream would after a lost ack), under a fresh
+        # message id so the stream keeps it: the consumer must not apply it again.
+        async with scratch.database.unit_of_work() as uow:
+            envelope = (await uow.session.execute(sa.select(scratch.outbox.c.envelope))).scalar_one()
+        await scratch.bus.js.publish(
+            f"autosalon.{scratch.service}.thing.happened", envelope,
+            headers={"Nats-Msg-Id": str(uuid.uuid4())},
+        )
+        await _eventually(lambda: _count_is(scratch, 2))
+        await asyncio.sleep(0.5)
+        assert len(await _applied(scratch)) == 1
+    finally:
+        await _stop(relay, consumer)
+
+
+async def _count_is(scratch, wanted: int) -> bool:
+    return await _stream_count(scratch) == wanted
+
+
+async def test_event_of_rolled_back_transaction_is_never_sent(scratch):
+    with pytest.raises(RuntimeError):
+        async with scratch.database.unit_of_work() as uow:
+            await uow.emit("thing.happened", "things/ghost", auth_pb2.UserEvent())
+            raise RuntimeError("the use case failed after emitting")
+    await _emit(scratch, "real")
+    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    try:
+        await _eventually(lambda: _count_is(scratch, 1))
+        await asyncio.sleep(0.5)
+        assert await _stream_count(scratch) == 1
+        async with scratch.database.unit_of_work() as uow:
+            subjects = (await uow.session.execute(sa.select(scratch.outbox.c.subject))).scalars().all()
+        assert len(subjects) == 1
+    finally:
+        await _stop(relay)
+
+
+async def test_relaying_a_row_twice_sends_it_once(scratch):
+    """A relay that crashed after publishing but before marking the row sends it again:
+    the event id as Nats-Msg-Id makes JetStream drop the duplicate."""
+    await _emit(scratch, "once")
+    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    try:
+        await _eventually(lambda: _count_is(scratch, 1))
+        async with scratch.database.unit_of_work() as uow:
+            await uow.session.execute(scratch.outbox.update().values(published_at=None))
+        scratch.database.outbox_signal.set()
+        await _eventually(lambda: _all_published(scratch))
+        await asyncio.sleep(0.3)
+        assert await _stream_count(scratch) == 1
+    finally:
+        await _stop(relay)
+
+
+async def _all_published(scratch) -> bool:
+    async with scratch.database.unit_of_work() as uow:
+        pending = await uow.session.scalar(
+            sa.select(sa.func.count()).select_from(scratch.outbox)
+            .where(scratch.outbox.c.published_at.is_(None))
+        )
+    return pending == 0

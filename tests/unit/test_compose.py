@@ -1,0 +1,59 @@
+"""compose.yaml, checked statically (no Docker engine on these machines)."""
+
+import pytest
+import yaml
+
+from scripts.mesh.layout import SERVICES
+from services.kit.settings import REPO_ROOT
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
+DEFINED = COMPOSE["services"]
+
+
+def test_every_part_of_the_mesh_is_a_container():
+    for name in ("postgres", "consul", "nats", "envoy", "edge-sync", "bootstrap", *SERVICES):
+        assert name in DEFINED, f"{name} missing from compose.yaml"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_each_service_runs_its_own_module(service):
+    command = DEFINED[service]["command"]
+    assert command[:3] == ["python", "-m", f"services.{service}.main"]
+    assert (REPO_ROOT / "services" / service / "main.py").exists()
+
+
+def test_dependencies_name_defined_services():
+    for name, spec in DEFINED.items():
+        for dependency in spec.get("depends_on", {}):
+            assert dependency in DEFINED, f"{name} depends on unknown {dependency}"
+
+
+def test_published_ports_are_the_fixed_local_ones_on_loopback():
+    published = {
+        int(mapping.split(":")[-1]): mapping
+        for spec in DEFINED.values() for mapping in spec.get("ports", [])
+    }
+    assert set(published) == {8080, 9901, 8500, 4222}
+    assert all(mapping.startswith("127.0.0.1:") for mapping in published.values())
+
+
+def test_services_find_infrastructure_by_container_name():
+    environment = DEFINED["auth"]["environment"]
+    assert environment["AUTOSALON_CONSUL_ADDR"].split(":")[0] in DEFINED
+    assert environment["AUTOSALON_NATS_URL"].split("//")[1].split(":")[0] in DEFINED
+    assert environment["AUTOSALON_PG_HOST"] in DEFINED
+
+
+def test_build_context_has_its_dockerfile():
+    for spec in DEFINED.values():
+        if "build" in spec:
+            assert (REPO_ROOT / spec["build"]["context"] / spec["build"]["dockerfile"]).exists()
+
+
+def test_named_volumes_are_declared():
+    declared = set(COMPOSE["volumes"])
+    for spec in DEFINED.values():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            if not source.startswith((".", "/")):
+                assert source in declared

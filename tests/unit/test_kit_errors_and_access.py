@@ -1,0 +1,129 @@
+"""The kit's error mapping, access rules, token verification and paging."""
+import time
+
+import grpc
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from google.rpc import error_details_pb2, status_pb2
+
+from services.kit import errors, identity, paging
+from services.kit.server import status_for
+
+
+@pytest.mark.parametrize(
+    "error, code",
+    [
+        (errors.InvalidArgument({"email": "is wrong"}), grpc.StatusCode.INVALID_ARGUMENT),
+        (errors.NotFound("no"), grpc.StatusCode.NOT_FOUND),
+        (errors.AlreadyExists("dup"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.FailedPrecondition("state"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.PermissionDenied("role"), grpc.StatusCode.PERMISSION_DENIED),
+        (errors.Unauthenticated("token"), grpc.StatusCode.UNAUTHENTICATED),
+        (errors.Conflict("version"), grpc.StatusCode.ABORTED),
+        (errors.Unavailable("down"), grpc.StatusCode.UNAVAILABLE),
+        (errors.ResourceExhausted("busy"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+    ],
+)
+def test_each_domain_error_has_its_status(error, code):
+    status = status_for(error)
+    assert status.code == code
+    assert status.details == error.message
+
+
+def test_field_violations_become_bad_request_details():
+    status = status_for(errors.InvalidArgument([("email", "is wrong"), ("password", "too short")]))
+    detail_bytes = dict(status.trailing_metadata)["grpc-status-details-bin"]
+    rich = status_pb2.Status.FromString(detail_bytes)
+    bad_request = error_details_pb2.BadRequest()
+    assert rich.details[0].Unpack(bad_request)
+    assert [(v.field, v.description) for v in bad_request.field_violations] == [
+        ("email", "is wrong"), ("password", "too short")]
+
+
+CLIENT = identity.Identity("u1", "client", "c@example.ru", "t")
+ADMIN = identity.Identity("u2", "admin", "a@example.ru", "t")
+
+
+def test_access_rules():
+    identity.check_access("Login", identity.PUBLIC, None)
+    identity.check_access("ListUsers", identity.ADMINS, ADMIN)
+    with pytest.raises(errors.Unauthenticated):
+        identity.check_access("GetCurrentUser", identity.ANYONE_SIGNED_IN, None)
+    with pytest.raises(errors.PermissionDenied):
+        identity.check_access("ListUsers", identity.ADMINS, CLIENT)
+    with pytest.raises(errors.PermissionDenied):
+        identity.check_access("Forgotten", None, ADMIN)
+
+
+def _key_and_jwks(kid: str = "k1"):
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    jwk.update(kid=kid, alg="ES256", use="sig")
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    return pem, {"keys": [jwk]}
+
+
+def _token(pem, kid="k1", **overrides):
+    now = int(time.time())
+    claims = {"iss": identity.ISSUER, "aud": identity.AUDIENCE, "sub": "u1", "role": "client",
+              "email": "c@example.ru", "iat": now, "exp": now + 60, **overrides}
+    return jwt.encode(claims, pem, algorithm="ES256", headers={"kid": kid})
+
+
+def _verifier(jwks):
+    async def fetch():
+        return jwks
+    return identity.TokenVerifier(fetch)
+
+
+async def test_verifier_accepts_a_good_token():
+    pem, jwks = _key_and_jwks()
+    who = await _verifier(jwks).verify(_token(pem))
+    assert (who.user_id, who.role) == ("u1", "client")
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"exp": int(time.time()) - 120}, "expired"),
+        ({"aud": "someone-else"}, "invalid"),
+        ({"iss": "evil"}, "invalid"),
+        ({"role": "superuser"}, "role"),
+    ],
+)
+async def test_verifier_rejects_bad_claims(overrides, message):
+    pem, jwks = _key_and_jwks()
+    with pytest.raises(errors.Unauthenticated, match=message):
+        await _verifier(jwks).verify(_token(pem, **overrides))
+
+
+async def test_verifier_rejects_other_keys_and_garbage():
+    pem, jwks = _key_and_jwks()
+    other_pem, _ = _key_and_jwks()
+    with pytest.raises(errors.Unauthenticated):
+        await _verifier(jwks).verify(_token(other_pem))
+    with pytest.raises(errors.Unauthenticated, match="unknown key"):
+        await _verifier(jwks).verify(_token(pem, kid="k9"))
+    with pytest.raises(errors.Unauthenticated, match="malformed"):
+        await _verifier(jwks).verify("not-a-token")
+
+
+def test_page_size_defaults_and_ceiling():
+    assert paging.page_size(0) == paging.DEFAULT_PAGE_SIZE
+    assert paging.page_size(10_000) == paging.MAX_PAGE_SIZE
+    with pytest.raises(errors.InvalidArgument):
+        paging.page_size(-1)
+
+
+def test_page_token_round_trip_and_binding_to_its_query():
+    token = paging.encode_token(["2026-01-01T00:00:00+00:00", "abc"], {"role": "client"})
+    assert paging.decode_token(token, {"role": "client"}) == ["2026-01-01T00:00:00+00:00", "abc"]
+    assert paging.decode_token("", {"role": "client"}) is None
+    with pytest.raises(errors.InvalidArgument, match="invalid request"):
+        paging.decode_token(token, {"role": "admin"})
+    with pytest.raises(errors.InvalidArgument):
+        paging.decode_token("%%%garbage", {"role": "client"})
