@@ -71,10 +71,15 @@ def _edge_endpoints(service: str) -> int:
 
 def up() -> None:
     started = time.monotonic()
+    edge_config = RUN / "envoy" / "envoy.yaml"
+    previous_edge_config = edge_config.read_bytes() if edge_config.exists() else b""
     prepare()
     supervisor.render(tools.CONSUL_BINARY)
     step("supervisord: starting postgres, consul, nats")
     supervisor.start()
+    if edge_config.read_bytes() != previous_edge_config:
+        # Hot restart is off (several Envoys may share a machine): a new config means a restart.
+        supervisor.ctl("stop", "envoy", check=False)
     _databases()
     step("supervisord: starting the edge and the services")
     supervisor.ctl("start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES))

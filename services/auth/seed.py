@@ -5,19 +5,24 @@ import uuid
 import sqlalchemy as sa
 
 from services.kit.db import now
+from services.kit.errors import InvalidArgument
 
 from . import domain
 from .store import users
 
 DEFAULT_ADMIN_EMAIL = "admin@autosalon.local"
-DEFAULT_ADMIN_PASSWORD = "Autosalon-Admin-2026"
+DEFAULT_ADMIN_PASSWORD = "Showroom-Keys-2026"
 
 
 def ensure_admin(database_url: str) -> bool:
     """Creates the admin unless a user with that email exists; True when it created one."""
     email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
     password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
-    fields = domain.validate_registration(email, password, password, "Administrator", "")
+    try:
+        fields = domain.validate_registration(email, password, password, "Administrator", "")
+    except InvalidArgument as error:
+        problems = "; ".join(f"{field} {problem}" for field, problem in error.violations)
+        raise SystemExit(f"AUTOSALON_ADMIN_EMAIL/PASSWORD rejected: {problems}") from None
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     try:
         with engine.begin() as connection:

@@ -52,9 +52,12 @@ class UserRepository:
     async def add(self, row: dict) -> bool:
         """Inserts a user; False when the email is taken (in any case)."""
         result = await self.session.execute(
-            insert(users).values(**row).on_conflict_do_nothing(index_elements=["email_lower"])
+            insert(users)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["email_lower"])
+            .returning(users.c.id)
         )
-        return result.rowcount == 1
+        return result.first() is not None
 
     async def by_id(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
         query = sa.select(users).where(users.c.id == user_id)

@@ -36,7 +36,7 @@ def register(edge: httpx.Client, email: str | None = None, password: str = STRON
               "full_name": "Ivan Petrov", "phone": "+79161234567"},
     )
     assert response.status_code == 200, response.text
-    return {**response.json(), "password": password}
+    return response.json()
 
 
 def login(edge: httpx.Client, email: str, password: str) -> dict:
@@ -53,7 +53,7 @@ def bearer(tokens: dict) -> dict:
 def client_session(edge) -> dict:
     """A freshly registered client, signed in."""
     user = register(edge)
-    return {"user": user, **login(edge, user["email"], user["password"])}
+    return {"user": user, **login(edge, user["email"], STRONG_PASSWORD)}
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def test_register_login_me_refresh_reuse_logout(edge):
     assert user["email"] == email
     assert user["role"] == "ROLE_CLIENT"
     assert user["name"].startswith("users/")
-    assert "password" not in user and "password_hash" not in user
+    assert not {"password", "password_hash", "confirm_password"} & set(user)
 
     tokens = login(edge, email.upper(), STRONG_PASSWORD)
     assert tokens["token_type"] == "Bearer"
@@ -113,7 +113,9 @@ def test_wrong_password_is_401(edge):
 
 
 def test_me_needs_a_valid_token(edge):
-    assert edge.get("/auth/me").status_code == 401
+    missing = edge.get("/auth/me")
+    assert missing.status_code == 401
+    assert missing.json()["code"] == 16  # UNAUTHENTICATED, as a google.rpc.Status
     garbage = edge.get("/auth/me", headers={"authorization": "Bearer not.a.jwt"})
     assert garbage.status_code == 401
     assert garbage.headers["content-type"].startswith("application/json")
@@ -188,7 +190,7 @@ def test_admin_lists_pages_promotes_and_deactivates(edge, admin_session):
     deleted = edge.delete(f"/auth/{target['name']}", headers=headers)
     assert deleted.status_code == 200, deleted.text
     assert deleted.json()["active"] is False
-    refused = edge.post("/auth/login", json={"email": target["email"], "password": target["password"]})
+    refused = edge.post("/auth/login", json={"email": target["email"], "password": STRONG_PASSWORD})
     assert refused.status_code == 401
 
 
@@ -210,5 +212,6 @@ def test_jwks_is_public(edge):
 def test_edge_health_and_trace_id(edge):
     response = edge.get("/health")
     assert response.status_code == 200
+    assert response.json() == {"status": "SERVING"}
     traced = edge.get("/auth/jwks.json", headers={"x-request-id": "trace-e2e-123"})
     assert traced.status_code == 200

@@ -1,0 +1,313 @@
+"""Renders Envoy's bootstrap for the edge from the protos' descriptor set and envoy/edge.yaml.
+
+Every gRPC service in a package `autosalon.<name>.v1` becomes a cluster `<name>` (its Consul
+service name) whose endpoints come from `<run>/envoy/eds/<name>.yaml`, kept current by
+eds_sync; REST routes come from the google.api.http annotations through the transcoder.
+
+Environment overrides: AUTOSALON_EDGE_PORT, AUTOSALON_ENVOY_ADMIN_PORT,
+AUTOSALON_EDGE_STRICT_REQUESTS / AUTOSALON_EDGE_STRICT_SECONDS (login and register, per client
+address), AUTOSALON_EDGE_DEFAULT_REQUESTS / AUTOSALON_EDGE_DEFAULT_SECONDS (everything else).
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+
+import yaml
+from google.protobuf import descriptor_pb2
+
+FILTERS = "type.googleapis.com/envoy.extensions.filters"
+HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
+RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
+ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
+
+
+def mesh_services(descriptors: pathlib.Path) -> dict[str, list[str]]:
+    """Consul name -> full gRPC service names, for every autosalon.<name>.v1 package."""
+    found: dict[str, list[str]] = {}
+    file_set = descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes())
+    for file in file_set.file:
+        parts = file.package.split(".")
+        if len(parts) == 3 and parts[0] == "autosalon" and parts[2] == "v1":
+            for service in file.service:
+                found.setdefault(parts[1], []).append(f"{file.package}.{service.name}")
+    return found
+
+
+def _settings(path: pathlib.Path) -> dict:
+    settings = yaml.safe_load(path.read_text())
+    env = os.environ.get
+    settings["listener"]["port"] = int(env("AUTOSALON_EDGE_PORT", settings["listener"]["port"]))
+    settings["admin"]["port"] = int(env("AUTOSALON_ENVOY_ADMIN_PORT", settings["admin"]["port"]))
+    for bucket in ("strict", "default"):
+        limits = settings["rate_limits"][bucket]
+        limits["requests"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_REQUESTS", limits["requests"]))
+        limits["per_seconds"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_SECONDS", limits["per_seconds"]))
+    return settings
+
+
+def _per_address_limit(name: str, requests: int, seconds: int) -> dict:
+    """A token bucket per client address (Envoy's dynamic descriptors, one bucket per value)."""
+    bucket = {"max_tokens": requests, "tokens_per_fill": requests, "fill_interval": f"{seconds}s"}
+    return {
+        "envoy.filters.http.local_ratelimit": {
+            "@type": RATE_LIMIT,
+            "stat_prefix": f"rate_limit_{name}",
+            # The route-wide bucket only guards Envoy itself; the per-address one is the limit.
+            "token_bucket": {"max_tokens": 1_000_000, "tokens_per_fill": 1_000_000, "fill_interval": "1s"},
+            "filter_enabled": ALWAYS,
+            "filter_enforced": ALWAYS,
+            "max_dynamic_descriptors": 10_000,
+            "descriptors": [{"entries": [{"key": "remote_address"}], "token_bucket": bucket}],
+            "rate_limited_as_resource_exhausted": True,
+        }
+    }
+
+
+def _route(match: dict, cluster: str, timeout: int, limit: dict) -> dict:
+    return {
+        "match": match,
+        "route": {
+            "cluster": cluster,
+            "timeout": f"{timeout}s",
+            "rate_limits": [{"actions": [{"remote_address": {}}]}],
+            # An instance that just went away: try another before answering 503.
+            "retry_policy": {"retry_on": "connect-failure,refused-stream,reset-before-request", "num_retries": 2},
+        },
+        "typed_per_filter_config": limit,
+    }
+
+
+def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
+    timeout = settings["route_timeout_seconds"]
+    strict_cfg, default_cfg = settings["rate_limits"]["strict"], settings["rate_limits"]["default"]
+    strict = _per_address_limit("strict", strict_cfg["requests"], strict_cfg["per_seconds"])
+    generous = _per_address_limit("default", default_cfg["requests"], default_cfg["per_seconds"])
+    table = [
+        {
+            "match": {"path": "/health"},
+            "direct_response": {"status": 200, "body": {"inline_string": '{"status":"SERVING"}'}},
+            "response_headers_to_add": [
+                {"header": {"key": "content-type", "value": "application/json"}}
+            ],
+        }
+    ]
+    strict_methods = set(strict_cfg["methods"])
+    for cluster, full_names in sorted(services.items()):
+        for method in sorted(m for m in strict_methods if m.split("/")[0] in full_names):
+            table.append(_route({"path": f"/{method}"}, cluster, timeout, strict))
+    for cluster, full_names in sorted(services.items()):
+        for full_name in full_names:
+            table.append(_route({"prefix": f"/{full_name}/"}, cluster, timeout, generous))
+    return table
+
+
+def jwt_filter(settings: dict, run_dir: pathlib.Path) -> dict:
+    jwt = settings["jwt"]
+    rules = [{"match": {"path": f"/{method}"}} for method in settings["public_methods"]]
+    rules.append({"match": {"path": "/health"}})
+    rules.append({"match": {"prefix": "/"}, "requires": {"provider_name": "autosalon"}})
+    return {
+        "name": "envoy.filters.http.jwt_authn",
+        "typed_config": {
+            "@type": f"{FILTERS}.http.jwt_authn.v3.JwtAuthentication",
+            "providers": {
+                "autosalon": {
+                    "issuer": jwt["issuer"],
+                    "audiences": [jwt["audience"]],
+                    "local_jwks": {"filename": str(run_dir / jwt["jwks_file"])},
+                    # The services verify the token again and read the identity from it.
+                    "forward": True,
+                    "from_headers": [{"name": "authorization", "value_prefix": "Bearer "}],
+                }
+            },
+            "rules": rules,
+        },
+    }
+
+
+# Envoy's own refusals (no token, rate limited, no healthy upstream, ...) answered as the
+# services answer: a google.rpc.Status as JSON, with the gRPC code.
+GRPC_CODE_FOR_HTTP = {
+    400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 3, 429: 8, 431: 3,
+    500: 13, 502: 14, 503: 14, 504: 4,
+}
+
+
+def local_replies() -> dict:
+    return {
+        "mappers": [
+            {
+                "filter": {"status_code_filter": {"comparison": {
+                    "op": "EQ",
+                    "value": {"default_value": http_code, "runtime_key": f"edge.local_reply_{http_code}"},
+                }}},
+                "body_format_override": {
+                    "json_format": {"code": grpc_code, "message": "%LOCAL_REPLY_BODY%"},
+                    "content_type": "application/json",
+                },
+            }
+            for http_code, grpc_code in GRPC_CODE_FOR_HTTP.items()
+        ]
+    }
+
+
+ACCESS_LOG_FORMAT = {
+    "time": "%START_TIME%",
+    "trace_id": "%REQ(X-REQUEST-ID)%",
+    "client": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
+    "method": "%REQ(:METHOD)%",
+    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+    "grpc_path": "%REQ(:PATH)%",
+    "protocol": "%PROTOCOL%",
+    "status": "%RESPONSE_CODE%",
+    "grpc_status": "%GRPC_STATUS(SNAKE_STRING)%",
+    "flags": "%RESPONSE_FLAGS%",
+    "details": "%RESPONSE_CODE_DETAILS%",
+    "duration_ms": "%DURATION%",
+    "upstream": "%UPSTREAM_HOST%",
+    "bytes_in": "%BYTES_RECEIVED%",
+    "bytes_out": "%BYTES_SENT%",
+}
+
+
+def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:
+    envoy_dir = run_dir / "envoy"
+    all_services = [name for names in services.values() for name in names]
+    connection_manager = {
+        "@type": HCM,
+        "stat_prefix": "edge",
+        "codec_type": "AUTO",
+        "generate_request_id": True,
+        "always_set_request_id_in_response": True,
+        "access_log": [{
+            "name": "envoy.access_loggers.stdout",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+                "log_format": {"json_format": ACCESS_LOG_FORMAT},
+            },
+        }],
+        "local_reply_config": local_replies(),
+        "route_config": {
+            "name": "edge",
+            "virtual_hosts": [{"name": "edge", "domains": ["*"], "routes": routes(services, settings)}],
+        },
+        "http_filters": [
+            {
+                "name": "envoy.filters.http.grpc_json_transcoder",
+                "typed_config": {
+                    "@type": f"{FILTERS}.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+                    "proto_descriptor": str(envoy_dir / "descriptors.binpb"),
+                    "services": all_services,
+                    "convert_grpc_status": True,
+                    "print_options": {
+                        "preserve_proto_field_names": True,
+                        "always_print_primitive_fields": True,
+                        "always_print_enums_as_ints": False,
+                    },
+                    "request_validation_options": {
+                        "reject_unknown_method": False,
+                        "reject_unknown_query_parameters": True,
+                    },
+                },
+            },
+            {"name": "envoy.filters.http.local_ratelimit",
+             "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}},
+            jwt_filter(settings, run_dir),
+            {"name": "envoy.filters.http.router",
+             "typed_config": {"@type": f"{FILTERS}.http.router.v3.Router"}},
+        ],
+    }
+    clusters = [
+        {
+            "name": cluster,
+            "type": "EDS",
+            "connect_timeout": "1s",
+            "lb_policy": "ROUND_ROBIN",
+            "typed_extension_protocol_options": {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                    "explicit_http_config": {"http2_protocol_options": {}},
+                }
+            },
+            "eds_cluster_config": {
+                "eds_config": {
+                    "path_config_source": {
+                        "path": str(envoy_dir / "eds" / f"{cluster}.yaml"),
+                        "watched_directory": {"path": str(envoy_dir / "eds")},
+                    },
+                    "resource_api_version": "V3",
+                }
+            },
+        }
+        for cluster in sorted(services)
+    ]
+    return {
+        "node": {"id": "autosalon-edge", "cluster": "autosalon-edge"},
+        "admin": {"address": {"socket_address": {
+            "address": settings["admin"]["address"], "port_value": settings["admin"]["port"]}}},
+        "static_resources": {
+            "listeners": [{
+                "name": "edge",
+                "address": {"socket_address": {
+                    "address": settings["listener"]["address"], "port_value": settings["listener"]["port"]}},
+                "filter_chains": [{"filters": [
+                    {"name": "envoy.filters.network.http_connection_manager", "typed_config": connection_manager}
+                ]}],
+            }],
+            "clusters": clusters,
+        },
+    }
+
+
+def endpoints(cluster: str, targets: list[tuple[str, int]]) -> dict:
+    """An EDS resource (ClusterLoadAssignment) for the file eds_sync keeps current."""
+    return {
+        "resources": [{
+            "@type": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+            "cluster_name": cluster,
+            "endpoints": [{"lb_endpoints": [
+                {"endpoint": {"address": {"socket_address": {"address": host, "port_value": port}}}}
+                for host, port in targets
+            ]}],
+        }]
+    }
+
+
+def write_atomically(path: pathlib.Path, text: str) -> None:
+    """Envoy watches the folder: it must only ever see whole files."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.rename(partial, path)
+
+
+def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: pathlib.Path) -> pathlib.Path:
+    services = mesh_services(descriptors)
+    settings = _settings(settings_file)
+    envoy_dir = run_dir / "envoy"
+    (envoy_dir / "eds").mkdir(parents=True, exist_ok=True)
+    # Envoy reads its own copy, so regenerating code never changes a running edge underneath it.
+    shutil.copyfile(descriptors, envoy_dir / "descriptors.binpb")
+    for cluster in services:
+        eds_file = envoy_dir / "eds" / f"{cluster}.yaml"
+        if not eds_file.exists():
+            write_atomically(eds_file, yaml.safe_dump(endpoints(cluster, [])))
+    write_atomically(envoy_dir / "clusters.json", json.dumps(sorted(services)))
+    write_atomically(envoy_dir / "limits.json", json.dumps(settings["rate_limits"], indent=2))
+    output = envoy_dir / "envoy.yaml"
+    write_atomically(output, yaml.safe_dump(bootstrap(services, settings, run_dir), sort_keys=False))
+    return output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--descriptors", type=pathlib.Path, required=True)
+    parser.add_argument("--settings", type=pathlib.Path, required=True)
+    parser.add_argument("--run-dir", type=pathlib.Path, required=True)
+    args = parser.parse_args()
+    print(render(args.descriptors, args.settings, args.run_dir.resolve()))
+
+
+if __name__ == "__main__":
+    main()
