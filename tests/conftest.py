@@ -25,7 +25,11 @@ def mesh():
     subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)
     yield load()
     if not was_running and not os.environ.get("AUTOSALON_KEEP_MESH"):
-        subprocess.run([sys.executable, "-m", "scripts.mesh", "down"], cwd=REPO_ROOT, check=True)
+        # CI's checkout is thrown away afterwards: take its database cluster along.
+        purge = ["--purge"] if os.environ.get("CI") else []
+        subprocess.run(
+            [sys.executable, "-m", "scripts.mesh", "down", *purge], cwd=REPO_ROOT, check=True
+        )
 
 
 def pytest_collection_modifyitems(items):
