@@ -17,6 +17,8 @@ import shutil
 import yaml
 from google.protobuf import descriptor_pb2
 
+from . import strict_json
+
 FILTERS = "type.googleapis.com/envoy.extensions.filters"
 HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
 RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
@@ -128,9 +130,10 @@ def jwt_filter(settings: dict, run_dir: pathlib.Path) -> dict:
 
 
 # Envoy's own refusals (no token, rate limited, no healthy upstream, ...) answered as the
-# services answer: a google.rpc.Status as JSON, with the gRPC code.
+# services answer: a google.rpc.Status as JSON, with the gRPC code. 400s are left alone:
+# the transcoder and the strict-JSON filter already write them in that form.
 GRPC_CODE_FOR_HTTP = {
-    400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 413: 3, 429: 8, 431: 3,
+    401: 16, 403: 7, 404: 5, 408: 4, 413: 3, 429: 8, 431: 3,
     500: 13, 502: 14, 503: 14, 504: 4,
 }
 
@@ -194,6 +197,7 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
             "virtual_hosts": [{"name": "edge", "domains": ["*"], "routes": routes(services, settings)}],
         },
         "http_filters": [
+            strict_json.lua_filter(envoy_dir / "descriptors.binpb"),
             {
                 "name": "envoy.filters.http.grpc_json_transcoder",
                 "typed_config": {

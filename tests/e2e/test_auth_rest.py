@@ -88,8 +88,15 @@ def test_register_reports_every_bad_field_at_once(edge):
 
 
 def test_unknown_json_shape_is_a_400(edge):
-    response = edge.post("/auth/register", json={"email": new_email(), "favourite_colour": "red"})
+    email = new_email()
+    response = edge.post("/auth/register", json={
+        "email": email, "password": STRONG_PASSWORD, "confirm_password": STRONG_PASSWORD,
+        "full_name": "Anna", "favourite_colour": "red"})
     assert response.status_code == 400
+    assert set(violations(response)) == {"favourite_colour"}
+    # Nothing was registered.
+    assert edge.post("/auth/login", json={"email": email, "password": STRONG_PASSWORD}).status_code == 401
+    assert edge.get("/auth/jwks.json", params={"bogus": "1"}).status_code == 400
     response = edge.post("/auth/login", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 400
 

@@ -1,0 +1,100 @@
+"""The request schemas strict_json.lua checks bodies against, generated from the descriptors."""
+import pathlib
+import re
+
+from google.api import annotations_pb2
+from google.protobuf import descriptor_pb2
+
+FieldType = descriptor_pb2.FieldDescriptorProto
+_LUA_MAGIC = re.compile(r"([\^$()%.\[\]*+\-?])")
+_BODY_VERBS = ("post", "patch", "put")
+
+
+def _lua_literal(text: str) -> str:
+    return _LUA_MAGIC.sub(r"%\1", text)
+
+
+def path_pattern(template: str) -> str:
+    """A Lua pattern matching the paths of an HTTP rule template like /auth/{name=users/*}."""
+    pattern = ""
+    for literal, variable in re.findall(r"([^{]*)(?:\{([^}]*)\})?", template):
+        pattern += _lua_literal(literal)
+        if variable:
+            segments = variable.partition("=")[2] or "*"
+            pattern += "/".join(
+                "[^/]+" if part == "*" else ".+" if part == "**" else _lua_literal(part)
+                for part in segments.split("/")
+            )
+    return f"^{pattern}$"
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_tables(descriptors: pathlib.Path) -> str:
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes()).file
+    messages = {}
+    for file in files:
+        def collect(message, scope):
+            full_name = f"{scope}.{message.name}"
+            messages[full_name] = message
+            for nested in message.nested_type:
+                collect(nested, full_name)
+
+        for message in file.message_type:
+            collect(message, f".{file.package}")
+
+    routes, roots = [], set()
+    for file in files:
+        if not file.package.startswith("autosalon."):
+            continue
+        for service in file.service:
+            for method in service.method:
+                rule = method.options.Extensions[annotations_pb2.http]
+                verb = rule.WhichOneof("pattern")
+                if verb not in _BODY_VERBS or not rule.body:
+                    continue
+                root = method.input_type
+                if rule.body != "*":
+                    field = next(f for f in messages[root].field if f.name == rule.body)
+                    root = field.type_name
+                roots.add(root)
+                routes.append((verb.upper(), path_pattern(getattr(rule, verb)), root))
+
+    schemas, pending = {}, sorted(roots)
+    while pending:
+        name = pending.pop()
+        if name in schemas:
+            continue
+        fields = {}
+        for field in messages[name].field:
+            nested = "false"
+            is_message = field.type == FieldType.TYPE_MESSAGE
+            if is_message and not field.type_name.startswith(".google.protobuf."):
+                if not messages[field.type_name].options.map_entry:
+                    nested = _lua_string(field.type_name)
+                    pending.append(field.type_name)
+            fields[field.name] = nested
+            fields[field.json_name] = nested
+        schemas[name] = fields
+
+    lines = ["ROUTES = {"]
+    lines += [f"  {{{_lua_string(v)}, {_lua_string(p)}, {_lua_string(m)}}}," for v, p, m in routes]
+    lines += ["}", "MESSAGES = {"]
+    for name, fields in sorted(schemas.items()):
+        entries = ", ".join(f"[{_lua_string(k)}] = {v}" for k, v in sorted(fields.items()))
+        lines.append(f"  [{_lua_string(name)}] = {{{entries}}},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def lua_filter(descriptors: pathlib.Path) -> dict:
+    source = lua_tables(descriptors) + (pathlib.Path(__file__).with_name("strict_json.lua")).read_text()
+    return {
+        "name": "envoy.filters.http.lua",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+            "default_source_code": {"inline_string": source},
+        },
+    }

@@ -1,0 +1,35 @@
+"""The protos are the contract: buf lint clean, and every RPC reachable over REST."""
+import subprocess
+
+from google.api import annotations_pb2, http_pb2
+from google.protobuf import descriptor_pb2
+
+from scripts.mesh.layout import VENV_BIN
+from scripts.mesh.tools import DESCRIPTORS
+from services.kit.settings import REPO_ROOT
+
+REST_PREFIX = {"auth": "/auth/"}
+
+
+def test_buf_lint_is_clean():
+    result = subprocess.run([VENV_BIN / "buf", "lint"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _autosalon_methods():
+    files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTORS.read_bytes()).file
+    for file in files:
+        if file.package.startswith("autosalon.") and file.service:
+            for service in file.service:
+                for method in service.method:
+                    yield file.package.split(".")[1], f"{service.name}/{method.name}", method
+
+
+def test_every_rpc_has_an_http_rule_under_its_service_prefix():
+    methods = list(_autosalon_methods())
+    assert methods
+    for service, name, method in methods:
+        assert method.options.HasExtension(annotations_pb2.http), f"{name} has no google.api.http"
+        rule: http_pb2.HttpRule = method.options.Extensions[annotations_pb2.http]
+        path = getattr(rule, rule.WhichOneof("pattern"))
+        assert path.startswith(REST_PREFIX[service]), f"{name}: {path}"
