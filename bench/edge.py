@@ -65,7 +65,7 @@ def wrk(path: str, seconds: int, connections: int, headers: dict, script: str | 
 def ghz_me(token: str, seconds: int, connections: int) -> dict:
     command = [
         ensure_ghz(), "--insecure", "--proto", "proto/autosalon/auth/v1/auth.proto",
-        "-i", "proto", "-i", "gen/third_party",
+        "-i", "proto,gen/third_party",
         "--call", "autosalon.auth.v1.AuthService/GetCurrentUser",
         "-m", json.dumps({"authorization": f"Bearer {token}"}), "-d", "{}",
         "-c", str(connections), "--connections", str(connections), "-z", f"{seconds}s",

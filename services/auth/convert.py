@@ -26,3 +26,7 @@ def user_to_proto(row: sa.Row) -> auth_pb2.User:
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
     )
+
+
+def user_event(user: sa.Row) -> auth_pb2.UserEvent:
+    return auth_pb2.UserEvent(user=user_to_proto(user))

@@ -1,10 +1,25 @@
-"""What auth publishes: autosalon.auth.user.registered / updated / deactivated (UserEvent)."""
-import sqlalchemy as sa
+"""What auth listens to: its own user changes, so every instance evicts its cache.
 
-from autosalon.auth.v1 import auth_pb2
+(It publishes autosalon.auth.user.registered / updated / deactivated, each a UserEvent:
+see convert.user_event and the handlers.)"""
+import asyncio
+import uuid
 
-from .convert import user_to_proto
+from autosalon.common.v1 import common_pb2
+from services.kit.bus import Bus
+
+from .handlers import UserCache
 
 
-def user_event(user: sa.Row) -> auth_pb2.UserEvent:
-    return auth_pb2.UserEvent(user=user_to_proto(user))
+async def evict_changed_users(bus: Bus, cache: UserCache) -> None:
+    """Each instance hears every change (a plain subscription, not a shared consumer)."""
+
+    async def evict(message) -> None:
+        envelope = common_pb2.EventEnvelope.FromString(message.data)
+        cache.evict(uuid.UUID(envelope.subject.removeprefix("users/")))
+
+    subscription = await bus.nc.subscribe("autosalon.auth.user.>", cb=evict)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await subscription.unsubscribe()

@@ -1,11 +1,11 @@
 """auth's use cases: one coroutine each, every write in one unit of work."""
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from autosalon.auth.v1 import auth_pb2
 from services.kit import paging
 from services.kit.cpu import BoundedExecutor
 from services.kit.db import Database, now
@@ -13,10 +13,37 @@ from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, Permis
 from services.kit.identity import Identity
 
 from . import domain, tokens
-from .events import user_event
+from .convert import user_event
 from .store import RefreshTokenRepository, UserRepository
 
 WRONG_CREDENTIALS = "email or password is wrong"
+
+
+class UserCache:
+    """Users read recently, by id, for the hot reads (GetCurrentUser is on every page).
+
+    An instance evicts a user the moment it changes one, and every instance evicts on the
+    user's event from JetStream; the time-to-live bounds what a lost event could leave stale.
+    """
+
+    def __init__(self, ttl_seconds: float = 30.0, max_size: int = 10_000):
+        self._ttl = ttl_seconds
+        self._max_size = max_size
+        self._rows: dict[uuid.UUID, tuple[sa.Row, float]] = {}
+
+    def get(self, user_id: uuid.UUID) -> sa.Row | None:
+        cached = self._rows.get(user_id)
+        if cached is None or cached[1] < time.monotonic():
+            return None
+        return cached[0]
+
+    def put(self, row: sa.Row) -> None:
+        if len(self._rows) >= self._max_size:
+            self._rows.pop(next(iter(self._rows)))
+        self._rows[row.id] = (row, time.monotonic() + self._ttl)
+
+    def evict(self, user_id: uuid.UUID) -> None:
+        self._rows.pop(user_id, None)
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,7 @@ class AuthHandlers:
         self.hashing = hashing
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
+        self.users = UserCache()
 
     async def register(
         self, email: str, password: str, confirm_password: str, full_name: str, phone: str
@@ -166,10 +194,13 @@ class AuthHandlers:
     async def get_user(self, caller: Identity, user_id: uuid.UUID) -> sa.Row:
         if not domain.can_read_user(caller.user_id, domain.Role(caller.role), str(user_id)):
             raise PermissionDenied("clients may read only their own account")
-        async with self.database.unit_of_work() as uow:
-            user = await UserRepository(uow.session).by_id(user_id)
+        user = self.users.get(user_id)
         if user is None:
-            raise NotFound(f"users/{user_id} does not exist")
+            async with self.database.unit_of_work() as uow:
+                user = await UserRepository(uow.session).by_id(user_id)
+            if user is None:
+                raise NotFound(f"users/{user_id} does not exist")
+            self.users.put(user)
         return user
 
     async def list_users(
@@ -223,6 +254,7 @@ class AuthHandlers:
             user = await users.by_id(user_id)
             event = "user.deactivated" if current.active and not user.active else "user.updated"
             await uow.emit(event, f"users/{user_id}", user_event(user))
+        self.users.evict(user_id)
         return user
 
     async def deactivate(self, caller: Identity, user_id: uuid.UUID) -> sa.Row:

@@ -9,10 +9,12 @@ from services.kit.cpu import BoundedExecutor
 from services.kit.db import Database
 from services.kit.identity import TokenVerifier
 from services.kit.registry import Consul
+from services.kit import server
 from services.kit.server import Microservice
 
 from . import store, tokens
 from .api import ACCESS, AuthApi
+from .events import evict_changed_users
 from .handlers import AuthHandlers
 
 
@@ -51,6 +53,7 @@ async def main() -> None:
         ACCESS,
     )
     service.add_background(lambda: bus.relay_outbox(database, events))
+    service.add_background(lambda: evict_changed_users(events, handlers.users))
     service.on_stop(consul.close)
     service.on_stop(events.close)
     service.on_stop(database.close)
@@ -59,4 +62,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    server.run(main)

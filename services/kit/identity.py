@@ -67,14 +67,20 @@ def optional() -> Identity | None:
 
 
 class TokenVerifier:
-    """Verifies ES256 access tokens against a JWKS, refetching it when a new key id appears."""
+    """Verifies ES256 access tokens against a JWKS, refetching it when a new key id appears.
+
+    A token verified once is remembered until it expires: the same string always carries the
+    same claims, and the signature check is the costliest part of a cheap read.
+    """
 
     REFETCH_INTERVAL = 30.0
+    REMEMBERED_TOKENS = 10_000
 
     def __init__(self, fetch_jwks: Callable[[], Awaitable[dict]]):
         self._fetch_jwks = fetch_jwks
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
+        self._verified: dict[str, tuple[Identity, float]] = {}
 
     async def _key(self, kid: str) -> jwt.PyJWK:
         stale = time.monotonic() - self._fetched_at > self.REFETCH_INTERVAL
@@ -88,6 +94,16 @@ class TokenVerifier:
             raise Unauthenticated("access token signed with an unknown key") from None
 
     async def verify(self, token: str) -> Identity:
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[1] > time.time():
+            return remembered[0]
+        who, expires_at = await self._verify_signed(token)
+        if len(self._verified) >= self.REMEMBERED_TOKENS:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (who, expires_at)
+        return who
+
+    async def _verify_signed(self, token: str) -> tuple[Identity, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -110,9 +126,10 @@ class TokenVerifier:
         role = claims.get("role")
         if role not in ANYONE_SIGNED_IN:
             raise Unauthenticated("access token carries no known role")
-        return Identity(
+        who = Identity(
             user_id=str(claims["sub"]), role=role, email=str(claims.get("email", "")), token=token
         )
+        return who, float(claims["exp"])
 
 
 def check_access(method: str, rule: "Public | frozenset[str] | None", who: Identity | None) -> None:
@@ -125,3 +142,19 @@ def check_access(method: str, rule: "Public | frozenset[str] | None", who: Ident
         raise Unauthenticated("sign in first: no access token was sent")
     if who.role not in rule:
         raise PermissionDenied(f"role {who.role} may not call {method}")
+
+
+def jwks_from_auth(peers) -> Callable[[], Awaitable[dict]]:
+    """For every service but auth: fetch the JWKS from an auth instance found in Consul."""
+    from google.protobuf import json_format
+
+    from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+
+    async def fetch() -> dict:
+        jwks = await peers.call(
+            "auth", auth_pb2_grpc.AuthServiceStub, "GetJwks", auth_pb2.GetJwksRequest(),
+            as_caller=False,
+        )
+        return json_format.MessageToDict(jwks, preserving_proto_field_name=True)
+
+    return fetch

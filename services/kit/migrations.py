@@ -13,6 +13,7 @@ _SERVICES = _KIT.parent
 
 def config(service: str, url: str) -> Config:
     alembic_config = Config()
+    alembic_config.set_main_option("path_separator", "os")
     alembic_config.set_main_option("script_location", str(_KIT / "alembic"))
     alembic_config.set_main_option("version_locations", str(_SERVICES / service / "migrations"))
     alembic_config.set_main_option("sqlalchemy.url", url)

@@ -33,14 +33,19 @@ class Consul:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def register(self, name: str, instance_id: str, address: str, port: int) -> None:
+    async def register(
+        self, name: str, instance_id: str, address: str, port: int, grpc_check: bool = True
+    ) -> None:
+        """Registers an instance; with `grpc_check`, Consul probes its gRPC health service."""
         body = {
             "ID": instance_id,
             "Name": name,
             "Address": address,
             "Port": port,
             "Tags": ["grpc"],
-            "Check": {
+        }
+        if grpc_check:
+            body["Check"] = {
                 "CheckID": f"{instance_id}:grpc-health",
                 "Name": "gRPC health",
                 "GRPC": f"{address}:{port}",
@@ -48,8 +53,7 @@ class Consul:
                 "Timeout": "1s",
                 # An instance that dies without deregistering disappears on its own.
                 "DeregisterCriticalServiceAfter": "1m",
-            },
-        }
+            }
         response = await self._http.put("/v1/agent/service/register", json=body)
         response.raise_for_status()
 

@@ -13,6 +13,7 @@ import uuid
 from typing import Any, Awaitable, Callable
 
 import grpc
+import uvloop
 from google.protobuf import any_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -66,19 +67,24 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, rules: dict[str, Any], verifier: identity.TokenVerifier | None):
         self._rules = rules
         self._verifier = verifier
+        # One wrapped handler per method, built on its first call.
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
         method = handler_call_details.method
-        if handler is None or method.startswith(_INFRASTRUCTURE_PREFIXES):
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
+        if handler is None or method.startswith(_INFRASTRUCTURE_PREFIXES) or not handler.unary_unary:
             return handler
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        wrapped = grpc.unary_unary_rpc_method_handler(
+            self._wrap(method, handler.unary_unary),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+        self._wrapped[method] = wrapped
+        return wrapped
 
     def _wrap(self, method: str, behaviour: Callable[..., Awaitable[Any]]):
         rule = self._rules.get(method)
@@ -109,7 +115,9 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
                     f"internal error; trace id {logs.trace_id_var.get()}",
                 )
             finally:
-                log.info(
+                # Envoy's access log has every request; here, the failures stand out.
+                log.log(
+                    logging.DEBUG if code == "OK" else logging.INFO,
                     "rpc %s %s",
                     method,
                     code,
@@ -132,6 +140,11 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
         if self._verifier is None:
             raise errors.Unavailable("token verification is not configured")
         return await self._verifier.verify(token.strip())
+
+
+def run(main: Callable[[], Awaitable[None]]) -> None:
+    """Runs a service's main coroutine on uvloop (about a fifth more requests per core)."""
+    uvloop.run(main())
 
 
 class Microservice:

@@ -1,0 +1,76 @@
+"""Finding peers through Consul and calling them through breakers, against the real mesh."""
+import asyncio
+import socket
+import uuid
+
+import pytest
+
+from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+from services.kit import errors, identity
+from services.kit.calls import Peers
+from services.kit.registry import Consul, Discovery
+
+
+@pytest.fixture
+async def peers(mesh):
+    consul = Consul(mesh.consul_addr)
+    discovery = Discovery(consul)
+    peers = Peers(discovery, fail_max=3, reset_timeout=60)
+    yield consul, discovery, peers
+    await peers.close()
+    await discovery.close()
+    await consul.close()
+
+
+async def test_auth_is_found_and_called_for_its_keys(peers):
+    _, discovery, calls = peers
+    instances = await discovery.instances("auth")
+    assert len(instances) >= 2
+    jwks = await identity.jwks_from_auth(calls)()
+    assert jwks["keys"][0]["kty"] == "EC"
+
+
+async def test_unknown_service_is_unavailable_at_once(peers):
+    _, _, calls = peers
+    with pytest.raises(errors.Unavailable, match="no healthy instance"):
+        await calls.call("nobody", object, "Method", None)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_breaker_opens_on_a_dead_peer_and_fails_fast(peers):
+    """An instance Consul still lists but that refuses connections: after fail_max outages
+    the breaker opens and later calls fail without touching the network."""
+    consul, _, calls = peers
+
+    name = f"ghost{uuid.uuid4().hex[:6]}"
+    await consul.register(name, name, "127.0.0.1", _closed_port(), grpc_check=False)
+    try:
+        for _ in range(3):
+            with pytest.raises(errors.Unavailable):
+                await calls.call(name, auth_pb2_grpc.AuthServiceStub, "GetJwks",
+                                 auth_pb2.GetJwksRequest(), timeout=1.0)
+        assert calls.breaker(name).current_state == "open"
+        with pytest.raises(errors.Unavailable, match="circuit open"):
+            await calls.call(name, auth_pb2_grpc.AuthServiceStub, "GetJwks", auth_pb2.GetJwksRequest())
+    finally:
+        await consul.deregister(name)
+
+
+async def test_discovery_follows_consul_changes(peers):
+    consul, discovery, _ = peers
+    name = f"moving{uuid.uuid4().hex[:6]}"
+    assert await discovery.instances(name) == []
+    await consul.register(name, name, "127.0.0.1", 1234, grpc_check=False)
+    try:
+        for _ in range(100):
+            if await discovery.instances(name):
+                break
+            await asyncio.sleep(0.1)
+        assert [(i.address, i.port) for i in await discovery.instances(name)] == [("127.0.0.1", 1234)]
+    finally:
+        await consul.deregister(name)
