@@ -1,11 +1,17 @@
 """auth end to end through the Envoy edge over native gRPC."""
+import asyncio
+import uuid
+
 import grpc
+import nats
 import pytest
 from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+from autosalon.common.v1 import common_pb2
+from services.kit.bus import stream_name
 
 from .conftest import STRONG_PASSWORD, new_email
 
@@ -88,3 +94,30 @@ async def test_duplicate_over_grpc_is_already_exists(edge_channel):
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await stub.Register(request)
     assert error.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+async def test_registration_is_published_with_the_edge_trace_id(edge_channel, mesh):
+    """The outbox relay sends autosalon.auth.user.registered, carrying Envoy's request id."""
+    stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
+    trace_id = f"e2e-{uuid.uuid4().hex}"
+    user = await stub.Register(
+        auth_pb2.RegisterRequest(email=new_email("evt"), password=STRONG_PASSWORD,
+                                 confirm_password=STRONG_PASSWORD, full_name="Event Person"),
+        metadata=[("x-request-id", trace_id)])
+    connection = await nats.connect(mesh.nats_url)
+    try:
+        stream = connection.jetstream()
+        for _ in range(50):
+            message = await stream.get_last_msg(stream_name("auth"), "autosalon.auth.user.registered")
+            envelope = common_pb2.EventEnvelope.FromString(message.data)
+            if envelope.subject == user.name:
+                break
+            await asyncio.sleep(0.1)
+        assert envelope.subject == user.name
+        assert envelope.trace_id == trace_id
+        assert envelope.source == "auth" and envelope.type == "autosalon.auth.user.registered"
+        assert message.headers["Nats-Msg-Id"] == envelope.id
+        payload = auth_pb2.UserEvent()
+        assert envelope.data.Unpack(payload) and payload.user.email == user.email
+    finally:
+        await connection.close()
