@@ -71,15 +71,17 @@ def _edge_endpoints(service: str) -> int:
 
 def up() -> None:
     started = time.monotonic()
-    edge_config = RUN / "envoy" / "envoy.yaml"
-    previous_edge_config = edge_config.read_bytes() if edge_config.exists() else b""
     prepare()
     supervisor.render(tools.CONSUL_BINARY)
     step("supervisord: starting postgres, consul, nats")
     supervisor.start()
-    if edge_config.read_bytes() != previous_edge_config:
-        # Hot restart is off (several Envoys may share a machine): a new config means a restart.
-        supervisor.ctl("stop", "envoy", check=False)
+    edge_config = RUN / "envoy" / "envoy.yaml"
+    running_config = RUN / "envoy" / "running.yaml"
+    if not running_config.exists() or running_config.read_bytes() != edge_config.read_bytes():
+        # Hot restart is off (several Envoys may share a machine): a new config means a
+        # restart, of the endpoint sync too, which follows the config's clusters.
+        supervisor.ctl("stop", "envoy", "edge-sync", check=False)
+        shutil.copyfile(edge_config, running_config)
     _databases()
     step("supervisord: starting the edge and the services")
     supervisor.ctl("start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES))
@@ -97,6 +99,7 @@ def up() -> None:
 def _databases() -> None:
     """One database a service, its migrations, and the initial admin."""
     from services.auth.seed import ensure_admin
+    from services.catalog import demo as catalog_demo
 
     postgres.wait_ready()
     postgres.ensure_databases(databases())
@@ -105,6 +108,8 @@ def _databases() -> None:
         migrations.upgrade(service, SETTINGS.database_url(service))
     step("auth: initial admin")
     ensure_admin(SETTINGS.database_url("auth"))
+    added = catalog_demo.load_sync(SETTINGS.database_url("catalog"))
+    step(f"catalog: demo showroom {'loaded, ' + str(added) + ' models' if added else 'present'}")
 
 
 def bootstrap() -> None:

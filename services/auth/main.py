@@ -1,16 +1,12 @@
-"""auth's composition root: wires settings, database, bus and API, then serves."""
+"""auth's composition root: wires the runtime, hashing and the API, then serves."""
 import asyncio
 import os
 from datetime import timedelta
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
-from services.kit import bus, logs, settings
+from services.kit import app, server
 from services.kit.cpu import BoundedExecutor
-from services.kit.db import Database
 from services.kit.identity import TokenVerifier
-from services.kit.registry import Consul
-from services.kit import server
-from services.kit.server import Microservice
 
 from . import store, tokens
 from .api import ACCESS, AuthApi
@@ -19,13 +15,8 @@ from .handlers import AuthHandlers
 
 
 async def main() -> None:
-    logs.configure("auth")
-    config = settings.load()
-    signer = tokens.TokenSigner.from_file(config.signing_key_file)
-    database = Database(config.database_url("auth"), "auth", store.outbox)
-    events = bus.Bus(config.nats_url)
-    await events.connect()
-    consul = Consul(config.consul_addr)
+    runtime = await app.start("auth", store.outbox)
+    signer = tokens.TokenSigner.from_file(runtime.config.signing_key_file)
     # Hashing is slow by design: two at a time per instance, a few more may wait, the rest
     # are refused at once (RESOURCE_EXHAUSTED) instead of queuing into time-outs.
     hashing = BoundedExecutor(
@@ -34,7 +25,7 @@ async def main() -> None:
         name="password-hashing",
     )
     handlers = AuthHandlers(
-        database,
+        runtime.database,
         signer,
         hashing,
         access_ttl=timedelta(seconds=int(os.environ.get("AUTOSALON_ACCESS_TOKEN_TTL", "900"))),
@@ -44,7 +35,8 @@ async def main() -> None:
     async def own_jwks() -> dict:
         return signer.jwks()
 
-    service = Microservice("auth", consul, config.bind_host, config.advertise_host)
+    service = runtime.service
+    # auth verifies tokens with its own keys rather than asking itself over the network.
     service.verifier = TokenVerifier(own_jwks)
     service.add_service(
         auth_pb2_grpc.add_AuthServiceServicer_to_server,
@@ -52,11 +44,7 @@ async def main() -> None:
         auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
         ACCESS,
     )
-    service.add_background(lambda: bus.relay_outbox(database, events))
-    service.add_background(lambda: evict_changed_users(events, handlers.users))
-    service.on_stop(consul.close)
-    service.on_stop(events.close)
-    service.on_stop(database.close)
+    service.add_background(lambda: evict_changed_users(runtime.bus, handlers.users))
     service.on_stop(lambda: asyncio.to_thread(hashing.shutdown))
     await service.run()
 

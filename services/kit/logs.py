@@ -35,6 +35,8 @@ def configure(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # One line per Consul long-poll is noise; their failures still show as warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def fields(**values) -> dict:

@@ -1,0 +1,126 @@
+"""catalog's gRPC servicer: protobuf in, use case, protobuf out."""
+from decimal import Decimal
+
+from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from services.kit import identity, money
+from services.kit.errors import InvalidArgument
+from services.kit.identity import ADMINS, PUBLIC, STAFF
+from services.kit.protos import mask_paths
+
+from . import domain
+from .convert import body_type_from_proto, model_id, specifications_from_proto, trim_ids
+from .handlers import CatalogHandlers
+
+ACCESS = {
+    "ListModels": PUBLIC,
+    "GetModel": PUBLIC,
+    "ListTrims": PUBLIC,
+    "GetTrim": PUBLIC,
+    "CreateModel": STAFF,
+    "UpdateModel": STAFF,
+    "CreateTrim": STAFF,
+    "UpdateTrim": STAFF,
+    "ListPriceChanges": STAFF,
+    "DeleteModel": ADMINS,
+    "DeleteTrim": ADMINS,
+}
+
+
+def _price(message, field: str, required: bool) -> Decimal:
+    if not message.amount and not required:
+        return Decimal("0")
+    return money.from_proto(message, field)
+
+
+def _model_fields(model: catalog_pb2.VehicleModel, mask: set[str] | None = None) -> domain.ModelFields:
+    """The request's model; with a mask, only the masked fields need to be there."""
+    wanted = mask if mask is not None else domain.MODEL_MASK
+    return domain.ModelFields(
+        brand=model.brand,
+        model=model.model,
+        year=model.year,
+        body_type=body_type_from_proto(model.body_type),
+        base_price=_price(model.base_price, "model.base_price", "base_price" in wanted),
+        specifications=specifications_from_proto(model.specifications),
+        description=model.description,
+    )
+
+
+def _trim_fields(trim: catalog_pb2.Trim, mask: set[str] | None = None) -> domain.TrimFields:
+    wanted = mask if mask is not None else domain.TRIM_MASK
+    return domain.TrimFields(
+        display_name=trim.display_name,
+        price_delta=_price(trim.price_delta, "trim.price_delta", "price_delta" in wanted),
+        features=list(trim.features),
+    )
+
+
+class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, handlers: CatalogHandlers):
+        self.handlers = handlers
+
+    async def ListModels(self, request, context):
+        body_type = None
+        if request.body_type:
+            body_type = body_type_from_proto(request.body_type)
+            if body_type is None:
+                raise InvalidArgument({"body_type": "is not a known body type"})
+        # Form-encoded query strings write spaces as "+", which the edge passes on as is.
+        search = domain.build_search(
+            request.brand, request.model, request.year_min, request.year_max, request.price_min,
+            request.price_max, body_type, request.filter.replace("+", " "),
+            request.order_by.replace("+", " "),
+        )
+        models, next_token, total = await self.handlers.list_models(
+            search, request.page_size, request.page_token)
+        return catalog_pb2.ListModelsResponse(models=models, next_page_token=next_token, total_size=total)
+
+    async def GetModel(self, request, context):
+        return await self.handlers.get_model(model_id(request.name))
+
+    async def CreateModel(self, request, context):
+        if not request.HasField("model"):
+            raise InvalidArgument({"model": "is required"})
+        return await self.handlers.create_model(identity.current(), _model_fields(request.model))
+
+    async def UpdateModel(self, request, context):
+        paths = mask_paths(request.update_mask.paths)
+        fields = domain.check_mask(paths, domain.MODEL_MASK)
+        return await self.handlers.update_model(
+            identity.current(), model_id(request.model.name, "model.name"),
+            _model_fields(request.model, fields), paths,
+        )
+
+    async def DeleteModel(self, request, context):
+        await self.handlers.delete_model(model_id(request.name))
+        return catalog_pb2.DeleteModelResponse()
+
+    async def ListTrims(self, request, context):
+        return catalog_pb2.ListTrimsResponse(
+            trims=await self.handlers.list_trims(model_id(request.parent, "parent")))
+
+    async def GetTrim(self, request, context):
+        return await self.handlers.get_trim(*trim_ids(request.name))
+
+    async def CreateTrim(self, request, context):
+        if not request.HasField("trim"):
+            raise InvalidArgument({"trim": "is required"})
+        return await self.handlers.create_trim(
+            identity.current(), model_id(request.parent, "parent"), _trim_fields(request.trim))
+
+    async def UpdateTrim(self, request, context):
+        paths = mask_paths(request.update_mask.paths)
+        fields = domain.check_mask(paths, domain.TRIM_MASK)
+        return await self.handlers.update_trim(
+            identity.current(), *trim_ids(request.trim.name, "trim.name"),
+            _trim_fields(request.trim, fields), paths,
+        )
+
+    async def DeleteTrim(self, request, context):
+        await self.handlers.delete_trim(*trim_ids(request.name))
+        return catalog_pb2.DeleteTrimResponse()
+
+    async def ListPriceChanges(self, request, context):
+        changes, next_token = await self.handlers.price_history(
+            model_id(request.parent, "parent"), request.page_size, request.page_token)
+        return catalog_pb2.ListPriceChangesResponse(price_changes=changes, next_page_token=next_token)

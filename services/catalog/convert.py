@@ -1,0 +1,101 @@
+"""catalog's rows <-> protobuf messages."""
+import uuid
+
+import sqlalchemy as sa
+
+from autosalon.catalog.v1 import catalog_pb2
+from autosalon.common.v1 import common_pb2
+from services.kit import money
+from services.kit.errors import InvalidArgument
+from services.kit.protos import timestamp
+
+from . import domain
+
+BODY_TO_PROTO = {name: catalog_pb2.BodyType.Value(f"BODY_TYPE_{name.upper()}") for name in domain.BODY_TYPES}
+ENUMS = {
+    "engine_type": catalog_pb2.EngineType,
+    "transmission": catalog_pb2.Transmission,
+    "drive": catalog_pb2.Drive,
+}
+
+
+def body_type_from_proto(value: int) -> str | None:
+    """None for unspecified; the validation says what is missing."""
+    return next((name for name, number in BODY_TO_PROTO.items() if number == value), None)
+
+
+def specifications_from_proto(specs: catalog_pb2.Specifications) -> dict:
+    values = {}
+    for field, kind in domain.SPEC_FIELDS.items():
+        raw = getattr(specs, field)
+        if kind == "enum":
+            enum = ENUMS[field]
+            name = enum.Name(raw) if raw in enum.values() else ""
+            values[field] = name.lower().removeprefix(f"{field}_") if raw else None
+        else:
+            values[field] = raw
+    return values
+
+
+def specifications_to_proto(values: dict) -> catalog_pb2.Specifications:
+    fields = {}
+    for field, kind in domain.SPEC_FIELDS.items():
+        value = values.get(field)
+        if kind == "enum":
+            fields[field] = ENUMS[field].Value(f"{field.upper()}_{value.upper()}") if value else 0
+        elif value:
+            fields[field] = value
+    return catalog_pb2.Specifications(**fields)
+
+
+def model_id(name: str, field: str = "name") -> uuid.UUID:
+    prefix, _, raw = name.partition("/")
+    try:
+        if prefix != "models" or "/" in raw:
+            raise ValueError
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidArgument({field: "must look like models/{uuid}"}) from None
+
+
+def trim_ids(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
+    parts = name.split("/")
+    try:
+        if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
+            raise ValueError
+        return uuid.UUID(parts[1]), uuid.UUID(parts[3])
+    except ValueError:
+        raise InvalidArgument({field: "must look like models/{uuid}/trims/{uuid}"}) from None
+
+
+def _audit(row: sa.Row) -> common_pb2.AuditInfo:
+    return common_pb2.AuditInfo(
+        create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
+        created_by=row.created_by, updated_by=row.updated_by,
+    )
+
+
+def trim_to_proto(row: sa.Row, base_price) -> catalog_pb2.Trim:
+    return catalog_pb2.Trim(
+        name=f"models/{row.model_id}/trims/{row.id}",
+        display_name=row.display_name,
+        price_delta=money.to_proto(row.price_delta),
+        price=money.to_proto(base_price + row.price_delta),
+        features=row.features,
+        audit=_audit(row),
+    )
+
+
+def model_to_proto(row: sa.Row, trims: list[sa.Row]) -> catalog_pb2.VehicleModel:
+    return catalog_pb2.VehicleModel(
+        name=f"models/{row.id}",
+        brand=row.brand,
+        model=row.model,
+        year=row.year,
+        body_type=BODY_TO_PROTO[row.body_type],
+        base_price=money.to_proto(row.base_price),
+        specifications=specifications_to_proto(row.specifications),
+        description=row.description,
+        trims=[trim_to_proto(trim, row.base_price) for trim in trims],
+        audit=_audit(row),
+    )

@@ -1,0 +1,40 @@
+"""Exact money: autosalon.common.v1.Money <-> Decimal, never a float on the way."""
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from autosalon.common.v1 import common_pb2
+
+from .errors import InvalidArgument
+
+DEFAULT_CURRENCY = "RUB"
+KOPECK = Decimal("0.01")
+# NUMERIC(14, 2) in the databases: up to a trillion roubles.
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def parse_amount(text: str, field: str) -> Decimal:
+    """A decimal string with at most two fraction digits, or InvalidArgument on `field`."""
+    try:
+        amount = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        raise InvalidArgument({field: f"must be a decimal number like 1250000.00, not {text!r}"}) from None
+    if not amount.is_finite():
+        raise InvalidArgument({field: "must be a finite number"})
+    if amount != amount.quantize(KOPECK):
+        raise InvalidArgument({field: "must have at most two digits after the point"})
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidArgument({field: f"must be at most {MAX_AMOUNT}"})
+    return amount.quantize(KOPECK)
+
+
+def from_proto(money: common_pb2.Money, field: str, currency: str = DEFAULT_CURRENCY) -> Decimal:
+    if not money.amount:
+        raise InvalidArgument({f"{field}.amount": "is required"})
+    if money.currency_code and money.currency_code != currency:
+        raise InvalidArgument({f"{field}.currency_code": f"must be {currency}"})
+    return parse_amount(money.amount, f"{field}.amount")
+
+
+def to_proto(amount: Decimal, currency: str = DEFAULT_CURRENCY) -> common_pb2.Money:
+    return common_pb2.Money(
+        currency_code=currency, amount=str(amount.quantize(KOPECK, rounding=ROUND_HALF_EVEN))
+    )
