@@ -131,6 +131,9 @@ def main() -> None:
         "GetCurrentUser (native gRPC)": ghz_me(token, seconds, connections),
         "POST /auth/login (REST)": wrk("/auth/login", seconds, connections, {},
                                        LOGIN_SCRIPT % (email, password)),
+        "GET /catalog/models search (REST, filters + paging)": wrk(
+            "/catalog/models?filter=power_hp%20%3E%3D%20120&price_max=5000000"
+            "&order_by=price&page_size=10", seconds, connections, {}),
     }
     # A flood of logins and reads at once: reads must stay fast, logins be refused fast.
     flood = subprocess.Popen(

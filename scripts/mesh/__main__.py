@@ -82,6 +82,11 @@ def up() -> None:
         # restart, of the endpoint sync too, which follows the config's clusters.
         supervisor.ctl("stop", "envoy", "edge-sync", check=False)
         shutil.copyfile(edge_config, running_config)
+    code_stamp, code = RUN / "running-code", tools.code_fingerprint()
+    if not code_stamp.exists() or code_stamp.read_text() != code:
+        # Services still running older code stop before their migrations run.
+        supervisor.ctl("stop", *(f"{service}:*" for service in SERVICES), check=False)
+        code_stamp.write_text(code)
     _databases()
     step("supervisord: starting the edge and the services")
     supervisor.ctl("start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES))

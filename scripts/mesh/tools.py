@@ -61,6 +61,14 @@ def _proto_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def code_fingerprint() -> str:
+    """Changes whenever the services' code or the generated code does."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "services").rglob("*.py")) + [DESCRIPTORS]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def generate_code() -> None:
     """Python stubs and the descriptor set (for Envoy's transcoder) from proto/."""
     stamp = GEN / ".fingerprint"

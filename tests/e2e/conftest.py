@@ -61,3 +61,13 @@ def admin_session(edge) -> dict:
     email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
     password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
     return login(edge, email, password)
+
+
+@pytest.fixture(scope="session")
+def manager_session(edge, admin_session) -> dict:
+    """A user promoted to manager by the admin, signed in."""
+    user = register(edge, new_email("manager"))
+    promoted = edge.patch(f"/auth/{user['name']}", params={"update_mask": "role"},
+                          json={"role": "ROLE_MANAGER"}, headers=bearer(admin_session))
+    assert promoted.status_code == 200, promoted.text
+    return login(edge, user["email"], STRONG_PASSWORD)

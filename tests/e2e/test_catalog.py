@@ -1,0 +1,158 @@
+"""catalog end to end through the edge: public reads, staff writes, search, price history."""
+import uuid
+
+import grpc
+import pytest
+
+from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
+from .conftest import bearer
+from .test_auth_rest import violations
+
+
+def new_model(**overrides) -> dict:
+    model = {
+        "brand": "Testmobil", "model": f"T-{uuid.uuid4().hex[:8]}", "year": 2025,
+        "body_type": "BODY_TYPE_CROSSOVER",
+        "base_price": {"currency_code": "RUB", "amount": "2500000.00"},
+        "specifications": {
+            "engine_type": "ENGINE_TYPE_PETROL", "engine_volume_l": "1.5", "power_hp": 150,
+            "transmission": "TRANSMISSION_CVT", "drive": "DRIVE_FRONT", "seats": 5,
+        },
+    }
+    return {**model, **overrides}
+
+
+@pytest.fixture
+def created(edge, manager_session) -> dict:
+    response = edge.post("/catalog/models", json=new_model(), headers=bearer(manager_session))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_demo_showroom_is_public_and_paged(edge):
+    first = edge.get("/catalog/models", params={"page_size": 10})
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert page["total_size"] >= 30 and len(page["models"]) == 10 and page["next_page_token"]
+    names, token = set(), ""
+    while True:
+        response = edge.get("/catalog/models", params={"page_size": 10, "page_token": token}).json()
+        names |= {model["name"] for model in response["models"]}
+        token = response["next_page_token"]
+        if not token:
+            break
+    assert len(names) == page["total_size"]
+    trims = sum(len(model["trims"]) for model in edge.get(
+        "/catalog/models", params={"page_size": 500}).json()["models"])
+    assert trims >= 100
+
+
+def test_search_filters_and_sorts(edge):
+    response = edge.get("/catalog/models", params={
+        "filter": "power_hp >= 150 AND engine_type = ENGINE_TYPE_PETROL",
+        "price_max": "4000000", "order_by": "price desc", "page_size": 100})
+    assert response.status_code == 200, response.text
+    models = response.json()["models"]
+    assert models
+    prices = [float(model["base_price"]["amount"]) for model in models]
+    assert prices == sorted(prices, reverse=True) and max(prices) <= 4_000_000
+    assert all(model["specifications"]["power_hp"] >= 150 for model in models)
+    assert all(model["specifications"]["engine_type"] == "ENGINE_TYPE_PETROL" for model in models)
+
+    haval = edge.get("/catalog/models", params={"brand": "haval", "model": "jol"}).json()["models"]
+    assert [model["model"] for model in haval] == ["Jolion"]
+    suvs = edge.get("/catalog/models", params={"body_type": "BODY_TYPE_SUV", "year_min": 2025}).json()
+    assert suvs["models"] and all(m["body_type"] == "BODY_TYPE_SUV" for m in suvs["models"])
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"filter": "wheels > 3"}, "filter"),
+        ({"price_min": "cheap"}, "price_min"),
+        ({"order_by": "colour"}, "order_by"),
+        ({"year_min": 2025, "year_max": 2000}, "year_max"),
+        ({"page_size": -5}, "page_size"),
+        ({"page_token": "garbage"}, "page_token"),
+    ],
+)
+def test_bad_searches_are_400_with_the_field(edge, params, field):
+    response = edge.get("/catalog/models", params=params)
+    assert response.status_code == 400, response.text
+    assert field in violations(response)
+
+
+def test_staff_create_and_read_model_and_trims(edge, manager_session, created):
+    headers = bearer(manager_session)
+    trim = edge.post(f"/catalog/{created['name']}/trims", headers=headers, json={
+        "display_name": "Prestige", "price_delta": {"amount": "300000"}, "features": ["leather"]})
+    assert trim.status_code == 200, trim.text
+    assert trim.json()["price"]["amount"] == "2800000.00"
+    duplicate = edge.post(f"/catalog/{created['name']}/trims", headers=headers, json={
+        "display_name": "prestige", "price_delta": {"amount": "1"}})
+    assert duplicate.status_code == 409
+    fetched = edge.get(f"/catalog/{created['name']}")
+    assert fetched.status_code == 200
+    assert [t["display_name"] for t in fetched.json()["trims"]] == ["Prestige"]
+    assert edge.get(f"/catalog/{created['name']}/trims").json()["trims"][0]["name"] == trim.json()["name"]
+    assert edge.get(f"/catalog/{trim.json()['name']}").json()["display_name"] == "Prestige"
+
+
+def test_model_validation_and_duplicates(edge, manager_session, created):
+    headers = bearer(manager_session)
+    bad = edge.post("/catalog/models", headers=headers, json=new_model(
+        year=1900, base_price={"amount": "0"}, body_type="BODY_TYPE_UNSPECIFIED"))
+    assert bad.status_code == 400
+    assert {"model.year", "model.base_price", "model.body_type"} <= set(violations(bad))
+    twice = edge.post("/catalog/models", headers=headers, json=new_model(
+        brand=created["brand"].upper(), model=created["model"]))
+    assert twice.status_code == 409
+
+
+def test_who_may_write(edge, client_session, manager_session, created):
+    assert edge.post("/catalog/models", json=new_model()).status_code == 401
+    assert edge.post("/catalog/models", json=new_model(), headers=bearer(client_session)).status_code == 403
+    assert edge.delete(f"/catalog/{created['name']}", headers=bearer(manager_session)).status_code == 403
+    history = edge.get(f"/catalog/{created['name']}/price-history", headers=bearer(client_session))
+    assert history.status_code == 403
+
+
+def test_price_change_is_kept_in_history(edge, manager_session, created):
+    headers = bearer(manager_session)
+    changed = edge.patch(f"/catalog/{created['name']}", params={"update_mask": "base_price"},
+                         json={"base_price": {"amount": "2450000.50"}}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["base_price"]["amount"] == "2450000.50"
+    renamed = edge.patch(f"/catalog/{created['name']}", params={"update_mask": "description"},
+                         json={"description": "no price change"}, headers=headers)
+    assert renamed.status_code == 200
+    history = edge.get(f"/catalog/{created['name']}/price-history", headers=headers)
+    assert history.status_code == 200, history.text
+    changes = history.json()["price_changes"]
+    assert len(changes) == 1
+    assert changes[0]["old_price"]["amount"] == "2500000.00"
+    assert changes[0]["new_price"]["amount"] == "2450000.50"
+    assert changes[0]["changed_by"].startswith("users/")
+
+
+def test_admin_deletes_and_unknown_ids_are_404(edge, admin_session, created):
+    headers = bearer(admin_session)
+    assert edge.delete(f"/catalog/{created['name']}", headers=headers).status_code == 200
+    assert edge.get(f"/catalog/{created['name']}").status_code == 404
+    assert edge.delete(f"/catalog/{created['name']}", headers=headers).status_code == 404
+    assert edge.get("/catalog/models/not-a-uuid").status_code == 400
+
+
+async def test_catalog_over_native_grpc(edge_channel):
+    stub = catalog_pb2_grpc.CatalogServiceStub(edge_channel)
+    page = await stub.ListModels(catalog_pb2.ListModelsRequest(page_size=3, brand="Lada"))
+    assert len(page.models) == 3 and all(model.brand == "Lada" for model in page.models)
+    model = await stub.GetModel(catalog_pb2.GetModelRequest(name=page.models[0].name))
+    assert model.trims
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.CreateModel(catalog_pb2.CreateModelRequest(model=catalog_pb2.VehicleModel()))
+    assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.GetModel(catalog_pb2.GetModelRequest(name=f"models/{uuid.uuid4()}"))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND

@@ -1,0 +1,83 @@
+"""A price change lands in the history and its event reaches a consumer exactly once."""
+import asyncio
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from autosalon.catalog.v1 import catalog_pb2
+from services.catalog import domain, store
+from services.catalog.handlers import CatalogHandlers
+from services.kit import bus, migrations
+from services.kit.db import Database
+from services.kit.identity import Identity
+
+MANAGER = Identity("m-1", "manager", "m@example.ru", "t")
+SPECS = {"engine_type": "petrol", "engine_volume_l": "1.6", "power_hp": 106,
+         "transmission": "manual", "drive": "front", "seats": 5}
+
+
+@pytest.fixture
+async def catalog(mesh):
+    """catalog's real schema in a scratch database, publishing as a scratch service."""
+    name = f"itcat{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user,
+                            password=mesh.pg_password, dbname="postgres", autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    await asyncio.to_thread(migrations.upgrade, "catalog", mesh.database_url(name))
+    database = Database(mesh.database_url(name), name, store.outbox)
+    events = bus.Bus(mesh.nats_url)
+    await events.connect()
+    yield CatalogHandlers(database), events
+    await events.js.delete_stream(bus.stream_name(name))
+    await events.close()
+    await database.close()
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+async def test_price_change_history_and_event_once(catalog):
+    handlers, events = catalog
+    database = handlers.database
+    model = await handlers.create_model(MANAGER, domain.ModelFields(
+        "Lada", "Vesta", 2025, "sedan", Decimal("1359900"), SPECS, ""))
+    model_id = uuid.UUID(model.name.split("/")[1])
+    changes = domain.ModelFields("", "", 0, None, Decimal("1299900.00"), {}, "")
+    await handlers.update_model(MANAGER, model_id, changes, ["base_price"])
+
+    history, _ = await handlers.price_history(model_id, 10, "")
+    assert [(c.old_price.amount, c.new_price.amount, c.changed_by) for c in history] == [
+        ("1359900.00", "1299900.00", "users/m-1")]
+
+    received = []
+
+    async def remember(uow, envelope):
+        event = catalog_pb2.PriceChangedEvent()
+        envelope.data.Unpack(event)
+        received.append((envelope.id, event.model, event.change.new_price.amount))
+
+    relay = asyncio.create_task(bus.relay_outbox(database, events))
+    consumer = asyncio.create_task(bus.consume(
+        database, events, store.consumed_events, database.service,
+        f"autosalon.{database.service}.model.price_changed", "prices", remember))
+    try:
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+        assert received == [(received[0][0], model.name, "1299900.00")]
+        # The same event again, as after a lost ack: applied once all the same.
+        async with database.unit_of_work() as uow:
+            envelope = (await uow.session.execute(
+                sa.select(store.outbox.c.envelope)
+                .where(store.outbox.c.subject.like("%price_changed")))).scalar_one()
+        await events.js.publish(f"autosalon.{database.service}.model.price_changed", envelope,
+                                headers={"Nats-Msg-Id": str(uuid.uuid4())})
+        await asyncio.sleep(1.0)
+        assert len(received) == 1
+    finally:
+        for task in (relay, consumer):
+            task.cancel()
+        await asyncio.gather(relay, consumer, return_exceptions=True)
