@@ -1,5 +1,4 @@
 """auth's use cases: one coroutine each, every write in one unit of work."""
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,6 +6,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from services.kit import paging
+from services.kit.cache import ExpiringCache
 from services.kit.cpu import BoundedExecutor
 from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
@@ -17,33 +17,6 @@ from .convert import user_event
 from .store import RefreshTokenRepository, UserRepository
 
 WRONG_CREDENTIALS = "email or password is wrong"
-
-
-class UserCache:
-    """Users read recently, by id, for the hot reads (GetCurrentUser is on every page).
-
-    An instance evicts a user the moment it changes one, and every instance evicts on the
-    user's event from JetStream; the time-to-live bounds what a lost event could leave stale.
-    """
-
-    def __init__(self, ttl_seconds: float = 30.0, max_size: int = 10_000):
-        self._ttl = ttl_seconds
-        self._max_size = max_size
-        self._rows: dict[uuid.UUID, tuple[sa.Row, float]] = {}
-
-    def get(self, user_id: uuid.UUID) -> sa.Row | None:
-        cached = self._rows.get(user_id)
-        if cached is None or cached[1] < time.monotonic():
-            return None
-        return cached[0]
-
-    def put(self, row: sa.Row) -> None:
-        if len(self._rows) >= self._max_size:
-            self._rows.pop(next(iter(self._rows)))
-        self._rows[row.id] = (row, time.monotonic() + self._ttl)
-
-    def evict(self, user_id: uuid.UUID) -> None:
-        self._rows.pop(user_id, None)
 
 
 @dataclass(frozen=True)
@@ -86,7 +59,8 @@ class AuthHandlers:
         self.hashing = hashing
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
-        self.users = UserCache()
+        # Users read recently, by id: GetCurrentUser is on every page a client opens.
+        self.users: ExpiringCache[sa.Row] = ExpiringCache(ttl_seconds=30)
 
     async def register(
         self, email: str, password: str, confirm_password: str, full_name: str, phone: str
@@ -200,7 +174,7 @@ class AuthHandlers:
                 user = await UserRepository(uow.session).by_id(user_id)
             if user is None:
                 raise NotFound(f"users/{user_id} does not exist")
-            self.users.put(user)
+            self.users.put(user_id, user)
         return user
 
     async def list_users(

@@ -72,7 +72,8 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
             request.order_by.replace("+", " "),
         )
         models, next_token, total = await self.handlers.list_models(
-            search, request.page_size, request.page_token)
+            search, request.page_size, request.page_token,
+            with_trims=request.view == catalog_pb2.MODEL_VIEW_FULL)
         return catalog_pb2.ListModelsResponse(models=models, next_page_token=next_token, total_size=total)
 
     async def GetModel(self, request, context):

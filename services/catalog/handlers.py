@@ -1,4 +1,6 @@
 """catalog's use cases, each one unit of work."""
+import contextlib
+import json
 import uuid
 from decimal import Decimal
 
@@ -6,6 +8,7 @@ import sqlalchemy as sa
 
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import paging
+from services.kit.cache import ExpiringCache
 from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound
 from services.kit.identity import Identity
@@ -24,6 +27,25 @@ def _duplicate_model(fields: domain.ModelFields) -> AlreadyExists:
 class CatalogHandlers:
     def __init__(self, database: Database):
         self.database = database
+        # Catalogue pages are read far more often than the catalogue changes: whole answers
+        # are kept for a minute, and dropped at once on any change (ours or, through
+        # catalog's events, another instance's).
+        self.reads: ExpiringCache = ExpiringCache(ttl_seconds=60)
+
+    @contextlib.asynccontextmanager
+    async def _changing(self):
+        """A unit of work that changes the catalogue: cached answers go once it commits."""
+        async with self.database.unit_of_work() as uow:
+            yield uow
+        self.reads.clear()
+
+    async def _cached(self, key, read):
+        found = self.reads.get(key)
+        if found is None:
+            generation = self.reads.generation
+            found = await read()
+            self.reads.put(key, found, generation)
+        return found
 
     async def create_model(self, caller: Identity, fields: domain.ModelFields) -> catalog_pb2.VehicleModel:
         fields = domain.validate_model(fields)
@@ -33,7 +55,7 @@ class CatalogHandlers:
             "created_at": created, "updated_at": created,
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
-        async with self.database.unit_of_work() as uow:
+        async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             if not await catalog.add_model(row):
                 raise _duplicate_model(fields)
@@ -42,6 +64,9 @@ class CatalogHandlers:
         return model
 
     async def get_model(self, model_id: uuid.UUID) -> catalog_pb2.VehicleModel:
+        return await self._cached(("model", model_id), lambda: self._read_model(model_id))
+
+    async def _read_model(self, model_id: uuid.UUID) -> catalog_pb2.VehicleModel:
         async with self.database.unit_of_work() as uow:
             catalog = CatalogRepository(uow.session)
             row = await catalog.model(model_id)
@@ -50,7 +75,15 @@ class CatalogHandlers:
             return model_to_proto(row, (await catalog.trims_of([model_id]))[model_id])
 
     async def list_models(
-        self, search: domain.ModelSearch, requested_size: int, page_token: str
+        self, search: domain.ModelSearch, requested_size: int, page_token: str, with_trims: bool
+    ) -> tuple[list[catalog_pb2.VehicleModel], str, int]:
+        key = ("search", json.dumps(search.key(), sort_keys=True), requested_size, page_token,
+               with_trims)
+        return await self._cached(
+            key, lambda: self._search(search, requested_size, page_token, with_trims))
+
+    async def _search(
+        self, search: domain.ModelSearch, requested_size: int, page_token: str, with_trims: bool
     ) -> tuple[list[catalog_pb2.VehicleModel], str, int]:
         size = paging.page_size(requested_size)
         position = paging.decode_token(page_token, search.key())
@@ -58,20 +91,20 @@ class CatalogHandlers:
             catalog = CatalogRepository(uow.session)
             rows, total = await catalog.search(search, size, _typed(position, search.order))
             rows, more = rows[:size], len(rows) > size
-            trims = await catalog.trims_of([row.id for row in rows])
+            trims = await catalog.trims_of([row.id for row in rows] if with_trims else [])
         next_token = ""
         if more:
             last = rows[-1]
             key = {"price": [str(last.base_price)], "year": [last.year],
                    "name": [last.brand.lower(), last.model.lower()]}[search.order]
             next_token = paging.encode_token(key + [str(last.id)], search.key())
-        return [model_to_proto(row, trims[row.id]) for row in rows], next_token, total
+        return [model_to_proto(row, trims.get(row.id, [])) for row in rows], next_token, total
 
     async def update_model(
         self, caller: Identity, model_id: uuid.UUID, changes: domain.ModelFields, mask: list[str]
     ) -> catalog_pb2.VehicleModel:
         fields_to_change = domain.check_mask(mask, domain.MODEL_MASK)
-        async with self.database.unit_of_work() as uow:
+        async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             current = await catalog.model(model_id, for_update=True)
             if current is None:
@@ -101,7 +134,7 @@ class CatalogHandlers:
         return model
 
     async def delete_model(self, model_id: uuid.UUID) -> None:
-        async with self.database.unit_of_work() as uow:
+        async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             row = await catalog.model(model_id, for_update=True)
             if row is None:
@@ -131,7 +164,7 @@ class CatalogHandlers:
             "created_at": created, "updated_at": created,
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
-        async with self.database.unit_of_work() as uow:
+        async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             model = await catalog.model(model_id, for_update=True)
             if model is None:
@@ -147,7 +180,7 @@ class CatalogHandlers:
         changes: domain.TrimFields, mask: list[str],
     ) -> catalog_pb2.Trim:
         fields_to_change = domain.check_mask(mask, domain.TRIM_MASK)
-        async with self.database.unit_of_work() as uow:
+        async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             model = await catalog.model(model_id)
             current = await catalog.trim(model_id, trim_id, for_update=True)
@@ -168,7 +201,7 @@ class CatalogHandlers:
         return trim
 
     async def delete_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> None:
-        async with self.database.unit_of_work() as uow:
+        async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             model = await catalog.model(model_id)
             current = await catalog.trim(model_id, trim_id, for_update=True)

@@ -1,6 +1,6 @@
 """catalog's composition root."""
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from services.kit import app, server
+from services.kit import app, bus, server
 
 from . import store
 from .api import ACCESS, CatalogApi
@@ -9,12 +9,16 @@ from .handlers import CatalogHandlers
 
 async def main() -> None:
     runtime = await app.start("catalog", store.outbox)
+    handlers = CatalogHandlers(runtime.database)
     runtime.service.add_service(
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server,
-        CatalogApi(CatalogHandlers(runtime.database)),
+        CatalogApi(handlers),
         catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
         ACCESS,
     )
+    # Another instance changed the catalogue: our cached answers are stale.
+    runtime.service.add_background(lambda: bus.on_every_event(
+        runtime.bus, "autosalon.catalog.>", lambda envelope: handlers.reads.clear()))
     await runtime.service.run()
 
 

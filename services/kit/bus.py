@@ -173,3 +173,20 @@ async def _handle(database, consumed, consumer, handler, message) -> None:
     except Exception:
         log.exception("handling %s %s failed; it will be redelivered", envelope.type, envelope.id)
         await message.nak(delay=2)
+
+
+async def on_every_event(bus: Bus, subject: str, callback) -> None:
+    """Calls `callback(envelope)` in every instance for every event on `subject`.
+
+    A plain subscription, not a shared durable consumer: each instance hears each event,
+    as cache eviction needs. Missing one (while disconnected) is bounded by the cache's TTL.
+    """
+
+    async def deliver(message) -> None:
+        callback(common_pb2.EventEnvelope.FromString(message.data))
+
+    subscription = await bus.nc.subscribe(subject, cb=deliver)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await subscription.unsubscribe()

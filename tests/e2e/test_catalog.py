@@ -43,8 +43,9 @@ def test_demo_showroom_is_public_and_paged(edge):
         if not token:
             break
     assert len(names) == page["total_size"]
+    assert all(model["trims"] == [] for model in page["models"])
     trims = sum(len(model["trims"]) for model in edge.get(
-        "/catalog/models", params={"page_size": 500}).json()["models"])
+        "/catalog/models", params={"page_size": 500, "view": "MODEL_VIEW_FULL"}).json()["models"])
     assert trims >= 100
 
 
@@ -146,8 +147,10 @@ def test_admin_deletes_and_unknown_ids_are_404(edge, admin_session, created):
 
 async def test_catalog_over_native_grpc(edge_channel):
     stub = catalog_pb2_grpc.CatalogServiceStub(edge_channel)
-    page = await stub.ListModels(catalog_pb2.ListModelsRequest(page_size=3, brand="Lada"))
+    page = await stub.ListModels(catalog_pb2.ListModelsRequest(
+        page_size=3, brand="Lada", view=catalog_pb2.MODEL_VIEW_FULL))
     assert len(page.models) == 3 and all(model.brand == "Lada" for model in page.models)
+    assert all(model.trims for model in page.models)
     model = await stub.GetModel(catalog_pb2.GetModelRequest(name=page.models[0].name))
     assert model.trims
     with pytest.raises(grpc.aio.AioRpcError) as error:
