@@ -182,10 +182,7 @@ class CatalogHandlers:
         fields_to_change = domain.check_mask(mask, domain.TRIM_MASK)
         async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
-            model = await catalog.model(model_id)
-            current = await catalog.trim(model_id, trim_id, for_update=True)
-            if model is None or current is None:
-                raise NotFound(f"models/{model_id}/trims/{trim_id} does not exist")
+            model, current = await _model_and_trim(catalog, model_id, trim_id)
             merged = domain.validate_trim(domain.TrimFields(**{
                 name: getattr(changes if name in fields_to_change else current, name)
                 for name in domain.TRIM_MASK
@@ -203,10 +200,7 @@ class CatalogHandlers:
     async def delete_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> None:
         async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
-            model = await catalog.model(model_id)
-            current = await catalog.trim(model_id, trim_id, for_update=True)
-            if model is None or current is None:
-                raise NotFound(f"models/{model_id}/trims/{trim_id} does not exist")
+            model, current = await _model_and_trim(catalog, model_id, trim_id)
             trim = trim_to_proto(current, model.base_price)
             await catalog.delete_trim(trim_id)
             await uow.emit("trim.deleted", trim.name, catalog_pb2.TrimEvent(trim=trim))
@@ -230,6 +224,17 @@ class CatalogHandlers:
                 changed_by=row.changed_by, change_time=timestamp(row.changed_at))
             for row in rows[:size]
         ], next_token
+
+
+async def _model_and_trim(
+    catalog: CatalogRepository, model_id: uuid.UUID, trim_id: uuid.UUID
+) -> tuple[sa.Row, sa.Row]:
+    """A model and one of its trims, the trim locked for a change, or NotFound."""
+    model = await catalog.model(model_id)
+    trim = await catalog.trim(model_id, trim_id, for_update=True)
+    if model is None or trim is None:
+        raise NotFound(f"models/{model_id}/trims/{trim_id} does not exist")
+    return model, trim
 
 
 def _typed(position: list | None, order: str) -> list | None:

@@ -1,3 +1,4 @@
+import contextlib
 import uuid
 
 import psycopg
@@ -8,38 +9,47 @@ from services.kit import bus as kit_bus
 from services.kit.db import Database, event_tables
 
 
-@pytest.fixture
-async def scratch(mesh):
-    """A throwaway database and NATS stream for one test, as a pretend service `it<hex>`."""
-    service = f"it{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def scratch_database(mesh, prefix: str):
+    """A database of its own for one test, dropped afterwards; yields its name."""
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(
         host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user, password=mesh.pg_password,
         dbname="postgres", autocommit=True,
     )
-    admin.execute(f'CREATE DATABASE "{service}"')
-    metadata = sa.MetaData()
-    outbox, consumed = event_tables(metadata)
-    applied = sa.Table(
-        "applied", metadata,
-        sa.Column("event_id", sa.Text, nullable=False),
-        sa.Column("note", sa.Text, nullable=False),
-    )
-    database = Database(mesh.database_url(service), service, outbox)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    events = kit_bus.Bus(mesh.nats_url)
-    await events.connect()
-    yield type(
-        "Scratch", (), {
-            "service": service, "database": database, "bus": events, "outbox": outbox,
-            "consumed": consumed, "applied": applied,
-        },
-    )
+    admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        await events.js.delete_stream(kit_bus.stream_name(service))
-    except Exception:
-        pass
-    await events.close()
-    await database.close()
-    admin.execute(f'DROP DATABASE "{service}" WITH (FORCE)')
-    admin.close()
+        yield name
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+async def scratch(mesh):
+    """A throwaway database and NATS stream for one test, as a pretend service `it<hex>`."""
+    with scratch_database(mesh, "it") as service:
+        metadata = sa.MetaData()
+        outbox, consumed = event_tables(metadata)
+        applied = sa.Table(
+            "applied", metadata,
+            sa.Column("event_id", sa.Text, nullable=False),
+            sa.Column("note", sa.Text, nullable=False),
+        )
+        database = Database(mesh.database_url(service), service, outbox)
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        events = kit_bus.Bus(mesh.nats_url)
+        await events.connect()
+        yield type(
+            "Scratch", (), {
+                "service": service, "database": database, "bus": events, "outbox": outbox,
+                "consumed": consumed, "applied": applied,
+            },
+        )
+        try:
+            await events.js.delete_stream(kit_bus.stream_name(service))
+        except Exception:
+            pass
+        await events.close()
+        await database.close()

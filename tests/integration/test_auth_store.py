@@ -1,9 +1,7 @@
 """auth's store and use cases against a real PostgreSQL, on a fresh migrated database."""
 import asyncio
-import uuid
 from datetime import timedelta
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -14,27 +12,22 @@ from services.kit.cpu import BoundedExecutor
 from services.kit.db import Database
 from services.kit.identity import Identity
 
+from .conftest import scratch_database
+
 STRONG = "Correct-Horse-42"
 
 
 @pytest.fixture
 async def handlers(mesh):
-    name = f"itauth{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(
-        host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user, password=mesh.pg_password,
-        dbname="postgres", autocommit=True,
-    )
-    admin.execute(f'CREATE DATABASE "{name}"')
-    await asyncio.to_thread(migrations.upgrade, "auth", mesh.database_url(name))
-    database = Database(mesh.database_url(name), "auth", store.outbox)
-    pem, kid = tokens.generate_signing_key()
-    hashing = BoundedExecutor(workers=2, max_waiting=4, name="hashing")
-    yield AuthHandlers(database, tokens.TokenSigner(pem, kid), hashing,
-                       timedelta(minutes=15), timedelta(days=30))
-    hashing.shutdown()
-    await database.close()
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(mesh, "itauth") as name:
+        await asyncio.to_thread(migrations.upgrade, "auth", mesh.database_url(name))
+        database = Database(mesh.database_url(name), "auth", store.outbox)
+        pem, kid = tokens.generate_signing_key()
+        hashing = BoundedExecutor(workers=2, max_waiting=4, name="hashing")
+        yield AuthHandlers(database, tokens.TokenSigner(pem, kid), hashing,
+                           timedelta(minutes=15), timedelta(days=30))
+        hashing.shutdown()
+        await database.close()
 
 
 async def _outbox_subjects(handlers) -> list[str]:

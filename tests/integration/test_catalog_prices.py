@@ -3,7 +3,6 @@ import asyncio
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -14,6 +13,8 @@ from services.kit import bus, migrations
 from services.kit.db import Database
 from services.kit.identity import Identity
 
+from .conftest import scratch_database
+
 MANAGER = Identity("m-1", "manager", "m@example.ru", "t")
 SPECS = {"engine_type": "petrol", "engine_volume_l": "1.6", "power_hp": 106,
          "transmission": "manual", "drive": "front", "seats": 5}
@@ -22,20 +23,15 @@ SPECS = {"engine_type": "petrol", "engine_volume_l": "1.6", "power_hp": 106,
 @pytest.fixture
 async def catalog(mesh):
     """catalog's real schema in a scratch database, publishing as a scratch service."""
-    name = f"itcat{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user,
-                            password=mesh.pg_password, dbname="postgres", autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    await asyncio.to_thread(migrations.upgrade, "catalog", mesh.database_url(name))
-    database = Database(mesh.database_url(name), name, store.outbox)
-    events = bus.Bus(mesh.nats_url)
-    await events.connect()
-    yield CatalogHandlers(database), events
-    await events.js.delete_stream(bus.stream_name(name))
-    await events.close()
-    await database.close()
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(mesh, "itcat") as name:
+        await asyncio.to_thread(migrations.upgrade, "catalog", mesh.database_url(name))
+        database = Database(mesh.database_url(name), name, store.outbox)
+        events = bus.Bus(mesh.nats_url)
+        await events.connect()
+        yield CatalogHandlers(database), events
+        await events.js.delete_stream(bus.stream_name(name))
+        await events.close()
+        await database.close()
 
 
 async def test_price_change_history_and_event_once(catalog):
