@@ -97,6 +97,7 @@ def up() -> None:
         _wait(f"{service} in consul", lambda: _passing(service) >= want)
         _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
     _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
+    _demo_stock()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
 
@@ -115,6 +116,14 @@ def _databases() -> None:
     ensure_admin(SETTINGS.database_url("auth"))
     added = catalog_demo.load_sync(SETTINGS.database_url("catalog"))
     step(f"catalog: demo showroom {'loaded, ' + str(added) + ' models' if added else 'present'}")
+
+
+def _demo_stock() -> None:
+    from services.auth.seed import admin_credentials
+    from services.inventory import demo as inventory_demo
+
+    added = inventory_demo.load_through_edge(f"127.0.0.1:{EDGE_PORT}", *admin_credentials())
+    step(f"inventory: demo stock {'loaded, ' + str(added) + ' vehicles' if added else 'present'}")
 
 
 def bootstrap() -> None:

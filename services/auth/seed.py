@@ -14,10 +14,16 @@ DEFAULT_ADMIN_EMAIL = "admin@autosalon.local"
 DEFAULT_ADMIN_PASSWORD = "Showroom-Keys-2026"
 
 
+def admin_credentials() -> tuple[str, str]:
+    return (
+        os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL),
+        os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
+    )
+
+
 def ensure_admin(database_url: str) -> bool:
     """Creates the admin unless a user with that email exists; True when it created one."""
-    email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
-    password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
+    email, password = admin_credentials()
     try:
         fields = domain.validate_registration(email, password, password, "Administrator", "")
     except InvalidArgument as error:

@@ -8,7 +8,7 @@ from scripts.mesh.layout import VENV_BIN
 from scripts.mesh.tools import DESCRIPTORS
 from services.kit.settings import REPO_ROOT
 
-REST_PREFIX = {"auth": "/auth/", "catalog": "/catalog/"}
+REST_PREFIX = {"auth": "/auth/", "catalog": "/catalog/", "inventory": "/inventory/"}
 
 
 def test_buf_lint_is_clean():

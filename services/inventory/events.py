@@ -1,0 +1,52 @@
+"""What inventory consumes: catalog's model and trim events, into its read copy; and the
+background sweep that frees expired reservations (publishing vehicle.released)."""
+import asyncio
+import logging
+import uuid
+
+from autosalon.catalog.v1 import catalog_pb2
+from autosalon.common.v1 import common_pb2
+from services.kit.db import UnitOfWork
+
+from .handlers import InventoryHandlers, remember_model, remember_trim
+from .store import catalog_models, catalog_trims
+
+log = logging.getLogger(__name__)
+
+
+async def apply_catalog_event(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
+    kind = envelope.type.removeprefix("autosalon.catalog.")
+    if kind.startswith("model."):
+        event = catalog_pb2.ModelEvent()
+        envelope.data.Unpack(event)
+        if kind == "model.deleted":
+            await _mark_deleted(uow, catalog_models, event.model.name.removeprefix("models/"))
+        elif event.HasField("model"):
+            await remember_model(uow, event.model)
+    elif kind.startswith("trim."):
+        event = catalog_pb2.TrimEvent()
+        envelope.data.Unpack(event)
+        model_id = uuid.UUID(event.trim.name.split("/")[1])
+        if kind == "trim.deleted":
+            await _mark_deleted(uow, catalog_trims, event.trim.name.split("/")[3])
+        else:
+            await remember_trim(uow, model_id, event.trim)
+
+
+async def _mark_deleted(uow: UnitOfWork, table, raw_id: str) -> None:
+    await uow.session.execute(
+        table.update().where(table.c.id == uuid.UUID(raw_id)).values(deleted=True))
+
+
+async def expire_reservations(handlers: InventoryHandlers, every_seconds: float) -> None:
+    while True:
+        try:
+            freed = await handlers.release_expired()
+            if freed:
+                log.info("released %d expired reservation(s)", freed)
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reservation sweep failed; trying again")
+        await asyncio.sleep(every_seconds)

@@ -1,0 +1,249 @@
+"""inventory's use cases, each one unit of work."""
+import dataclasses
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from autosalon.inventory.v1 import inventory_pb2
+from services.kit import money, paging
+from services.kit.calls import Peers
+from services.kit.db import Database, UnitOfWork, now
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.identity import Identity
+
+from . import domain, vin
+from .convert import vehicle_to_proto
+from .store import PRICE, CatalogCopy, InventoryRepository, catalog_models, vehicles
+
+
+@dataclasses.dataclass(frozen=True)
+class VehicleFilter:
+    model_id: uuid.UUID | None
+    brand: str
+    status: str | None
+    branch: str
+    condition: str | None
+    price_min: Decimal | None
+    price_max: Decimal | None
+    mileage_max: int
+
+    def conditions(self) -> list:
+        found = []
+        if self.model_id:
+            found.append(vehicles.c.model_id == self.model_id)
+        if self.brand:
+            found.append(sa.func.lower(catalog_models.c.brand) == self.brand.strip().lower())
+        if self.status:
+            found.append(vehicles.c.status == self.status)
+        if self.branch:
+            found.append(vehicles.c.branch == self.branch)
+        if self.condition:
+            found.append(vehicles.c.condition == self.condition)
+        if self.price_min is not None:
+            found.append(PRICE >= self.price_min)
+        if self.price_max is not None:
+            found.append(PRICE <= self.price_max)
+        if self.mileage_max:
+            found.append(vehicles.c.mileage_km <= self.mileage_max)
+        return found
+
+    def key(self) -> dict:
+        return {name: str(value) for name, value in dataclasses.asdict(self).items()}
+
+
+class InventoryHandlers:
+    def __init__(self, database: Database, peers: Peers):
+        self.database = database
+        self.peers = peers
+
+    async def _catalogue_trim(self, trim_name: str) -> catalog_pb2.Trim:
+        """The trim as the catalogue has it now, over gRPC through the breaker."""
+        return await self.peers.call(
+            "catalog", catalog_pb2_grpc.CatalogServiceStub, "GetTrim",
+            catalog_pb2.GetTrimRequest(name=trim_name))
+
+    async def add_vehicle(
+        self, caller: Identity, raw_vin: str, model_name: str, trim_name: str,
+        fields: domain.VehicleFields,
+    ) -> inventory_pb2.Vehicle:
+        facts = vin.decode(raw_vin)
+        fields = domain.validate_vehicle(fields)
+        model_id, trim_id = _catalogue_ids(model_name, trim_name)
+        trim = await self._catalogue_trim(trim_name)
+        model = await self.peers.call(
+            "catalog", catalog_pb2_grpc.CatalogServiceStub, "GetModel",
+            catalog_pb2.GetModelRequest(name=model_name))
+        created = now()
+        row = {
+            "id": uuid.uuid4(), "vin": vin.normalize(raw_vin), "model_id": model_id,
+            "trim_id": trim_id, **dataclasses.asdict(fields), "status": domain.AVAILABLE,
+            "vin_facts": dataclasses.asdict(facts), "created_at": created, "updated_at": created,
+            "created_by": caller.user_name, "updated_by": caller.user_name,
+        }
+        async with self.database.unit_of_work() as uow:
+            await remember_model(uow, model)
+            await remember_trim(uow, model_id, trim)
+            if not await InventoryRepository(uow.session).add(row):
+                raise AlreadyExists(f"a vehicle with VIN {row['vin']} is already in stock")
+            vehicle = await self._read(uow, row["id"])
+            await uow.emit("vehicle.added", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle))
+        return vehicle
+
+    async def _read(self, uow: UnitOfWork, vehicle_id: uuid.UUID) -> inventory_pb2.Vehicle:
+        row = await InventoryRepository(uow.session).vehicle(vehicle_id)
+        if row is None:
+            raise NotFound(f"vehicles/{vehicle_id} does not exist")
+        return vehicle_to_proto(row)
+
+    async def get_vehicle(self, vehicle_id: uuid.UUID) -> inventory_pb2.Vehicle:
+        async with self.database.unit_of_work() as uow:
+            return await self._read(uow, vehicle_id)
+
+    async def list_vehicles(
+        self, search: VehicleFilter, requested_size: int, page_token: str
+    ) -> tuple[list[inventory_pb2.Vehicle], str, int]:
+        size = paging.page_size(requested_size)
+        position = paging.decode_token(page_token, search.key())
+        after = None
+        if position is not None:
+            try:
+                after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
+            except (ValueError, IndexError, TypeError):
+                raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        async with self.database.unit_of_work() as uow:
+            rows, total = await InventoryRepository(uow.session).page(search.conditions(), size, after)
+        next_token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            next_token = paging.encode_token(
+                [rows[-1].created_at.isoformat(), str(rows[-1].id)], search.key())
+        return [vehicle_to_proto(row) for row in rows], next_token, total
+
+    async def update_vehicle(
+        self, caller: Identity, vehicle_id: uuid.UUID, changes: domain.VehicleFields, mask: list[str]
+    ) -> inventory_pb2.Vehicle:
+        if not mask:
+            raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(domain.EDITABLE))}"})
+        unknown = sorted(set(mask) - domain.EDITABLE)
+        if unknown:
+            raise InvalidArgument({"update_mask": f"unknown or read-only fields: {', '.join(unknown)}"})
+        async with self.database.unit_of_work() as uow:
+            repository = InventoryRepository(uow.session)
+            current = await repository.vehicle(vehicle_id, for_update=True)
+            if current is None:
+                raise NotFound(f"vehicles/{vehicle_id} does not exist")
+            merged = domain.validate_vehicle(domain.VehicleFields(**{
+                name: getattr(changes if name in mask else current, name) for name in domain.EDITABLE}))
+            await repository.update(vehicle_id, {
+                **dataclasses.asdict(merged), "updated_at": now(), "updated_by": caller.user_name})
+            vehicle = await self._read(uow, vehicle_id)
+            await uow.emit("vehicle.updated", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle))
+        return vehicle
+
+    async def reserve(
+        self, who: str, vehicle_id: uuid.UUID, order_id: str, ttl_seconds: int
+    ) -> inventory_pb2.Vehicle:
+        order_id, hold = domain.check_order_id(order_id), domain.hold_seconds(ttl_seconds)
+        async with self.database.unit_of_work() as uow:
+            repository = InventoryRepository(uow.session)
+            current = await repository.vehicle(vehicle_id, for_update=True)
+            if current is None:
+                raise NotFound(f"vehicles/{vehicle_id} does not exist")
+            if domain.reservation_outcome(current.status, current.order_id, order_id):
+                changed = now()
+                won = await repository.update(vehicle_id, {
+                    "status": domain.RESERVED, "order_id": order_id,
+                    "reserved_until": changed + timedelta(seconds=hold),
+                    "updated_at": changed, "updated_by": who,
+                }, only_if_status=domain.AVAILABLE)
+                if not won:
+                    raise FailedPrecondition("vehicle was reserved by another order meanwhile")
+                vehicle = await self._read(uow, vehicle_id)
+                await uow.emit("vehicle.reserved", vehicle.name,
+                               inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id))
+                return vehicle
+            return vehicle_to_proto(current)
+
+    async def release(self, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
+        order_id = domain.check_order_id(order_id)
+        return await self._finish(who, vehicle_id, order_id, domain.release_outcome, {
+            "status": domain.AVAILABLE, "order_id": None, "reserved_until": None,
+        }, "vehicle.released", "released")
+
+    async def mark_sold(self, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
+        order_id = domain.check_order_id(order_id)
+        return await self._finish(who, vehicle_id, order_id, domain.sale_outcome, {
+            "status": domain.SOLD, "reserved_until": None,
+        }, "vehicle.sold", "")
+
+    async def _finish(self, who, vehicle_id, order_id, outcome, values, event, reason):
+        async with self.database.unit_of_work() as uow:
+            repository = InventoryRepository(uow.session)
+            current = await repository.vehicle(vehicle_id, for_update=True)
+            if current is None:
+                raise NotFound(f"vehicles/{vehicle_id} does not exist")
+            if not outcome(current.status, current.order_id, order_id):
+                return vehicle_to_proto(current)
+            if not await repository.update(
+                vehicle_id, {**values, "updated_at": now(), "updated_by": who},
+                only_if_status=domain.RESERVED,
+            ):
+                raise FailedPrecondition("vehicle changed meanwhile; try again")
+            vehicle = await self._read(uow, vehicle_id)
+            await uow.emit(event, vehicle.name, inventory_pb2.VehicleEvent(
+                vehicle=vehicle, order_id=order_id, reason=reason))
+            return vehicle
+
+    async def release_expired(self) -> int:
+        """One sweep of reservations past their time; returns how many it freed."""
+        async with self.database.unit_of_work() as uow:
+            released = await InventoryRepository(uow.session).release_expired(now())
+            for vehicle_id, order_id in released:
+                vehicle = await self._read(uow, vehicle_id)
+                await uow.emit("vehicle.released", vehicle.name, inventory_pb2.VehicleEvent(
+                    vehicle=vehicle, order_id=order_id, reason="expired"))
+        return len(released)
+
+
+def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUID]:
+    parts = trim_name.split("/")
+    problems = []
+    try:
+        model_id = uuid.UUID(model_name.removeprefix("models/"))
+        if not model_name.startswith("models/"):
+            raise ValueError
+    except ValueError:
+        problems.append(("vehicle.model", "must look like models/{uuid}"))
+        model_id = None
+    try:
+        if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
+            raise ValueError
+        trim_id, trim_model = uuid.UUID(parts[3]), uuid.UUID(parts[1])
+        if model_id and trim_model != model_id:
+            problems.append(("vehicle.trim", "must be a trim of vehicle.model"))
+    except ValueError:
+        problems.append(("vehicle.trim", "must look like models/{uuid}/trims/{uuid}"))
+    if problems:
+        raise InvalidArgument(problems)
+    return model_id, trim_id
+
+
+async def remember_model(uow: UnitOfWork, model: catalog_pb2.VehicleModel) -> None:
+    await CatalogCopy(uow.session).put_model({
+        "id": uuid.UUID(model.name.removeprefix("models/")), "brand": model.brand,
+        "model": model.model, "year": model.year,
+        "base_price": money.from_proto(model.base_price, "base_price"),
+        "changed_at": model.audit.update_time.ToDatetime(tzinfo=timezone.utc), "deleted": False,
+    })
+
+
+async def remember_trim(uow: UnitOfWork, model_id: uuid.UUID, trim: catalog_pb2.Trim) -> None:
+    await CatalogCopy(uow.session).put_trim({
+        "id": uuid.UUID(trim.name.split("/")[3]), "model_id": model_id,
+        "display_name": trim.display_name,
+        "price_delta": money.from_proto(trim.price_delta, "price_delta"),
+        "changed_at": trim.audit.update_time.ToDatetime(tzinfo=timezone.utc), "deleted": False,
+    })

@@ -1,0 +1,151 @@
+"""inventory's tables: vehicles, and a read copy of the catalogue fed by catalog's events."""
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.db import event_tables
+
+metadata = sa.MetaData()
+MONEY = sa.Numeric(14, 2)
+
+vehicles = sa.Table(
+    "vehicles",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("vin", sa.Text, nullable=False, unique=True),
+    sa.Column("model_id", sa.Uuid, nullable=False),
+    sa.Column("trim_id", sa.Uuid, nullable=False),
+    sa.Column("colour", sa.Text, nullable=False),
+    sa.Column("mileage_km", sa.Integer, nullable=False),
+    sa.Column("condition", sa.Text, nullable=False),
+    sa.Column("branch", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("price_override", MONEY),
+    sa.Column("order_id", sa.Text),
+    sa.Column("reserved_until", sa.DateTime(timezone=True)),
+    sa.Column("vin_facts", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+)
+
+catalog_models = sa.Table(
+    "catalog_models",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("brand", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("base_price", MONEY, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+catalog_trims = sa.Table(
+    "catalog_trims",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("model_id", sa.Uuid, nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("price_delta", MONEY, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+# The price asked: the vehicle's own, or its trim's catalogue price.
+PRICE = sa.func.coalesce(
+    vehicles.c.price_override, catalog_models.c.base_price + catalog_trims.c.price_delta
+)
+_VIEW = (
+    vehicles.join(catalog_models, catalog_models.c.id == vehicles.c.model_id, isouter=True)
+    .join(catalog_trims, catalog_trims.c.id == vehicles.c.trim_id, isouter=True)
+)
+VEHICLE_COLUMNS = [
+    *vehicles.c,
+    catalog_models.c.brand, catalog_models.c.model.label("model_name"), catalog_models.c.year,
+    catalog_trims.c.display_name.label("trim_name"), PRICE.label("price"),
+]
+
+
+class InventoryRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> bool:
+        result = await self.session.execute(
+            insert(vehicles).values(**row).on_conflict_do_nothing(index_elements=["vin"])
+            .returning(vehicles.c.id))
+        return result.first() is not None
+
+    async def vehicle(self, vehicle_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+        query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(vehicles.c.id == vehicle_id)
+        if for_update:
+            query = query.with_for_update(of=vehicles)
+        return (await self.session.execute(query)).first()
+
+    async def update(self, vehicle_id: uuid.UUID, values: dict, only_if_status: str | None = None) -> bool:
+        """Changes a vehicle; with `only_if_status`, only while it still has that status —
+        the database, not the caller's earlier read, decides who wins a race."""
+        query = vehicles.update().where(vehicles.c.id == vehicle_id)
+        if only_if_status is not None:
+            query = query.where(vehicles.c.status == only_if_status)
+        result = await self.session.execute(query.values(**values).returning(vehicles.c.id))
+        return result.first() is not None
+
+    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
+        query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(*conditions)
+        if after is not None:
+            query = query.where(sa.tuple_(vehicles.c.created_at, vehicles.c.id) < sa.tuple_(*after))
+        rows = (await self.session.execute(
+            query.order_by(vehicles.c.created_at.desc(), vehicles.c.id.desc()).limit(limit + 1))).all()
+        total = await self.session.scalar(
+            sa.select(sa.func.count()).select_from(_VIEW).where(*conditions))
+        return rows, total
+
+    async def release_expired(self, now: datetime, limit: int = 100) -> list[sa.Row]:
+        """Frees reservations past their time, each exactly once even with many instances."""
+        expired = (
+            sa.select(vehicles.c.id, vehicles.c.order_id)
+            .where(vehicles.c.status == "reserved", vehicles.c.reserved_until < now)
+            .limit(limit).with_for_update(skip_locked=True).cte("expired")
+        )
+        result = await self.session.execute(
+            vehicles.update().where(vehicles.c.id == expired.c.id)
+            .values(status="available", order_id=None, reserved_until=None, updated_at=now,
+                    updated_by="system/reservation-expiry")
+            .returning(vehicles.c.id, expired.c.order_id))
+        return result.all()
+
+    async def count(self) -> int:
+        return await self.session.scalar(sa.select(sa.func.count()).select_from(vehicles))
+
+
+class CatalogCopy:
+    """inventory's read copy of the catalogue: newest change wins, whatever the arrival order."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def put_model(self, row: dict) -> None:
+        await self._upsert(catalog_models, row)
+
+    async def put_trim(self, row: dict) -> None:
+        await self._upsert(catalog_trims, row)
+
+    async def _upsert(self, table: sa.Table, row: dict) -> None:
+        statement = insert(table).values(**row)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: statement.excluded[name] for name in row if name != "id"},
+            where=table.c.changed_at <= statement.excluded.changed_at,
+        ))
+
+    async def model(self, model_id: uuid.UUID) -> sa.Row | None:
+        return (await self.session.execute(
+            sa.select(catalog_models).where(catalog_models.c.id == model_id))).first()
