@@ -1,0 +1,149 @@
+"""inventory end to end through the edge: stock, VIN rules, reservations, catalog outage."""
+import time
+import uuid
+
+import grpc
+import pytest
+
+from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from scripts.mesh import supervisor
+from services.inventory import vin
+
+from .conftest import bearer
+from .test_auth_rest import violations
+
+
+def _a_trim(edge) -> tuple[str, str, str]:
+    model = edge.get("/catalog/models", params={"brand": "lada", "model": "vesta",
+                                                "view": "MODEL_VIEW_FULL"}).json()["models"][0]
+    return model["name"], model["trims"][0]["name"], model["trims"][0]["price"]["amount"]
+
+
+def _new_vin() -> str:
+    return vin.with_check_digit(f"XTAGFL110S{uuid.uuid4().int % 10**7:07d}")
+
+
+def _vehicle_body(edge, **overrides) -> dict:
+    model, trim, _ = _a_trim(edge)
+    return {"vin": _new_vin(), "model": model, "trim": trim, "colour": "white", "mileage_km": 3,
+            "condition": "CONDITION_NEW", "branch": "Moscow, Leningradsky prospekt 39", **overrides}
+
+
+@pytest.fixture
+def vehicle(edge, manager_session) -> dict:
+    response = edge.post("/inventory/vehicles", json=_vehicle_body(edge), headers=bearer(manager_session))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_demo_stock_is_public_and_filterable(edge):
+    page = edge.get("/inventory/vehicles", params={"page_size": 100}).json()
+    assert page["total_size"] >= 50
+    assert len({v["branch"] for v in page["vehicles"]}) >= 2
+    used = edge.get("/inventory/vehicles", params={"condition": "CONDITION_USED", "mileage_max": 200000}).json()
+    assert used["vehicles"] and all(v["condition"] == "CONDITION_USED" for v in used["vehicles"])
+    haval = edge.get("/inventory/vehicles", params={"brand": "HAVAL"}).json()["vehicles"]
+    assert haval and all(v["brand"] == "Haval" for v in haval)
+    cheap = edge.get("/inventory/vehicles", params={"price_max": "2000000"}).json()["vehicles"]
+    assert cheap and all(float(v["price"]["amount"]) <= 2_000_000 for v in cheap)
+
+
+def test_a_new_vehicle_shows_catalogue_facts_and_decoded_vin(edge, vehicle):
+    _, _, price = _a_trim(edge)
+    assert (vehicle["brand"], vehicle["model_name"], vehicle["year"]) == ("Lada", "Vesta", 2025)
+    assert vehicle["price"]["amount"] == price
+    assert vehicle["status"] == "VEHICLE_STATUS_AVAILABLE"
+    assert vehicle["vin_info"]["manufacturer"] == "AvtoVAZ (Lada)"
+    assert vehicle["vin_info"]["check_digit_valid"] is True
+    assert edge.get(f"/inventory/{vehicle['name']}").json()["vin"] == vehicle["vin"]
+
+
+@pytest.mark.parametrize(
+    "vin_value, words",
+    [("XTAGFL110S00001", "17 characters"), ("XTAGFL110S000O001", "must not contain O"),
+     ("1M8GDM9A1KP042788", "check digit")],
+)
+def test_bad_vins_are_400(edge, manager_session, vin_value, words):
+    response = edge.post("/inventory/vehicles", json=_vehicle_body(edge, vin=vin_value),
+                         headers=bearer(manager_session))
+    assert response.status_code == 400
+    assert words in violations(response)["vin"]
+
+
+def test_duplicate_vin_is_409_and_unknown_trim_404(edge, manager_session, vehicle):
+    headers = bearer(manager_session)
+    twice = edge.post("/inventory/vehicles", json=_vehicle_body(edge, vin=vehicle["vin"].lower()),
+                      headers=headers)
+    assert twice.status_code == 409
+    model, _, _ = _a_trim(edge)
+    ghost = edge.post("/inventory/vehicles", headers=headers, json=_vehicle_body(
+        edge, trim=f"{model}/trims/{uuid.uuid4()}"))
+    assert ghost.status_code == 404
+
+
+def test_who_may_change_stock(edge, client_session, vehicle):
+    assert edge.post("/inventory/vehicles", json={}).status_code == 401
+    assert edge.post(f"/inventory/{vehicle['name']}:reserve", json={"order_id": "x"},
+                     headers=bearer(client_session)).status_code == 403
+
+
+def test_reserve_release_and_sell(edge, manager_session, vehicle):
+    headers = bearer(manager_session)
+    name = vehicle["name"]
+    held = edge.post(f"/inventory/{name}:reserve", json={"order_id": "order-1"}, headers=headers)
+    assert held.status_code == 200, held.text
+    assert held.json()["status"] == "VEHICLE_STATUS_RESERVED"
+    assert held.json()["reservation"]["order_id"] == "order-1"
+    again = edge.post(f"/inventory/{name}:reserve", json={"order_id": "order-1"}, headers=headers)
+    assert again.json()["reservation"] == held.json()["reservation"]
+    other = edge.post(f"/inventory/{name}:reserve", json={"order_id": "order-2"}, headers=headers)
+    assert other.status_code == 400  # FAILED_PRECONDITION
+    assert "reserved for another order" in other.json()["message"]
+    freed = edge.post(f"/inventory/{name}:release", json={"order_id": "order-1"}, headers=headers)
+    assert freed.json()["status"] == "VEHICLE_STATUS_AVAILABLE"
+    edge.post(f"/inventory/{name}:reserve", json={"order_id": "order-2"}, headers=headers)
+    sold = edge.post(f"/inventory/{name}:markSold", json={"order_id": "order-2"}, headers=headers)
+    assert sold.json()["status"] == "VEHICLE_STATUS_SOLD"
+    unsell = edge.post(f"/inventory/{name}:release", json={"order_id": "order-2"}, headers=headers)
+    assert unsell.status_code == 400
+
+
+def test_update_with_a_field_mask(edge, manager_session, vehicle):
+    headers = bearer(manager_session)
+    changed = edge.patch(f"/inventory/{vehicle['name']}", params={"update_mask": "colour,price_override"},
+                         json={"colour": "red", "price_override": {"amount": "1299000"}}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["colour"] == "red" and changed.json()["price"]["amount"] == "1299000.00"
+    frozen = edge.patch(f"/inventory/{vehicle['name']}", params={"update_mask": "vin"},
+                        json={"vin": _new_vin()}, headers=headers)
+    assert frozen.status_code == 400
+
+
+async def test_inventory_over_native_grpc(edge_channel):
+    stub = inventory_pb2_grpc.InventoryServiceStub(edge_channel)
+    page = await stub.ListVehicles(inventory_pb2.ListVehiclesRequest(
+        page_size=5, status=inventory_pb2.VEHICLE_STATUS_AVAILABLE))
+    assert len(page.vehicles) == 5 and page.next_page_token
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.ReserveVehicle(inventory_pb2.ReserveVehicleRequest(name=page.vehicles[0].name, order_id="x"))
+    assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+@pytest.mark.disruptive
+def test_catalog_down_gives_503_not_a_hang(edge, manager_session):
+    body = _vehicle_body(edge)
+    supervisor.ctl("stop", "catalog:*")
+    try:
+        response = edge.post("/inventory/vehicles", json=body, headers=bearer(manager_session))
+        assert response.status_code == 503, response.text
+        # Reads of stock do not need the catalogue.
+        assert edge.get("/inventory/vehicles", params={"page_size": 1}).status_code == 200
+    finally:
+        supervisor.ctl("start", "catalog:*")
+    for _ in range(100):
+        if edge.post("/inventory/vehicles", json={**body, "vin": _new_vin()},
+                     headers=bearer(manager_session)).status_code == 200:
+            break
+        time.sleep(0.3)
+    else:
+        pytest.fail("inventory did not recover after catalog came back")
