@@ -1,0 +1,60 @@
+"""customer's gRPC servicer."""
+from datetime import timezone
+
+from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
+from services.kit import identity
+from services.kit.errors import InvalidArgument
+from services.kit.identity import ANYONE_SIGNED_IN, STAFF
+from services.kit.protos import mask_paths
+
+from .convert import TYPE_FROM_PROTO, customer_id, profile_from_proto
+from .handlers import CustomerHandlers
+
+ACCESS = {
+    "ListCustomers": STAFF,
+    "GetMyCustomer": ANYONE_SIGNED_IN,
+    "GetCustomer": ANYONE_SIGNED_IN,
+    "CreateCustomer": STAFF,
+    "UpdateCustomer": ANYONE_SIGNED_IN,
+    "CreateInteraction": STAFF,
+    "ListInteractions": STAFF,
+}
+
+
+class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
+    def __init__(self, handlers: CustomerHandlers):
+        self.handlers = handlers
+
+    async def ListCustomers(self, request, context):
+        customers, next_token, total = await self.handlers.search(
+            request.query, request.segment, request.tag, request.page_size, request.page_token)
+        return customer_pb2.ListCustomersResponse(
+            customers=customers, next_page_token=next_token, total_size=total)
+
+    async def GetMyCustomer(self, request, context):
+        return await self.handlers.mine(identity.current())
+
+    async def GetCustomer(self, request, context):
+        return await self.handlers.get(identity.current(), customer_id(request.name))
+
+    async def CreateCustomer(self, request, context):
+        if not request.HasField("customer"):
+            raise InvalidArgument({"customer": "is required"})
+        return await self.handlers.create_walk_in(identity.current(), profile_from_proto(request.customer))
+
+    async def UpdateCustomer(self, request, context):
+        return await self.handlers.update(
+            identity.current(), customer_id(request.customer.name, "customer.name"),
+            profile_from_proto(request.customer), mask_paths(request.update_mask.paths))
+
+    async def CreateInteraction(self, request, context):
+        interaction = request.interaction
+        occurred = interaction.occur_time.ToDatetime(tzinfo=timezone.utc) if interaction.HasField("occur_time") else None
+        return await self.handlers.add_interaction(
+            identity.current(), customer_id(request.parent, "parent"),
+            TYPE_FROM_PROTO.get(interaction.type), interaction.note, occurred)
+
+    async def ListInteractions(self, request, context):
+        found, next_token = await self.handlers.interactions(
+            customer_id(request.parent, "parent"), request.page_size, request.page_token)
+        return customer_pb2.ListInteractionsResponse(interactions=found, next_page_token=next_token)

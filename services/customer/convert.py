@@ -1,0 +1,76 @@
+"""customer's rows <-> protobuf messages."""
+import uuid
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from autosalon.common.v1 import common_pb2
+from autosalon.customer.v1 import customer_pb2
+from services.kit import money
+from services.kit.errors import InvalidArgument
+from services.kit.protos import timestamp
+
+from .domain import Profile
+
+CHANNEL_TO_PROTO = {"email": customer_pb2.CHANNEL_EMAIL, "sms": customer_pb2.CHANNEL_SMS,
+                    "push": customer_pb2.CHANNEL_PUSH}
+CHANNEL_FROM_PROTO = {number: name for name, number in CHANNEL_TO_PROTO.items()}
+TYPE_TO_PROTO = {
+    "call": customer_pb2.INTERACTION_TYPE_CALL, "email": customer_pb2.INTERACTION_TYPE_EMAIL,
+    "visit": customer_pb2.INTERACTION_TYPE_VISIT, "test_drive": customer_pb2.INTERACTION_TYPE_TEST_DRIVE,
+}
+TYPE_FROM_PROTO = {number: name for name, number in TYPE_TO_PROTO.items()}
+
+
+def customer_id(name: str, field: str = "name") -> uuid.UUID:
+    prefix, _, raw = name.partition("/")
+    try:
+        if prefix != "customers":
+            raise ValueError
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidArgument({field: "must look like customers/{uuid}"}) from None
+
+
+def profile_from_proto(customer: customer_pb2.Customer) -> Profile:
+    preferences = customer.preferences
+    budget = Decimal("0")
+    if preferences.budget.amount:
+        budget = money.from_proto(preferences.budget, "customer.preferences.budget")
+    return Profile(
+        full_name=customer.full_name, email=customer.email, phone=customer.phone,
+        address={"city": customer.address.city, "street": customer.address.street,
+                 "postal_code": customer.address.postal_code},
+        preferences={
+            "channels": [CHANNEL_FROM_PROTO.get(channel, "unknown") for channel in preferences.channels],
+            "preferred_brands": [brand.strip() for brand in preferences.preferred_brands if brand.strip()],
+            "budget": str(budget),
+        },
+        tags=list(customer.tags),
+    )
+
+
+def customer_to_proto(row: sa.Row) -> customer_pb2.Customer:
+    preferences = row.preferences
+    return customer_pb2.Customer(
+        name=f"customers/{row.id}",
+        user=f"users/{row.user_id}" if row.user_id else "",
+        full_name=row.full_name, email=row.email, phone=row.phone,
+        address=customer_pb2.Address(**row.address),
+        preferences=customer_pb2.Preferences(
+            channels=[CHANNEL_TO_PROTO[channel] for channel in preferences.get("channels", [])],
+            preferred_brands=preferences.get("preferred_brands", []),
+            budget=money.to_proto(Decimal(preferences.get("budget", "0"))),
+        ),
+        tags=row.tags, segment=row.segment, purchase_count=row.purchase_count,
+        total_spent=money.to_proto(row.total_spent),
+        audit=common_pb2.AuditInfo(
+            create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
+            created_by=row.created_by, updated_by=row.updated_by),
+    )
+
+
+def interaction_to_proto(row: sa.Row) -> customer_pb2.Interaction:
+    return customer_pb2.Interaction(
+        name=f"customers/{row.customer_id}/interactions/{row.id}", type=TYPE_TO_PROTO[row.type],
+        note=row.note, occur_time=timestamp(row.occurred_at), logged_by=row.logged_by)

@@ -1,0 +1,142 @@
+"""customer's use cases, each one unit of work."""
+import dataclasses
+import uuid
+from types import SimpleNamespace
+from datetime import datetime
+from decimal import Decimal
+
+from autosalon.customer.v1 import customer_pb2
+from services.kit import paging
+from services.kit.db import Database, UnitOfWork, now
+from services.kit.errors import InvalidArgument, NotFound
+from services.kit.identity import Identity
+
+from . import domain
+from .convert import customer_to_proto, interaction_to_proto
+from .store import CustomerRepository, search_conditions
+
+
+def _after(position: list | None) -> tuple | None:
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position[0]), uuid.UUID(position[1])
+    except (ValueError, IndexError, TypeError):
+        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+
+
+async def _segment(repository: CustomerRepository, purchases: int, spent: Decimal, interactions: int) -> str:
+    return domain.segment_for(domain.History(purchases, spent, interactions), await repository.rules())
+
+
+class CustomerHandlers:
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def _create(self, uow: UnitOfWork, who: str, user_id: uuid.UUID | None,
+                      profile: domain.Profile) -> customer_pb2.Customer | None:
+        repository = CustomerRepository(uow.session)
+        created = now()
+        row = {
+            "id": uuid.uuid4(), "user_id": user_id, **dataclasses.asdict(profile),
+            "segment": await _segment(repository, 0, Decimal("0"), 0),
+            "created_at": created, "updated_at": created, "created_by": who, "updated_by": who,
+        }
+        if not await repository.add(row):
+            return None
+        customer = customer_to_proto(await repository.by_id(row["id"]))
+        await uow.emit("customer.created", customer.name, customer_pb2.CustomerEvent(customer=customer))
+        return customer
+
+    async def create_walk_in(self, caller: Identity, profile: domain.Profile) -> customer_pb2.Customer:
+        profile = domain.validate_profile(profile)
+        async with self.database.unit_of_work() as uow:
+            return await self._create(uow, caller.user_name, None, profile)
+
+    async def create_for_account(self, uow: UnitOfWork, user_id: uuid.UUID, full_name: str,
+                                 email: str, phone: str) -> None:
+        """From autosalon.auth.user.registered; a second delivery finds the profile and stops."""
+        profile = domain.Profile(full_name=full_name, email=email, phone=phone, address={},
+                                 preferences={"channels": ["email"]}, tags=[])
+        await self._create(uow, f"users/{user_id}", user_id, profile)
+
+    async def get(self, caller: Identity, customer_id: uuid.UUID) -> customer_pb2.Customer:
+        async with self.database.unit_of_work() as uow:
+            row = await CustomerRepository(uow.session).by_id(customer_id)
+        if row is None or (not caller.is_staff and str(row.user_id) != caller.user_id):
+            # A client learns nothing about other customers, not even that they exist.
+            raise NotFound(f"customers/{customer_id} does not exist")
+        return customer_to_proto(row)
+
+    async def mine(self, caller: Identity) -> customer_pb2.Customer:
+        async with self.database.unit_of_work() as uow:
+            row = await CustomerRepository(uow.session).by_user(uuid.UUID(caller.user_id))
+        if row is None:
+            raise NotFound("you have no customer profile yet")
+        return customer_to_proto(row)
+
+    async def search(self, query: str, segment: str, tag: str, requested_size: int,
+                     page_token: str) -> tuple[list[customer_pb2.Customer], str, int]:
+        size = paging.page_size(requested_size)
+        key = {"query": query, "segment": segment, "tag": tag}
+        after = _after(paging.decode_token(page_token, key))
+        async with self.database.unit_of_work() as uow:
+            rows, total = await CustomerRepository(uow.session).page(
+                search_conditions(query, segment, tag), size, after)
+        next_token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            next_token = paging.encode_token([rows[-1].created_at.isoformat(), str(rows[-1].id)], key)
+        return [customer_to_proto(row) for row in rows], next_token, total
+
+    async def update(self, caller: Identity, customer_id: uuid.UUID, changes: domain.Profile,
+                     mask: list[str]) -> customer_pb2.Customer:
+        fields = domain.check_update(mask, caller.is_staff)
+        async with self.database.unit_of_work() as uow:
+            repository = CustomerRepository(uow.session)
+            current = await repository.by_id(customer_id, for_update=True)
+            if current is None or (not caller.is_staff and str(current.user_id) != caller.user_id):
+                raise NotFound(f"customers/{customer_id} does not exist")
+            merged = domain.validate_profile(domain.Profile(**{
+                name: getattr(changes if name in fields else current, name)
+                for name in domain.EDITABLE}))
+            await repository.update(customer_id, {
+                **dataclasses.asdict(merged), "updated_at": now(), "updated_by": caller.user_name})
+            customer = customer_to_proto(await repository.by_id(customer_id))
+            await uow.emit("customer.updated", customer.name, customer_pb2.CustomerEvent(customer=customer))
+        return customer
+
+    async def add_interaction(self, caller: Identity, customer_id: uuid.UUID, kind: str | None,
+                              note: str, occurred_at: datetime | None) -> customer_pb2.Interaction:
+        moment = occurred_at or now()
+        note = domain.check_interaction(kind, note, moment, now())
+        async with self.database.unit_of_work() as uow:
+            repository = CustomerRepository(uow.session)
+            current = await repository.by_id(customer_id, for_update=True)
+            if current is None:
+                raise NotFound(f"customers/{customer_id} does not exist")
+            row = {"id": uuid.uuid4(), "customer_id": customer_id, "type": kind, "note": note,
+                   "occurred_at": moment, "logged_by": caller.user_name}
+            await repository.add_interaction(row)
+            count = current.interaction_count + 1
+            await repository.update(customer_id, {
+                "interaction_count": count,
+                "segment": await _segment(repository, current.purchase_count, current.total_spent, count),
+            })
+        return interaction_to_proto(SimpleNamespace(**row))
+
+    async def interactions(self, customer_id: uuid.UUID, requested_size: int,
+                           page_token: str) -> tuple[list[customer_pb2.Interaction], str]:
+        size = paging.page_size(requested_size)
+        key = {"customer": str(customer_id)}
+        after = _after(paging.decode_token(page_token, key))
+        async with self.database.unit_of_work() as uow:
+            repository = CustomerRepository(uow.session)
+            if await repository.by_id(customer_id) is None:
+                raise NotFound(f"customers/{customer_id} does not exist")
+            rows = await repository.interactions(customer_id, size, after)
+        next_token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            next_token = paging.encode_token([rows[-1].occurred_at.isoformat(), str(rows[-1].id)], key)
+        return [interaction_to_proto(row) for row in rows], next_token

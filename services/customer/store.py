@@ -1,0 +1,122 @@
+"""customer's tables and queries."""
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.db import event_tables
+
+from .domain import SegmentRule
+
+metadata = sa.MetaData()
+MONEY = sa.Numeric(14, 2)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("user_id", sa.Uuid, unique=True),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text, nullable=False),
+    sa.Column("address", JSONB, nullable=False),
+    sa.Column("preferences", JSONB, nullable=False),
+    sa.Column("tags", ARRAY(sa.Text), nullable=False),
+    sa.Column("segment", sa.Text, nullable=False),
+    sa.Column("purchase_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total_spent", MONEY, nullable=False, server_default="0"),
+    sa.Column("interaction_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("customer_id", sa.Uuid, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("logged_by", sa.Text, nullable=False),
+)
+
+segment_rules = sa.Table(
+    "segment_rules",
+    metadata,
+    sa.Column("segment", sa.Text, primary_key=True),
+    sa.Column("priority", sa.Integer, nullable=False, unique=True),
+    sa.Column("min_purchases", sa.Integer, nullable=False),
+    sa.Column("min_spend", MONEY, nullable=False),
+    sa.Column("min_interactions", sa.Integer, nullable=False),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> bool:
+        """False when the account already has a profile."""
+        result = await self.session.execute(
+            insert(customers).values(**row).on_conflict_do_nothing().returning(customers.c.id))
+        return result.first() is not None
+
+    async def by_id(self, customer_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+        query = sa.select(customers).where(customers.c.id == customer_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
+
+    async def by_user(self, user_id: uuid.UUID) -> sa.Row | None:
+        return (await self.session.execute(
+            sa.select(customers).where(customers.c.user_id == user_id))).first()
+
+    async def update(self, customer_id: uuid.UUID, values: dict) -> None:
+        await self.session.execute(
+            customers.update().where(customers.c.id == customer_id).values(**values))
+
+    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
+        query = sa.select(customers).where(*conditions)
+        if after is not None:
+            query = query.where(sa.tuple_(customers.c.created_at, customers.c.id) < sa.tuple_(*after))
+        rows = (await self.session.execute(
+            query.order_by(customers.c.created_at.desc(), customers.c.id.desc()).limit(limit + 1))).all()
+        total = await self.session.scalar(sa.select(sa.func.count()).select_from(customers).where(*conditions))
+        return rows, total
+
+    async def add_interaction(self, row: dict) -> None:
+        await self.session.execute(interactions.insert().values(**row))
+
+    async def interactions(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
+        query = sa.select(interactions).where(interactions.c.customer_id == customer_id)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(interactions.c.occurred_at, interactions.c.id) < sa.tuple_(*after))
+        return (await self.session.execute(query.order_by(
+            interactions.c.occurred_at.desc(), interactions.c.id.desc()).limit(limit + 1))).all()
+
+    async def rules(self) -> list[SegmentRule]:
+        rows = await self.session.execute(sa.select(segment_rules))
+        return [SegmentRule(**row._mapping) for row in rows]
+
+
+def search_conditions(query: str, segment: str, tag: str) -> list:
+    conditions = []
+    if query.strip():
+        pattern = "%" + query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(sa.or_(
+            sa.func.lower(customers.c.full_name).like(pattern, escape="\\"),
+            sa.func.lower(customers.c.email).like(pattern, escape="\\"),
+            customers.c.phone.like(pattern, escape="\\"),
+        ))
+    if segment.strip():
+        conditions.append(customers.c.segment == segment.strip().lower())
+    if tag.strip():
+        conditions.append(customers.c.tags.any(tag.strip().lower()))
+    return conditions
