@@ -149,12 +149,13 @@ async def consume(
             except nats.errors.TimeoutError:
                 continue
             for message in messages:
-                await _handle(database, consumed, consumer, handler, message)
+                await handle_delivery(database, consumed, consumer, handler, message)
     finally:
         await subscription.unsubscribe()
 
 
-async def _handle(database, consumed, consumer, handler, message) -> None:
+async def handle_delivery(database, consumed, consumer, handler, message) -> None:
+    """Applies one delivered event once (recording its id), then acks; naks on failure."""
     envelope = common_pb2.EventEnvelope.FromString(message.data)
     logs.trace_id_var.set(envelope.trace_id)
     try:

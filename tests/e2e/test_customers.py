@@ -1,0 +1,104 @@
+"""customer end to end: profiles from registration, own vs all, interactions, segments."""
+import time
+
+import grpc
+import pytest
+
+from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
+
+from .conftest import bearer, login, new_email, register, STRONG_PASSWORD
+from .test_auth_rest import violations
+
+
+def _my_profile(edge, session, attempts: int = 100) -> dict:
+    """The profile appears once customer has consumed the registration event."""
+    for _ in range(attempts):
+        response = edge.get("/customers/me", headers=bearer(session))
+        if response.status_code == 200:
+            return response.json()
+        assert response.status_code == 404, response.text
+        time.sleep(0.05)
+    pytest.fail("no customer profile was created from the registration")
+
+
+def test_registration_creates_a_profile_the_client_sees_and_edits(edge, client_session):
+    profile = _my_profile(edge, client_session)
+    assert profile["user"] == client_session["user"]["name"]
+    assert profile["email"] == client_session["user"]["email"]
+    assert profile["segment"] == "new"
+    changed = edge.patch(f"/{profile['name']}", headers=bearer(client_session),
+                         params={"update_mask": "address,preferences"},
+                         json={"address": {"city": "Kazan"},
+                               "preferences": {"channels": ["CHANNEL_SMS"], "preferred_brands": ["Haval"],
+                                               "budget": {"amount": "3000000"}}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["address"]["city"] == "Kazan"
+    assert changed.json()["preferences"]["budget"]["amount"] == "3000000.00"
+    tags = edge.patch(f"/{profile['name']}", headers=bearer(client_session),
+                      params={"update_mask": "tags"}, json={"tags": ["vip"]})
+    assert tags.status_code == 403
+
+
+def test_clients_see_only_their_own_profile(edge, client_session, manager_session):
+    other = register(edge)
+    other_session = login(edge, other["email"], STRONG_PASSWORD)
+    theirs = _my_profile(edge, other_session)
+    assert edge.get(f"/{theirs['name']}", headers=bearer(client_session)).status_code == 404
+    assert edge.patch(f"/{theirs['name']}", headers=bearer(client_session), params={"update_mask": "full_name"},
+                      json={"full_name": "Hijacked"}).status_code == 404
+    assert edge.get("/customers", headers=bearer(client_session)).status_code == 403
+    assert edge.get(f"/{theirs['name']}", headers=bearer(manager_session)).status_code == 200
+    assert edge.get("/customers/me").status_code == 401
+
+
+def test_walk_in_interactions_segments_and_search(edge, manager_session):
+    headers = bearer(manager_session)
+    phone = f"+7916{int(time.time() * 1000) % 10**7:07d}"
+    walk_in = edge.post("/customers", headers=headers,
+                        json={"full_name": "Pyotr Walkin", "phone": phone, "tags": ["Trade-In"]})
+    assert walk_in.status_code == 200, walk_in.text
+    customer = walk_in.json()
+    assert customer["user"] == "" and customer["segment"] == "new" and customer["tags"] == ["trade-in"]
+    logged = edge.post(f"/{customer['name']}/interactions", headers=headers,
+                       json={"type": "INTERACTION_TYPE_TEST_DRIVE", "note": "Drove a Haval Jolion"})
+    assert logged.status_code == 200, logged.text
+    assert logged.json()["logged_by"].startswith("users/")
+    assert edge.get(f"/{customer['name']}", headers=headers).json()["segment"] == "prospect"
+    listed = edge.get(f"/{customer['name']}/interactions", headers=headers).json()["interactions"]
+    assert [i["note"] for i in listed] == ["Drove a Haval Jolion"]
+    found = edge.get("/customers", headers=headers, params={"query": phone[-7:]}).json()
+    assert [c["name"] for c in found["customers"]] == [customer["name"]]
+    by_tag = edge.get("/customers", headers=headers, params={"tag": "trade-in", "segment": "prospect"}).json()
+    assert customer["name"] in {c["name"] for c in by_tag["customers"]}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"full_name": "No Contact"}, "customer.phone"),
+        ({"full_name": "X", "email": "bad"}, "customer.email"),
+        ({"full_name": "", "phone": "+79990001122"}, "customer.full_name"),
+    ],
+)
+def test_bad_walk_ins_are_400(edge, manager_session, body, field):
+    response = edge.post("/customers", headers=bearer(manager_session), json=body)
+    assert response.status_code == 400
+    assert field in violations(response)
+
+
+def test_bad_interaction_and_unknown_customer(edge, manager_session):
+    headers = bearer(manager_session)
+    customer = edge.post("/customers", headers=headers, json={"full_name": "Q", "email": new_email()}).json()
+    bad = edge.post(f"/{customer['name']}/interactions", headers=headers, json={"note": ""})
+    assert bad.status_code == 400
+    assert {"interaction.type", "interaction.note"} <= set(violations(bad))
+    ghost = "customers/00000000-0000-0000-0000-000000000000"
+    assert edge.post(f"/{ghost}/interactions", headers=headers,
+                     json={"type": "INTERACTION_TYPE_CALL", "note": "x"}).status_code == 404
+
+
+async def test_customers_over_native_grpc(edge_channel):
+    stub = customer_pb2_grpc.CustomerServiceStub(edge_channel)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.ListCustomers(customer_pb2.ListCustomersRequest())
+    assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -1,0 +1,84 @@
+"""customer's rules: profiles, who changes what, segments from rule data."""
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from services.customer import domain
+from services.kit import errors
+
+RULES = [  # as the first migration seeds them
+    domain.SegmentRule("vip", 10, 1, Decimal("10000000"), 0),
+    domain.SegmentRule("repeat", 20, 2, Decimal("0"), 0),
+    domain.SegmentRule("buyer", 30, 1, Decimal("0"), 0),
+    domain.SegmentRule("prospect", 40, 0, Decimal("0"), 1),
+    domain.SegmentRule("new", 50, 0, Decimal("0"), 0),
+]
+
+
+@pytest.mark.parametrize(
+    "purchases, spent, interactions, segment",
+    [
+        (0, "0", 0, "new"),
+        (0, "0", 3, "prospect"),
+        (1, "1500000", 0, "buyer"),
+        (2, "3000000", 5, "repeat"),
+        (1, "12000000", 0, "vip"),
+        (3, "15000000", 9, "vip"),
+    ],
+)
+def test_segments_follow_the_rules(purchases, spent, interactions, segment):
+    assert domain.segment_for(domain.History(purchases, Decimal(spent), interactions), RULES) == segment
+
+
+def test_rules_are_data_changing_them_changes_segments():
+    stricter = [rule if rule.segment != "vip" else domain.SegmentRule("vip", 10, 1, Decimal("20000000"), 0)
+                for rule in RULES]
+    history = domain.History(1, Decimal("12000000"), 0)
+    assert domain.segment_for(history, stricter) == "buyer"
+    assert domain.segment_for(history, []) == "new"
+
+
+PROFILE = domain.Profile("Anna", "anna@example.ru", "", {}, {"channels": ["email"]}, [])
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"full_name": " "}, "customer.full_name"),
+        ({"email": "nope"}, "customer.email"),
+        ({"phone": "8-916"}, "customer.phone"),
+        ({"email": "", "phone": ""}, "customer.phone"),
+        ({"preferences": {"channels": ["pigeon"]}}, "customer.preferences.channels"),
+        ({"preferences": {"budget": "-1"}}, "customer.preferences.budget"),
+        ({"tags": [" "]}, "customer.tags"),
+    ],
+)
+def test_profile_fields(change, field):
+    with pytest.raises(errors.InvalidArgument) as error:
+        domain.validate_profile(domain.Profile(**{**PROFILE.__dict__, **change}))
+    assert field in {name for name, _ in error.value.violations}
+
+
+def test_tags_are_normalised():
+    profile = domain.validate_profile(domain.Profile(**{**PROFILE.__dict__, "tags": ["Fleet", " fleet", "VIP-call"]}))
+    assert profile.tags == ["fleet", "vip-call"]
+
+
+def test_only_staff_set_tags():
+    assert domain.check_update(["full_name", "address.city"], is_staff=False) == {"full_name", "address"}
+    with pytest.raises(errors.PermissionDenied):
+        domain.check_update(["tags"], is_staff=False)
+    assert domain.check_update(["tags"], is_staff=True) == {"tags"}
+    for mask in ([], ["segment"], ["purchase_count"]):
+        with pytest.raises(errors.InvalidArgument):
+            domain.check_update(mask, is_staff=True)
+
+
+def test_interactions():
+    now = datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.timezone.utc)
+    assert domain.check_interaction("call", " asked about Haval ", now, now) == "asked about Haval"
+    with pytest.raises(errors.InvalidArgument) as error:
+        domain.check_interaction(None, "", now + datetime.timedelta(days=1), now)
+    assert {f for f, _ in error.value.violations} == {
+        "interaction.type", "interaction.note", "interaction.occur_time"}
