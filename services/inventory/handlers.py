@@ -147,6 +147,21 @@ class InventoryHandlers:
         self, who: str, vehicle_id: uuid.UUID, order_id: str, ttl_seconds: int
     ) -> inventory_pb2.Vehicle:
         order_id, hold = domain.check_order_id(order_id), domain.hold_seconds(ttl_seconds)
+        try:
+            return await self._reserve(who, vehicle_id, order_id, hold)
+        except FailedPrecondition as refusal:
+            # The refusal is news too (the purchase saga cancels on it): announced in a
+            # transaction of its own, since the attempt's own was rolled back.
+            async with self.database.unit_of_work() as uow:
+                await uow.emit("vehicle.reservation_failed", f"vehicles/{vehicle_id}",
+                               inventory_pb2.ReservationFailedEvent(
+                                   vehicle=f"vehicles/{vehicle_id}", order_id=order_id,
+                                   reason=refusal.message))
+            raise
+
+    async def _reserve(
+        self, who: str, vehicle_id: uuid.UUID, order_id: str, hold: int
+    ) -> inventory_pb2.Vehicle:
         async with self.database.unit_of_work() as uow:
             repository = InventoryRepository(uow.session)
             current = await repository.vehicle(vehicle_id, for_update=True)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from scripts.mesh import supervisor
-from scripts.mesh.layout import LOGS, RUN, VENV_BIN, instances
+from scripts.mesh.layout import LOGS, RUN, SERVICES, VENV_BIN, instances
 
 from .conftest import EDGE
 
@@ -31,23 +31,31 @@ def _wait_for(check, timeout=30.0, interval=0.2):
     return False
 
 
-def test_auth_passes_in_consul(mesh):
-    entries = _consul("/v1/health/service/auth?passing=true")
-    assert len(entries) == instances("auth")
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_service_passes_in_consul(mesh, service):
+    entries = _consul(f"/v1/health/service/{service}?passing=true")
+    assert len(entries) == instances(service)
     for entry in entries:
         assert all(check["Status"] == "passing" for check in entry["Checks"])
 
 
-def test_grpcurl_lists_auth_via_reflection(mesh):
-    entry = _consul("/v1/health/service/auth?passing=true")[0]["Service"]
+@pytest.mark.parametrize("service, full_name, method", [
+    ("auth", "autosalon.auth.v1.AuthService", "rpc Login"),
+    ("catalog", "autosalon.catalog.v1.CatalogService", "rpc ListModels"),
+    ("inventory", "autosalon.inventory.v1.InventoryService", "rpc ReserveVehicle"),
+    ("customer", "autosalon.customer.v1.CustomerService", "rpc CreateInteraction"),
+])
+def test_grpcurl_lists_each_service_via_reflection(mesh, service, full_name, method):
+    entry = _consul(f"/v1/health/service/{service}?passing=true")[0]["Service"]
     target = f"{entry['Address']}:{entry['Port']}"
     listed = subprocess.run([VENV_BIN / "grpcurl", "-plaintext", target, "list"],
                             capture_output=True, text=True, timeout=30, check=True)
-    assert "autosalon.auth.v1.AuthService" in listed.stdout.split()
+    assert full_name in listed.stdout.split()
+    assert "grpc.health.v1.Health" in listed.stdout.split()
     described = subprocess.run(
-        [VENV_BIN / "grpcurl", "-plaintext", target, "describe", "autosalon.auth.v1.AuthService"],
+        [VENV_BIN / "grpcurl", "-plaintext", target, "describe", full_name],
         capture_output=True, text=True, timeout=30, check=True)
-    assert "rpc Login" in described.stdout
+    assert method in described.stdout
 
 
 def test_grpcurl_calls_through_the_edge_with_protos(mesh):

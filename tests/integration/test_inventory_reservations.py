@@ -55,6 +55,7 @@ async def test_fifty_concurrent_reservations_one_wins(inventory):
     assert len(winners) == 1
     assert all(isinstance(r, errors.FailedPrecondition) for r in results if r not in winners)
     assert len(await _events(inventory, "vehicle.reserved")) == 1
+    assert len(await _events(inventory, "vehicle.reservation_failed")) == 49
     # The winner asking again gets the same reservation, nothing new.
     again = await inventory.reserve("t", vehicle_id, winners[0].reservation.order_id, 0)
     assert again.reservation == winners[0].reservation
