@@ -70,7 +70,7 @@ def test_grpcurl_calls_through_the_edge_with_protos(mesh):
 
 def test_both_auth_instances_receive_traffic(edge):
     """Envoy's access log names the upstream instance of every request it served."""
-    access_log = LOGS / "envoy.log"
+    access_log = LOGS / "edge-access.log"
     start = access_log.stat().st_size
     for _ in range(40):
         assert edge.get("/auth/jwks.json", headers={"x-request-id": "spread-check"}).status_code == 200
