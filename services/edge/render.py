@@ -293,6 +293,7 @@ def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: path
     settings = _settings(settings_file)
     envoy_dir = run_dir / "envoy"
     (envoy_dir / "eds").mkdir(parents=True, exist_ok=True)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     # Envoy reads its own copy, so regenerating code never changes a running edge underneath it.
     shutil.copyfile(descriptors, envoy_dir / "descriptors.binpb")
     for cluster in services:
