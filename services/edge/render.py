@@ -122,6 +122,8 @@ def jwt_filter(settings: dict, run_dir: pathlib.Path) -> dict:
                     # The services verify the token again and read the identity from it.
                     "forward": True,
                     "from_headers": [{"name": "authorization", "value_prefix": "Bearer "}],
+                    # A token verified once is not verified again until it expires.
+                    "jwt_cache_config": {"jwt_cache_size": 10000},
                 }
             },
             "rules": rules,

@@ -116,17 +116,19 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
                 )
             finally:
                 # Envoy's access log has every request; here, the failures stand out.
-                log.log(
-                    logging.DEBUG if code == "OK" else logging.INFO,
-                    "rpc %s %s",
-                    method,
-                    code,
-                    extra=logs.fields(
-                        method=method,
-                        code=code,
-                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    ),
-                )
+                level = logging.DEBUG if code == "OK" else logging.INFO
+                if log.isEnabledFor(level):
+                    log.log(
+                        level,
+                        "rpc %s %s",
+                        method,
+                        code,
+                        extra=logs.fields(
+                            method=method,
+                            code=code,
+                            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                        ),
+                    )
 
         return serve
 
