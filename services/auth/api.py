@@ -5,10 +5,10 @@ from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, ANYONE_SIGNED_IN, PUBLIC
-from services.kit.protos import mask_paths
+from services.kit.protos import mask_paths, resource_id
 
 from .convert import ROLE_FROM_PROTO, user_to_proto
-from .handlers import AuthHandlers, Session, parse_user_name
+from .handlers import AuthHandlers, Session
 
 ACCESS = {
     "Register": PUBLIC,
@@ -58,11 +58,11 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
 
     async def GetCurrentUser(self, request, context):
         caller = identity.current()
-        user = await self.handlers.get_user(caller, parse_user_name(caller.user_name))
+        user = await self.handlers.get_user(caller, resource_id(caller.user_name, "users"))
         return user_to_proto(user)
 
     async def GetUser(self, request, context):
-        user = await self.handlers.get_user(identity.current(), parse_user_name(request.name))
+        user = await self.handlers.get_user(identity.current(), resource_id(request.name, "users"))
         return user_to_proto(user)
 
     async def ListUsers(self, request, context):
@@ -81,7 +81,7 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
     async def UpdateUser(self, request, context):
         if not request.HasField("user"):
             raise InvalidArgument({"user": "is required"})
-        user_id = parse_user_name(request.user.name, "user.name")
+        user_id = resource_id(request.user.name, "users", "user.name")
         changes = {
             "full_name": request.user.full_name,
             "phone": request.user.phone,
@@ -94,7 +94,7 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
         return user_to_proto(user)
 
     async def DeleteUser(self, request, context):
-        user = await self.handlers.deactivate(identity.current(), parse_user_name(request.name))
+        user = await self.handlers.deactivate(identity.current(), resource_id(request.name, "users"))
         return user_to_proto(user)
 
     async def GetJwks(self, request, context):

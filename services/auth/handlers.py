@@ -1,7 +1,7 @@
 """auth's use cases: one coroutine each, every write in one unit of work."""
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -33,16 +33,6 @@ def profile_of(row: sa.Row) -> domain.UserProfile:
         id=str(row.id), email=row.email, full_name=row.full_name, phone=row.phone,
         role=domain.Role(row.role), active=row.active,
     )
-
-
-def parse_user_name(name: str, field: str = "name") -> uuid.UUID:
-    prefix, _, raw_id = name.partition("/")
-    try:
-        if prefix != "users":
-            raise ValueError
-        return uuid.UUID(raw_id)
-    except ValueError:
-        raise InvalidArgument({field: "must look like users/{uuid}"}) from None
 
 
 class AuthHandlers:
@@ -182,13 +172,7 @@ class AuthHandlers:
     ) -> tuple[list[sa.Row], str, int]:
         size = paging.page_size(requested_size)
         query = {"role": role.value if role else ""}
-        position = paging.decode_token(page_token, query)
-        after = None
-        if position is not None:
-            try:
-                after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
-            except (ValueError, IndexError, TypeError):
-                raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        after = paging.time_position(paging.decode_token(page_token, query))
         async with self.database.unit_of_work() as uow:
             rows, total = await UserRepository(uow.session).page(
                 role.value if role else None, size, after
@@ -197,7 +181,7 @@ class AuthHandlers:
         if len(rows) > size:
             rows = rows[:size]
             last = rows[-1]
-            next_token = paging.encode_token([last.created_at.isoformat(), str(last.id)], query)
+            next_token = paging.time_token(last.created_at, last.id, query)
         return rows, next_token, total
 
     async def update_user(

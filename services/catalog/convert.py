@@ -4,10 +4,9 @@ import uuid
 import sqlalchemy as sa
 
 from autosalon.catalog.v1 import catalog_pb2
-from autosalon.common.v1 import common_pb2
 from services.kit import money
 from services.kit.errors import InvalidArgument
-from services.kit.protos import timestamp
+from services.kit.protos import audit, resource_id
 
 from . import domain
 
@@ -49,13 +48,7 @@ def specifications_to_proto(values: dict) -> catalog_pb2.Specifications:
 
 
 def model_id(name: str, field: str = "name") -> uuid.UUID:
-    prefix, _, raw = name.partition("/")
-    try:
-        if prefix != "models" or "/" in raw:
-            raise ValueError
-        return uuid.UUID(raw)
-    except ValueError:
-        raise InvalidArgument({field: "must look like models/{uuid}"}) from None
+    return resource_id(name, "models", field)
 
 
 def trim_ids(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
@@ -68,13 +61,6 @@ def trim_ids(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
         raise InvalidArgument({field: "must look like models/{uuid}/trims/{uuid}"}) from None
 
 
-def _audit(row: sa.Row) -> common_pb2.AuditInfo:
-    return common_pb2.AuditInfo(
-        create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
-        created_by=row.created_by, updated_by=row.updated_by,
-    )
-
-
 def trim_to_proto(row: sa.Row, base_price) -> catalog_pb2.Trim:
     return catalog_pb2.Trim(
         name=f"models/{row.model_id}/trims/{row.id}",
@@ -82,7 +68,7 @@ def trim_to_proto(row: sa.Row, base_price) -> catalog_pb2.Trim:
         price_delta=money.to_proto(row.price_delta),
         price=money.to_proto(base_price + row.price_delta),
         features=row.features,
-        audit=_audit(row),
+        audit=audit(row),
     )
 
 
@@ -97,5 +83,5 @@ def model_to_proto(row: sa.Row, trims: list[sa.Row]) -> catalog_pb2.VehicleModel
         specifications=specifications_to_proto(row.specifications),
         description=row.description,
         trims=[trim_to_proto(trim, row.base_price) for trim in trims],
-        audit=_audit(row),
+        audit=audit(row),
     )

@@ -4,11 +4,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from autosalon.common.v1 import common_pb2
 from autosalon.customer.v1 import customer_pb2
 from services.kit import money
-from services.kit.errors import InvalidArgument
-from services.kit.protos import timestamp
+from services.kit.protos import audit, resource_id, timestamp
 
 from .domain import Profile
 
@@ -23,13 +21,7 @@ TYPE_FROM_PROTO = {number: name for name, number in TYPE_TO_PROTO.items()}
 
 
 def customer_id(name: str, field: str = "name") -> uuid.UUID:
-    prefix, _, raw = name.partition("/")
-    try:
-        if prefix != "customers":
-            raise ValueError
-        return uuid.UUID(raw)
-    except ValueError:
-        raise InvalidArgument({field: "must look like customers/{uuid}"}) from None
+    return resource_id(name, "customers", field)
 
 
 def profile_from_proto(customer: customer_pb2.Customer) -> Profile:
@@ -64,9 +56,7 @@ def customer_to_proto(row: sa.Row) -> customer_pb2.Customer:
         ),
         tags=row.tags, segment=row.segment, purchase_count=row.purchase_count,
         total_spent=money.to_proto(row.total_spent),
-        audit=common_pb2.AuditInfo(
-            create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
-            created_by=row.created_by, updated_by=row.updated_by),
+        audit=audit(row),
     )
 
 

@@ -8,21 +8,12 @@ from decimal import Decimal
 from autosalon.customer.v1 import customer_pb2
 from services.kit import paging
 from services.kit.db import Database, UnitOfWork, now
-from services.kit.errors import InvalidArgument, NotFound
+from services.kit.errors import NotFound
 from services.kit.identity import Identity
 
 from . import domain
 from .convert import customer_to_proto, interaction_to_proto
 from .store import CustomerRepository, search_conditions
-
-
-def _after(position: list | None) -> tuple | None:
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(position[0]), uuid.UUID(position[1])
-    except (ValueError, IndexError, TypeError):
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
 
 
 async def _segment(repository: CustomerRepository, purchases: int, spent: Decimal, interactions: int) -> str:
@@ -79,14 +70,14 @@ class CustomerHandlers:
                      page_token: str) -> tuple[list[customer_pb2.Customer], str, int]:
         size = paging.page_size(requested_size)
         key = {"query": query, "segment": segment, "tag": tag}
-        after = _after(paging.decode_token(page_token, key))
+        after = paging.time_position(paging.decode_token(page_token, key))
         async with self.database.unit_of_work() as uow:
             rows, total = await CustomerRepository(uow.session).page(
                 search_conditions(query, segment, tag), size, after)
         next_token = ""
         if len(rows) > size:
             rows = rows[:size]
-            next_token = paging.encode_token([rows[-1].created_at.isoformat(), str(rows[-1].id)], key)
+            next_token = paging.time_token(rows[-1].created_at, rows[-1].id, key)
         return [customer_to_proto(row) for row in rows], next_token, total
 
     async def update(self, caller: Identity, customer_id: uuid.UUID, changes: domain.Profile,
@@ -129,7 +120,7 @@ class CustomerHandlers:
                            page_token: str) -> tuple[list[customer_pb2.Interaction], str]:
         size = paging.page_size(requested_size)
         key = {"customer": str(customer_id)}
-        after = _after(paging.decode_token(page_token, key))
+        after = paging.time_position(paging.decode_token(page_token, key))
         async with self.database.unit_of_work() as uow:
             repository = CustomerRepository(uow.session)
             if await repository.by_id(customer_id) is None:
@@ -138,5 +129,5 @@ class CustomerHandlers:
         next_token = ""
         if len(rows) > size:
             rows = rows[:size]
-            next_token = paging.encode_token([rows[-1].occurred_at.isoformat(), str(rows[-1].id)], key)
+            next_token = paging.time_token(rows[-1].occurred_at, rows[-1].id, key)
         return [interaction_to_proto(row) for row in rows], next_token

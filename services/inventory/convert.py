@@ -3,11 +3,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from services.kit import money
-from services.kit.errors import InvalidArgument
-from services.kit.protos import timestamp
+from services.kit.protos import audit, resource_id, timestamp
 
 CONDITION_TO_PROTO = {"new": inventory_pb2.CONDITION_NEW, "used": inventory_pb2.CONDITION_USED}
 CONDITION_FROM_PROTO = {number: name for name, number in CONDITION_TO_PROTO.items()}
@@ -20,13 +18,7 @@ STATUS_FROM_PROTO = {number: name for name, number in STATUS_TO_PROTO.items()}
 
 
 def vehicle_id(name: str, field: str = "name") -> uuid.UUID:
-    prefix, _, raw = name.partition("/")
-    try:
-        if prefix != "vehicles":
-            raise ValueError
-        return uuid.UUID(raw)
-    except ValueError:
-        raise InvalidArgument({field: "must look like vehicles/{uuid}"}) from None
+    return resource_id(name, "vehicles", field)
 
 
 def vehicle_to_proto(row: sa.Row) -> inventory_pb2.Vehicle:
@@ -44,10 +36,7 @@ def vehicle_to_proto(row: sa.Row) -> inventory_pb2.Vehicle:
         branch=row.branch,
         status=STATUS_TO_PROTO[row.status],
         vin_info=inventory_pb2.VinInfo(**row.vin_facts),
-        audit=common_pb2.AuditInfo(
-            create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
-            created_by=row.created_by, updated_by=row.updated_by,
-        ),
+        audit=audit(row),
     )
     if row.price_override is not None:
         vehicle.price_override.CopyFrom(money.to_proto(row.price_override))

@@ -61,7 +61,7 @@ def hold_seconds(requested: int) -> int:
 
 
 def _refuse(status: str, holder: str | None, wanted: str, order_id: str) -> FailedPrecondition:
-    held = f" for another order" if holder and holder != order_id else ""
+    held = " for another order" if holder and holder != order_id else ""
     return FailedPrecondition(f"vehicle is {status}{held}; cannot make it {wanted} for order {order_id}")
 
 

@@ -1,7 +1,7 @@
 """inventory's use cases, each one unit of work."""
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -106,20 +106,13 @@ class InventoryHandlers:
         self, search: VehicleFilter, requested_size: int, page_token: str
     ) -> tuple[list[inventory_pb2.Vehicle], str, int]:
         size = paging.page_size(requested_size)
-        position = paging.decode_token(page_token, search.key())
-        after = None
-        if position is not None:
-            try:
-                after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
-            except (ValueError, IndexError, TypeError):
-                raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        after = paging.time_position(paging.decode_token(page_token, search.key()))
         async with self.database.unit_of_work() as uow:
             rows, total = await InventoryRepository(uow.session).page(search.conditions(), size, after)
         next_token = ""
         if len(rows) > size:
             rows = rows[:size]
-            next_token = paging.encode_token(
-                [rows[-1].created_at.isoformat(), str(rows[-1].id)], search.key())
+            next_token = paging.time_token(rows[-1].created_at, rows[-1].id, search.key())
         return [vehicle_to_proto(row) for row in rows], next_token, total
 
     async def update_vehicle(

@@ -1,6 +1,8 @@
 """AIP-158 paging: page_size with a default and a ceiling, opaque keyset page tokens."""
 import base64
 import json
+import uuid
+from datetime import datetime
 
 from .errors import InvalidArgument
 
@@ -35,3 +37,18 @@ def decode_token(token: str, query: dict) -> list | None:
     if not same_query or not isinstance(position, list):
         raise InvalidArgument({"page_token": "belongs to a different query"})
     return position
+
+
+def time_position(position: list | None) -> tuple[datetime, uuid.UUID] | None:
+    """A decoded position of a list sorted by (a time, id), typed for comparison."""
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position[0]), uuid.UUID(position[1])
+    except (ValueError, IndexError, TypeError):
+        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+
+
+def time_token(moment: datetime, row_id: uuid.UUID, query: dict) -> str:
+    """The token after a row of a list sorted by (a time, id)."""
+    return encode_token([moment.isoformat(), str(row_id)], query)

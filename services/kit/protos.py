@@ -1,8 +1,13 @@
 """Small conversions every service's API layer needs."""
 import re
+import uuid
 from datetime import datetime
 
 from google.protobuf import timestamp_pb2
+
+from autosalon.common.v1 import common_pb2
+
+from .errors import InvalidArgument
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -14,3 +19,22 @@ def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
 def mask_paths(paths) -> list[str]:
     """Field-mask paths in snake_case, whichever case the client sent (JSON uses camelCase)."""
     return [re.sub(r"(?<!^)(?=[A-Z])", "_", path).lower() for path in paths]
+
+
+def resource_id(name: str, collection: str, field: str = "name") -> uuid.UUID:
+    """The uuid in a resource name like "users/{uuid}", or InvalidArgument on `field`."""
+    prefix, _, raw_id = name.partition("/")
+    try:
+        if prefix != collection:
+            raise ValueError
+        return uuid.UUID(raw_id)
+    except ValueError:
+        raise InvalidArgument({field: f"must look like {collection}/{{uuid}}"}) from None
+
+
+def audit(row) -> common_pb2.AuditInfo:
+    """AuditInfo from a row with created_at/updated_at/created_by/updated_by columns."""
+    return common_pb2.AuditInfo(
+        create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
+        created_by=row.created_by, updated_by=row.updated_by,
+    )
