@@ -1,4 +1,5 @@
 """The kit's error mapping, access rules, token verification and paging."""
+import asyncio
 import time
 
 import grpc
@@ -8,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.rpc import error_details_pb2, status_pb2
 
-from services.kit import errors, identity, paging
+from services.kit import errors, identity, paging, server
 from services.kit.server import status_for
 
 
@@ -127,3 +128,17 @@ def test_page_token_round_trip_and_binding_to_its_query():
         paging.decode_token(token, {"role": "admin"})
     with pytest.raises(errors.InvalidArgument):
         paging.decode_token("%%%garbage", {"role": "client"})
+
+
+async def test_a_failing_background_task_is_restarted(monkeypatch):
+    real_sleep = asyncio.sleep
+    monkeypatch.setattr(server.asyncio, "sleep", lambda seconds: real_sleep(0))
+    runs = []
+
+    async def flaky():
+        runs.append(1)
+        if len(runs) < 3:
+            raise RuntimeError("the bus went away")
+
+    await asyncio.wait_for(server._supervised(flaky), timeout=5)
+    assert len(runs) == 3
