@@ -1,0 +1,170 @@
+"""pricing's rules: discounts and promo codes, and the price breakdown of a vehicle.
+
+The breakdown is base + trim + options − discounts = total, in kopecks, never below zero.
+Automatic promotions apply by themselves; a promo code adds its discount. Stackable discounts
+apply together; a non-stackable one applies alone — whichever gives the customer more wins.
+"""
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from services.kit.errors import InvalidArgument
+
+KOPECK = Decimal("0.01")
+PERCENTAGE, FIXED = "percentage", "fixed"
+MAX_CODE = 40
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a discount applies; empty lists mean anywhere."""
+    brands: tuple[str, ...] = ()
+    model_ids: tuple[str, ...] = ()
+    trim_ids: tuple[str, ...] = ()
+    min_price: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Discount:
+    id: str
+    title: str
+    kind: str
+    value: Decimal
+    valid_from: datetime.datetime | None
+    valid_until: datetime.datetime | None
+    scope: Scope
+    stackable: bool
+    automatic: bool
+    code: str = ""
+    usage_limit: int = 0
+    per_customer_limit: int = 0
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    brand: str
+    model_id: str
+    trim_id: str
+    base_price: Decimal
+    trim_price_delta: Decimal
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    amount: Decimal
+    discount_id: str = ""
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    lines: list[Line] = field(default_factory=list)
+    subtotal: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+    applied: tuple[str, ...] = ()
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def validate_discount(discount: Discount, prefix: str = "discount") -> Discount:
+    problems = []
+    if not discount.title.strip() or len(discount.title.strip()) > 120:
+        problems.append((f"{prefix}.title", "is required, at most 120 characters"))
+    if discount.kind not in (PERCENTAGE, FIXED):
+        problems.append((f"{prefix}.kind", "must be percentage or fixed"))
+    elif discount.kind == PERCENTAGE and not Decimal("0") < discount.value <= Decimal("100"):
+        problems.append((f"{prefix}.value", "a percentage is more than 0 and at most 100"))
+    elif discount.kind == FIXED and discount.value <= 0:
+        problems.append((f"{prefix}.value", "a fixed discount is more than zero"))
+    if discount.value != discount.value.quantize(KOPECK):
+        problems.append((f"{prefix}.value", "at most two digits after the point"))
+    if discount.valid_from and discount.valid_until and discount.valid_from >= discount.valid_until:
+        problems.append((f"{prefix}.valid_until", "must be after valid_from"))
+    if discount.usage_limit < 0 or discount.per_customer_limit < 0:
+        problems.append((f"{prefix}.usage_limit", "limits are zero (none) or more"))
+    code = normalize_code(discount.code)
+    if discount.automatic and code:
+        problems.append((f"{prefix}.code", "an automatic promotion has no code"))
+    if not discount.automatic and not code:
+        problems.append((f"{prefix}.code", "is required unless the discount is automatic"))
+    if code and (len(code) > MAX_CODE or not code.replace("-", "").replace("_", "").isalnum()):
+        problems.append((f"{prefix}.code", f"letters, digits, - and _, at most {MAX_CODE}"))
+    if discount.scope.min_price < 0:
+        problems.append((f"{prefix}.scope.min_price", "must not be negative"))
+    if problems:
+        raise InvalidArgument(problems, "discount has invalid fields")
+    return Discount(**{**discount.__dict__, "title": discount.title.strip(), "code": code})
+
+
+def in_force(discount: Discount, at: datetime.datetime) -> bool:
+    return (discount.valid_from is None or discount.valid_from <= at) and (
+        discount.valid_until is None or at < discount.valid_until)
+
+
+def in_scope(discount: Discount, vehicle: Vehicle, subtotal: Decimal) -> bool:
+    scope = discount.scope
+    return (
+        (not scope.brands or vehicle.brand.lower() in {brand.lower() for brand in scope.brands})
+        and (not scope.model_ids or vehicle.model_id in scope.model_ids)
+        and (not scope.trim_ids or vehicle.trim_id in scope.trim_ids)
+        and subtotal >= scope.min_price
+    )
+
+
+def amount_off(discount: Discount, subtotal: Decimal) -> Decimal:
+    if discount.kind == PERCENTAGE:
+        return (subtotal * discount.value / 100).quantize(KOPECK, rounding=ROUND_HALF_UP)
+    return discount.value
+
+
+def _combination(discounts: list[Discount], subtotal: Decimal) -> tuple[Decimal, list[tuple[Discount, Decimal]]]:
+    """What a set of discounts takes off together, never more than the subtotal."""
+    left, taken = subtotal, []
+    for discount in discounts:
+        amount = min(amount_off(discount, subtotal), left)
+        left -= amount
+        taken.append((discount, amount))
+    return subtotal - left, taken
+
+
+def quote(vehicle: Vehicle, options: list[Option], candidates: list[Discount],
+          at: datetime.datetime) -> Breakdown:
+    """The breakdown with the best allowed choice among the candidates in force and in scope."""
+    lines = [Line("base price", vehicle.base_price)]
+    if vehicle.trim_price_delta:
+        lines.append(Line("trim", vehicle.trim_price_delta))
+    lines += [Line(f"option: {option.name}", option.price) for option in options]
+    subtotal = sum((line.amount for line in lines), Decimal("0"))
+    usable = [d for d in candidates if in_force(d, at) and in_scope(d, vehicle, subtotal)]
+    choices = [[d for d in usable if d.stackable]] + [[d] for d in usable if not d.stackable]
+    best_total, best = max(
+        (_combination(choice, subtotal) for choice in choices), key=lambda result: result[0])
+    lines += [Line(f"discount: {d.title}", -amount, d.id) for d, amount in best if amount]
+    total = subtotal - best_total
+    return Breakdown(
+        lines=lines, subtotal=subtotal, discount_total=best_total, total=total,
+        applied=tuple(d.id for d, amount in best if amount),
+    )
+
+
+def validate_options(options: list[Option]) -> list[Option]:
+    problems = []
+    for index, option in enumerate(options):
+        if not option.name.strip():
+            problems.append((f"options[{index}].name", "is required"))
+        if option.price < 0:
+            problems.append((f"options[{index}].price", "must not be negative"))
+    if len(options) > 50:
+        problems.append(("options", "at most 50 options"))
+    if problems:
+        raise InvalidArgument(problems)
+    return options
