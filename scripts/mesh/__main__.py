@@ -89,7 +89,10 @@ def up() -> None:
         code_stamp.write_text(code)
     _databases()
     step("supervisord: starting the edge and the services")
-    supervisor.ctl("start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES))
+    started_programs = supervisor.ctl(
+        "start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES), check=False)
+    if started_programs.returncode != 0:
+        sys.exit(f"some programs did not start:\n{started_programs.stdout}logs are in {LOGS}")
     _wait("consul", lambda: _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/status/leader"))
     for service in SERVICES:
         want = instances(service)

@@ -30,7 +30,7 @@ PG_DATA = PG_HOME / "data"
 
 # Every service of the mesh and how many instances it runs by default
 # (AUTOSALON_<NAME>_INSTANCES overrides).
-SERVICES = {"auth": 2, "catalog": 2, "inventory": 1, "customer": 1}
+SERVICES = {"auth": 2, "catalog": 2, "inventory": 1, "customer": 1, "pricing": 1}
 
 
 def instances(service: str) -> int:

@@ -44,6 +44,7 @@ def test_every_service_passes_in_consul(mesh, service):
     ("catalog", "autosalon.catalog.v1.CatalogService", "rpc ListModels"),
     ("inventory", "autosalon.inventory.v1.InventoryService", "rpc ReserveVehicle"),
     ("customer", "autosalon.customer.v1.CustomerService", "rpc CreateInteraction"),
+    ("pricing", "autosalon.pricing.v1.PricingService", "rpc RedeemPromoCode"),
 ])
 def test_grpcurl_lists_each_service_via_reflection(mesh, service, full_name, method):
     entry = _consul(f"/v1/health/service/{service}?passing=true")[0]["Service"]

@@ -1,0 +1,54 @@
+"""pricing's gRPC servicer."""
+from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
+from services.kit import identity, money
+from services.kit.errors import InvalidArgument
+from services.kit.identity import ADMINS, PUBLIC, STAFF
+from services.kit.protos import resource_id
+
+from . import domain
+from .convert import discount_from_proto
+from .handlers import PricingHandlers
+
+ACCESS = {
+    "ListDiscounts": STAFF,
+    "GetDiscount": STAFF,
+    "CreateDiscount": STAFF,
+    "DeleteDiscount": ADMINS,
+    "GetPromoCode": PUBLIC,
+    "CreateQuote": PUBLIC,
+    "RedeemPromoCode": STAFF,
+}
+
+
+class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
+    def __init__(self, handlers: PricingHandlers):
+        self.handlers = handlers
+
+    async def ListDiscounts(self, request, context):
+        found, token = await self.handlers.list_discounts(request.page_size, request.page_token)
+        return pricing_pb2.ListDiscountsResponse(discounts=found, next_page_token=token)
+
+    async def GetDiscount(self, request, context):
+        return await self.handlers.get_discount(resource_id(request.name, "discounts"))
+
+    async def CreateDiscount(self, request, context):
+        if not request.HasField("discount"):
+            raise InvalidArgument({"discount": "is required"})
+        return await self.handlers.create_discount(identity.current(), discount_from_proto(request.discount))
+
+    async def DeleteDiscount(self, request, context):
+        await self.handlers.delete_discount(resource_id(request.name, "discounts"))
+        return pricing_pb2.DeleteDiscountResponse()
+
+    async def GetPromoCode(self, request, context):
+        return await self.handlers.promo_code(request.code)
+
+    async def CreateQuote(self, request, context):
+        options = [
+            domain.Option(option.name, money.from_proto(option.price, f"options[{index}].price"))
+            for index, option in enumerate(request.options)
+        ]
+        return await self.handlers.quote(request.trim, options, request.promo_code)
+
+    async def RedeemPromoCode(self, request, context):
+        return await self.handlers.redeem(request.code, request.order_id, request.customer)

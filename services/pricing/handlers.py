@@ -1,0 +1,143 @@
+"""pricing's use cases."""
+import uuid
+from types import SimpleNamespace
+
+from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from autosalon.pricing.v1 import pricing_pb2
+from services.kit import money, paging
+from services.kit.calls import Peers
+from services.kit.db import Database, now
+from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
+from services.kit.identity import Identity
+from services.kit.protos import timestamp
+
+from . import domain
+from .convert import (
+    discount_from_row, discount_to_proto, promo_code_to_proto, quote_to_proto, scope_to_row,
+)
+from .store import PricingRepository
+
+
+class PricingHandlers:
+    def __init__(self, database: Database, peers: Peers):
+        self.database = database
+        self.peers = peers
+
+    async def create_discount(self, caller: Identity, discount: domain.Discount) -> pricing_pb2.Discount:
+        discount = domain.validate_discount(discount)
+        created = now()
+        row = {
+            "id": uuid.uuid4(), "title": discount.title, "kind": discount.kind,
+            "value": discount.value, "valid_from": discount.valid_from,
+            "valid_until": discount.valid_until, "scope": scope_to_row(discount.scope),
+            "stackable": discount.stackable, "automatic": discount.automatic,
+            "code": discount.code or None, "usage_limit": discount.usage_limit,
+            "per_customer_limit": discount.per_customer_limit, "created_at": created,
+            "updated_at": created, "created_by": caller.user_name, "updated_by": caller.user_name,
+        }
+        async with self.database.unit_of_work() as uow:
+            repository = PricingRepository(uow.session)
+            if not await repository.add(row):
+                raise AlreadyExists(f"promo code {discount.code} is already in use")
+            return discount_to_proto(await repository.by_id(row["id"]))
+
+    async def get_discount(self, discount_id: uuid.UUID) -> pricing_pb2.Discount:
+        async with self.database.unit_of_work() as uow:
+            row = await PricingRepository(uow.session).by_id(discount_id)
+        if row is None:
+            raise NotFound(f"discounts/{discount_id} does not exist")
+        return discount_to_proto(row)
+
+    async def list_discounts(self, requested_size: int, page_token: str) -> tuple[list[pricing_pb2.Discount], str]:
+        size = paging.page_size(requested_size)
+        after = paging.time_position(paging.decode_token(page_token, {}))
+        async with self.database.unit_of_work() as uow:
+            rows = await PricingRepository(uow.session).page(size, after)
+        token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, {}) if len(rows) > size else ""
+        return [discount_to_proto(row) for row in rows[:size]], token
+
+    async def delete_discount(self, discount_id: uuid.UUID) -> None:
+        async with self.database.unit_of_work() as uow:
+            if not await PricingRepository(uow.session).delete(discount_id):
+                raise NotFound(f"discounts/{discount_id} does not exist")
+
+    async def promo_code(self, code: str) -> pricing_pb2.PromoCode:
+        async with self.database.unit_of_work() as uow:
+            row = await PricingRepository(uow.session).by_code(domain.normalize_code(code))
+        if row is None:
+            raise NotFound(f"there is no promo code {domain.normalize_code(code)}")
+        return promo_code_to_proto(row)
+
+    async def quote(self, trim_name: str, options: list[domain.Option], code: str) -> pricing_pb2.Quote:
+        options = domain.validate_options(options)
+        parts = trim_name.split("/")
+        if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
+            raise InvalidArgument({"trim": "must look like models/{uuid}/trims/{uuid}"})
+        model = await self.peers.call(
+            "catalog", catalog_pb2_grpc.CatalogServiceStub, "GetModel",
+            catalog_pb2.GetModelRequest(name=f"models/{parts[1]}"))
+        trim = next((t for t in model.trims if t.name == trim_name), None)
+        if trim is None:
+            raise NotFound(f"{trim_name} does not exist")
+        vehicle = domain.Vehicle(
+            brand=model.brand, model_id=parts[1], trim_id=parts[3],
+            base_price=money.from_proto(model.base_price, "base_price"),
+            trim_price_delta=money.from_proto(trim.price_delta, "price_delta"))
+        moment, problem = now(), ""
+        async with self.database.unit_of_work() as uow:
+            repository = PricingRepository(uow.session)
+            candidates = [discount_from_row(row) for row in await repository.automatic()]
+            if code.strip():
+                row = await repository.by_code(domain.normalize_code(code))
+                problem = _code_problem(row, vehicle, options, moment)
+                if not problem:
+                    candidates.append(discount_from_row(row))
+        return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem)
+
+    async def redeem(self, code: str, order_id: str, customer: str) -> pricing_pb2.Redemption:
+        problems = [(name, "is required") for name, value in
+                    (("code", code), ("order_id", order_id), ("customer", customer)) if not value.strip()]
+        if problems:
+            raise InvalidArgument(problems)
+        code = domain.normalize_code(code)
+        async with self.database.unit_of_work() as uow:
+            repository = PricingRepository(uow.session)
+            # The code's row lock lines up concurrent redemptions of the same code.
+            row = await repository.by_code(code, for_update=True)
+            if row is None:
+                raise NotFound(f"there is no promo code {code}")
+            done = await repository.redemption(row.id, order_id)
+            if done is not None:
+                return _redemption(code, done)
+            if not domain.in_force(discount_from_row(row), now()):
+                raise InvalidArgument({"code": f"promo code {code} is not valid now"})
+            if row.per_customer_limit and await repository.uses_by(row.id, customer) >= row.per_customer_limit:
+                raise ResourceExhausted(f"promo code {code} was already used by this customer")
+            if not await repository.take_use(row.id):
+                raise ResourceExhausted(f"promo code {code} is used up")
+            record = {"discount_id": row.id, "order_id": order_id, "customer": customer,
+                      "redeemed_at": now()}
+            await repository.record(record)
+            redemption = _redemption(code, SimpleNamespace(**record))
+            await uow.emit("promo_code.redeemed", f"discounts/{row.id}", pricing_pb2.RedemptionEvent(
+                redemption=redemption, discount=f"discounts/{row.id}"))
+            return redemption
+
+
+def _redemption(code: str, row) -> pricing_pb2.Redemption:
+    return pricing_pb2.Redemption(code=code, order_id=row.order_id, customer=row.customer,
+                                  redeem_time=timestamp(row.redeemed_at))
+
+
+def _code_problem(row, vehicle: domain.Vehicle, options: list[domain.Option], moment) -> str:
+    if row is None:
+        return "unknown promo code"
+    discount = discount_from_row(row)
+    if not domain.in_force(discount, moment):
+        return "promo code is not valid now"
+    if row.usage_limit and row.used_count >= row.usage_limit:
+        return "promo code is used up"
+    subtotal = vehicle.base_price + vehicle.trim_price_delta + sum(o.price for o in options)
+    if not domain.in_scope(discount, vehicle, subtotal):
+        return "promo code does not apply to this vehicle"
+    return ""

@@ -1,0 +1,103 @@
+"""pricing's tables and queries."""
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.db import event_tables
+
+metadata = sa.MetaData()
+MONEY = sa.Numeric(14, 2)
+
+discounts = sa.Table(
+    "discounts",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("value", MONEY, nullable=False),
+    sa.Column("valid_from", sa.DateTime(timezone=True)),
+    sa.Column("valid_until", sa.DateTime(timezone=True)),
+    sa.Column("scope", JSONB, nullable=False),
+    sa.Column("stackable", sa.Boolean, nullable=False),
+    sa.Column("automatic", sa.Boolean, nullable=False),
+    sa.Column("code", sa.Text),
+    sa.Column("usage_limit", sa.Integer, nullable=False),
+    sa.Column("per_customer_limit", sa.Integer, nullable=False),
+    sa.Column("used_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+)
+
+redemptions = sa.Table(
+    "redemptions",
+    metadata,
+    sa.Column("discount_id", sa.Uuid, sa.ForeignKey("discounts.id"), primary_key=True),
+    sa.Column("order_id", sa.Text, primary_key=True),
+    sa.Column("customer", sa.Text, nullable=False),
+    sa.Column("redeemed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+
+class PricingRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> bool:
+        """False when the promo code is taken."""
+        result = await self.session.execute(
+            insert(discounts).values(**row).on_conflict_do_nothing().returning(discounts.c.id))
+        return result.first() is not None
+
+    async def by_id(self, discount_id: uuid.UUID) -> sa.Row | None:
+        return (await self.session.execute(sa.select(discounts).where(
+            discounts.c.id == discount_id, ~discounts.c.deleted))).first()
+
+    async def by_code(self, code: str, for_update: bool = False) -> sa.Row | None:
+        query = sa.select(discounts).where(discounts.c.code == code, ~discounts.c.deleted)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
+
+    async def automatic(self) -> list[sa.Row]:
+        return list(await self.session.execute(
+            sa.select(discounts).where(discounts.c.automatic, ~discounts.c.deleted)))
+
+    async def page(self, limit: int, after: tuple | None) -> list[sa.Row]:
+        query = sa.select(discounts).where(~discounts.c.deleted)
+        if after is not None:
+            query = query.where(sa.tuple_(discounts.c.created_at, discounts.c.id) < sa.tuple_(*after))
+        return list(await self.session.execute(
+            query.order_by(discounts.c.created_at.desc(), discounts.c.id.desc()).limit(limit + 1)))
+
+    async def delete(self, discount_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            discounts.update().where(discounts.c.id == discount_id, ~discounts.c.deleted)
+            .values(deleted=True, code=None).returning(discounts.c.id))
+        return result.first() is not None
+
+    async def redemption(self, discount_id: uuid.UUID, order_id: str) -> sa.Row | None:
+        return (await self.session.execute(sa.select(redemptions).where(
+            redemptions.c.discount_id == discount_id, redemptions.c.order_id == order_id))).first()
+
+    async def uses_by(self, discount_id: uuid.UUID, customer: str) -> int:
+        return await self.session.scalar(sa.select(sa.func.count()).select_from(redemptions).where(
+            redemptions.c.discount_id == discount_id, redemptions.c.customer == customer))
+
+    async def take_use(self, discount_id: uuid.UUID) -> bool:
+        """One more use, only while under the limit: the database decides, not an earlier read."""
+        result = await self.session.execute(
+            discounts.update()
+            .where(discounts.c.id == discount_id,
+                   sa.or_(discounts.c.usage_limit == 0, discounts.c.used_count < discounts.c.usage_limit))
+            .values(used_count=discounts.c.used_count + 1).returning(discounts.c.id))
+        return result.first() is not None
+
+    async def record(self, row: dict) -> None:
+        await self.session.execute(redemptions.insert().values(**row))

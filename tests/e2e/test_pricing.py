@@ -1,0 +1,80 @@
+"""pricing end to end: discounts, promo codes, quotes through the edge."""
+import uuid
+
+
+from .conftest import bearer
+from .test_auth_rest import violations
+
+
+def _vesta(edge) -> dict:
+    return edge.get("/catalog/models", params={"brand": "lada", "model": "vesta",
+                                               "view": "MODEL_VIEW_FULL"}).json()["models"][0]
+
+
+def _code() -> str:
+    return f"T{uuid.uuid4().hex[:8].upper()}"
+
+
+def test_quote_breakdown_with_a_promo_code(edge, manager_session):
+    model = _vesta(edge)
+    trim = model["trims"][-1]
+    code = _code()
+    created = edge.post("/pricing/discounts", headers=bearer(manager_session), json={
+        "title": "Test 10 %", "kind": "DISCOUNT_KIND_PERCENTAGE", "value": "10",
+        "code": code.lower(), "stackable": True, "usage_limit": 5,
+        "scope": {"brands": ["Lada"]}})
+    assert created.status_code == 200, created.text
+    assert created.json()["code"] == code
+    quote = edge.post("/pricing/quotes", json={
+        "trim": trim["name"], "promo_code": code,
+        "options": [{"name": "winter tyres", "price": {"amount": "60000"}}]})
+    assert quote.status_code == 200, quote.text
+    body = quote.json()
+    subtotal = float(trim["price"]["amount"]) + 60000
+    assert float(body["subtotal"]["amount"]) == subtotal
+    assert body["code_problem"] == ""
+    assert 0 <= float(body["total"]["amount"]) <= subtotal * 0.9 + 0.01
+    labels = [line["label"] for line in body["lines"]]
+    assert "option: winter tyres" in labels and "discount: Test 10 %" in labels
+    assert edge.get(f"/pricing/promo-codes/{code.lower()}").json()["title"] == "Test 10 %"
+
+
+def test_a_bad_code_is_reported_not_refused(edge):
+    trim = _vesta(edge)["trims"][0]
+    quote = edge.post("/pricing/quotes", json={"trim": trim["name"], "promo_code": "NOPE-NOPE"})
+    assert quote.status_code == 200
+    assert quote.json()["code_problem"] == "unknown promo code"
+    assert edge.get("/pricing/promo-codes/NOPE-NOPE").status_code == 404
+
+
+def test_bad_input_and_who_may_manage(edge, client_session, manager_session):
+    assert edge.post("/pricing/discounts", json={}).status_code == 401
+    assert edge.post("/pricing/discounts", json={"title": "x"},
+                     headers=bearer(client_session)).status_code == 403
+    bad = edge.post("/pricing/discounts", headers=bearer(manager_session), json={
+        "title": "", "kind": "DISCOUNT_KIND_PERCENTAGE", "value": "150"})
+    assert bad.status_code == 400
+    assert {"discount.title", "discount.value", "discount.code"} <= set(violations(bad))
+    options = edge.post("/pricing/quotes", json={
+        "trim": "models/x/trims/y", "options": [{"name": "", "price": {"amount": "-1"}}]})
+    assert options.status_code == 400
+
+
+def test_promo_code_with_limit_one_redeemed_once_and_idempotently(edge, manager_session):
+    headers = bearer(manager_session)
+    code = _code()
+    assert edge.post("/pricing/discounts", headers=headers, json={
+        "title": "One only", "kind": "DISCOUNT_KIND_FIXED", "value": "50000", "code": code,
+        "usage_limit": 1}).status_code == 200
+    first = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
+                      json={"order_id": "o-1", "customer": "customers/a"})
+    assert first.status_code == 200, first.text
+    again = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
+                      json={"order_id": "o-1", "customer": "customers/a"})
+    assert again.json() == first.json()
+    second = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
+                       json={"order_id": "o-2", "customer": "customers/b"})
+    assert second.status_code == 429  # RESOURCE_EXHAUSTED: used up
+    duplicate = edge.post("/pricing/discounts", headers=headers, json={
+        "title": "Same code", "kind": "DISCOUNT_KIND_FIXED", "value": "1", "code": code.lower()})
+    assert duplicate.status_code == 409
