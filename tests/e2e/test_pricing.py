@@ -1,7 +1,6 @@
 """pricing end to end: discounts, promo codes, quotes through the edge."""
 import uuid
 
-
 from .conftest import bearer
 from .test_auth_rest import violations
 
