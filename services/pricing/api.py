@@ -3,7 +3,7 @@ from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
-from services.kit.protos import resource_id
+from services.kit.protos import mask_paths, resource_id
 
 from . import domain
 from .convert import discount_from_proto
@@ -13,6 +13,7 @@ ACCESS = {
     "ListDiscounts": STAFF,
     "GetDiscount": STAFF,
     "CreateDiscount": STAFF,
+    "UpdateDiscount": STAFF,
     "DeleteDiscount": ADMINS,
     "GetPromoCode": PUBLIC,
     "CreateQuote": PUBLIC,
@@ -35,6 +36,12 @@ class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
         if not request.HasField("discount"):
             raise InvalidArgument({"discount": "is required"})
         return await self.handlers.create_discount(identity.current(), discount_from_proto(request.discount))
+
+    async def UpdateDiscount(self, request, context):
+        discount_id = resource_id(request.discount.name, "discounts", "discount.name")
+        return await self.handlers.update_discount(
+            identity.current(), discount_id, discount_from_proto(request.discount),
+            mask_paths(request.update_mask.paths))
 
     async def DeleteDiscount(self, request, context):
         await self.handlers.delete_discount(resource_id(request.name, "discounts"))

@@ -105,6 +105,23 @@ def validate_discount(discount: Discount, prefix: str = "discount") -> Discount:
     return Discount(**{**discount.__dict__, "title": discount.title.strip(), "code": code})
 
 
+EDITABLE = {"title", "value", "valid_from", "valid_until", "scope", "stackable", "usage_limit",
+            "per_customer_limit"}
+
+
+def merge_update(current: Discount, changes: Discount, mask: list[str]) -> Discount:
+    """The discount with the masked fields taken from `changes`, validated."""
+    if not mask:
+        raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(EDITABLE))}"})
+    fields = {path.split(".")[0] for path in mask}
+    unknown = sorted(fields - EDITABLE)
+    if unknown:
+        raise InvalidArgument({"update_mask": f"unknown or fixed fields: {', '.join(unknown)}"})
+    merged = Discount(**{
+        name: getattr(changes if name in fields else current, name) for name in current.__dict__})
+    return validate_discount(merged)
+
+
 def in_force(discount: Discount, at: datetime.datetime) -> bool:
     return (discount.valid_from is None or discount.valid_from <= at) and (
         discount.valid_until is None or at < discount.valid_until)

@@ -7,7 +7,9 @@ from autosalon.pricing.v1 import pricing_pb2
 from services.kit import money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, now
-from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
+from services.kit.errors import (
+    AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted,
+)
 from services.kit.identity import Identity
 from services.kit.protos import timestamp
 
@@ -55,6 +57,27 @@ class PricingHandlers:
             rows = await PricingRepository(uow.session).page(size, after)
         token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, {}) if len(rows) > size else ""
         return [discount_to_proto(row) for row in rows[:size]], token
+
+    async def update_discount(
+        self, caller: Identity, discount_id: uuid.UUID, changes: domain.Discount, mask: list[str]
+    ) -> pricing_pb2.Discount:
+        async with self.database.unit_of_work() as uow:
+            repository = PricingRepository(uow.session)
+            current = await repository.by_id_for_update(discount_id)
+            if current is None:
+                raise NotFound(f"discounts/{discount_id} does not exist")
+            merged = domain.merge_update(discount_from_row(current), changes, mask)
+            if merged.usage_limit and merged.usage_limit < current.used_count:
+                raise FailedPrecondition(
+                    f"the code was used {current.used_count} times already; the limit cannot be lower")
+            await repository.update(discount_id, {
+                "title": merged.title, "value": merged.value, "valid_from": merged.valid_from,
+                "valid_until": merged.valid_until, "scope": scope_to_row(merged.scope),
+                "stackable": merged.stackable, "usage_limit": merged.usage_limit,
+                "per_customer_limit": merged.per_customer_limit, "updated_at": now(),
+                "updated_by": caller.user_name,
+            })
+            return discount_to_proto(await repository.by_id(discount_id))
 
     async def delete_discount(self, discount_id: uuid.UUID) -> None:
         async with self.database.unit_of_work() as uow:

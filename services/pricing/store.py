@@ -76,6 +76,13 @@ class PricingRepository:
         return list(await self.session.execute(
             query.order_by(discounts.c.created_at.desc(), discounts.c.id.desc()).limit(limit + 1)))
 
+    async def update(self, discount_id: uuid.UUID, values: dict) -> None:
+        await self.session.execute(discounts.update().where(discounts.c.id == discount_id).values(**values))
+
+    async def by_id_for_update(self, discount_id: uuid.UUID) -> sa.Row | None:
+        return (await self.session.execute(sa.select(discounts).where(
+            discounts.c.id == discount_id, ~discounts.c.deleted).with_for_update())).first()
+
     async def delete(self, discount_id: uuid.UUID) -> bool:
         result = await self.session.execute(
             discounts.update().where(discounts.c.id == discount_id, ~discounts.c.deleted)

@@ -77,3 +77,27 @@ def test_promo_code_with_limit_one_redeemed_once_and_idempotently(edge, manager_
     duplicate = edge.post("/pricing/discounts", headers=headers, json={
         "title": "Same code", "kind": "DISCOUNT_KIND_FIXED", "value": "1", "code": code.lower()})
     assert duplicate.status_code == 409
+
+
+def test_update_a_discount_with_a_field_mask(edge, manager_session):
+    headers = bearer(manager_session)
+    code = _code()
+    created = edge.post("/pricing/discounts", headers=headers, json={
+        "title": "Spring", "kind": "DISCOUNT_KIND_FIXED", "value": "10000", "code": code,
+        "usage_limit": 3}).json()
+    changed = edge.patch(f"/pricing/{created['name']}", headers=headers,
+                         params={"update_mask": "title,value"}, json={"title": "Spring+", "value": "15000"})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["title"], changed.json()["value"], changed.json()["code"]) == (
+        "Spring+", "15000.00", code)
+    fixed = edge.patch(f"/pricing/{created['name']}", headers=headers,
+                       params={"update_mask": "code"}, json={"code": "OTHER"})
+    assert fixed.status_code == 400
+    edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
+              json={"order_id": "u-1", "customer": "customers/a"})
+    edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
+              json={"order_id": "u-2", "customer": "customers/b"})
+    too_low = edge.patch(f"/pricing/{created['name']}", headers=headers,
+                         params={"update_mask": "usage_limit"}, json={"usage_limit": 1})
+    assert too_low.status_code == 400
+    assert "used 2 times" in too_low.json()["message"]

@@ -106,3 +106,15 @@ def test_discount_validation(change, field):
 def test_codes_are_case_insensitive():
     checked = domain.validate_discount(discount(automatic=False, code=" winter-25 "))
     assert checked.code == "WINTER-25"
+
+
+def test_updates_change_only_masked_editable_fields():
+    current = domain.validate_discount(discount(automatic=False, code="WINTER"))
+    changes = discount(value="15", automatic=True, code="", kind=domain.FIXED)
+    updated = domain.merge_update(current, changes, ["value"])
+    assert (updated.value, updated.kind, updated.code) == (Decimal("15"), domain.PERCENTAGE, "WINTER")
+    for mask in ([], ["code"], ["kind"], ["automatic"]):
+        with pytest.raises(errors.InvalidArgument):
+            domain.merge_update(current, changes, mask)
+    with pytest.raises(errors.InvalidArgument):
+        domain.merge_update(current, discount(value="150"), ["value"])
