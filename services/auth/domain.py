@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.kit.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.kit.masks import masked_fields
 
 
 class Role(str, enum.Enum):
@@ -132,14 +133,7 @@ def apply_profile_update(
     actor_id: str, actor_role: Role, target: UserProfile, changes: dict, mask: list[str]
 ) -> UserProfile:
     """The profile after replacing the masked fields, if the actor may make that change."""
-    if not mask:
-        raise InvalidArgument({"update_mask": "name the fields to change, e.g. full_name,phone"})
-    unknown = sorted(set(mask) - PROFILE_FIELDS)
-    if unknown:
-        raise InvalidArgument(
-            {"update_mask": f"unknown or read-only fields: {', '.join(unknown)}"}
-        )
-    fields = set(mask)
+    fields = masked_fields(mask, PROFILE_FIELDS)
     is_self = actor_id == target.id
     if actor_role is not Role.ADMIN:
         if not is_self:

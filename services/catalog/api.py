@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.kit import identity, money
+from services.kit.masks import masked_fields
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
 from services.kit.protos import mask_paths
@@ -86,7 +87,7 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def UpdateModel(self, request, context):
         paths = mask_paths(request.update_mask.paths)
-        fields = domain.check_mask(paths, domain.MODEL_MASK)
+        fields = masked_fields(paths, domain.MODEL_MASK)
         return await self.handlers.update_model(
             identity.current(), model_id(request.model.name, "model.name"),
             _model_fields(request.model, fields), paths,
@@ -111,7 +112,7 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def UpdateTrim(self, request, context):
         paths = mask_paths(request.update_mask.paths)
-        fields = domain.check_mask(paths, domain.TRIM_MASK)
+        fields = masked_fields(paths, domain.TRIM_MASK)
         return await self.handlers.update_trim(
             identity.current(), *trim_ids(request.trim.name, "trim.name"),
             _trim_fields(request.trim, fields), paths,

@@ -139,17 +139,6 @@ MODEL_MASK = {"brand", "model", "year", "body_type", "base_price", "specificatio
 TRIM_MASK = {"display_name", "price_delta", "features"}
 
 
-def check_mask(mask: list[str], allowed: set[str]) -> set[str]:
-    if not mask:
-        raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(allowed))}"})
-    # A sub-field of specifications replaces the whole specifications block.
-    fields = {path.split(".")[0] for path in mask}
-    unknown = sorted(fields - allowed)
-    if unknown:
-        raise InvalidArgument({"update_mask": f"unknown or read-only fields: {', '.join(unknown)}"})
-    return fields
-
-
 @dataclass(frozen=True)
 class SpecCondition:
     field: str

@@ -10,6 +10,7 @@ from autosalon.catalog.v1 import catalog_pb2
 from services.kit import paging
 from services.kit.cache import ExpiringCache
 from services.kit.db import Database, now
+from services.kit.masks import masked_fields
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound
 from services.kit.identity import Identity
 from services.kit.money import to_proto
@@ -103,7 +104,7 @@ class CatalogHandlers:
     async def update_model(
         self, caller: Identity, model_id: uuid.UUID, changes: domain.ModelFields, mask: list[str]
     ) -> catalog_pb2.VehicleModel:
-        fields_to_change = domain.check_mask(mask, domain.MODEL_MASK)
+        fields_to_change = masked_fields(mask, domain.MODEL_MASK)
         async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             current = await catalog.model(model_id, for_update=True)
@@ -179,7 +180,7 @@ class CatalogHandlers:
         self, caller: Identity, model_id: uuid.UUID, trim_id: uuid.UUID,
         changes: domain.TrimFields, mask: list[str],
     ) -> catalog_pb2.Trim:
-        fields_to_change = domain.check_mask(mask, domain.TRIM_MASK)
+        fields_to_change = masked_fields(mask, domain.TRIM_MASK)
         async with self._changing() as uow:
             catalog = CatalogRepository(uow.session)
             model, current = await _model_and_trim(catalog, model_id, trim_id)

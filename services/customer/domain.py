@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from services.kit.errors import InvalidArgument, PermissionDenied
+from services.kit.masks import masked_fields
 
 CHANNELS = ("email", "sms", "push")
 INTERACTION_TYPES = ("call", "email", "visit", "test_drive")
@@ -57,12 +58,7 @@ def validate_profile(profile: Profile, prefix: str = "customer") -> Profile:
 
 
 def check_update(mask: list[str], is_staff: bool) -> set[str]:
-    if not mask:
-        raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(EDITABLE))}"})
-    fields = {path.split(".")[0] for path in mask}
-    unknown = sorted(fields - EDITABLE)
-    if unknown:
-        raise InvalidArgument({"update_mask": f"unknown or read-only fields: {', '.join(unknown)}"})
+    fields = masked_fields(mask, EDITABLE)
     if not is_staff and fields & STAFF_ONLY:
         raise PermissionDenied("only managers and admins set tags")
     return fields

@@ -13,6 +13,7 @@ from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.identity import Identity
+from services.kit.masks import masked_fields
 
 from . import domain, vin
 from .convert import vehicle_to_proto
@@ -118,18 +119,14 @@ class InventoryHandlers:
     async def update_vehicle(
         self, caller: Identity, vehicle_id: uuid.UUID, changes: domain.VehicleFields, mask: list[str]
     ) -> inventory_pb2.Vehicle:
-        if not mask:
-            raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(domain.EDITABLE))}"})
-        unknown = sorted(set(mask) - domain.EDITABLE)
-        if unknown:
-            raise InvalidArgument({"update_mask": f"unknown or read-only fields: {', '.join(unknown)}"})
+        fields = masked_fields(mask, domain.EDITABLE)
         async with self.database.unit_of_work() as uow:
             repository = InventoryRepository(uow.session)
             current = await repository.vehicle(vehicle_id, for_update=True)
             if current is None:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
             merged = domain.validate_vehicle(domain.VehicleFields(**{
-                name: getattr(changes if name in mask else current, name) for name in domain.EDITABLE}))
+                name: getattr(changes if name in fields else current, name) for name in domain.EDITABLE}))
             await repository.update(vehicle_id, {
                 **dataclasses.asdict(merged), "updated_at": now(), "updated_by": caller.user_name})
             vehicle = await self._read(uow, vehicle_id)

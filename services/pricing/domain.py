@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.kit.errors import InvalidArgument
+from services.kit.masks import masked_fields
 
 KOPECK = Decimal("0.01")
 PERCENTAGE, FIXED = "percentage", "fixed"
@@ -111,12 +112,7 @@ EDITABLE = {"title", "value", "valid_from", "valid_until", "scope", "stackable",
 
 def merge_update(current: Discount, changes: Discount, mask: list[str]) -> Discount:
     """The discount with the masked fields taken from `changes`, validated."""
-    if not mask:
-        raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(EDITABLE))}"})
-    fields = {path.split(".")[0] for path in mask}
-    unknown = sorted(fields - EDITABLE)
-    if unknown:
-        raise InvalidArgument({"update_mask": f"unknown or fixed fields: {', '.join(unknown)}"})
+    fields = masked_fields(mask, EDITABLE)
     merged = Discount(**{
         name: getattr(changes if name in fields else current, name) for name in current.__dict__})
     return validate_discount(merged)

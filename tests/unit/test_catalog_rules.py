@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from services.catalog import domain
+from services.kit.masks import masked_fields
 from services.kit import errors
 
 SPECS = {
@@ -106,8 +107,8 @@ def test_search_bounds_are_checked():
 
 
 def test_update_masks():
-    assert domain.check_mask(["base_price", "specifications.power_hp"], domain.MODEL_MASK) == {
+    assert masked_fields(["base_price", "specifications.power_hp"], domain.MODEL_MASK) == {
         "base_price", "specifications"}
     for mask in ([], ["id"], ["audit"]):
         with pytest.raises(errors.InvalidArgument):
-            domain.check_mask(mask, domain.MODEL_MASK)
+            masked_fields(mask, domain.MODEL_MASK)
