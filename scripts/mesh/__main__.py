@@ -2,6 +2,7 @@
 import argparse
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from services.kit.settings import REPO_ROOT
 from . import postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    SERVICES, SETTINGS, VENV_BIN, databases, instances,
+    GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, databases, instances,
 )
 from .tools import step
 
@@ -61,6 +62,12 @@ def _passing(service: str) -> int:
     return len(json.loads(body))
 
 
+def _listening(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=1):
+        return True
+
+
 def _edge_endpoints(service: str) -> int:
     clusters = _get(f"http://127.0.0.1:{ENVOY_ADMIN_PORT}/clusters").decode()
     return sum(
@@ -100,6 +107,7 @@ def up() -> None:
         _wait(f"{service} in consul", lambda: _passing(service) >= want)
         _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
     _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
+    _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
     _demo_stock()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
@@ -146,6 +154,7 @@ Autosalon is up (healthy in {elapsed:.1f} s).
   nats (jetstream)             nats://127.0.0.1:{NATS_PORT}  (monitor :{NATS_MONITOR_PORT})
   postgresql                   127.0.0.1:{SETTINGS.pg_port}  user {SETTINGS.pg_user}
   services                     ports as registered in Consul: ./scripts/status
+  payment gateway (emulator)   {GATEWAY_ADDR}
   logs                         {LOGS}
 """,
         flush=True,

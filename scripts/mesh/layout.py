@@ -33,6 +33,11 @@ PG_DATA = PG_HOME / "data"
 SERVICES = {"auth": 2, "catalog": 2, "inventory": 1, "customer": 1, "pricing": 1}
 
 
+# Stand-ins for outside systems: program name -> module (not in Consul, not behind the edge).
+EMULATORS = {"payment-gateway": "services.emulators.payment_gateway"}
+GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
+
+
 def instances(service: str) -> int:
     return int(os.environ.get(f"AUTOSALON_{service.upper()}_INSTANCES", SERVICES[service]))
 

@@ -8,7 +8,7 @@ from services.kit.settings import REPO_ROOT
 
 from . import postgres
 from .layout import (
-    CONSUL_HTTP_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN, RUNNING_AS_ROOT, PG_SYSTEM_USER,
+    CONSUL_HTTP_PORT, EMULATORS, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN, RUNNING_AS_ROOT, PG_SYSTEM_USER,
     SERVICES, VENV_BIN, instances,
 )
 
@@ -79,6 +79,8 @@ def render(consul_binary) -> None:
             50, False,
         ),
     ]
+    for program, module in EMULATORS.items():
+        programs.append(_program(program, [python, "-m", module], 40, True))
     for service in SERVICES:
         programs.append(
             _program(

@@ -1,0 +1,112 @@
+"""The emulated card payment gateway (paymentgateway.v1.PaymentGatewayService).
+
+Settings (environment): AUTOSALON_GATEWAY_ADDR (127.0.0.1:7101), AUTOSALON_GATEWAY_LATENCY_MS
+(50), AUTOSALON_GATEWAY_FAILURE_RATE (0.0: the share of calls answered UNAVAILABLE, as a gateway
+outage). Cards ending in 0002 are declined by the issuer, in 9995 for insufficient funds; a
+number failing the Luhn check is INVALID_ARGUMENT. Transactions are kept in memory: a restart
+forgets them, as a test environment of a real gateway might.
+"""
+import asyncio
+import logging
+import os
+import random
+import secrets
+import signal
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
+from services.kit import logs, server
+
+log = logging.getLogger(__name__)
+
+DECLINES = {"0002": "card declined by issuer", "9995": "insufficient funds"}
+
+
+def luhn_valid(number: str) -> bool:
+    if not number.isdigit() or not 12 <= len(number) <= 19:
+        return False
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def decide(card_number: str) -> tuple[int, str]:
+    """(status, decline reason) the issuer gives a valid card number."""
+    reason = DECLINES.get(card_number[-4:])
+    if reason:
+        return gateway_pb2.GATEWAY_STATUS_DECLINED, reason
+    return gateway_pb2.GATEWAY_STATUS_APPROVED, ""
+
+
+class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
+    def __init__(self, latency_seconds: float, failure_rate: float):
+        self.latency = latency_seconds
+        self.failure_rate = failure_rate
+        self.transactions: dict[str, gateway_pb2.ProcessPaymentResponse] = {}
+
+    async def _behave_like_a_network(self, context) -> None:
+        await asyncio.sleep(self.latency)
+        if random.random() < self.failure_rate:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "gateway temporarily unavailable")
+
+    async def ProcessPayment(self, request, context):
+        await self._behave_like_a_network(context)
+        if not 1 <= len(request.transaction_id) <= 100:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "transaction_id: 1 to 100 characters")
+        done = self.transactions.get(request.transaction_id)
+        if done is not None:
+            return done
+        if not luhn_valid(request.card_number):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "card_number fails the Luhn check")
+        status, reason = decide(request.card_number)
+        response = gateway_pb2.ProcessPaymentResponse(
+            transaction_id=request.transaction_id, status=status, decline_reason=reason,
+            bank_reference=f"BR-{secrets.token_hex(6).upper()}" if not reason else "")
+        self.transactions[request.transaction_id] = response
+        log.info("payment %s: %s", request.transaction_id,
+                 gateway_pb2.GatewayStatus.Name(status))
+        return response
+
+    async def CheckPaymentStatus(self, request, context):
+        await self._behave_like_a_network(context)
+        done = self.transactions.get(request.transaction_id)
+        if done is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no transaction {request.transaction_id}")
+        return gateway_pb2.CheckPaymentStatusResponse(
+            transaction_id=done.transaction_id, status=done.status,
+            bank_reference=done.bank_reference, decline_reason=done.decline_reason)
+
+
+async def main() -> None:
+    logs.configure("payment-gateway")
+    address = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
+    gateway = Gateway(
+        latency_seconds=float(os.environ.get("AUTOSALON_GATEWAY_LATENCY_MS", "50")) / 1000,
+        failure_rate=float(os.environ.get("AUTOSALON_GATEWAY_FAILURE_RATE", "0")),
+    )
+    grpc_server = grpc.aio.server()
+    gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server(gateway, grpc_server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
+    name = gateway_pb2.DESCRIPTOR.services_by_name["PaymentGatewayService"].full_name
+    reflection.enable_server_reflection([name, health.SERVICE_NAME, reflection.SERVICE_NAME], grpc_server)
+    grpc_server.add_insecure_port(address)
+    await grpc_server.start()
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    log.info("payment gateway emulator on %s", address)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await grpc_server.stop(grace=2)
+
+
+if __name__ == "__main__":
+    server.run(main)
