@@ -30,7 +30,9 @@ PG_DATA = PG_HOME / "data"
 
 # Every service of the mesh and how many instances it runs by default
 # (AUTOSALON_<NAME>_INSTANCES overrides).
-SERVICES = {"auth": 2, "catalog": 2, "inventory": 1, "customer": 1, "pricing": 1}
+SERVICES = {
+    "auth": 2, "catalog": 2, "inventory": 1, "customer": 1, "pricing": 1, "sales": 1, "payment": 1,
+}
 
 
 # Stand-ins for outside systems: program name -> module (not in Consul, not behind the edge).

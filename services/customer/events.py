@@ -1,8 +1,11 @@
-"""What customer consumes: every registered account gets a customer profile."""
+"""What customer consumes: every registered account gets a customer profile; every
+completed order counts as a purchase of its buyer."""
 import uuid
 
 from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
+from autosalon.sales.v1 import sales_pb2
+from services.kit import money
 from services.kit.db import UnitOfWork
 
 from .handlers import CustomerHandlers
@@ -15,5 +18,17 @@ def on_user_registered(handlers: CustomerHandlers):
         user = event.user
         await handlers.create_for_account(
             uow, uuid.UUID(user.name.removeprefix("users/")), user.full_name, user.email, user.phone)
+
+    return apply
+
+
+def on_order_completed(handlers: CustomerHandlers):
+    async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
+        event = sales_pb2.OrderChanged()
+        envelope.data.Unpack(event)
+        order = event.order
+        await handlers.record_purchase(
+            uow, uuid.UUID(order.customer.removeprefix("users/")), order.name,
+            money.from_proto(order.total, "total"))
 
     return apply

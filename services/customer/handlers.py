@@ -1,5 +1,6 @@
 """customer's use cases, each one unit of work."""
 import dataclasses
+import logging
 import uuid
 from types import SimpleNamespace
 from datetime import datetime
@@ -14,6 +15,8 @@ from services.kit.identity import Identity
 from . import domain
 from .convert import customer_to_proto, interaction_to_proto
 from .store import CustomerRepository, search_conditions
+
+log = logging.getLogger(__name__)
 
 
 async def _segment(repository: CustomerRepository, purchases: int, spent: Decimal, interactions: int) -> str:
@@ -115,6 +118,22 @@ class CustomerHandlers:
                 "segment": await _segment(repository, current.purchase_count, current.total_spent, count),
             })
         return interaction_to_proto(SimpleNamespace(**row))
+
+    async def record_purchase(self, uow: UnitOfWork, user_id: uuid.UUID, order: str, spent: Decimal) -> None:
+        """From autosalon.sales.order.completed: one more purchase, and the segment it earns.
+        A buyer without a profile (an account made before the CRM) gets nothing recorded."""
+        repository = CustomerRepository(uow.session)
+        current = await repository.by_user(user_id, for_update=True)
+        if current is None:
+            log.warning("%s was completed for users/%s, who has no customer profile", order, user_id)
+            return
+        purchases, total = current.purchase_count + 1, current.total_spent + spent
+        await repository.update(current.id, {
+            "purchase_count": purchases, "total_spent": total, "updated_at": now(),
+            "segment": await _segment(repository, purchases, total, current.interaction_count),
+        })
+        customer = customer_to_proto(await repository.by_id(current.id))
+        await uow.emit("customer.updated", customer.name, customer_pb2.CustomerEvent(customer=customer))
 
     async def interactions(self, customer_id: uuid.UUID, requested_size: int,
                            page_token: str) -> tuple[list[customer_pb2.Interaction], str]:

@@ -4,7 +4,7 @@ from services.kit import app, bus, server
 
 from . import store
 from .api import ACCESS, CustomerApi
-from .events import on_user_registered
+from .events import on_order_completed, on_user_registered
 from .handlers import CustomerHandlers
 
 
@@ -20,6 +20,9 @@ async def main() -> None:
     runtime.service.add_background(lambda: bus.consume(
         runtime.database, runtime.bus, store.consumed_events, "auth",
         "autosalon.auth.user.registered", "registered-users", on_user_registered(handlers)))
+    runtime.service.add_background(lambda: bus.consume(
+        runtime.database, runtime.bus, store.consumed_events, "sales",
+        "autosalon.sales.order.completed", "purchases", on_order_completed(handlers)))
     await runtime.service.run()
 
 

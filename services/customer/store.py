@@ -73,9 +73,11 @@ class CustomerRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).first()
 
-    async def by_user(self, user_id: uuid.UUID) -> sa.Row | None:
-        return (await self.session.execute(
-            sa.select(customers).where(customers.c.user_id == user_id))).first()
+    async def by_user(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+        query = sa.select(customers).where(customers.c.user_id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
 
     async def update(self, customer_id: uuid.UUID, values: dict) -> None:
         await self.session.execute(

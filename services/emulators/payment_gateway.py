@@ -19,22 +19,11 @@ from grpc_reflection.v1alpha import reflection
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.kit import logs, server
+from services.kit.cards import luhn_valid
 
 log = logging.getLogger(__name__)
 
 DECLINES = {"0002": "card declined by issuer", "9995": "insufficient funds"}
-
-
-def luhn_valid(number: str) -> bool:
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        return False
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def decide(card_number: str) -> tuple[int, str]:

@@ -1,12 +1,15 @@
-"""What inventory consumes: catalog's model and trim events, into its read copy; and the
-background sweep that frees expired reservations (publishing vehicle.released)."""
+"""What inventory consumes: catalog's model and trim events, into its read copy; sales'
+order events, for the purchase saga; and the background sweep that frees expired
+reservations (publishing vehicle.released)."""
 import asyncio
 import logging
 import uuid
 
 from autosalon.catalog.v1 import catalog_pb2
 from autosalon.common.v1 import common_pb2
+from autosalon.sales.v1 import sales_pb2
 from services.kit.db import UnitOfWork
+from services.kit.errors import FailedPrecondition, NotFound
 
 from .handlers import InventoryHandlers, remember_model, remember_trim
 from .store import catalog_models, catalog_trims
@@ -50,3 +53,29 @@ async def expire_reservations(handlers: InventoryHandlers, every_seconds: float)
         except Exception:
             log.exception("reservation sweep failed; trying again")
         await asyncio.sleep(every_seconds)
+
+
+def on_order_event(handlers: InventoryHandlers, hold_seconds: int):
+    """The purchase saga: hold the car for a confirmed order, give it back when the order is
+    cancelled, and mark it sold when the order is paid. Each step is idempotent per order."""
+
+    async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
+        kind = envelope.type.removeprefix("autosalon.sales.order.")
+        if kind not in ("confirmed", "cancelled", "paid"):
+            return
+        event = sales_pb2.OrderChanged()
+        envelope.data.Unpack(event)
+        order = event.order
+        vehicle_id = uuid.UUID(order.vehicle.removeprefix("vehicles/"))
+        try:
+            if kind == "confirmed":
+                await handlers.reserve("sales", vehicle_id, order.name, hold_seconds)
+            elif kind == "cancelled":
+                await handlers.release("sales", vehicle_id, order.name)
+            else:
+                await handlers.mark_sold("sales", vehicle_id, order.name)
+        except (FailedPrecondition, NotFound) as refusal:
+            # Already announced (reservation_failed) or nothing of this order's left to undo.
+            log.info("%s of %s for %s: %s", kind, order.vehicle, order.name, refusal.message)
+
+    return apply

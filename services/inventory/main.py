@@ -6,7 +6,7 @@ from services.kit import app, bus, server
 
 from . import store
 from .api import ACCESS, InventoryApi
-from .events import apply_catalog_event, expire_reservations
+from .events import apply_catalog_event, expire_reservations, on_order_event
 from .handlers import InventoryHandlers
 
 
@@ -23,6 +23,10 @@ async def main() -> None:
     service.add_background(lambda: bus.consume(
         runtime.database, runtime.bus, store.consumed_events, "catalog",
         "autosalon.catalog.>", "catalog-copy", apply_catalog_event))
+    saga_hold_seconds = int(os.environ.get("AUTOSALON_SAGA_HOLD_SECONDS", "1800"))
+    service.add_background(lambda: bus.consume(
+        runtime.database, runtime.bus, store.consumed_events, "sales",
+        "autosalon.sales.order.>", "saga", on_order_event(handlers, saga_hold_seconds)))
     sweep_seconds = float(os.environ.get("AUTOSALON_RESERVATION_SWEEP_SECONDS", "5"))
     service.add_background(lambda: expire_reservations(handlers, sweep_seconds))
     await service.run()

@@ -75,13 +75,12 @@ class Peers:
         """Calls `service`'s `method`; outages become errors.Unavailable, other statuses the
         matching domain error. With `as_caller`, the caller's token travels along."""
         breaker = self.breaker(service)
-        if breaker.current_state == pybreaker.STATE_OPEN:
-            raise errors.Unavailable(f"{service} is unavailable (circuit open)")
         instance = await self._discovery.pick(service)
         if instance is None:
             raise errors.Unavailable(f"{service} is unavailable (no healthy instance)")
         stub = stub_class(self._channel(instance.target))
         try:
+            # While open this refuses at once; after reset_timeout it lets one call try (half-open).
             with breaker.calling():
                 return await getattr(stub, method)(
                     request, timeout=self._timeout(timeout), metadata=self._metadata(as_caller)

@@ -38,3 +38,17 @@ def audit(row) -> common_pb2.AuditInfo:
         create_time=timestamp(row.created_at), update_time=timestamp(row.updated_at),
         created_by=row.created_by, updated_by=row.updated_by,
     )
+
+
+IDEMPOTENCY_KEY = "idempotency-key"
+
+
+def idempotency_key(context, required: bool) -> str:
+    """The client's `Idempotency-Key` (an HTTP header at the edge, gRPC metadata inside)."""
+    key = next((value for name, value in context.invocation_metadata() or ()
+                if name == IDEMPOTENCY_KEY), "").strip()
+    if required and not key:
+        raise InvalidArgument({"idempotency_key": "send an Idempotency-Key header (any unique string)"})
+    if len(key) > 200:
+        raise InvalidArgument({"idempotency_key": "must be at most 200 characters"})
+    return key

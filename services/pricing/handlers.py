@@ -6,7 +6,7 @@ from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from autosalon.pricing.v1 import pricing_pb2
 from services.kit import money, paging
 from services.kit.calls import Peers
-from services.kit.db import Database, now
+from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import (
     AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted,
 )
@@ -117,6 +117,13 @@ class PricingHandlers:
                     candidates.append(discount_from_row(row))
         return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem)
 
+    async def give_back(self, uow: UnitOfWork, order_name: str) -> None:
+        for row in await PricingRepository(uow.session).give_back(order_name):
+            await uow.emit("promo_code.returned", f"discounts/{row.discount_id}", pricing_pb2.RedemptionEvent(
+                redemption=pricing_pb2.Redemption(order_id=row.order_id, customer=row.customer,
+                                                  redeem_time=timestamp(row.redeemed_at)),
+                discount=f"discounts/{row.discount_id}"))
+
     async def redeem(self, code: str, order_id: str, customer: str) -> pricing_pb2.Redemption:
         problems = [(name, "is required") for name, value in
                     (("code", code), ("order_id", order_id), ("customer", customer)) if not value.strip()]
@@ -164,3 +171,4 @@ def _code_problem(row, vehicle: domain.Vehicle, options: list[domain.Option], mo
     if not domain.in_scope(discount, vehicle, subtotal):
         return "promo code does not apply to this vehicle"
     return ""
+

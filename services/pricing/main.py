@@ -1,20 +1,25 @@
 """pricing's composition root."""
 from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
-from services.kit import app, server
+from services.kit import app, bus, server
 
 from . import store
 from .api import ACCESS, PricingApi
+from .events import on_order_event
 from .handlers import PricingHandlers
 
 
 async def main() -> None:
     runtime = await app.start("pricing", store.outbox)
+    handlers = PricingHandlers(runtime.database, runtime.peers)
     runtime.service.add_service(
         pricing_pb2_grpc.add_PricingServiceServicer_to_server,
-        PricingApi(PricingHandlers(runtime.database, runtime.peers)),
+        PricingApi(handlers),
         pricing_pb2.DESCRIPTOR.services_by_name["PricingService"],
         ACCESS,
     )
+    runtime.service.add_background(lambda: bus.consume(
+        runtime.database, runtime.bus, store.consumed_events, "sales",
+        "autosalon.sales.order.>", "saga", on_order_event(handlers)))
     await runtime.service.run()
 
 

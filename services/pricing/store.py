@@ -108,3 +108,14 @@ class PricingRepository:
 
     async def record(self, row: dict) -> None:
         await self.session.execute(redemptions.insert().values(**row))
+
+    async def give_back(self, order_id: str) -> list[sa.Row]:
+        """Drops the order's redemptions and returns their uses to the codes, once: a second
+        call finds no redemption left."""
+        dropped = list(await self.session.execute(
+            redemptions.delete().where(redemptions.c.order_id == order_id).returning(redemptions)))
+        for row in dropped:
+            await self.session.execute(
+                discounts.update().where(discounts.c.id == row.discount_id, discounts.c.used_count > 0)
+                .values(used_count=discounts.c.used_count - 1))
+        return dropped

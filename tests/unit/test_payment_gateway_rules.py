@@ -2,7 +2,8 @@
 import pytest
 
 from paymentgateway.v1 import gateway_pb2
-from services.emulators.payment_gateway import decide, luhn_valid
+from services.emulators.payment_gateway import decide
+from services.kit.cards import luhn_valid
 
 
 @pytest.mark.parametrize("number", ["4111111111111111", "4000000000000002", "5555555555554444"])

@@ -11,7 +11,7 @@ from services.kit.settings import REPO_ROOT
 
 REST_PREFIX = {
     "auth": "/auth/", "catalog": "/catalog/", "inventory": "/inventory/", "customer": "/customers",
-    "pricing": "/pricing/",
+    "pricing": "/pricing/", "sales": "/sales/", "payment": "/payments",
 }
 
 

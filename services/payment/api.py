@@ -1,0 +1,65 @@
+"""payment's gRPC servicer."""
+from datetime import timezone
+
+from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
+from services.kit import identity
+from services.kit.errors import InvalidArgument
+from services.kit.identity import ANYONE_SIGNED_IN, STAFF
+from services.kit.protos import idempotency_key, resource_id
+
+from .convert import METHOD_NAME, STATUS_NAME
+from .handlers import PaymentHandlers
+
+ACCESS = {
+    "ListPayments": ANYONE_SIGNED_IN,
+    "GetPaymentStats": STAFF,
+    "GetPayment": ANYONE_SIGNED_IN,
+    "CreatePayment": ANYONE_SIGNED_IN,
+    "UpdatePaymentStatus": STAFF,
+}
+
+
+def _time(stamp):
+    return stamp.ToDatetime(tzinfo=timezone.utc) if stamp.seconds or stamp.nanos else None
+
+
+class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
+    def __init__(self, handlers: PaymentHandlers):
+        self.handlers = handlers
+
+    async def ListPayments(self, request, context):
+        if request.status and request.status not in STATUS_NAME:
+            raise InvalidArgument({"status": "is not a known payment status"})
+        order = str(resource_id(request.order, "orders", "order")) if request.order else ""
+        found, token = await self.handlers.list_payments(
+            identity.current(), request.status, f"orders/{order}" if order else "",
+            request.page_size, request.page_token)
+        return payment_pb2.ListPaymentsResponse(payments=found, next_page_token=token)
+
+    async def GetPaymentStats(self, request, context):
+        start, end = _time(request.start_time), _time(request.end_time)
+        if start and end and end <= start:
+            raise InvalidArgument({"end_time": "must be after start_time"})
+        return await self.handlers.stats(start, end)
+
+    async def GetPayment(self, request, context):
+        return await self.handlers.get(identity.current(), resource_id(request.name, "payments"))
+
+    async def CreatePayment(self, request, context):
+        raw_order = request.order_id.strip()
+        order_id = resource_id(raw_order if "/" in raw_order else f"orders/{raw_order}", "orders", "order_id")
+        problems = []
+        if request.method not in METHOD_NAME:
+            problems.append(("method", "must be card, bank_transfer, cash or credit"))
+        key = idempotency_key(context, required=True)
+        if problems:
+            raise InvalidArgument(problems)
+        return await self.handlers.create(
+            identity.current(), f"orders/{order_id}", METHOD_NAME[request.method], request.card_number, key)
+
+    async def UpdatePaymentStatus(self, request, context):
+        if request.status not in STATUS_NAME:
+            raise InvalidArgument({"status": "must be a payment status"})
+        return await self.handlers.update_status(
+            identity.current(), resource_id(request.name, "payments"), STATUS_NAME[request.status],
+            request.reason, request.bank_reference)

@@ -1,0 +1,88 @@
+"""The external card gateway, called over gRPC through a circuit breaker.
+
+The gateway is an outside system, not in Consul: its address comes from the environment.
+Only outages (UNAVAILABLE, deadlines) count against the breaker; a declined card is an answer.
+"""
+import os
+from dataclasses import dataclass
+
+import grpc
+import pybreaker
+
+from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
+from services.kit.errors import Unavailable
+
+_OUTAGES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+            grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the gateway says of a charge; `known` is False when it never saw it."""
+    known: bool
+    approved: bool = False
+    bank_reference: str = ""
+    decline_reason: str = ""
+
+
+def _is_answer(error: BaseException) -> bool:
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() not in _OUTAGES
+
+
+class Gateway:
+    def __init__(self, address: str, fail_max: int, reset_timeout: float, timeout: float = 5.0):
+        self.address = address
+        self.timeout = timeout
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max, reset_timeout=reset_timeout, exclude=[_is_answer], name="gateway")
+        self._channel = grpc.aio.insecure_channel(address)
+        self._stub = gateway_pb2_grpc.PaymentGatewayServiceStub(self._channel)
+
+    @classmethod
+    def from_environment(cls) -> "Gateway":
+        return cls(
+            os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101"),
+            fail_max=int(os.environ.get("AUTOSALON_GATEWAY_BREAKER_FAILURES", "3")),
+            reset_timeout=float(os.environ.get("AUTOSALON_GATEWAY_BREAKER_RESET_SECONDS", "5")),
+        )
+
+    async def _call(self, method: str, request):
+        try:
+            # While open this refuses at once; after reset_timeout it lets one call try (half-open).
+            with self.breaker.calling():
+                return await getattr(self._stub, method)(request, timeout=self.timeout)
+        except pybreaker.CircuitBreakerError:
+            raise Unavailable("the payment gateway is unavailable (circuit open)") from None
+        except grpc.aio.AioRpcError as error:
+            if error.code() in _OUTAGES:
+                raise Unavailable(f"the payment gateway is unavailable ({error.code().name})") from None
+            raise
+
+    async def charge(self, transaction_id: str, amount: str, currency: str, card_number: str) -> Outcome:
+        """Charges once per transaction id, however often it is called."""
+        try:
+            answer = await self._call("ProcessPayment", gateway_pb2.ProcessPaymentRequest(
+                transaction_id=transaction_id, amount=amount, currency_code=currency,
+                card_number=card_number))
+        except grpc.aio.AioRpcError as error:
+            # The gateway refused the request itself (e.g. a card number it does not accept).
+            return Outcome(known=True, decline_reason=f"rejected by the gateway: {error.details()}")
+        return _outcome(answer)
+
+    async def status(self, transaction_id: str) -> Outcome:
+        try:
+            answer = await self._call("CheckPaymentStatus", gateway_pb2.CheckPaymentStatusRequest(
+                transaction_id=transaction_id))
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return Outcome(known=False)
+            raise
+        return _outcome(answer)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+
+def _outcome(answer) -> Outcome:
+    return Outcome(known=True, approved=answer.status == gateway_pb2.GATEWAY_STATUS_APPROVED,
+                   bank_reference=answer.bank_reference, decline_reason=answer.decline_reason)

@@ -1,0 +1,236 @@
+"""payment's use cases, and the queue of card payments waiting for the gateway.
+
+A card number lives only in this process's memory (`self.cards`) from the request until the
+gateway has answered; it is never written to the database, a log or a reply. The queue is the
+payments table itself: every PENDING card payment. Before charging one again, the gateway is
+asked whether it already knows the transaction, so a crash between charge and record never
+charges twice.
+"""
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from autosalon.payment.v1 import payment_pb2
+from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
+from services.kit import money, paging
+from services.kit.calls import Peers
+from services.kit.db import Database, UnitOfWork, now
+from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
+from services.kit.identity import Identity
+
+from . import domain
+from .convert import STATUS_NAME, payment_to_proto, stats_to_proto
+from .gateway import Gateway, Outcome
+from .store import PaymentRepository, payments
+
+log = logging.getLogger(__name__)
+GATEWAY = "gateway"
+
+
+class PaymentHandlers:
+    def __init__(self, database: Database, peers: Peers, gateway: Gateway, orphan_after: timedelta):
+        self.database = database
+        self.peers = peers
+        self.gateway = gateway
+        # A pending card payment whose number no live process holds (it restarted) is cancelled
+        # after this long: the customer pays again; nothing was charged.
+        self.orphan_after = orphan_after
+        self.cards: dict[uuid.UUID, str] = {}
+
+    async def _read(self, uow: UnitOfWork, payment_id: uuid.UUID) -> payment_pb2.Payment:
+        repository = PaymentRepository(uow.session)
+        row = await repository.by_id(payment_id)
+        return payment_to_proto(row, (await repository.log_of([payment_id]))[payment_id])
+
+    async def get(self, caller: Identity, payment_id: uuid.UUID) -> payment_pb2.Payment:
+        async with self.database.unit_of_work() as uow:
+            row = await PaymentRepository(uow.session).by_id(payment_id)
+            if row is None or (not caller.is_staff and row.customer != caller.user_name):
+                raise NotFound(f"payments/{payment_id} does not exist")
+            return await self._read(uow, payment_id)
+
+    async def list_payments(self, caller: Identity, status: int, order: str, requested_size: int,
+                   page_token: str) -> tuple[list[payment_pb2.Payment], str]:
+        conditions, query = [], {"status": status, "order": order}
+        if status:
+            conditions.append(payments.c.status == STATUS_NAME[status])
+        if order:
+            conditions.append(payments.c.order_id == order)
+        if not caller.is_staff:
+            conditions.append(payments.c.customer == caller.user_name)
+        size = paging.page_size(requested_size)
+        after = paging.time_position(paging.decode_token(page_token, query))
+        async with self.database.unit_of_work() as uow:
+            repository = PaymentRepository(uow.session)
+            rows = await repository.page(conditions, size, after)
+            logs = await repository.log_of([row.id for row in rows[:size]])
+        token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
+        return [payment_to_proto(row, logs[row.id]) for row in rows[:size]], token
+
+    async def stats(self, start: datetime | None, end: datetime | None) -> payment_pb2.PaymentStats:
+        conditions = []
+        if start:
+            conditions.append(payments.c.created_at >= start)
+        if end:
+            conditions.append(payments.c.created_at < end)
+        async with self.database.unit_of_work() as uow:
+            rows = await PaymentRepository(uow.session).stats(conditions)
+        return stats_to_proto(rows)
+
+    async def create(
+        self, caller: Identity, order_name: str, method: str, raw_card: str, key: str
+    ) -> payment_pb2.Payment:
+        card = domain.card_number(method, raw_card)
+        async with self.database.unit_of_work() as uow:
+            earlier = await PaymentRepository(uow.session).by_key(caller.user_name, key)
+            if earlier is not None:
+                return await self._read(uow, earlier.id)
+        order = await self.peers.call("sales", sales_pb2_grpc.SalesServiceStub, "GetOrder",
+                                      sales_pb2.GetOrderRequest(name=order_name))
+        if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
+            raise AlreadyExists(f"{order.name} is paid already")
+        if not order.ready_for_payment:
+            raise FailedPrecondition(_not_ready(order))
+        created = now()
+        row = {
+            "id": uuid.uuid4(), "order_id": order.name, "customer": order.customer,
+            "amount": money.from_proto(order.total, "total"), "currency": order.total.currency_code,
+            "method": method, "status": domain.PENDING, "transaction_id": f"AS-{uuid.uuid4().hex}",
+            "card_last_four": card[-4:], "bank_reference": "", "failure_reason": "",
+            "idempotency_key": key, "created_at": created, "updated_at": created,
+            "created_by": caller.user_name, "updated_by": caller.user_name,
+        }
+        async with self.database.unit_of_work() as uow:
+            repository = PaymentRepository(uow.session)
+            added = await repository.add(row)
+            if added == "key":
+                return await self._read(uow, (await repository.by_key(caller.user_name, key)).id)
+            if added == "order":
+                raise AlreadyExists(f"{order.name} already has a payment under way or completed")
+            await repository.log_creation(row)
+            payment = await self._read(uow, row["id"])
+            await uow.emit("payment.created", payment.name, payment_pb2.PaymentEvent(payment=payment))
+        if card:
+            self.cards[row["id"]] = card
+            await self._charge(row["id"])
+        async with self.database.unit_of_work() as uow:
+            return await self._read(uow, row["id"])
+
+    async def update_status(
+        self, caller: Identity, payment_id: uuid.UUID, wanted: str, reason: str, bank_reference: str
+    ) -> payment_pb2.Payment:
+        async with self.database.unit_of_work() as uow:
+            repository = PaymentRepository(uow.session)
+            current = await repository.by_id(payment_id, for_update=True)
+            if current is None:
+                raise NotFound(f"payments/{payment_id} does not exist")
+            reason = domain.check_manual_change(current.method, current.status, wanted, reason)
+            values = {"failure_reason": reason} if wanted in (domain.FAILED, domain.CANCELLED) else {}
+            if wanted == domain.COMPLETED and bank_reference.strip():
+                values["bank_reference"] = bank_reference.strip()[:100]
+            await repository.move(current, wanted, caller.user_name, reason, values, now())
+            payment = await self._read(uow, payment_id)
+            await _announce(uow, wanted, payment)
+        self.cards.pop(payment_id, None)
+        return payment
+
+    async def _charge(self, payment_id: uuid.UUID) -> bool:
+        """One attempt at the gateway; False when an outage leaves the payment pending in
+        the queue."""
+        card = self.cards.get(payment_id)
+        async with self.database.unit_of_work() as uow:
+            row = await PaymentRepository(uow.session).by_id(payment_id)
+        if card is None or row is None or row.status != domain.PENDING:
+            return True
+        try:
+            outcome = await self.gateway.charge(row.transaction_id, str(row.amount), row.currency, card)
+        except Unavailable as outage:
+            log.warning("payments/%s stays queued: %s", payment_id, outage.message)
+            return False
+        await self._settle(payment_id, outcome)
+        return True
+
+    async def _settle(self, payment_id: uuid.UUID, outcome: Outcome) -> None:
+        """Records the gateway's answer, once: a second answer for the same charge finds the
+        payment no longer pending."""
+        async with self.database.unit_of_work() as uow:
+            repository = PaymentRepository(uow.session)
+            current = await repository.by_id(payment_id, for_update=True)
+            if current.status != domain.PENDING:
+                if outcome.approved and current.status == domain.CANCELLED:
+                    log.error("payments/%s was charged after it was cancelled: refund %s",
+                              payment_id, current.transaction_id)
+                return
+            moment = now()
+            await repository.move(current, domain.PROCESSING, GATEWAY, "sent to the gateway", {}, moment)
+            current = await repository.by_id(payment_id)
+            if outcome.approved:
+                await repository.move(current, domain.COMPLETED, GATEWAY, "approved",
+                                      {"bank_reference": outcome.bank_reference}, moment)
+            else:
+                await repository.move(current, domain.FAILED, GATEWAY, outcome.decline_reason,
+                                      {"failure_reason": outcome.decline_reason}, moment)
+            payment = await self._read(uow, payment_id)
+            await _announce(uow, STATUS_NAME[payment.status], payment)
+        self.cards.pop(payment_id, None)
+
+    async def drain_queue(self) -> int:
+        """One pass over the card payments still pending; returns how many were settled."""
+        settled = 0
+        async with self.database.unit_of_work() as uow:
+            waiting = await PaymentRepository(uow.session).waiting_for_gateway(
+                (domain.PENDING,), now() - timedelta(seconds=1))
+        for row in waiting:
+            try:
+                outcome = await self.gateway.status(row.transaction_id)
+            except Unavailable:
+                return settled
+            if outcome.known:
+                await self._settle(row.id, outcome)
+            elif row.id in self.cards:
+                if not await self._charge(row.id):
+                    return settled
+            elif row.created_at < now() - self.orphan_after:
+                await self._cancel(row.id, "the card details were lost in a restart before the "
+                                           "gateway could be reached; nothing was charged, please pay again")
+            else:
+                continue
+            settled += 1
+        return settled
+
+    async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
+        async with self.database.unit_of_work() as uow:
+            await self.cancel_pending(uow, payment_id, reason)
+
+    async def cancel_pending(self, uow: UnitOfWork, payment_id: uuid.UUID, reason: str) -> None:
+        repository = PaymentRepository(uow.session)
+        current = await repository.by_id(payment_id, for_update=True)
+        if current.status != domain.PENDING:
+            return
+        await repository.move(current, domain.CANCELLED, "payment", reason, {"failure_reason": reason}, now())
+        await _announce(uow, domain.CANCELLED, await self._read(uow, payment_id))
+        self.cards.pop(payment_id, None)
+
+    async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
+        """A cancelled order is not charged: its payments still waiting are cancelled."""
+        for row in await PaymentRepository(uow.session).live_for_order(order_name):
+            if row.status == domain.PENDING:
+                await self.cancel_pending(uow, row.id, "the order was cancelled")
+            else:
+                log.error("%s was cancelled while payments/%s is %s", order_name, row.id, row.status)
+
+
+async def _announce(uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:
+    event = {domain.COMPLETED: "succeeded", domain.FAILED: "failed", domain.CANCELLED: "cancelled"}.get(status)
+    if event:
+        await uow.emit(f"payment.{event}", payment.name, payment_pb2.PaymentEvent(payment=payment))
+
+
+def _not_ready(order: sales_pb2.Order) -> str:
+    status = sales_pb2.OrderStatus.Name(order.status)[13:].lower()
+    if order.status != sales_pb2.ORDER_STATUS_CONFIRMED:
+        return f"{order.name} is {status}; only a confirmed order can be paid"
+    waiting = [what for what, done in (("the vehicle's reservation", order.vehicle_reserved),
+                                       ("the promo code", order.promo_code_redeemed)) if not done]
+    return f"{order.name} is not ready for payment yet: waiting for {' and '.join(waiting)}; try again shortly"
+

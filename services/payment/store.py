@@ -1,0 +1,120 @@
+"""payment's tables: payments and the log of their status changes."""
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.db import event_tables
+
+from . import domain
+
+metadata = sa.MetaData()
+MONEY = sa.Numeric(14, 2)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("order_id", sa.Text, nullable=False),
+    sa.Column("customer", sa.Text, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("transaction_id", sa.Text, nullable=False, unique=True),
+    sa.Column("card_last_four", sa.Text, nullable=False),
+    sa.Column("bank_reference", sa.Text, nullable=False),
+    sa.Column("failure_reason", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+)
+
+status_log = sa.Table(
+    "payment_status_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("payment_id", sa.Uuid, sa.ForeignKey("payments.id"), nullable=False),
+    sa.Column("from_status", sa.Text, nullable=False),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+
+class PaymentRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, row: dict) -> str:
+        """"added", or which rule refused it: "key" (this idempotency key was used) or
+        "order" (the order has a live payment already)."""
+        result = await self.session.execute(
+            insert(payments).values(**row).on_conflict_do_nothing().returning(payments.c.id))
+        if result.first() is not None:
+            return "added"
+        if await self.by_key(row["created_by"], row["idempotency_key"]) is not None:
+            return "key"
+        return "order"
+
+    async def by_key(self, creator: str, key: str) -> sa.Row | None:
+        """The payment `creator` made with this idempotency key, if any."""
+        return (await self.session.execute(sa.select(payments).where(
+            payments.c.created_by == creator, payments.c.idempotency_key == key))).first()
+
+    async def by_id(self, payment_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+        query = sa.select(payments).where(payments.c.id == payment_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
+
+    async def log_of(self, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[sa.Row]]:
+        found: dict[uuid.UUID, list[sa.Row]] = {payment_id: [] for payment_id in payment_ids}
+        for row in await self.session.execute(
+                sa.select(status_log).where(status_log.c.payment_id.in_(payment_ids))
+                .order_by(status_log.c.seq)):
+            found[row.payment_id].append(row)
+        return found
+
+    async def move(self, current: sa.Row, wanted: str, actor: str, reason: str, values: dict,
+                   moment: datetime) -> None:
+        domain.check_transition(current.status, wanted)
+        await self.session.execute(payments.update().where(payments.c.id == current.id).values(
+            status=wanted, updated_at=moment, updated_by=actor, **values))
+        await self.session.execute(status_log.insert().values(
+            payment_id=current.id, from_status=current.status, to_status=wanted, changed_at=moment,
+            actor=actor, reason=reason))
+
+    async def log_creation(self, row: dict) -> None:
+        await self.session.execute(status_log.insert().values(
+            payment_id=row["id"], from_status="", to_status=row["status"], changed_at=row["created_at"],
+            actor=row["created_by"], reason="created"))
+
+    async def page(self, conditions: list, limit: int, after: tuple | None) -> list[sa.Row]:
+        query = sa.select(payments).where(*conditions)
+        if after is not None:
+            query = query.where(sa.tuple_(payments.c.created_at, payments.c.id) < sa.tuple_(*after))
+        return list(await self.session.execute(
+            query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit + 1)))
+
+    async def waiting_for_gateway(self, statuses: tuple[str, ...], older_than: datetime) -> list[sa.Row]:
+        return list(await self.session.execute(sa.select(payments).where(
+            payments.c.method == domain.CARD, payments.c.status.in_(statuses),
+            payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
+
+    async def live_for_order(self, order_id: str) -> list[sa.Row]:
+        return list(await self.session.execute(sa.select(payments).where(
+            payments.c.order_id == order_id, payments.c.status.in_((domain.PENDING, domain.PROCESSING)))))
+
+    async def stats(self, conditions: list) -> list[sa.Row]:
+        return list(await self.session.execute(
+            sa.select(payments.c.status, payments.c.method, sa.func.count().label("count"),
+                      sa.func.coalesce(sa.func.sum(payments.c.amount), 0).label("amount"))
+            .where(*conditions).group_by(payments.c.status, payments.c.method)))

@@ -1,0 +1,190 @@
+"""The sale order aggregate: its events, their fold, and which changes are legal.
+
+The stored events are the truth; an Order is only what folding them gives. Every decision
+below is a pure function of the current Order, returning the events to append.
+"""
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from services.kit.errors import FailedPrecondition, InvalidArgument
+
+DRAFT, CONFIRMED, PAID, COMPLETED, CANCELLED = "draft", "confirmed", "paid", "completed", "cancelled"
+NOTES_MAX = 2000
+REASON_MAX = 500
+EDITABLE = frozenset({"promo_code", "options", "notes"})
+
+
+@dataclass(frozen=True)
+class Event:
+    version: int
+    type: str
+    data: dict
+    actor: str
+    occurred_at: datetime
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    customer: str
+    vehicle: str
+    trim: str
+    vehicle_title: str
+    promo_code: str
+    options: list[dict]
+    notes: str
+    # The pricing breakdown as pricing's Quote in JSON form (amounts are decimal strings).
+    price: dict
+    status: str = DRAFT
+    cancel_reason: str = ""
+    vehicle_reserved: bool = False
+    promo_code_redeemed: bool = False
+    payment: str = ""
+    deleted: bool = False
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    created_by: str = ""
+    updated_by: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"orders/{self.id}"
+
+    @property
+    def total(self) -> Decimal:
+        return Decimal(self.price.get("total", {}).get("amount", "0"))
+
+    @property
+    def code_settled(self) -> bool:
+        return self.promo_code_redeemed or not self.promo_code
+
+    @property
+    def ready_for_payment(self) -> bool:
+        return self.status == CONFIRMED and self.vehicle_reserved and self.code_settled
+
+
+def apply(order: Order | None, event: Event) -> Order:
+    """One event onto the state before it (None before `created`)."""
+    data = event.data
+    if event.type == "created":
+        order = Order(
+            id=data["id"], customer=data["customer"], vehicle=data["vehicle"], trim=data["trim"],
+            vehicle_title=data["vehicle_title"], promo_code=data["promo_code"],
+            options=data["options"], notes=data["notes"], price=data["price"],
+            created_at=event.occurred_at, created_by=event.actor,
+        )
+    elif event.type == "updated":
+        order = dataclasses.replace(order, **{name: data[name] for name in (*EDITABLE, "price") if name in data})
+    elif event.type == "confirmed":
+        order = dataclasses.replace(order, status=CONFIRMED)
+    elif event.type == "vehicle_reserved":
+        order = dataclasses.replace(order, vehicle_reserved=True)
+    elif event.type == "promo_code_redeemed":
+        order = dataclasses.replace(order, promo_code_redeemed=True)
+    elif event.type == "paid":
+        order = dataclasses.replace(order, status=PAID, payment=data["payment"])
+    elif event.type == "cancelled":
+        order = dataclasses.replace(order, status=CANCELLED, cancel_reason=data["reason"])
+    elif event.type == "completed":
+        order = dataclasses.replace(order, status=COMPLETED)
+    elif event.type == "deleted":
+        order = dataclasses.replace(order, deleted=True)
+    else:
+        raise ValueError(f"unknown order event {event.type}")
+    return dataclasses.replace(
+        order, version=event.version, updated_at=event.occurred_at, updated_by=event.actor)
+
+
+def fold(events: list[Event]) -> Order | None:
+    order = None
+    for event in events:
+        order = apply(order, event)
+    return order
+
+
+def _require(order: Order, wanted: str, allowed: tuple[str, ...]) -> None:
+    if order.status not in allowed:
+        raise FailedPrecondition(f"order is {order.status}; it cannot become {wanted}")
+
+
+def confirm(order: Order) -> list[tuple[str, dict]]:
+    _require(order, CONFIRMED, (DRAFT,))
+    return [("confirmed", {})]
+
+
+def cancel(order: Order, reason: str) -> list[tuple[str, dict]]:
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise InvalidArgument({"reason": f"must be 1 to {REASON_MAX} characters"})
+    _require(order, CANCELLED, (DRAFT, CONFIRMED))
+    return [("cancelled", {"reason": reason})]
+
+
+def complete(order: Order) -> list[tuple[str, dict]]:
+    if order.status != PAID:
+        raise FailedPrecondition(f"order is {order.status}; it can be completed only once paid")
+    return [("completed", {})]
+
+
+def edit(order: Order, changes: dict) -> list[tuple[str, dict]]:
+    if order.status != DRAFT:
+        raise FailedPrecondition(f"order is {order.status}; only a draft can be changed")
+    return [("updated", changes)]
+
+
+def delete(order: Order) -> list[tuple[str, dict]]:
+    if order.status != DRAFT:
+        raise FailedPrecondition(f"order is {order.status}; only a draft can be deleted")
+    return [("deleted", {})]
+
+
+def check_notes(notes: str) -> str:
+    if len(notes) > NOTES_MAX:
+        raise InvalidArgument({"notes": f"must be at most {NOTES_MAX} characters"})
+    return notes
+
+
+# What the saga's other services report: each is applied at most once and only while it
+# still matters; anything else (a late or repeated report) changes nothing.
+
+def vehicle_reserved(order: Order) -> list[tuple[str, dict]]:
+    if order.status != CONFIRMED or order.vehicle_reserved:
+        return []
+    return [("vehicle_reserved", {})]
+
+
+def promo_code_redeemed(order: Order) -> list[tuple[str, dict]]:
+    if order.status != CONFIRMED or order.promo_code_redeemed:
+        return []
+    return [("promo_code_redeemed", {})]
+
+
+def paid(order: Order, payment: str) -> list[tuple[str, dict]]:
+    if order.status != CONFIRMED:
+        return []
+    return [("paid", {"payment": payment})]
+
+
+def saga_cancel(order: Order, reason: str) -> list[tuple[str, dict]]:
+    """A step of the saga failed: cancel, unless the order is already past it."""
+    if order.status not in (DRAFT, CONFIRMED):
+        return []
+    return [("cancelled", {"reason": reason[:REASON_MAX]})]
+
+
+def describe(event: Event) -> str:
+    """The event's detail in words, for the order's history."""
+    data = event.data
+    if event.type == "created":
+        return f"{data['vehicle_title']} for {data['price'].get('total', {}).get('amount', '?')} RUB"
+    if event.type == "updated":
+        return "changed " + ", ".join(sorted(name for name in data if name != "price"))
+    if event.type == "cancelled":
+        return data["reason"]
+    if event.type == "paid":
+        return data["payment"]
+    return ""

@@ -1,0 +1,210 @@
+"""sales' use cases. Each reads an order's events, decides, and appends new ones, in one
+unit of work that also refreshes the listing projection and fills the outbox."""
+import uuid
+from decimal import Decimal
+from typing import Callable
+
+import sqlalchemy as sa
+
+from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
+from autosalon.sales.v1 import sales_pb2
+from services.kit import logs, money, paging
+from services.kit.calls import Peers
+from services.kit.db import Database, UnitOfWork, now
+from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.identity import Identity
+from services.kit.masks import masked_fields
+
+from . import domain
+from .convert import STATUS_NAME, event_to_proto, order_to_proto, quote_to_json
+from .store import OrderRepository, orders
+
+Decision = Callable[[domain.Order], list[tuple[str, dict]]]
+# The order events other services hear about, as autosalon.sales.order.<type>.
+PUBLISHED = {"created", "updated", "confirmed", "paid", "cancelled", "completed", "deleted"}
+
+
+class SalesHandlers:
+    def __init__(self, database: Database, peers: Peers):
+        self.database = database
+        self.peers = peers
+
+    async def _append(
+        self, uow: UnitOfWork, order: domain.Order | None, changes: list[tuple[str, dict]],
+        actor: str, idempotency_key: str | None = None,
+    ) -> domain.Order:
+        repository = OrderRepository(uow.session)
+        moment, version = now(), order.version if order else 0
+        for event_type, data in changes:
+            version += 1
+            event = domain.Event(version, event_type, data, actor, moment, logs.trace_id_var.get())
+            order = domain.apply(order, event)
+            if not await repository.append(uuid.UUID(order.id), event):
+                raise Conflict(f"{order.name} was changed meanwhile; read it again and retry")
+            if event_type in PUBLISHED:
+                await uow.emit(f"order.{event_type}", order.name,
+                               sales_pb2.OrderChanged(order=order_to_proto(order), actor=actor))
+        await repository.project(order, idempotency_key)
+        return order
+
+    async def _load(self, uow: UnitOfWork, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
+        order = domain.fold(await OrderRepository(uow.session).events(order_id))
+        if order is None or order.deleted or (
+                caller is not None and not caller.is_staff and order.customer != caller.user_name):
+            # A client learns nothing about other clients' orders, not even that they exist.
+            raise NotFound(f"orders/{order_id} does not exist")
+        return order
+
+    async def _change(
+        self, caller: Identity, order_id: uuid.UUID, etag: str, decide: Decision
+    ) -> sales_pb2.Order:
+        async with self.database.unit_of_work() as uow:
+            order = await self._load(uow, caller, order_id)
+            if etag and etag != str(order.version):
+                raise Conflict(f"{order.name} is at version {order.version}, not {etag}; read it again")
+            order = await self._append(uow, order, decide(order), caller.user_name)
+        return order_to_proto(order)
+
+    async def get(self, caller: Identity, order_id: uuid.UUID) -> sales_pb2.Order:
+        async with self.database.unit_of_work() as uow:
+            return order_to_proto(await self._load(uow, caller, order_id))
+
+    async def history(self, caller: Identity, order_id: uuid.UUID) -> list[sales_pb2.OrderEvent]:
+        async with self.database.unit_of_work() as uow:
+            await self._load(uow, caller, order_id)
+            events = await OrderRepository(uow.session).events(order_id)
+        return [event_to_proto(event) for event in events]
+
+    async def list_orders(
+        self, caller: Identity, status: int, customer: str, requested_size: int, page_token: str
+    ) -> tuple[list[sales_pb2.Order], str, int]:
+        conditions, query = [], {"status": status, "customer": customer}
+        if status:
+            conditions.append(orders.c.status == STATUS_NAME[status])
+        if not caller.is_staff:
+            conditions.append(orders.c.customer == caller.user_name)
+        elif customer:
+            conditions.append(orders.c.customer == customer)
+        size = paging.page_size(requested_size)
+        after = paging.time_position(paging.decode_token(page_token, query))
+        async with self.database.unit_of_work() as uow:
+            repository = OrderRepository(uow.session)
+            rows, total = await repository.page(conditions, size, after)
+            found = await repository.events_of([row.id for row in rows[:size]])
+        token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
+        return [order_to_proto(domain.fold(found[row.id])) for row in rows[:size]], token, total
+
+    async def _price(self, trim: str, options: list[dict], promo_code: str) -> dict:
+        quote = await self.peers.call(
+            "pricing", pricing_pb2_grpc.PricingServiceStub, "CreateQuote",
+            pricing_pb2.CreateQuoteRequest(
+                trim=trim, promo_code=promo_code,
+                options=[pricing_pb2.Option(name=option["name"], price=money.to_proto(Decimal(option["price"])))
+                         for option in options]))
+        if promo_code and quote.code_problem:
+            raise InvalidArgument({"promo_code": quote.code_problem})
+        return quote_to_json(quote)
+
+    async def create(
+        self, caller: Identity, vehicle_id: uuid.UUID, trim_id: str, promo_code: str,
+        options: list[dict], notes: str, customer: str, idempotency_key: str,
+    ) -> sales_pb2.Order:
+        buyer = _buyer(caller, customer)
+        notes = domain.check_notes(notes)
+        if idempotency_key:
+            earlier = await self._by_idempotency_key(buyer, idempotency_key)
+            if earlier is not None:
+                return earlier
+        vehicle = await self.peers.call(
+            "inventory", inventory_pb2_grpc.InventoryServiceStub, "GetVehicle",
+            inventory_pb2.GetVehicleRequest(name=f"vehicles/{vehicle_id}"))
+        if trim_id and trim_id not in (vehicle.trim, vehicle.trim.rpartition("/")[2]):
+            raise InvalidArgument({"trim_id": f"vehicle {vehicle.name} is a {vehicle.trim}"})
+        if vehicle.status != inventory_pb2.VEHICLE_STATUS_AVAILABLE:
+            raise FailedPrecondition(f"{vehicle.name} is not available (it is "
+                                     f"{inventory_pb2.VehicleStatus.Name(vehicle.status).lower()[15:]})")
+        code = promo_code.strip().upper()
+        price = await self._price(vehicle.trim, options, code)
+        order_id = str(uuid.uuid4())
+        created = [("created", {
+            "id": order_id, "customer": buyer, "vehicle": vehicle.name, "trim": vehicle.trim,
+            "vehicle_title": f"{vehicle.brand} {vehicle.model_name} {vehicle.year}, VIN {vehicle.vin}",
+            "promo_code": code, "options": options, "notes": notes, "price": price,
+        })]
+        try:
+            async with self.database.unit_of_work() as uow:
+                order = await self._append(uow, None, created, caller.user_name, idempotency_key)
+        except sa.exc.IntegrityError:
+            # The same key raced in from a retry: the first order stands.
+            earlier = await self._by_idempotency_key(buyer, idempotency_key)
+            if earlier is None:
+                raise
+            return earlier
+        return order_to_proto(order)
+
+    async def _by_idempotency_key(self, buyer: str, key: str) -> sales_pb2.Order | None:
+        async with self.database.unit_of_work() as uow:
+            order_id = await OrderRepository(uow.session).by_idempotency_key(buyer, key)
+            if order_id is None:
+                return None
+            return order_to_proto(await self._load(uow, None, order_id))
+
+    async def update(
+        self, caller: Identity, order_id: uuid.UUID, etag: str, changes: dict, mask: list[str]
+    ) -> sales_pb2.Order:
+        fields = masked_fields(mask, domain.EDITABLE)
+        async with self.database.unit_of_work() as uow:
+            current = await self._load(uow, caller, order_id)
+        domain.edit(current, {})
+        edited = {name: changes[name] for name in fields}
+        if "notes" in edited:
+            domain.check_notes(edited["notes"])
+        if "promo_code" in edited:
+            edited["promo_code"] = edited["promo_code"].strip().upper()
+        merged = {name: edited.get(name, getattr(current, name)) for name in domain.EDITABLE}
+        edited["price"] = await self._price(current.trim, merged["options"], merged["promo_code"])
+        # The version read before asking pricing: a change made meanwhile wins, this one is refused.
+        return await self._change(caller, order_id, etag or str(current.version),
+                                  lambda order: domain.edit(order, edited))
+
+    async def delete(self, caller: Identity, order_id: uuid.UUID, etag: str) -> None:
+        await self._change(caller, order_id, etag, domain.delete)
+
+    async def confirm(self, caller: Identity, order_id: uuid.UUID, etag: str) -> sales_pb2.Order:
+        return await self._change(caller, order_id, etag, domain.confirm)
+
+    async def cancel(self, caller: Identity, order_id: uuid.UUID, etag: str, reason: str) -> sales_pb2.Order:
+        return await self._change(caller, order_id, etag, lambda order: domain.cancel(order, reason))
+
+    async def complete(self, caller: Identity, order_id: uuid.UUID, etag: str) -> sales_pb2.Order:
+        return await self._change(caller, order_id, etag, domain.complete)
+
+    async def follow(self, uow: UnitOfWork, order_name: str, actor: str, decide: Decision) -> None:
+        """Applies what another service reported about an order, inside the consumer's unit
+        of work (so the event is marked consumed together with the change)."""
+        try:
+            order_id = uuid.UUID(order_name.removeprefix("orders/"))
+        except ValueError:
+            return
+        repository = OrderRepository(uow.session)
+        await repository.lock(order_id)
+        order = domain.fold(await repository.events(order_id))
+        if order is None:
+            return
+        changes = decide(order)
+        if changes:
+            await self._append(uow, order, changes, actor)
+
+
+def _buyer(caller: Identity, customer: str) -> str:
+    if not caller.is_staff:
+        if customer and customer != caller.user_name:
+            raise InvalidArgument({"customer": "clients order for themselves; leave it empty"})
+        return caller.user_name
+    try:
+        if not customer.startswith("users/"):
+            raise ValueError
+        return f"users/{uuid.UUID(customer.removeprefix('users/'))}"
+    except ValueError:
+        raise InvalidArgument({"customer": "managers name the buyer as users/{uuid}"}) from None

@@ -1,0 +1,98 @@
+"""sales' tables: the append-only order events (the truth), and a projection for listing."""
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.db import event_tables
+
+from . import domain
+
+metadata = sa.MetaData()
+
+order_events = sa.Table(
+    "order_events",
+    metadata,
+    sa.Column("order_id", sa.Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("data", JSONB, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("trace_id", sa.Text, nullable=False),
+)
+
+# Rebuilt from the events on every change; only for listing and finding orders.
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("customer", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def events(self, order_id: uuid.UUID) -> list[domain.Event]:
+        rows = await self.session.execute(
+            sa.select(order_events).where(order_events.c.order_id == order_id)
+            .order_by(order_events.c.version))
+        return [domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id)
+                for row in rows]
+
+    async def lock(self, order_id: uuid.UUID) -> None:
+        """Lines up the saga's writers on one order (clients' writes stay optimistic)."""
+        await self.session.execute(sa.select(orders.c.id).where(orders.c.id == order_id).with_for_update())
+
+    async def append(self, order_id: uuid.UUID, event: domain.Event) -> bool:
+        """False when that version exists: someone else changed the order meanwhile."""
+        result = await self.session.execute(
+            insert(order_events).values(
+                order_id=order_id, version=event.version, type=event.type, data=event.data,
+                actor=event.actor, occurred_at=event.occurred_at, trace_id=event.trace_id,
+            ).on_conflict_do_nothing().returning(order_events.c.version))
+        return result.first() is not None
+
+    async def project(self, order: domain.Order, idempotency_key: str | None = None) -> None:
+        values = {"customer": order.customer, "status": order.status, "version": order.version,
+                  "deleted": order.deleted, "updated_at": order.updated_at}
+        await self.session.execute(
+            insert(orders).values(id=uuid.UUID(order.id), created_at=order.created_at,
+                                  idempotency_key=idempotency_key or None, **values)
+            .on_conflict_do_update(index_elements=[orders.c.id], set_=values))
+
+    async def by_idempotency_key(self, customer: str, key: str) -> uuid.UUID | None:
+        return await self.session.scalar(sa.select(orders.c.id).where(
+            orders.c.customer == customer, orders.c.idempotency_key == key))
+
+    async def page(self, conditions: list, limit: int, after: tuple[datetime, uuid.UUID] | None):
+        query = sa.select(orders.c.id, orders.c.created_at).where(~orders.c.deleted, *conditions)
+        if after is not None:
+            query = query.where(sa.tuple_(orders.c.created_at, orders.c.id) < sa.tuple_(*after))
+        rows = list(await self.session.execute(
+            query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)))
+        total = await self.session.scalar(
+            sa.select(sa.func.count()).select_from(orders).where(~orders.c.deleted, *conditions))
+        return rows, total
+
+    async def events_of(self, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[domain.Event]]:
+        found: dict[uuid.UUID, list[domain.Event]] = {order_id: [] for order_id in order_ids}
+        rows = await self.session.execute(
+            sa.select(order_events).where(order_events.c.order_id.in_(order_ids))
+            .order_by(order_events.c.order_id, order_events.c.version))
+        for row in rows:
+            found[row.order_id].append(
+                domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id))
+        return found
