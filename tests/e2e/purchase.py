@@ -34,13 +34,15 @@ def confirm(edge: httpx.Client, buyer: dict, order: dict) -> httpx.Response:
 
 
 def wait_for_order(edge: httpx.Client, who: dict, order: dict, done, seconds: float = 20) -> dict:
-    """Polls the order until `done(order)` holds; returns it (failing after `seconds`)."""
+    """Polls the order until `done(order)` holds; returns it (failing after `seconds`).
+    A 503 while sales restarts is waited out like any other not-yet."""
     deadline = time.monotonic() + seconds
     while True:
-        current = edge.get(f"/sales/{order['name']}", headers=bearer(who)).json()
-        if done(current):
-            return current
-        assert time.monotonic() < deadline, f"order stuck at {current}"
+        response = edge.get(f"/sales/{order['name']}", headers=bearer(who))
+        if response.status_code == 200 and done(response.json()):
+            return response.json()
+        assert response.status_code in (200, 503), response.text
+        assert time.monotonic() < deadline, f"order stuck at {response.text}"
         time.sleep(0.1)
 
 

@@ -45,6 +45,8 @@ def test_every_service_passes_in_consul(mesh, service):
     ("inventory", "autosalon.inventory.v1.InventoryService", "rpc ReserveVehicle"),
     ("customer", "autosalon.customer.v1.CustomerService", "rpc CreateInteraction"),
     ("pricing", "autosalon.pricing.v1.PricingService", "rpc RedeemPromoCode"),
+    ("sales", "autosalon.sales.v1.SalesService", "rpc ConfirmOrder"),
+    ("payment", "autosalon.payment.v1.PaymentService", "rpc CreatePayment"),
 ])
 def test_grpcurl_lists_each_service_via_reflection(mesh, service, full_name, method):
     entry = _consul(f"/v1/health/service/{service}?passing=true")[0]["Service"]

@@ -1,10 +1,19 @@
 """The purchase saga end to end through the edge: order, confirm, reserve, pay, sell, hand over,
 and every way it can fail and be compensated."""
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import grpc
+import pytest
+
+from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
+from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
 from .purchase import (
-    DECLINED_CARD, confirm, confirmed_and_ready, draft, in_status, new_vehicle, pay, wait_for_order,
+    DECLINED_CARD, confirm, confirmed_and_ready, create_order, draft, in_status, new_vehicle, pay,
+    ready, wait_for_order,
 )
 
 
@@ -127,3 +136,178 @@ def test_clients_see_only_their_own_orders_and_payments(edge, client_session, ma
     assert [o["name"] for o in mine] == [order["name"]]
     assert edge.get(f"/sales/{order['name']}", headers=bearer(manager_session)).status_code == 200
     assert edge.get("/sales/orders").status_code == 401
+
+
+def _promo_code(edge, manager: dict, limit: int) -> str:
+    code = f"S{uuid.uuid4().hex[:8].upper()}"
+    created = edge.post("/pricing/discounts", headers=bearer(manager), json={
+        "title": "Saga 5 %", "kind": "DISCOUNT_KIND_PERCENTAGE", "value": "5", "code": code,
+        "stackable": True, "usage_limit": limit})
+    assert created.status_code == 200, created.text
+    return code
+
+
+def _used(edge, manager: dict, code: str) -> int:
+    found = edge.get("/pricing/discounts", params={"page_size": 100}, headers=bearer(manager)).json()
+    return next(int(d.get("used_count", 0)) for d in found["discounts"] if d.get("code") == code)
+
+
+def test_a_promo_code_is_taken_on_confirm_and_given_back_once_on_cancel(edge, client_session, manager_session):
+    code = _promo_code(edge, manager_session, limit=3)
+    vehicle = new_vehicle(edge, manager_session)
+    order = confirmed_and_ready(edge, client_session, vehicle, promo_code=code.lower())
+    assert order["promo_code"] == code and order["promo_code_redeemed"]
+    assert any(line.get("discount") for line in order["price"]["lines"])
+    assert _used(edge, manager_session, code) == 1
+    cancelled = edge.post(f"/sales/{order['name']}:cancel", headers=bearer(client_session),
+                          json={"reason": "changed my mind"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["cancel_reason"] == "changed my mind"
+    for _ in range(100):
+        if _used(edge, manager_session, code) == 0:
+            break
+    assert _used(edge, manager_session, code) == 0
+    again = edge.post(f"/sales/{order['name']}:cancel", headers=bearer(client_session), json={"reason": "twice"})
+    assert again.status_code == 400 and again.json()["code"] == 9
+    assert "order is cancelled; it cannot become cancelled" in again.json()["message"]
+    assert _used(edge, manager_session, code) == 0
+    assert edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_AVAILABLE"
+
+
+def test_a_promo_code_that_does_not_apply_is_refused_at_create(edge, client_session, manager_session):
+    vehicle = new_vehicle(edge, manager_session)
+    response = edge.post("/sales/orders", headers=bearer(client_session),
+                         json={"vehicle_id": vehicle["name"], "promo_code": "NO-SUCH-CODE"})
+    assert response.status_code == 400
+    assert "promo_code" in response.text
+
+
+def _race(calls):
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_a_promo_code_with_limit_one_raced_by_two_orders(edge, manager_session):
+    code = _promo_code(edge, manager_session, limit=1)
+    buyers = [login(edge, register(edge)["email"], STRONG_PASSWORD) for _ in range(2)]
+    orders = [draft(edge, buyer, new_vehicle(edge, manager_session), promo_code=code) for buyer in buyers]
+    confirmed = _race([lambda b=b, o=o: confirm(edge, b, o) for b, o in zip(buyers, orders)])
+    assert [response.status_code for response in confirmed] == [200, 200]
+    settled = [wait_for_order(edge, b, o, ready) for b, o in zip(buyers, orders)]
+    statuses = sorted(order["status"] for order in settled)
+    assert statuses == ["ORDER_STATUS_CANCELLED", "ORDER_STATUS_CONFIRMED"]
+    loser = next(order for order in settled if order["status"] == "ORDER_STATUS_CANCELLED")
+    assert code in loser["cancel_reason"] and "used up" in loser["cancel_reason"]
+    assert _used(edge, manager_session, code) == 1
+
+
+def test_two_customers_racing_for_one_car(edge, manager_session):
+    vehicle = new_vehicle(edge, manager_session)
+    buyers = [login(edge, register(edge)["email"], STRONG_PASSWORD) for _ in range(2)]
+    orders = [draft(edge, buyer, vehicle) for buyer in buyers]
+    _race([lambda b=b, o=o: confirm(edge, b, o) for b, o in zip(buyers, orders)])
+    settled = [wait_for_order(edge, b, o, ready) for b, o in zip(buyers, orders)]
+    assert sorted(order["status"] for order in settled) == ["ORDER_STATUS_CANCELLED", "ORDER_STATUS_CONFIRMED"]
+    winner = next(order for order in settled if order["status"] == "ORDER_STATUS_CONFIRMED")
+    loser = next(order for order in settled if order["status"] == "ORDER_STATUS_CANCELLED")
+    assert "could not be reserved" in loser["cancel_reason"]
+    held = edge.get(f"/inventory/{vehicle['name']}").json()
+    assert held["reservation"]["order_id"] == winner["name"]
+    late = create_order(edge, buyers[0], vehicle)
+    assert late.status_code == 400 and late.json()["code"] == 9
+
+
+def test_concurrent_updates_of_one_order_one_gets_409(edge, client_session, manager_session):
+    order = draft(edge, client_session, new_vehicle(edge, manager_session))
+
+    def update(notes: str):
+        return lambda: edge.patch(f"/sales/{order['name']}", params={"update_mask": "notes"},
+                                  headers=bearer(client_session), json={"notes": notes, "etag": order["etag"]})
+
+    results = _race([update("first"), update("second")])
+    assert sorted(response.status_code for response in results) == [200, 409]
+    conflict = next(response for response in results if response.status_code == 409)
+    assert conflict.json()["code"] == 10  # ABORTED
+    current = edge.get(f"/sales/{order['name']}", headers=bearer(client_session)).json()
+    assert current["etag"] == "2" and current["notes"] in ("first", "second")
+    stale = edge.post(f"/sales/{order['name']}:confirm", headers=bearer(client_session), json={"etag": "1"})
+    assert stale.status_code == 409
+    history = edge.get(f"/sales/{order['name']}/history", headers=bearer(client_session)).json()["events"]
+    assert [event["type"] for event in history] == ["created", "updated"]
+
+
+def test_illegal_transitions_name_both_states(edge, client_session, manager_session):
+    order = draft(edge, client_session, new_vehicle(edge, manager_session))
+    early = edge.post(f"/sales/{order['name']}:complete", headers=bearer(manager_session), json={})
+    assert early.status_code == 400 and early.json()["code"] == 9
+    assert "order is draft" in early.json()["message"] and "paid" in early.json()["message"]
+    assert confirm(edge, client_session, order).status_code == 200
+    again = confirm(edge, client_session, order)
+    assert again.status_code == 400 and "order is confirmed; it cannot become confirmed" in again.json()["message"]
+    edit = edge.patch(f"/sales/{order['name']}", params={"update_mask": "notes"},
+                      headers=bearer(client_session), json={"notes": "late"})
+    assert edit.status_code == 400 and "only a draft can be changed" in edit.json()["message"]
+    delete = edge.delete(f"/sales/{order['name']}", headers=bearer(client_session))
+    assert delete.status_code == 400 and "only a draft can be deleted" in delete.json()["message"]
+
+
+def test_order_input_is_checked(edge, client_session, manager_session):
+    vehicle = new_vehicle(edge, manager_session)
+    bad_vehicle = edge.post("/sales/orders", headers=bearer(client_session), json={"vehicle_id": "nope"})
+    assert bad_vehicle.status_code == 400 and "vehicle_id" in bad_vehicle.text
+    missing = edge.post("/sales/orders", headers=bearer(client_session), json={"vehicle_id": str(uuid.uuid4())})
+    assert missing.status_code == 404
+    wrong_trim = create_order(edge, client_session, vehicle, trim_id=str(uuid.uuid4()))
+    assert wrong_trim.status_code == 400 and "trim_id" in wrong_trim.text
+    unknown_field = create_order(edge, client_session, vehicle, colour="red")
+    assert unknown_field.status_code == 400
+    bad_option = create_order(edge, client_session, vehicle,
+                              options=[{"name": "tow bar", "price": {"amount": "1.234"}}])
+    assert bad_option.status_code == 400 and "options[0].price" in bad_option.text
+    for_someone_else = create_order(edge, client_session, vehicle, customer=f"users/{uuid.uuid4()}")
+    assert for_someone_else.status_code == 400
+    no_reason = edge.post(f"/sales/{draft(edge, client_session, vehicle)['name']}:cancel",
+                          headers=bearer(client_session), json={})
+    assert no_reason.status_code == 400 and "reason" in no_reason.text
+
+
+def test_a_draft_is_updated_repriced_and_deleted(edge, client_session, manager_session):
+    order = draft(edge, client_session, new_vehicle(edge, manager_session))
+    updated = edge.patch(f"/sales/{order['name']}", params={"update_mask": "options,notes"},
+                         headers=bearer(client_session),
+                         json={"notes": "deliver Friday", "options": [{"name": "tow bar", "price": {"amount": "25000"}}]})
+    assert updated.status_code == 200, updated.text
+    body = updated.json()
+    assert body["notes"] == "deliver Friday"
+    assert Decimal(body["total"]["amount"]) == Decimal(order["total"]["amount"]) + 25000
+    assert edge.delete(f"/sales/{order['name']}", headers=bearer(client_session)).status_code == 200
+    assert edge.get(f"/sales/{order['name']}", headers=bearer(client_session)).status_code == 404
+
+
+def test_idempotent_order_creation(edge, client_session, manager_session):
+    vehicle = new_vehicle(edge, manager_session)
+    key = {"Idempotency-Key": uuid.uuid4().hex, **bearer(client_session)}
+    body = {"vehicle_id": vehicle["name"]}
+    first = edge.post("/sales/orders", headers=key, json=body)
+    second = edge.post("/sales/orders", headers=key, json=body)
+    assert first.status_code == second.status_code == 200
+    assert first.json()["name"] == second.json()["name"]
+
+
+async def test_sales_over_native_grpc(edge_channel, client_session, manager_session, edge):
+    vehicle = new_vehicle(edge, manager_session)
+    stub = sales_pb2_grpc.SalesServiceStub(edge_channel)
+    metadata = (("authorization", f"Bearer {client_session['access_token']}"),
+                ("idempotency-key", uuid.uuid4().hex))
+    order = await stub.CreateOrder(sales_pb2.CreateOrderRequest(vehicle_id=vehicle["name"]), metadata=metadata)
+    assert order.status == sales_pb2.ORDER_STATUS_DRAFT
+    again = await stub.CreateOrder(sales_pb2.CreateOrderRequest(vehicle_id=vehicle["name"]), metadata=metadata)
+    assert again.name == order.name
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ConfirmOrder(sales_pb2.ConfirmOrderRequest(name=order.name, etag="7"), metadata=metadata[:1])
+    assert refused.value.code() == grpc.StatusCode.ABORTED
+    payments = payment_pb2_grpc.PaymentServiceStub(edge_channel)
+    with pytest.raises(grpc.aio.AioRpcError) as no_key:
+        await payments.CreatePayment(payment_pb2.CreatePaymentRequest(
+            order_id=order.name, method=payment_pb2.PAYMENT_METHOD_CASH), metadata=metadata[:1])
+    assert no_key.value.code() == grpc.StatusCode.INVALID_ARGUMENT
