@@ -35,6 +35,15 @@ _ERROR_FOR_CODE: dict[grpc.StatusCode, type[errors.DomainError]] = {
 }
 
 
+# A peer back from an outage is tried again within two seconds, not after gRPC's default
+# backoff (which grows to two minutes).
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
+
 def _is_business_answer(error: BaseException) -> bool:
     """A peer that answers NOT_FOUND is healthy: only outages count against the breaker."""
     return isinstance(error, grpc.aio.AioRpcError) and error.code() not in _TRIPPING_CODES
@@ -60,7 +69,7 @@ class Peers:
 
     def _channel(self, target: str) -> grpc.aio.Channel:
         if target not in self._channels:
-            self._channels[target] = grpc.aio.insecure_channel(target)
+            self._channels[target] = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
         return self._channels[target]
 
     async def call(

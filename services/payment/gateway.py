@@ -10,6 +10,7 @@ import grpc
 import pybreaker
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
+from services.kit.calls import CHANNEL_OPTIONS
 from services.kit.errors import Unavailable
 
 _OUTAGES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -35,7 +36,7 @@ class Gateway:
         self.timeout = timeout
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max, reset_timeout=reset_timeout, exclude=[_is_answer], name="gateway")
-        self._channel = grpc.aio.insecure_channel(address)
+        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
         self._stub = gateway_pb2_grpc.PaymentGatewayServiceStub(self._channel)
 
     @classmethod

@@ -1,0 +1,152 @@
+"""payment's gateway breaker and pending queue, against a real PostgreSQL and a real gRPC
+gateway (the emulator, started here on a port of its own so the test can take it away)."""
+import asyncio
+import socket
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import grpc
+import pytest
+import sqlalchemy as sa
+
+from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
+from services.emulators.payment_gateway import Gateway as GatewayEmulator
+from services.kit import migrations
+from services.kit.db import Database, now
+from services.kit.errors import Unavailable
+from services.payment import store
+from services.payment.gateway import Gateway
+from services.payment.handlers import PaymentHandlers
+
+from .conftest import scratch_database
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Outage:
+    """A gateway that can be taken down and brought back on the same address."""
+
+    def __init__(self):
+        self.address = f"127.0.0.1:{_free_port()}"
+        self.emulator = GatewayEmulator(latency_seconds=0, failure_rate=0)
+        self.server = None
+
+    async def up(self) -> None:
+        self.server = grpc.aio.server()
+        gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server(self.emulator, self.server)
+        self.server.add_insecure_port(self.address)
+        await self.server.start()
+
+    async def down(self) -> None:
+        if self.server is not None:
+            await self.server.stop(grace=0)
+            self.server = None
+
+
+@pytest.fixture
+async def outage():
+    gateway = Outage()
+    yield gateway
+    await gateway.down()
+
+
+@pytest.fixture
+async def payments(mesh, outage):
+    with scratch_database(mesh, "itpay") as name:
+        await asyncio.to_thread(migrations.upgrade, "payment", mesh.database_url(name))
+        database = Database(mesh.database_url(name), name, store.outbox)
+        client = Gateway(outage.address, fail_max=2, reset_timeout=0.5, timeout=1.0)
+        yield PaymentHandlers(database, None, client, orphan_after=timedelta(minutes=15))
+        await client.close()
+        await database.close()
+
+
+async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age=timedelta(0)) -> uuid.UUID:
+    created = now() - age - timedelta(seconds=2)
+    row = {
+        "id": uuid.uuid4(), "order_id": f"orders/{uuid.uuid4()}", "customer": "users/u",
+        "amount": Decimal("1500000.00"), "currency": "RUB", "method": "card", "status": "pending",
+        "transaction_id": f"AS-{uuid.uuid4().hex}", "card_last_four": "1111", "bank_reference": "",
+        "failure_reason": "", "idempotency_key": uuid.uuid4().hex, "created_at": created,
+        "updated_at": created, "created_by": "users/u", "updated_by": "users/u",
+    }
+    async with handlers.database.unit_of_work() as uow:
+        await store.PaymentRepository(uow.session).add(row)
+    if card:
+        handlers.cards[row["id"]] = card
+    return row["id"]
+
+
+async def _status(handlers: PaymentHandlers, payment_id: uuid.UUID) -> str:
+    async with handlers.database.unit_of_work() as uow:
+        return (await store.PaymentRepository(uow.session).by_id(payment_id)).status
+
+
+async def _events(handlers: PaymentHandlers) -> list[str]:
+    async with handlers.database.unit_of_work() as uow:
+        rows = await uow.session.execute(sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))
+        return [row.subject.split(".", 2)[2] for row in rows]
+
+
+async def test_the_breaker_opens_on_an_outage_and_closes_when_the_gateway_is_back(outage):
+    client = Gateway(outage.address, fail_max=2, reset_timeout=0.5, timeout=1.0)
+    try:
+        for _ in range(2):
+            with pytest.raises(Unavailable):
+                await client.status("tx-1")
+        with pytest.raises(Unavailable, match="circuit open"):
+            await client.status("tx-1")
+        await outage.up()
+        await asyncio.sleep(0.6)
+        assert not (await client.status("tx-1")).known
+        approved = await client.charge("tx-1", "10.00", "RUB", "4111111111111111")
+        assert approved.approved and approved.bank_reference
+    finally:
+        await client.close()
+
+
+async def test_queued_payments_wait_for_the_gateway_and_are_charged_once(payments, outage):
+    payment_id = await _pending_card_payment(payments, "4111111111111111")
+    assert await payments.drain_queue() == 0
+    assert await _status(payments, payment_id) == "pending"
+    await outage.up()
+    await asyncio.sleep(0.6)
+    assert await payments.drain_queue() == 1
+    assert await _status(payments, payment_id) == "completed"
+    assert payment_id not in payments.cards
+    assert await payments.drain_queue() == 0
+    assert await _events(payments) == ["payment.succeeded"]
+    assert len(outage.emulator.transactions) == 1
+
+
+async def test_a_charge_the_gateway_took_before_a_crash_is_recorded_not_repeated(payments, outage):
+    await outage.up()
+    payment_id = await _pending_card_payment(payments, card=None)
+    async with payments.database.unit_of_work() as uow:
+        transaction_id = (await store.PaymentRepository(uow.session).by_id(payment_id)).transaction_id
+    async with grpc.aio.insecure_channel(outage.address) as channel:
+        await gateway_pb2_grpc.PaymentGatewayServiceStub(channel).ProcessPayment(
+            gateway_pb2.ProcessPaymentRequest(transaction_id=transaction_id, amount="1500000.00",
+                                              currency_code="RUB", card_number="4000000000000002"))
+    assert await payments.drain_queue() == 1
+    async with payments.database.unit_of_work() as uow:
+        row = await store.PaymentRepository(uow.session).by_id(payment_id)
+    assert row.status == "failed" and row.failure_reason == "card declined by issuer"
+    assert await _events(payments) == ["payment.failed"]
+    assert len(outage.emulator.transactions) == 1
+
+
+async def test_a_queued_payment_whose_card_was_lost_is_cancelled_after_a_while(payments, outage):
+    await outage.up()
+    fresh = await _pending_card_payment(payments, card=None)
+    orphan = await _pending_card_payment(payments, card=None, age=timedelta(minutes=20))
+    assert await payments.drain_queue() == 1
+    assert await _status(payments, fresh) == "pending"
+    assert await _status(payments, orphan) == "cancelled"
+    assert await _events(payments) == ["payment.cancelled"]
+    assert outage.emulator.transactions == {}
