@@ -33,5 +33,7 @@ def mesh():
 
 
 def pytest_collection_modifyitems(items):
-    """Disruptive tests last, so no other test meets a stopped service or an empty budget."""
-    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+    """Disruptive tests last, so no other test meets a stopped service; the one that empties
+    the login budget after them, since they sign users up too."""
+    items.sort(key=lambda item: (item.get_closest_marker("spends_login_budget") is not None,
+                                 item.get_closest_marker("disruptive") is not None))

@@ -55,7 +55,12 @@ class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
             domain.Option(option.name, money.from_proto(option.price, f"options[{index}].price"))
             for index, option in enumerate(request.options)
         ]
-        return await self.handlers.quote(request.trim, options, request.promo_code)
+        own_price = None
+        if request.HasField("vehicle_price"):
+            own_price = money.from_proto(request.vehicle_price, "vehicle_price")
+            if own_price <= 0:
+                raise InvalidArgument({"vehicle_price.amount": "must be more than zero"})
+        return await self.handlers.quote(request.trim, options, request.promo_code, own_price)
 
     async def RedeemPromoCode(self, request, context):
         return await self.handlers.redeem(request.code, request.order_id, request.customer)

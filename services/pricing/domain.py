@@ -48,6 +48,14 @@ class Vehicle:
     trim_id: str
     base_price: Decimal
     trim_price_delta: Decimal
+    # A vehicle from stock with a price of its own (a used car, say) instead of its trim's.
+    own_price: Decimal | None = None
+
+    @property
+    def price(self) -> Decimal:
+        if self.own_price is not None:
+            return self.own_price
+        return self.base_price + self.trim_price_delta
 
 
 @dataclass(frozen=True)
@@ -152,9 +160,12 @@ def _combination(discounts: list[Discount], subtotal: Decimal) -> tuple[Decimal,
 def quote(vehicle: Vehicle, options: list[Option], candidates: list[Discount],
           at: datetime.datetime) -> Breakdown:
     """The breakdown with the best allowed choice among the candidates in force and in scope."""
-    lines = [Line("base price", vehicle.base_price)]
-    if vehicle.trim_price_delta:
-        lines.append(Line("trim", vehicle.trim_price_delta))
+    if vehicle.own_price is not None:
+        lines = [Line("vehicle price", vehicle.own_price)]
+    else:
+        lines = [Line("base price", vehicle.base_price)]
+        if vehicle.trim_price_delta:
+            lines.append(Line("trim", vehicle.trim_price_delta))
     lines += [Line(f"option: {option.name}", option.price) for option in options]
     subtotal = sum((line.amount for line in lines), Decimal("0"))
     usable = [d for d in candidates if in_force(d, at) and in_scope(d, vehicle, subtotal)]

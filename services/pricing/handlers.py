@@ -1,5 +1,6 @@
 """pricing's use cases."""
 import uuid
+from decimal import Decimal
 from types import SimpleNamespace
 
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -91,7 +92,8 @@ class PricingHandlers:
             raise NotFound(f"there is no promo code {domain.normalize_code(code)}")
         return promo_code_to_proto(row)
 
-    async def quote(self, trim_name: str, options: list[domain.Option], code: str) -> pricing_pb2.Quote:
+    async def quote(self, trim_name: str, options: list[domain.Option], code: str,
+                    own_price: Decimal | None = None) -> pricing_pb2.Quote:
         options = domain.validate_options(options)
         parts = trim_name.split("/")
         if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
@@ -105,7 +107,7 @@ class PricingHandlers:
         vehicle = domain.Vehicle(
             brand=model.brand, model_id=parts[1], trim_id=parts[3],
             base_price=money.from_proto(model.base_price, "base_price"),
-            trim_price_delta=money.from_proto(trim.price_delta, "price_delta"))
+            trim_price_delta=money.from_proto(trim.price_delta, "price_delta"), own_price=own_price)
         moment, problem = now(), ""
         async with self.database.unit_of_work() as uow:
             repository = PricingRepository(uow.session)
@@ -167,7 +169,7 @@ def _code_problem(row, vehicle: domain.Vehicle, options: list[domain.Option], mo
         return "promo code is not valid now"
     if row.usage_limit and row.used_count >= row.usage_limit:
         return "promo code is used up"
-    subtotal = vehicle.base_price + vehicle.trim_price_delta + sum(o.price for o in options)
+    subtotal = vehicle.price + sum(o.price for o in options)
     if not domain.in_scope(discount, vehicle, subtotal):
         return "promo code does not apply to this vehicle"
     return ""

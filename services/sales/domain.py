@@ -38,6 +38,8 @@ class Order:
     notes: str
     # The pricing breakdown as pricing's Quote in JSON form (amounts are decimal strings).
     price: dict
+    # The vehicle's own price when it has one (else the trim's catalogue price applies).
+    own_price: str = ""
     status: str = DRAFT
     cancel_reason: str = ""
     vehicle_reserved: bool = False
@@ -75,7 +77,7 @@ def apply(order: Order | None, event: Event) -> Order:
             id=data["id"], customer=data["customer"], vehicle=data["vehicle"], trim=data["trim"],
             vehicle_title=data["vehicle_title"], promo_code=data["promo_code"],
             options=data["options"], notes=data["notes"], price=data["price"],
-            created_at=event.occurred_at, created_by=event.actor,
+            own_price=data.get("own_price", ""), created_at=event.occurred_at, created_by=event.actor,
         )
     elif event.type == "updated":
         order = dataclasses.replace(order, **{name: data[name] for name in (*EDITABLE, "price") if name in data})

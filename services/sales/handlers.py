@@ -95,11 +95,12 @@ class SalesHandlers:
         token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
         return [order_to_proto(domain.fold(found[row.id])) for row in rows[:size]], token, total
 
-    async def _price(self, trim: str, options: list[dict], promo_code: str) -> dict:
+    async def _price(self, trim: str, options: list[dict], promo_code: str, own_price: str) -> dict:
         quote = await self.peers.call(
             "pricing", pricing_pb2_grpc.PricingServiceStub, "CreateQuote",
             pricing_pb2.CreateQuoteRequest(
                 trim=trim, promo_code=promo_code,
+                vehicle_price=money.to_proto(Decimal(own_price)) if own_price else None,
                 options=[pricing_pb2.Option(name=option["name"], price=money.to_proto(Decimal(option["price"])))
                          for option in options]))
         if promo_code and quote.code_problem:
@@ -125,12 +126,14 @@ class SalesHandlers:
             raise FailedPrecondition(f"{vehicle.name} is not available (it is "
                                      f"{inventory_pb2.VehicleStatus.Name(vehicle.status).lower()[15:]})")
         code = promo_code.strip().upper()
-        price = await self._price(vehicle.trim, options, code)
+        own_price = vehicle.price_override.amount if vehicle.HasField("price_override") else ""
+        price = await self._price(vehicle.trim, options, code, own_price)
         order_id = str(uuid.uuid4())
         created = [("created", {
             "id": order_id, "customer": buyer, "vehicle": vehicle.name, "trim": vehicle.trim,
             "vehicle_title": f"{vehicle.brand} {vehicle.model_name} {vehicle.year}, VIN {vehicle.vin}",
             "promo_code": code, "options": options, "notes": notes, "price": price,
+            "own_price": own_price,
         })]
         try:
             async with self.database.unit_of_work() as uow:
@@ -163,7 +166,8 @@ class SalesHandlers:
         if "promo_code" in edited:
             edited["promo_code"] = edited["promo_code"].strip().upper()
         merged = {name: edited.get(name, getattr(current, name)) for name in domain.EDITABLE}
-        edited["price"] = await self._price(current.trim, merged["options"], merged["promo_code"])
+        edited["price"] = await self._price(current.trim, merged["options"], merged["promo_code"],
+                                            current.own_price)
         # The version read before asking pricing: a change made meanwhile wins, this one is refused.
         return await self._change(caller, order_id, etag or str(current.version),
                                   lambda order: domain.edit(order, edited))

@@ -46,6 +46,18 @@ def wait_for_order(edge: httpx.Client, who: dict, order: dict, done, seconds: fl
         time.sleep(0.1)
 
 
+def eventually(check, seconds: float = 20) -> None:
+    """Waits until `check()` holds, for what other services do after an event."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def vehicle_status(edge: httpx.Client, vehicle: dict) -> str:
+    return edge.get(f"/inventory/{vehicle['name']}").json().get("status", "")
+
+
 def ready(order: dict) -> bool:
     return order.get("ready_for_payment", False) or order["status"] == "ORDER_STATUS_CANCELLED"
 

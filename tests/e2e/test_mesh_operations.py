@@ -1,7 +1,7 @@
 """The mesh as an operator sees it: Consul health, reflection, instances, failure and recovery.
 
-Tests marked `disruptive` stop processes or spend the login budget; the session runs them
-after every other test (tests/conftest.py).
+Tests marked `disruptive` stop processes and the one marked `spends_login_budget` empties the
+login budget; the session runs them after every other test (tests/conftest.py).
 """
 import json
 import subprocess
@@ -101,7 +101,7 @@ def test_auth_down_gives_503_json_then_recovers(edge):
     assert _wait_for(lambda: edge.get("/auth/jwks.json").status_code == 200, timeout=60)
 
 
-@pytest.mark.disruptive
+@pytest.mark.spends_login_budget
 def test_burst_past_the_strict_limit_is_refused_with_429_json(edge):
     """Register and login share a per-address budget against password guessing; a burst
     past it (twice over, whatever the refill moment) is refused by the edge."""

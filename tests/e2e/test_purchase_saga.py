@@ -12,8 +12,8 @@ from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
 from .purchase import (
-    DECLINED_CARD, confirm, confirmed_and_ready, create_order, draft, in_status, new_vehicle, pay,
-    ready, wait_for_order,
+    DECLINED_CARD, confirm, confirmed_and_ready, create_order, draft, eventually, in_status, new_vehicle,
+    pay, ready, vehicle_status, wait_for_order,
 )
 
 
@@ -43,12 +43,7 @@ def test_a_client_buys_a_car_end_to_end(edge, client_session, manager_session):
 
     order = wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_PAID"))
     assert order["payment"] == payment["name"]
-    sold = edge.get(f"/inventory/{vehicle['name']}").json()
-    for _ in range(100):
-        if sold["status"] == "VEHICLE_STATUS_SOLD":
-            break
-        sold = edge.get(f"/inventory/{vehicle['name']}").json()
-    assert sold["status"] == "VEHICLE_STATUS_SOLD"
+    eventually(lambda: vehicle_status(edge, vehicle) == "VEHICLE_STATUS_SOLD")
 
     refused = edge.post(f"/sales/{order['name']}:complete", headers=bearer(client_session), json={})
     assert refused.status_code == 403
@@ -64,14 +59,12 @@ def test_a_client_buys_a_car_end_to_end(edge, client_session, manager_session):
     assert history[0]["actor"] == client_session["user"]["name"]
     assert {event["actor"] for event in history} >= {"inventory", "payment"}
 
-    profile = edge.get("/customers/me", headers=bearer(client_session))
-    for _ in range(100):
-        if int(profile.json().get("purchase_count", 0)) == 1:
-            break
-        profile = edge.get("/customers/me", headers=bearer(client_session))
-    assert profile.json()["purchase_count"] == 1
-    assert profile.json()["total_spent"]["amount"] == order["total"]["amount"]
-    assert profile.json()["segment"] in ("buyer", "vip")
+    def profile() -> dict:
+        return edge.get("/customers/me", headers=bearer(client_session)).json()
+
+    eventually(lambda: profile().get("purchase_count") == 1)
+    assert profile()["total_spent"]["amount"] == order["total"]["amount"]
+    assert profile()["segment"] in ("buyer", "vip")
 
 
 def test_a_declined_card_cancels_the_order_and_frees_the_car(edge, client_session, manager_session):
@@ -83,10 +76,7 @@ def test_a_declined_card_cancels_the_order_and_frees_the_car(edge, client_sessio
     assert paid.json()["failure_reason"] == "card declined by issuer"
     cancelled = wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_CANCELLED"))
     assert "payment failed" in cancelled["cancel_reason"]
-    for _ in range(100):
-        if edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_AVAILABLE":
-            break
-    assert edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_AVAILABLE"
+    eventually(lambda: vehicle_status(edge, vehicle) == "VEHICLE_STATUS_AVAILABLE")
 
 
 def test_a_retried_payment_returns_the_first_and_charges_once(edge, client_session, manager_session):
@@ -163,15 +153,12 @@ def test_a_promo_code_is_taken_on_confirm_and_given_back_once_on_cancel(edge, cl
                           json={"reason": "changed my mind"})
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["cancel_reason"] == "changed my mind"
-    for _ in range(100):
-        if _used(edge, manager_session, code) == 0:
-            break
-    assert _used(edge, manager_session, code) == 0
+    eventually(lambda: _used(edge, manager_session, code) == 0)
     again = edge.post(f"/sales/{order['name']}:cancel", headers=bearer(client_session), json={"reason": "twice"})
     assert again.status_code == 400 and again.json()["code"] == 9
     assert "order is cancelled; it cannot become cancelled" in again.json()["message"]
     assert _used(edge, manager_session, code) == 0
-    assert edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_AVAILABLE"
+    eventually(lambda: vehicle_status(edge, vehicle) == "VEHICLE_STATUS_AVAILABLE")
 
 
 def test_a_promo_code_that_does_not_apply_is_refused_at_create(edge, client_session, manager_session):
@@ -311,3 +298,13 @@ async def test_sales_over_native_grpc(edge_channel, client_session, manager_sess
         await payments.CreatePayment(payment_pb2.CreatePaymentRequest(
             order_id=order.name, method=payment_pb2.PAYMENT_METHOD_CASH), metadata=metadata[:1])
     assert no_key.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_used_car_with_its_own_price_is_ordered_at_that_price(edge, client_session, manager_session):
+    vehicle = new_vehicle(edge, manager_session)
+    repriced = edge.patch(f"/inventory/{vehicle['name']}", params={"update_mask": "price_override"},
+                          headers=bearer(manager_session), json={"price_override": {"amount": "987654.32"}})
+    assert repriced.status_code == 200, repriced.text
+    order = draft(edge, client_session, vehicle)
+    assert order["total"]["amount"] == "987654.32"
+    assert [line["label"] for line in order["price"]["lines"]] == ["vehicle price"]

@@ -118,3 +118,12 @@ def test_updates_change_only_masked_editable_fields():
             domain.merge_update(current, changes, mask)
     with pytest.raises(errors.InvalidArgument):
         domain.merge_update(current, discount(value="150"), ["value"])
+
+
+def test_a_vehicle_with_its_own_price_is_quoted_at_that_price():
+    used = domain.Vehicle("Lada", "m-vesta", "t-comfort", Decimal("1359900.00"), Decimal("100000.00"),
+                          own_price=Decimal("990000.00"))
+    result = domain.quote(used, [domain.Option("mats", Decimal("5000.00"))], [discount(value="10")], NOW)
+    assert [line.label for line in result.lines] == ["vehicle price", "option: mats", "discount: Offer d"]
+    assert result.subtotal == Decimal("995000.00")
+    assert result.total == Decimal("895500.00")
