@@ -209,6 +209,8 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
                     "proto_descriptor": str(envoy_dir / "descriptors.binpb"),
                     "services": all_services,
                     "convert_grpc_status": True,
+                    # Browsers and form encoders send spaces in query strings as '+'.
+                    "query_param_unescape_plus": True,
                     "print_options": {
                         "preserve_proto_field_names": True,
                         "always_print_primitive_fields": True,

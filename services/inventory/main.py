@@ -26,7 +26,8 @@ async def main() -> None:
     saga_hold_seconds = int(os.environ.get("AUTOSALON_SAGA_HOLD_SECONDS", "1800"))
     service.add_background(lambda: bus.consume(
         runtime.database, runtime.bus, store.consumed_events, "sales",
-        "autosalon.sales.order.>", "saga", on_order_event(handlers, saga_hold_seconds)))
+        tuple(f"autosalon.sales.order.{kind}" for kind in ("confirmed", "cancelled", "paid")),
+        "saga", on_order_event(handlers, saga_hold_seconds)))
     sweep_seconds = float(os.environ.get("AUTOSALON_RESERVATION_SWEEP_SECONDS", "5"))
     service.add_background(lambda: expire_reservations(handlers, sweep_seconds))
     await service.run()

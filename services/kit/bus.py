@@ -115,19 +115,21 @@ async def consume(
     bus: Bus,
     consumed: sa.Table,
     source_service: str,
-    subject: str,
+    subjects: str | tuple[str, ...],
     durable: str,
     handler: Handler,
     batch: int = 50,
 ) -> None:
-    """Applies every event on `subject` once, for the life of the service."""
+    """Applies every event on `subjects` once, for the life of the service. Only the events
+    named are delivered at all (JetStream filters them), so the others cost nothing here."""
     consumer = f"{database.service}.{durable}"
+    subjects = (subjects,) if isinstance(subjects, str) else subjects
     subscription = None
     while subscription is None:
         try:
             await bus.ensure_stream(source_service)
             subscription = await bus.js.pull_subscribe(
-                subject,
+                subjects[0],
                 durable=f"{database.service}-{durable}",
                 stream=stream_name(source_service),
                 config=ConsumerConfig(
@@ -135,23 +137,37 @@ async def consume(
                     deliver_policy=DeliverPolicy.ALL,
                     ack_wait=30,
                     max_deliver=20,
+                    filter_subjects=list(subjects) if len(subjects) > 1 else None,
                 ),
             )
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            log.warning("cannot subscribe %s to %s yet: %s", consumer, subject, error)
+            log.warning("cannot subscribe %s to %s yet: %s", consumer, ", ".join(subjects), error)
             await asyncio.sleep(1.0)
     try:
         while True:
-            try:
-                messages = await subscription.fetch(batch, timeout=5)
-            except nats.errors.TimeoutError:
-                continue
-            for message in messages:
+            for message in await _next_messages(subscription, batch):
                 await handle_delivery(database, consumed, consumer, handler, message)
     finally:
         await subscription.unsubscribe()
+
+
+async def _next_messages(subscription, batch: int) -> list:
+    """What is waiting (up to `batch`), or else the next event as soon as it comes.
+
+    nats-py's fetch(n) holds a lingering pull open until n messages or its timeout, so one
+    big fetch would delay a lone event by the whole timeout: drain with a short one, and
+    wait for news with a fetch of one.
+    """
+    try:
+        return await subscription.fetch(batch, timeout=0.05)
+    except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        pass
+    try:
+        return await subscription.fetch(1, timeout=5)
+    except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        return []
 
 
 async def handle_delivery(database, consumed, consumer, handler, message) -> None:

@@ -19,7 +19,7 @@ async def main() -> None:
     )
     runtime.service.add_background(lambda: bus.consume(
         runtime.database, runtime.bus, store.consumed_events, "sales",
-        "autosalon.sales.order.>", "saga", on_order_event(handlers)))
+        ("autosalon.sales.order.confirmed", "autosalon.sales.order.cancelled"), "saga", on_order_event(handlers)))
     await runtime.service.run()
 
 

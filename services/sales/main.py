@@ -11,9 +11,12 @@ from .handlers import SalesHandlers
 
 # The saga steps sales follows: (publishing service, subjects, durable consumer, handler).
 SAGA_INPUTS = (
-    ("inventory", "autosalon.inventory.vehicle.>", "saga-inventory", on_inventory_event),
-    ("pricing", "autosalon.pricing.promo_code.>", "saga-pricing", on_pricing_event),
-    ("payment", "autosalon.payment.payment.>", "saga-payment", on_payment_event),
+    ("inventory", tuple(f"autosalon.inventory.vehicle.{kind}" for kind in ("reserved", "reservation_failed", "released")),
+     "saga-inventory", on_inventory_event),
+    ("pricing", ("autosalon.pricing.promo_code.redeemed", "autosalon.pricing.promo_code.rejected"),
+     "saga-pricing", on_pricing_event),
+    ("payment", ("autosalon.payment.payment.succeeded", "autosalon.payment.payment.failed"),
+     "saga-payment", on_payment_event),
 )
 
 
@@ -26,9 +29,9 @@ async def main() -> None:
         sales_pb2.DESCRIPTOR.services_by_name["SalesService"],
         ACCESS,
     )
-    for source, subject, durable, handler in SAGA_INPUTS:
+    for source, subjects, durable, handler in SAGA_INPUTS:
         runtime.service.add_background(functools.partial(
-            bus.consume, runtime.database, runtime.bus, store.consumed_events, source, subject,
+            bus.consume, runtime.database, runtime.bus, store.consumed_events, source, subjects,
             durable, handler(handlers)))
     await runtime.service.run()
 
