@@ -71,7 +71,7 @@ class AuthHandlers:
             "updated_at": created,
         }
         async with self.database.unit_of_work() as uow:
-            users = UserRepository(uow.session)
+            users = UserRepository(uow.connection)
             if not await users.add(row):
                 raise AlreadyExists(f"an account with email {fields.email} already exists")
             user = await users.by_id(row["id"])
@@ -83,7 +83,7 @@ class AuthHandlers:
         if missing:
             raise InvalidArgument(missing)
         async with self.database.unit_of_work() as uow:
-            user = await UserRepository(uow.session).by_email(domain.normalize_email(email))
+            user = await UserRepository(uow.connection).by_email(domain.normalize_email(email))
         if user is None:
             # As slow as a wrong password, so timing does not tell which emails exist.
             await self.hashing.run(domain.dummy_verify)
@@ -93,7 +93,7 @@ class AuthHandlers:
         if not user.active:
             raise Unauthenticated("this account is deactivated")
         async with self.database.unit_of_work() as uow:
-            return await self._start_session(RefreshTokenRepository(uow.session), user, uuid.uuid4())
+            return await self._start_session(RefreshTokenRepository(uow.connection), user, uuid.uuid4())
 
     async def _start_session(
         self, refresh_tokens: RefreshTokenRepository, user: sa.Row, family_id: uuid.UUID
@@ -126,7 +126,7 @@ class AuthHandlers:
             raise InvalidArgument({"refresh_token": "is required"})
         reuse_detected = False
         async with self.database.unit_of_work() as uow:
-            refresh_tokens = RefreshTokenRepository(uow.session)
+            refresh_tokens = RefreshTokenRepository(uow.connection)
             row = await refresh_tokens.by_hash_for_update(tokens.hash_refresh_token(refresh_token))
             record = None if row is None else _record(row)
             decision = tokens.decide_refresh(record, now())
@@ -135,7 +135,7 @@ class AuthHandlers:
                 await refresh_tokens.revoke_family(row.family_id, now())
                 reuse_detected = True
             elif decision is tokens.RefreshDecision.ROTATE:
-                user = await UserRepository(uow.session).by_id(row.user_id)
+                user = await UserRepository(uow.connection).by_id(row.user_id)
                 if user is not None and user.active:
                     await refresh_tokens.mark_used(row.id, now())
                     return await self._start_session(refresh_tokens, user, row.family_id)
@@ -147,7 +147,7 @@ class AuthHandlers:
         if not refresh_token:
             raise InvalidArgument({"refresh_token": "is required"})
         async with self.database.unit_of_work() as uow:
-            refresh_tokens = RefreshTokenRepository(uow.session)
+            refresh_tokens = RefreshTokenRepository(uow.connection)
             row = await refresh_tokens.by_hash_for_update(tokens.hash_refresh_token(refresh_token))
             if row is None:
                 return
@@ -160,8 +160,8 @@ class AuthHandlers:
             raise PermissionDenied("clients may read only their own account")
         user = self.users.get(user_id)
         if user is None:
-            async with self.database.unit_of_work() as uow:
-                user = await UserRepository(uow.session).by_id(user_id)
+            async with self.database.reading() as uow:
+                user = await UserRepository(uow.connection).by_id(user_id)
             if user is None:
                 raise NotFound(f"users/{user_id} does not exist")
             self.users.put(user_id, user)
@@ -173,8 +173,8 @@ class AuthHandlers:
         size = paging.page_size(requested_size)
         query = {"role": role.value if role else ""}
         after = paging.time_position(paging.decode_token(page_token, query))
-        async with self.database.unit_of_work() as uow:
-            rows, total = await UserRepository(uow.session).page(
+        async with self.database.reading() as uow:
+            rows, total = await UserRepository(uow.connection).page(
                 role.value if role else None, size, after
             )
         next_token = ""
@@ -188,7 +188,7 @@ class AuthHandlers:
         self, caller: Identity, user_id: uuid.UUID, changes: dict, mask: list[str]
     ) -> sa.Row:
         async with self.database.unit_of_work() as uow:
-            users = UserRepository(uow.session)
+            users = UserRepository(uow.connection)
             current = await users.by_id(user_id, for_update=True)
             if current is None:
                 if caller.role != domain.Role.ADMIN.value and caller.user_id != str(user_id):
@@ -208,7 +208,7 @@ class AuthHandlers:
                 },
             )
             if not updated.active and current.active:
-                await RefreshTokenRepository(uow.session).revoke_user(user_id, now())
+                await RefreshTokenRepository(uow.connection).revoke_user(user_id, now())
             user = await users.by_id(user_id)
             event = "user.deactivated" if current.active and not user.active else "user.updated"
             await uow.emit(event, f"users/{user_id}", user_event(user))

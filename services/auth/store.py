@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -46,12 +46,12 @@ outbox, consumed_events = event_tables(metadata)
 
 
 class UserRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add(self, row: dict) -> bool:
         """Inserts a user; False when the email is taken (in any case)."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(users)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["email_lower"])
@@ -63,14 +63,14 @@ class UserRepository:
         query = sa.select(users).where(users.c.id == user_id)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def by_email(self, email_lower: str) -> sa.Row | None:
         query = sa.select(users).where(users.c.email_lower == email_lower)
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def update(self, user_id: uuid.UUID, values: dict) -> None:
-        await self.session.execute(users.update().where(users.c.id == user_id).values(**values))
+        await self.connection.execute(users.update().where(users.c.id == user_id).values(**values))
 
     async def page(
         self, role: str | None, limit: int, after: tuple[datetime, uuid.UUID] | None
@@ -81,17 +81,17 @@ class UserRepository:
         if after is not None:
             query = query.where(sa.tuple_(users.c.created_at, users.c.id) < sa.tuple_(*after))
         query = query.order_by(users.c.created_at.desc(), users.c.id.desc()).limit(limit + 1)
-        rows = (await self.session.execute(query)).all()
-        total = await self.session.scalar(sa.select(sa.func.count()).select_from(users).where(condition))
+        rows = (await self.connection.execute(query)).all()
+        total = await self.connection.scalar(sa.select(sa.func.count()).select_from(users).where(condition))
         return rows, total
 
 
 class RefreshTokenRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add(self, row: dict) -> None:
-        await self.session.execute(refresh_tokens.insert().values(**row))
+        await self.connection.execute(refresh_tokens.insert().values(**row))
 
     async def by_hash_for_update(self, token_hash: str) -> sa.Row | None:
         query = (
@@ -99,22 +99,22 @@ class RefreshTokenRepository:
             .where(refresh_tokens.c.token_hash == token_hash)
             .with_for_update()
         )
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def mark_used(self, token_id: uuid.UUID, when: datetime) -> None:
-        await self.session.execute(
+        await self.connection.execute(
             refresh_tokens.update().where(refresh_tokens.c.id == token_id).values(used_at=when)
         )
 
     async def revoke_family(self, family_id: uuid.UUID, when: datetime) -> None:
-        await self.session.execute(
+        await self.connection.execute(
             refresh_tokens.update()
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=when)
         )
 
     async def revoke_user(self, user_id: uuid.UUID, when: datetime) -> None:
-        await self.session.execute(
+        await self.connection.execute(
             refresh_tokens.update()
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=when)

@@ -91,7 +91,7 @@ def _ladder(base_price: Decimal) -> str:
 async def load(database: Database) -> int:
     """Loads the demo catalogue unless there is one; returns how many models it added."""
     async with database.unit_of_work() as uow:
-        if await CatalogRepository(uow.session).count_models():
+        if await CatalogRepository(uow.connection).count_models():
             return 0
     handlers = CatalogHandlers(database)
     for (brand, model, year, body, price, engine, litres, hp, gearbox, drive, consumption,

@@ -57,7 +57,7 @@ class CatalogHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.session)
+            catalog = CatalogRepository(uow.connection)
             if not await catalog.add_model(row):
                 raise _duplicate_model(fields)
             model = model_to_proto(await catalog.model(row["id"]), [])
@@ -68,8 +68,8 @@ class CatalogHandlers:
         return await self._cached(("model", model_id), lambda: self._read_model(model_id))
 
     async def _read_model(self, model_id: uuid.UUID) -> catalog_pb2.VehicleModel:
-        async with self.database.unit_of_work() as uow:
-            catalog = CatalogRepository(uow.session)
+        async with self.database.reading() as uow:
+            catalog = CatalogRepository(uow.connection)
             row = await catalog.model(model_id)
             if row is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -88,8 +88,8 @@ class CatalogHandlers:
     ) -> tuple[list[catalog_pb2.VehicleModel], str, int]:
         size = paging.page_size(requested_size)
         position = paging.decode_token(page_token, search.key())
-        async with self.database.unit_of_work() as uow:
-            catalog = CatalogRepository(uow.session)
+        async with self.database.reading() as uow:
+            catalog = CatalogRepository(uow.connection)
             rows, total = await catalog.search(search, size, _typed(position, search.order))
             rows, more = rows[:size], len(rows) > size
             trims = await catalog.trims_of([row.id for row in rows] if with_trims else [])
@@ -106,7 +106,7 @@ class CatalogHandlers:
     ) -> catalog_pb2.VehicleModel:
         fields_to_change = masked_fields(mask, domain.MODEL_MASK)
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.session)
+            catalog = CatalogRepository(uow.connection)
             current = await catalog.model(model_id, for_update=True)
             if current is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -117,7 +117,7 @@ class CatalogHandlers:
             merged = domain.validate_model(merged)
             changed_at = now()
             try:
-                async with uow.session.begin_nested():
+                async with uow.connection.begin_nested():
                     await catalog.update_model(model_id, {
                         **merged.__dict__, "updated_at": changed_at, "updated_by": caller.user_name})
             except sa.exc.IntegrityError:
@@ -136,7 +136,7 @@ class CatalogHandlers:
 
     async def delete_model(self, model_id: uuid.UUID) -> None:
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.session)
+            catalog = CatalogRepository(uow.connection)
             row = await catalog.model(model_id, for_update=True)
             if row is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -148,8 +148,8 @@ class CatalogHandlers:
         return list((await self.get_model(model_id)).trims)
 
     async def get_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> catalog_pb2.Trim:
-        async with self.database.unit_of_work() as uow:
-            catalog = CatalogRepository(uow.session)
+        async with self.database.reading() as uow:
+            catalog = CatalogRepository(uow.connection)
             model, trim = await catalog.model(model_id), await catalog.trim(model_id, trim_id)
         if model is None or trim is None:
             raise NotFound(f"models/{model_id}/trims/{trim_id} does not exist")
@@ -166,7 +166,7 @@ class CatalogHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.session)
+            catalog = CatalogRepository(uow.connection)
             model = await catalog.model(model_id, for_update=True)
             if model is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -182,14 +182,14 @@ class CatalogHandlers:
     ) -> catalog_pb2.Trim:
         fields_to_change = masked_fields(mask, domain.TRIM_MASK)
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.session)
+            catalog = CatalogRepository(uow.connection)
             model, current = await _model_and_trim(catalog, model_id, trim_id)
             merged = domain.validate_trim(domain.TrimFields(**{
                 name: getattr(changes if name in fields_to_change else current, name)
                 for name in domain.TRIM_MASK
             }))
             try:
-                async with uow.session.begin_nested():
+                async with uow.connection.begin_nested():
                     await catalog.update_trim(trim_id, {
                         **merged.__dict__, "updated_at": now(), "updated_by": caller.user_name})
             except sa.exc.IntegrityError:
@@ -200,7 +200,7 @@ class CatalogHandlers:
 
     async def delete_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> None:
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.session)
+            catalog = CatalogRepository(uow.connection)
             model, current = await _model_and_trim(catalog, model_id, trim_id)
             trim = trim_to_proto(current, model.base_price)
             await catalog.delete_trim(trim_id)
@@ -212,8 +212,8 @@ class CatalogHandlers:
         size = paging.page_size(requested_size)
         query = {"model": str(model_id)}
         position = paging.decode_token(page_token, query)
-        async with self.database.unit_of_work() as uow:
-            catalog = CatalogRepository(uow.session)
+        async with self.database.reading() as uow:
+            catalog = CatalogRepository(uow.connection)
             if await catalog.model(model_id) is None:
                 raise NotFound(f"models/{model_id} does not exist")
             after = int(position[0]) if position else None

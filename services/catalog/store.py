@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -100,12 +100,12 @@ def search_conditions(search: ModelSearch) -> list[sa.ColumnElement]:
 
 
 class CatalogRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add_model(self, row: dict) -> bool:
         """False when a model of that brand, name and year exists (case-insensitively)."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(models).values(**row).on_conflict_do_nothing().returning(models.c.id)
         )
         return result.first() is not None
@@ -114,13 +114,13 @@ class CatalogRepository:
         query = sa.select(models).where(models.c.id == model_id)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def update_model(self, model_id: uuid.UUID, values: dict) -> None:
-        await self.session.execute(models.update().where(models.c.id == model_id).values(**values))
+        await self.connection.execute(models.update().where(models.c.id == model_id).values(**values))
 
     async def delete_model(self, model_id: uuid.UUID) -> bool:
-        result = await self.session.execute(
+        result = await self.connection.execute(
             models.delete().where(models.c.id == model_id).returning(models.c.id)
         )
         return result.first() is not None
@@ -136,8 +136,8 @@ class CatalogRepository:
             bound = sa.tuple_(*[sa.literal(value) for value in after])
             query = query.where(position < bound if search.descending else position > bound)
         ordering = [column.desc() if search.descending else column.asc() for column in order_columns]
-        rows = (await self.session.execute(query.order_by(*ordering).limit(limit + 1))).all()
-        total = await self.session.scalar(
+        rows = (await self.connection.execute(query.order_by(*ordering).limit(limit + 1))).all()
+        total = await self.connection.scalar(
             sa.select(sa.func.count()).select_from(models).where(*conditions)
         )
         return rows, total
@@ -146,7 +146,7 @@ class CatalogRepository:
         found: dict[uuid.UUID, list[sa.Row]] = {model_id: [] for model_id in model_ids}
         if not model_ids:
             return found
-        rows = await self.session.execute(
+        rows = await self.connection.execute(
             sa.select(trims)
             .where(trims.c.model_id.in_(model_ids))
             .order_by(trims.c.price_delta, trims.c.display_name)
@@ -159,22 +159,22 @@ class CatalogRepository:
         query = sa.select(trims).where(trims.c.id == trim_id, trims.c.model_id == model_id)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def add_trim(self, row: dict) -> bool:
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(trims).values(**row).on_conflict_do_nothing().returning(trims.c.id)
         )
         return result.first() is not None
 
     async def update_trim(self, trim_id: uuid.UUID, values: dict) -> bool:
-        result = await self.session.execute(
+        result = await self.connection.execute(
             trims.update().where(trims.c.id == trim_id).values(**values).returning(trims.c.id)
         )
         return result.first() is not None
 
     async def delete_trim(self, trim_id: uuid.UUID) -> bool:
-        result = await self.session.execute(
+        result = await self.connection.execute(
             trims.delete().where(trims.c.id == trim_id).returning(trims.c.id)
         )
         return result.first() is not None
@@ -182,7 +182,7 @@ class CatalogRepository:
     async def record_price_change(
         self, model_id: uuid.UUID, old: Decimal, new: Decimal, who: str, when
     ) -> None:
-        await self.session.execute(price_changes.insert().values(
+        await self.connection.execute(price_changes.insert().values(
             model_id=model_id, old_price=old, new_price=new, changed_by=who, changed_at=when))
 
     async def price_history(self, model_id: uuid.UUID, limit: int, after_seq: int | None) -> list[sa.Row]:
@@ -190,7 +190,7 @@ class CatalogRepository:
         if after_seq is not None:
             query = query.where(price_changes.c.seq < after_seq)
         query = query.order_by(price_changes.c.seq.desc()).limit(limit + 1)
-        return (await self.session.execute(query)).all()
+        return (await self.connection.execute(query)).all()
 
     async def count_models(self) -> int:
-        return await self.session.scalar(sa.select(sa.func.count()).select_from(models))
+        return await self.connection.scalar(sa.select(sa.func.count()).select_from(models))

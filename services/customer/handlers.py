@@ -29,7 +29,7 @@ class CustomerHandlers:
 
     async def _create(self, uow: UnitOfWork, who: str, user_id: uuid.UUID | None,
                       profile: domain.Profile) -> customer_pb2.Customer | None:
-        repository = CustomerRepository(uow.session)
+        repository = CustomerRepository(uow.connection)
         created = now()
         row = {
             "id": uuid.uuid4(), "user_id": user_id, **dataclasses.asdict(profile),
@@ -55,16 +55,16 @@ class CustomerHandlers:
         await self._create(uow, f"users/{user_id}", user_id, profile)
 
     async def get(self, caller: Identity, customer_id: uuid.UUID) -> customer_pb2.Customer:
-        async with self.database.unit_of_work() as uow:
-            row = await CustomerRepository(uow.session).by_id(customer_id)
+        async with self.database.reading() as uow:
+            row = await CustomerRepository(uow.connection).by_id(customer_id)
         if row is None or (not caller.is_staff and str(row.user_id) != caller.user_id):
             # A client learns nothing about other customers, not even that they exist.
             raise NotFound(f"customers/{customer_id} does not exist")
         return customer_to_proto(row)
 
     async def mine(self, caller: Identity) -> customer_pb2.Customer:
-        async with self.database.unit_of_work() as uow:
-            row = await CustomerRepository(uow.session).by_user(uuid.UUID(caller.user_id))
+        async with self.database.reading() as uow:
+            row = await CustomerRepository(uow.connection).by_user(uuid.UUID(caller.user_id))
         if row is None:
             raise NotFound("you have no customer profile yet")
         return customer_to_proto(row)
@@ -74,8 +74,8 @@ class CustomerHandlers:
         size = paging.page_size(requested_size)
         key = {"query": query, "segment": segment, "tag": tag}
         after = paging.time_position(paging.decode_token(page_token, key))
-        async with self.database.unit_of_work() as uow:
-            rows, total = await CustomerRepository(uow.session).page(
+        async with self.database.reading() as uow:
+            rows, total = await CustomerRepository(uow.connection).page(
                 search_conditions(query, segment, tag), size, after)
         next_token = ""
         if len(rows) > size:
@@ -87,7 +87,7 @@ class CustomerHandlers:
                      mask: list[str]) -> customer_pb2.Customer:
         fields = domain.check_update(mask, caller.is_staff)
         async with self.database.unit_of_work() as uow:
-            repository = CustomerRepository(uow.session)
+            repository = CustomerRepository(uow.connection)
             current = await repository.by_id(customer_id, for_update=True)
             if current is None or (not caller.is_staff and str(current.user_id) != caller.user_id):
                 raise NotFound(f"customers/{customer_id} does not exist")
@@ -105,7 +105,7 @@ class CustomerHandlers:
         moment = occurred_at or now()
         note = domain.check_interaction(kind, note, moment, now())
         async with self.database.unit_of_work() as uow:
-            repository = CustomerRepository(uow.session)
+            repository = CustomerRepository(uow.connection)
             current = await repository.by_id(customer_id, for_update=True)
             if current is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
@@ -122,7 +122,7 @@ class CustomerHandlers:
     async def record_purchase(self, uow: UnitOfWork, user_id: uuid.UUID, order: str, spent: Decimal) -> None:
         """From autosalon.sales.order.completed: one more purchase, and the segment it earns.
         A buyer without a profile (an account made before the CRM) gets nothing recorded."""
-        repository = CustomerRepository(uow.session)
+        repository = CustomerRepository(uow.connection)
         current = await repository.by_user(user_id, for_update=True)
         if current is None:
             log.warning("%s was completed for users/%s, who has no customer profile", order, user_id)
@@ -140,8 +140,8 @@ class CustomerHandlers:
         size = paging.page_size(requested_size)
         key = {"customer": str(customer_id)}
         after = paging.time_position(paging.decode_token(page_token, key))
-        async with self.database.unit_of_work() as uow:
-            repository = CustomerRepository(uow.session)
+        async with self.database.reading() as uow:
+            repository = CustomerRepository(uow.connection)
             if await repository.by_id(customer_id) is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
             rows = await repository.interactions(customer_id, size, after)

@@ -3,7 +3,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -58,12 +58,12 @@ outbox, consumed_events = event_tables(metadata)
 
 
 class CustomerRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add(self, row: dict) -> bool:
         """False when the account already has a profile."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(customers).values(**row).on_conflict_do_nothing().returning(customers.c.id))
         return result.first() is not None
 
@@ -71,40 +71,40 @@ class CustomerRepository:
         query = sa.select(customers).where(customers.c.id == customer_id)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def by_user(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
         query = sa.select(customers).where(customers.c.user_id == user_id)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def update(self, customer_id: uuid.UUID, values: dict) -> None:
-        await self.session.execute(
+        await self.connection.execute(
             customers.update().where(customers.c.id == customer_id).values(**values))
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
         query = sa.select(customers).where(*conditions)
         if after is not None:
             query = query.where(sa.tuple_(customers.c.created_at, customers.c.id) < sa.tuple_(*after))
-        rows = (await self.session.execute(
+        rows = (await self.connection.execute(
             query.order_by(customers.c.created_at.desc(), customers.c.id.desc()).limit(limit + 1))).all()
-        total = await self.session.scalar(sa.select(sa.func.count()).select_from(customers).where(*conditions))
+        total = await self.connection.scalar(sa.select(sa.func.count()).select_from(customers).where(*conditions))
         return rows, total
 
     async def add_interaction(self, row: dict) -> None:
-        await self.session.execute(interactions.insert().values(**row))
+        await self.connection.execute(interactions.insert().values(**row))
 
     async def interactions(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(interactions).where(interactions.c.customer_id == customer_id)
         if after is not None:
             query = query.where(
                 sa.tuple_(interactions.c.occurred_at, interactions.c.id) < sa.tuple_(*after))
-        return (await self.session.execute(query.order_by(
+        return (await self.connection.execute(query.order_by(
             interactions.c.occurred_at.desc(), interactions.c.id.desc()).limit(limit + 1))).all()
 
     async def rules(self) -> list[SegmentRule]:
-        rows = await self.session.execute(sa.select(segment_rules))
+        rows = await self.connection.execute(sa.select(segment_rules))
         return [SegmentRule(**row._mapping) for row in rows]
 
 

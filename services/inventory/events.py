@@ -37,7 +37,7 @@ async def apply_catalog_event(uow: UnitOfWork, envelope: common_pb2.EventEnvelop
 
 
 async def _mark_deleted(uow: UnitOfWork, table, raw_id: str) -> None:
-    await uow.session.execute(
+    await uow.connection.execute(
         table.update().where(table.c.id == uuid.UUID(raw_id)).values(deleted=True))
 
 

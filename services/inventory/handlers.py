@@ -87,20 +87,20 @@ class InventoryHandlers:
         async with self.database.unit_of_work() as uow:
             await remember_model(uow, model)
             await remember_trim(uow, model_id, trim)
-            if not await InventoryRepository(uow.session).add(row):
+            if not await InventoryRepository(uow.connection).add(row):
                 raise AlreadyExists(f"a vehicle with VIN {row['vin']} is already in stock")
             vehicle = await self._read(uow, row["id"])
             await uow.emit("vehicle.added", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle))
         return vehicle
 
     async def _read(self, uow: UnitOfWork, vehicle_id: uuid.UUID) -> inventory_pb2.Vehicle:
-        row = await InventoryRepository(uow.session).vehicle(vehicle_id)
+        row = await InventoryRepository(uow.connection).vehicle(vehicle_id)
         if row is None:
             raise NotFound(f"vehicles/{vehicle_id} does not exist")
         return vehicle_to_proto(row)
 
     async def get_vehicle(self, vehicle_id: uuid.UUID) -> inventory_pb2.Vehicle:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             return await self._read(uow, vehicle_id)
 
     async def list_vehicles(
@@ -108,8 +108,8 @@ class InventoryHandlers:
     ) -> tuple[list[inventory_pb2.Vehicle], str, int]:
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, search.key()))
-        async with self.database.unit_of_work() as uow:
-            rows, total = await InventoryRepository(uow.session).page(search.conditions(), size, after)
+        async with self.database.reading() as uow:
+            rows, total = await InventoryRepository(uow.connection).page(search.conditions(), size, after)
         next_token = ""
         if len(rows) > size:
             rows = rows[:size]
@@ -121,7 +121,7 @@ class InventoryHandlers:
     ) -> inventory_pb2.Vehicle:
         fields = masked_fields(mask, domain.EDITABLE)
         async with self.database.unit_of_work() as uow:
-            repository = InventoryRepository(uow.session)
+            repository = InventoryRepository(uow.connection)
             current = await repository.vehicle(vehicle_id, for_update=True)
             if current is None:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
@@ -153,7 +153,7 @@ class InventoryHandlers:
         self, who: str, vehicle_id: uuid.UUID, order_id: str, hold: int
     ) -> inventory_pb2.Vehicle:
         async with self.database.unit_of_work() as uow:
-            repository = InventoryRepository(uow.session)
+            repository = InventoryRepository(uow.connection)
             current = await repository.vehicle(vehicle_id, for_update=True)
             if current is None:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
@@ -186,7 +186,7 @@ class InventoryHandlers:
 
     async def _finish(self, who, vehicle_id, order_id, outcome, values, event, reason):
         async with self.database.unit_of_work() as uow:
-            repository = InventoryRepository(uow.session)
+            repository = InventoryRepository(uow.connection)
             current = await repository.vehicle(vehicle_id, for_update=True)
             if current is None:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
@@ -205,7 +205,7 @@ class InventoryHandlers:
     async def release_expired(self) -> int:
         """One sweep of reservations past their time; returns how many it freed."""
         async with self.database.unit_of_work() as uow:
-            released = await InventoryRepository(uow.session).release_expired(now())
+            released = await InventoryRepository(uow.connection).release_expired(now())
             for vehicle_id, order_id in released:
                 vehicle = await self._read(uow, vehicle_id)
                 await uow.emit("vehicle.released", vehicle.name, inventory_pb2.VehicleEvent(
@@ -237,7 +237,7 @@ def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUI
 
 
 async def remember_model(uow: UnitOfWork, model: catalog_pb2.VehicleModel) -> None:
-    await CatalogCopy(uow.session).put_model({
+    await CatalogCopy(uow.connection).put_model({
         "id": uuid.UUID(model.name.removeprefix("models/")), "brand": model.brand,
         "model": model.model, "year": model.year,
         "base_price": money.from_proto(model.base_price, "base_price"),
@@ -246,7 +246,7 @@ async def remember_model(uow: UnitOfWork, model: catalog_pb2.VehicleModel) -> No
 
 
 async def remember_trim(uow: UnitOfWork, model_id: uuid.UUID, trim: catalog_pb2.Trim) -> None:
-    await CatalogCopy(uow.session).put_trim({
+    await CatalogCopy(uow.connection).put_trim({
         "id": uuid.UUID(trim.name.split("/")[3]), "model_id": model_id,
         "display_name": trim.display_name,
         "price_delta": money.from_proto(trim.price_delta, "price_delta"),

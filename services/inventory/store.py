@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -74,11 +74,11 @@ VEHICLE_COLUMNS = [
 
 
 class InventoryRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add(self, row: dict) -> bool:
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(vehicles).values(**row).on_conflict_do_nothing(index_elements=["vin"])
             .returning(vehicles.c.id))
         return result.first() is not None
@@ -87,7 +87,7 @@ class InventoryRepository:
         query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(vehicles.c.id == vehicle_id)
         if for_update:
             query = query.with_for_update(of=vehicles)
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def update(self, vehicle_id: uuid.UUID, values: dict, only_if_status: str | None = None) -> bool:
         """Changes a vehicle; with `only_if_status`, only while it still has that status —
@@ -95,16 +95,16 @@ class InventoryRepository:
         query = vehicles.update().where(vehicles.c.id == vehicle_id)
         if only_if_status is not None:
             query = query.where(vehicles.c.status == only_if_status)
-        result = await self.session.execute(query.values(**values).returning(vehicles.c.id))
+        result = await self.connection.execute(query.values(**values).returning(vehicles.c.id))
         return result.first() is not None
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
         query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(*conditions)
         if after is not None:
             query = query.where(sa.tuple_(vehicles.c.created_at, vehicles.c.id) < sa.tuple_(*after))
-        rows = (await self.session.execute(
+        rows = (await self.connection.execute(
             query.order_by(vehicles.c.created_at.desc(), vehicles.c.id.desc()).limit(limit + 1))).all()
-        total = await self.session.scalar(
+        total = await self.connection.scalar(
             sa.select(sa.func.count()).select_from(_VIEW).where(*conditions))
         return rows, total
 
@@ -115,7 +115,7 @@ class InventoryRepository:
             .where(vehicles.c.status == "reserved", vehicles.c.reserved_until < now)
             .limit(limit).with_for_update(skip_locked=True).cte("expired")
         )
-        result = await self.session.execute(
+        result = await self.connection.execute(
             vehicles.update().where(vehicles.c.id == expired.c.id)
             .values(status="available", order_id=None, reserved_until=None, updated_at=now,
                     updated_by="system/reservation-expiry")
@@ -123,14 +123,14 @@ class InventoryRepository:
         return result.all()
 
     async def count(self) -> int:
-        return await self.session.scalar(sa.select(sa.func.count()).select_from(vehicles))
+        return await self.connection.scalar(sa.select(sa.func.count()).select_from(vehicles))
 
 
 class CatalogCopy:
     """inventory's read copy of the catalogue: newest change wins, whatever the arrival order."""
 
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def put_model(self, row: dict) -> None:
         await self._upsert(catalog_models, row)
@@ -140,12 +140,12 @@ class CatalogCopy:
 
     async def _upsert(self, table: sa.Table, row: dict) -> None:
         statement = insert(table).values(**row)
-        await self.session.execute(statement.on_conflict_do_update(
+        await self.connection.execute(statement.on_conflict_do_update(
             index_elements=["id"],
             set_={name: statement.excluded[name] for name in row if name != "id"},
             where=table.c.changed_at <= statement.excluded.changed_at,
         ))
 
     async def model(self, model_id: uuid.UUID) -> sa.Row | None:
-        return (await self.session.execute(
+        return (await self.connection.execute(
             sa.select(catalog_models).where(catalog_models.c.id == model_id))).first()

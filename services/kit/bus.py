@@ -89,7 +89,7 @@ async def relay_outbox(database: Database, bus: Bus, poll_interval: float = 1.0)
 async def _relay_batch(database: Database, bus: Bus, outbox: sa.Table, limit: int = 200) -> int:
     async with database.unit_of_work() as uow:
         rows = (
-            await uow.session.execute(
+            await uow.connection.execute(
                 sa.select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.seq)
@@ -102,7 +102,7 @@ async def _relay_batch(database: Database, bus: Bus, outbox: sa.Table, limit: in
                 row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)}
             )
         if rows:
-            await uow.session.execute(
+            await uow.connection.execute(
                 outbox.update()
                 .where(outbox.c.seq.in_([row.seq for row in rows]))
                 .values(published_at=now())
@@ -176,7 +176,7 @@ async def handle_delivery(database, consumed, consumer, handler, message) -> Non
     logs.trace_id_var.set(envelope.trace_id)
     try:
         async with database.unit_of_work() as uow:
-            first_time = await uow.session.execute(
+            first_time = await uow.connection.execute(
                 insert(consumed)
                 .values(consumer=consumer, event_id=uuid.UUID(envelope.id), consumed_at=now())
                 .on_conflict_do_nothing()

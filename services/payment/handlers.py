@@ -38,13 +38,13 @@ class PaymentHandlers:
         self.cards: dict[uuid.UUID, str] = {}
 
     async def _read(self, uow: UnitOfWork, payment_id: uuid.UUID) -> payment_pb2.Payment:
-        repository = PaymentRepository(uow.session)
+        repository = PaymentRepository(uow.connection)
         row = await repository.by_id(payment_id)
         return payment_to_proto(row, (await repository.log_of([payment_id]))[payment_id])
 
     async def get(self, caller: Identity, payment_id: uuid.UUID) -> payment_pb2.Payment:
-        async with self.database.unit_of_work() as uow:
-            row = await PaymentRepository(uow.session).by_id(payment_id)
+        async with self.database.reading() as uow:
+            row = await PaymentRepository(uow.connection).by_id(payment_id)
             if row is None or (not caller.is_staff and row.customer != caller.user_name):
                 raise NotFound(f"payments/{payment_id} does not exist")
             return await self._read(uow, payment_id)
@@ -60,8 +60,8 @@ class PaymentHandlers:
             conditions.append(payments.c.customer == caller.user_name)
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, query))
-        async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.session)
+        async with self.database.reading() as uow:
+            repository = PaymentRepository(uow.connection)
             rows = await repository.page(conditions, size, after)
             logs = await repository.log_of([row.id for row in rows[:size]])
         token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
@@ -73,8 +73,8 @@ class PaymentHandlers:
             conditions.append(payments.c.created_at >= start)
         if end:
             conditions.append(payments.c.created_at < end)
-        async with self.database.unit_of_work() as uow:
-            rows = await PaymentRepository(uow.session).stats(conditions)
+        async with self.database.reading() as uow:
+            rows = await PaymentRepository(uow.connection).stats(conditions)
         return stats_to_proto(rows)
 
     async def create(
@@ -82,7 +82,7 @@ class PaymentHandlers:
     ) -> payment_pb2.Payment:
         card = domain.card_number(method, raw_card)
         async with self.database.unit_of_work() as uow:
-            earlier = await PaymentRepository(uow.session).by_key(caller.user_name, key)
+            earlier = await PaymentRepository(uow.connection).by_key(caller.user_name, key)
             if earlier is not None:
                 return await self._read(uow, earlier.id)
         order = await self.peers.call("sales", sales_pb2_grpc.SalesServiceStub, "GetOrder",
@@ -101,7 +101,7 @@ class PaymentHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.session)
+            repository = PaymentRepository(uow.connection)
             added = await repository.add(row)
             if added == "key":
                 return await self._read(uow, (await repository.by_key(caller.user_name, key)).id)
@@ -120,7 +120,7 @@ class PaymentHandlers:
         self, caller: Identity, payment_id: uuid.UUID, wanted: str, reason: str, bank_reference: str
     ) -> payment_pb2.Payment:
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.session)
+            repository = PaymentRepository(uow.connection)
             current = await repository.by_id(payment_id, for_update=True)
             if current is None:
                 raise NotFound(f"payments/{payment_id} does not exist")
@@ -139,7 +139,7 @@ class PaymentHandlers:
         the queue."""
         card = self.cards.get(payment_id)
         async with self.database.unit_of_work() as uow:
-            row = await PaymentRepository(uow.session).by_id(payment_id)
+            row = await PaymentRepository(uow.connection).by_id(payment_id)
         if card is None or row is None or row.status != domain.PENDING:
             return True
         try:
@@ -154,7 +154,7 @@ class PaymentHandlers:
         """Records the gateway's answer, once: a second answer for the same charge finds the
         payment no longer pending."""
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.session)
+            repository = PaymentRepository(uow.connection)
             current = await repository.by_id(payment_id, for_update=True)
             if current.status != domain.PENDING:
                 if outcome.approved and current.status == domain.CANCELLED:
@@ -178,7 +178,7 @@ class PaymentHandlers:
         """One pass over the card payments still pending; returns how many were settled."""
         settled = 0
         async with self.database.unit_of_work() as uow:
-            waiting = await PaymentRepository(uow.session).waiting_for_gateway(
+            waiting = await PaymentRepository(uow.connection).waiting_for_gateway(
                 (domain.PENDING,), now() - timedelta(seconds=1))
         for row in waiting:
             try:
@@ -203,7 +203,7 @@ class PaymentHandlers:
             await self.cancel_pending(uow, payment_id, reason)
 
     async def cancel_pending(self, uow: UnitOfWork, payment_id: uuid.UUID, reason: str) -> None:
-        repository = PaymentRepository(uow.session)
+        repository = PaymentRepository(uow.connection)
         current = await repository.by_id(payment_id, for_update=True)
         if current.status != domain.PENDING:
             return
@@ -213,7 +213,7 @@ class PaymentHandlers:
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
         """A cancelled order is not charged: its payments still waiting are cancelled."""
-        for row in await PaymentRepository(uow.session).live_for_order(order_name):
+        for row in await PaymentRepository(uow.connection).live_for_order(order_name):
             if row.status == domain.PENDING:
                 await self.cancel_pending(uow, row.id, "the order was cancelled")
             else:

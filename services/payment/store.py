@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -50,13 +50,13 @@ outbox, consumed_events = event_tables(metadata)
 
 
 class PaymentRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add(self, row: dict) -> str:
         """"added", or which rule refused it: "key" (this idempotency key was used) or
         "order" (the order has a live payment already)."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(payments).values(**row).on_conflict_do_nothing().returning(payments.c.id))
         if result.first() is not None:
             return "added"
@@ -66,18 +66,18 @@ class PaymentRepository:
 
     async def by_key(self, creator: str, key: str) -> sa.Row | None:
         """The payment `creator` made with this idempotency key, if any."""
-        return (await self.session.execute(sa.select(payments).where(
+        return (await self.connection.execute(sa.select(payments).where(
             payments.c.created_by == creator, payments.c.idempotency_key == key))).first()
 
     async def by_id(self, payment_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
         query = sa.select(payments).where(payments.c.id == payment_id)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def log_of(self, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[sa.Row]]:
         found: dict[uuid.UUID, list[sa.Row]] = {payment_id: [] for payment_id in payment_ids}
-        for row in await self.session.execute(
+        for row in await self.connection.execute(
                 sa.select(status_log).where(status_log.c.payment_id.in_(payment_ids))
                 .order_by(status_log.c.seq)):
             found[row.payment_id].append(row)
@@ -86,14 +86,14 @@ class PaymentRepository:
     async def move(self, current: sa.Row, wanted: str, actor: str, reason: str, values: dict,
                    moment: datetime) -> None:
         domain.check_transition(current.status, wanted)
-        await self.session.execute(payments.update().where(payments.c.id == current.id).values(
+        await self.connection.execute(payments.update().where(payments.c.id == current.id).values(
             status=wanted, updated_at=moment, updated_by=actor, **values))
-        await self.session.execute(status_log.insert().values(
+        await self.connection.execute(status_log.insert().values(
             payment_id=current.id, from_status=current.status, to_status=wanted, changed_at=moment,
             actor=actor, reason=reason))
 
     async def log_creation(self, row: dict) -> None:
-        await self.session.execute(status_log.insert().values(
+        await self.connection.execute(status_log.insert().values(
             payment_id=row["id"], from_status="", to_status=row["status"], changed_at=row["created_at"],
             actor=row["created_by"], reason="created"))
 
@@ -101,20 +101,20 @@ class PaymentRepository:
         query = sa.select(payments).where(*conditions)
         if after is not None:
             query = query.where(sa.tuple_(payments.c.created_at, payments.c.id) < sa.tuple_(*after))
-        return list(await self.session.execute(
+        return list(await self.connection.execute(
             query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit + 1)))
 
     async def waiting_for_gateway(self, statuses: tuple[str, ...], older_than: datetime) -> list[sa.Row]:
-        return list(await self.session.execute(sa.select(payments).where(
+        return list(await self.connection.execute(sa.select(payments).where(
             payments.c.method == domain.CARD, payments.c.status.in_(statuses),
             payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
 
     async def live_for_order(self, order_id: str) -> list[sa.Row]:
-        return list(await self.session.execute(sa.select(payments).where(
+        return list(await self.connection.execute(sa.select(payments).where(
             payments.c.order_id == order_id, payments.c.status.in_((domain.PENDING, domain.PROCESSING)))))
 
     async def stats(self, conditions: list) -> list[sa.Row]:
-        return list(await self.session.execute(
+        return list(await self.connection.execute(
             sa.select(payments.c.status, payments.c.method, sa.func.count().label("count"),
                       sa.func.coalesce(sa.func.sum(payments.c.amount), 0).label("amount"))
             .where(*conditions).group_by(payments.c.status, payments.c.method)))

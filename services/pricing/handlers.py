@@ -39,14 +39,14 @@ class PricingHandlers:
             "updated_at": created, "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.session)
+            repository = PricingRepository(uow.connection)
             if not await repository.add(row):
                 raise AlreadyExists(f"promo code {discount.code} is already in use")
             return discount_to_proto(await repository.by_id(row["id"]))
 
     async def get_discount(self, discount_id: uuid.UUID) -> pricing_pb2.Discount:
-        async with self.database.unit_of_work() as uow:
-            row = await PricingRepository(uow.session).by_id(discount_id)
+        async with self.database.reading() as uow:
+            row = await PricingRepository(uow.connection).by_id(discount_id)
         if row is None:
             raise NotFound(f"discounts/{discount_id} does not exist")
         return discount_to_proto(row)
@@ -54,8 +54,8 @@ class PricingHandlers:
     async def list_discounts(self, requested_size: int, page_token: str) -> tuple[list[pricing_pb2.Discount], str]:
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, {}))
-        async with self.database.unit_of_work() as uow:
-            rows = await PricingRepository(uow.session).page(size, after)
+        async with self.database.reading() as uow:
+            rows = await PricingRepository(uow.connection).page(size, after)
         token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, {}) if len(rows) > size else ""
         return [discount_to_proto(row) for row in rows[:size]], token
 
@@ -63,7 +63,7 @@ class PricingHandlers:
         self, caller: Identity, discount_id: uuid.UUID, changes: domain.Discount, mask: list[str]
     ) -> pricing_pb2.Discount:
         async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.session)
+            repository = PricingRepository(uow.connection)
             current = await repository.by_id_for_update(discount_id)
             if current is None:
                 raise NotFound(f"discounts/{discount_id} does not exist")
@@ -82,12 +82,12 @@ class PricingHandlers:
 
     async def delete_discount(self, discount_id: uuid.UUID) -> None:
         async with self.database.unit_of_work() as uow:
-            if not await PricingRepository(uow.session).delete(discount_id):
+            if not await PricingRepository(uow.connection).delete(discount_id):
                 raise NotFound(f"discounts/{discount_id} does not exist")
 
     async def promo_code(self, code: str) -> pricing_pb2.PromoCode:
-        async with self.database.unit_of_work() as uow:
-            row = await PricingRepository(uow.session).by_code(domain.normalize_code(code))
+        async with self.database.reading() as uow:
+            row = await PricingRepository(uow.connection).by_code(domain.normalize_code(code))
         if row is None:
             raise NotFound(f"there is no promo code {domain.normalize_code(code)}")
         return promo_code_to_proto(row)
@@ -109,8 +109,8 @@ class PricingHandlers:
             base_price=money.from_proto(model.base_price, "base_price"),
             trim_price_delta=money.from_proto(trim.price_delta, "price_delta"), own_price=own_price)
         moment, problem = now(), ""
-        async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.session)
+        async with self.database.reading() as uow:
+            repository = PricingRepository(uow.connection)
             candidates = [discount_from_row(row) for row in await repository.automatic()]
             if code.strip():
                 row = await repository.by_code(domain.normalize_code(code))
@@ -120,7 +120,7 @@ class PricingHandlers:
         return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem)
 
     async def give_back(self, uow: UnitOfWork, order_name: str) -> None:
-        for row in await PricingRepository(uow.session).give_back(order_name):
+        for row in await PricingRepository(uow.connection).give_back(order_name):
             await uow.emit("promo_code.returned", f"discounts/{row.discount_id}", pricing_pb2.RedemptionEvent(
                 redemption=pricing_pb2.Redemption(order_id=row.order_id, customer=row.customer,
                                                   redeem_time=timestamp(row.redeemed_at)),
@@ -133,7 +133,7 @@ class PricingHandlers:
             raise InvalidArgument(problems)
         code = domain.normalize_code(code)
         async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.session)
+            repository = PricingRepository(uow.connection)
             # The code's row lock lines up concurrent redemptions of the same code.
             row = await repository.by_code(code, for_update=True)
             if row is None:

@@ -3,7 +3,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -46,60 +46,60 @@ outbox, consumed_events = event_tables(metadata)
 
 
 class PricingRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def add(self, row: dict) -> bool:
         """False when the promo code is taken."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(discounts).values(**row).on_conflict_do_nothing().returning(discounts.c.id))
         return result.first() is not None
 
     async def by_id(self, discount_id: uuid.UUID) -> sa.Row | None:
-        return (await self.session.execute(sa.select(discounts).where(
+        return (await self.connection.execute(sa.select(discounts).where(
             discounts.c.id == discount_id, ~discounts.c.deleted))).first()
 
     async def by_code(self, code: str, for_update: bool = False) -> sa.Row | None:
         query = sa.select(discounts).where(discounts.c.code == code, ~discounts.c.deleted)
         if for_update:
             query = query.with_for_update()
-        return (await self.session.execute(query)).first()
+        return (await self.connection.execute(query)).first()
 
     async def automatic(self) -> list[sa.Row]:
-        return list(await self.session.execute(
+        return list(await self.connection.execute(
             sa.select(discounts).where(discounts.c.automatic, ~discounts.c.deleted)))
 
     async def page(self, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(discounts).where(~discounts.c.deleted)
         if after is not None:
             query = query.where(sa.tuple_(discounts.c.created_at, discounts.c.id) < sa.tuple_(*after))
-        return list(await self.session.execute(
+        return list(await self.connection.execute(
             query.order_by(discounts.c.created_at.desc(), discounts.c.id.desc()).limit(limit + 1)))
 
     async def update(self, discount_id: uuid.UUID, values: dict) -> None:
-        await self.session.execute(discounts.update().where(discounts.c.id == discount_id).values(**values))
+        await self.connection.execute(discounts.update().where(discounts.c.id == discount_id).values(**values))
 
     async def by_id_for_update(self, discount_id: uuid.UUID) -> sa.Row | None:
-        return (await self.session.execute(sa.select(discounts).where(
+        return (await self.connection.execute(sa.select(discounts).where(
             discounts.c.id == discount_id, ~discounts.c.deleted).with_for_update())).first()
 
     async def delete(self, discount_id: uuid.UUID) -> bool:
-        result = await self.session.execute(
+        result = await self.connection.execute(
             discounts.update().where(discounts.c.id == discount_id, ~discounts.c.deleted)
             .values(deleted=True, code=None).returning(discounts.c.id))
         return result.first() is not None
 
     async def redemption(self, discount_id: uuid.UUID, order_id: str) -> sa.Row | None:
-        return (await self.session.execute(sa.select(redemptions).where(
+        return (await self.connection.execute(sa.select(redemptions).where(
             redemptions.c.discount_id == discount_id, redemptions.c.order_id == order_id))).first()
 
     async def uses_by(self, discount_id: uuid.UUID, customer: str) -> int:
-        return await self.session.scalar(sa.select(sa.func.count()).select_from(redemptions).where(
+        return await self.connection.scalar(sa.select(sa.func.count()).select_from(redemptions).where(
             redemptions.c.discount_id == discount_id, redemptions.c.customer == customer))
 
     async def take_use(self, discount_id: uuid.UUID) -> bool:
         """One more use, only while under the limit: the database decides, not an earlier read."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             discounts.update()
             .where(discounts.c.id == discount_id,
                    sa.or_(discounts.c.usage_limit == 0, discounts.c.used_count < discounts.c.usage_limit))
@@ -107,15 +107,15 @@ class PricingRepository:
         return result.first() is not None
 
     async def record(self, row: dict) -> None:
-        await self.session.execute(redemptions.insert().values(**row))
+        await self.connection.execute(redemptions.insert().values(**row))
 
     async def give_back(self, order_id: str) -> list[sa.Row]:
         """Drops the order's redemptions and returns their uses to the codes, once: a second
         call finds no redemption left."""
-        dropped = list(await self.session.execute(
+        dropped = list(await self.connection.execute(
             redemptions.delete().where(redemptions.c.order_id == order_id).returning(redemptions)))
         for row in dropped:
-            await self.session.execute(
+            await self.connection.execute(
                 discounts.update().where(discounts.c.id == row.discount_id, discounts.c.used_count > 0)
                 .values(used_count=discounts.c.used_count - 1))
         return dropped

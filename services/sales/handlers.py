@@ -34,7 +34,7 @@ class SalesHandlers:
         self, uow: UnitOfWork, order: domain.Order | None, changes: list[tuple[str, dict]],
         actor: str, idempotency_key: str | None = None,
     ) -> domain.Order:
-        repository = OrderRepository(uow.session)
+        repository = OrderRepository(uow.connection)
         moment, version = now(), order.version if order else 0
         for event_type, data in changes:
             version += 1
@@ -49,7 +49,7 @@ class SalesHandlers:
         return order
 
     async def _load(self, uow: UnitOfWork, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
-        order = domain.fold(await OrderRepository(uow.session).events(order_id))
+        order = domain.fold(await OrderRepository(uow.connection).events(order_id))
         if order is None or order.deleted or (
                 caller is not None and not caller.is_staff and order.customer != caller.user_name):
             # A client learns nothing about other clients' orders, not even that they exist.
@@ -67,13 +67,13 @@ class SalesHandlers:
         return order_to_proto(order)
 
     async def get(self, caller: Identity, order_id: uuid.UUID) -> sales_pb2.Order:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             return order_to_proto(await self._load(uow, caller, order_id))
 
     async def history(self, caller: Identity, order_id: uuid.UUID) -> list[sales_pb2.OrderEvent]:
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             await self._load(uow, caller, order_id)
-            events = await OrderRepository(uow.session).events(order_id)
+            events = await OrderRepository(uow.connection).events(order_id)
         return [event_to_proto(event) for event in events]
 
     async def list_orders(
@@ -88,8 +88,8 @@ class SalesHandlers:
             conditions.append(orders.c.customer == customer)
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, query))
-        async with self.database.unit_of_work() as uow:
-            repository = OrderRepository(uow.session)
+        async with self.database.reading() as uow:
+            repository = OrderRepository(uow.connection)
             rows, total = await repository.page(conditions, size, after)
             found = await repository.events_of([row.id for row in rows[:size]])
         token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
@@ -147,8 +147,8 @@ class SalesHandlers:
         return order_to_proto(order)
 
     async def _by_idempotency_key(self, buyer: str, key: str) -> sales_pb2.Order | None:
-        async with self.database.unit_of_work() as uow:
-            order_id = await OrderRepository(uow.session).by_idempotency_key(buyer, key)
+        async with self.database.reading() as uow:
+            order_id = await OrderRepository(uow.connection).by_idempotency_key(buyer, key)
             if order_id is None:
                 return None
             return order_to_proto(await self._load(uow, None, order_id))
@@ -191,7 +191,7 @@ class SalesHandlers:
             order_id = uuid.UUID(order_name.removeprefix("orders/"))
         except ValueError:
             return
-        repository = OrderRepository(uow.session)
+        repository = OrderRepository(uow.connection)
         await repository.lock(order_id)
         order = domain.fold(await repository.events(order_id))
         if order is None:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
 
@@ -42,11 +42,11 @@ outbox, consumed_events = event_tables(metadata)
 
 
 class OrderRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
 
     async def events(self, order_id: uuid.UUID) -> list[domain.Event]:
-        rows = await self.session.execute(
+        rows = await self.connection.execute(
             sa.select(order_events).where(order_events.c.order_id == order_id)
             .order_by(order_events.c.version))
         return [domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id)
@@ -54,11 +54,11 @@ class OrderRepository:
 
     async def lock(self, order_id: uuid.UUID) -> None:
         """Lines up the saga's writers on one order (clients' writes stay optimistic)."""
-        await self.session.execute(sa.select(orders.c.id).where(orders.c.id == order_id).with_for_update())
+        await self.connection.execute(sa.select(orders.c.id).where(orders.c.id == order_id).with_for_update())
 
     async def append(self, order_id: uuid.UUID, event: domain.Event) -> bool:
         """False when that version exists: someone else changed the order meanwhile."""
-        result = await self.session.execute(
+        result = await self.connection.execute(
             insert(order_events).values(
                 order_id=order_id, version=event.version, type=event.type, data=event.data,
                 actor=event.actor, occurred_at=event.occurred_at, trace_id=event.trace_id,
@@ -68,28 +68,28 @@ class OrderRepository:
     async def project(self, order: domain.Order, idempotency_key: str | None = None) -> None:
         values = {"customer": order.customer, "status": order.status, "version": order.version,
                   "deleted": order.deleted, "updated_at": order.updated_at}
-        await self.session.execute(
+        await self.connection.execute(
             insert(orders).values(id=uuid.UUID(order.id), created_at=order.created_at,
                                   idempotency_key=idempotency_key or None, **values)
             .on_conflict_do_update(index_elements=[orders.c.id], set_=values))
 
     async def by_idempotency_key(self, customer: str, key: str) -> uuid.UUID | None:
-        return await self.session.scalar(sa.select(orders.c.id).where(
+        return await self.connection.scalar(sa.select(orders.c.id).where(
             orders.c.customer == customer, orders.c.idempotency_key == key))
 
     async def page(self, conditions: list, limit: int, after: tuple[datetime, uuid.UUID] | None):
         query = sa.select(orders.c.id, orders.c.created_at).where(~orders.c.deleted, *conditions)
         if after is not None:
             query = query.where(sa.tuple_(orders.c.created_at, orders.c.id) < sa.tuple_(*after))
-        rows = list(await self.session.execute(
+        rows = list(await self.connection.execute(
             query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)))
-        total = await self.session.scalar(
+        total = await self.connection.scalar(
             sa.select(sa.func.count()).select_from(orders).where(~orders.c.deleted, *conditions))
         return rows, total
 
     async def events_of(self, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[domain.Event]]:
         found: dict[uuid.UUID, list[domain.Event]] = {order_id: [] for order_id in order_ids}
-        rows = await self.session.execute(
+        rows = await self.connection.execute(
             sa.select(order_events).where(order_events.c.order_id.in_(order_ids))
             .order_by(order_events.c.order_id, order_events.c.version))
         for row in rows:

@@ -32,7 +32,7 @@ async def handlers(mesh):
 
 async def _outbox_subjects(handlers) -> list[str]:
     async with handlers.database.unit_of_work() as uow:
-        result = await uow.session.execute(
+        result = await uow.connection.execute(
             sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))
         return list(result.scalars())
 
@@ -49,7 +49,7 @@ async def test_duplicate_email_in_any_case_changes_nothing(handlers):
     with pytest.raises(errors.AlreadyExists):
         await handlers.register("OLGA@example.ru", STRONG, STRONG, "Other", "")
     async with handlers.database.unit_of_work() as uow:
-        count = await uow.session.scalar(sa.select(sa.func.count()).select_from(store.users))
+        count = await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.users))
     assert count == 1
     assert await _outbox_subjects(handlers) == ["autosalon.auth.user.registered"]
 

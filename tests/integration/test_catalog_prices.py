@@ -66,7 +66,7 @@ async def test_price_change_history_and_event_once(catalog):
         assert received == [(received[0][0], model.name, "1299900.00")]
         # The same event again, as after a lost ack: applied once all the same.
         async with database.unit_of_work() as uow:
-            envelope = (await uow.session.execute(
+            envelope = (await uow.connection.execute(
                 sa.select(store.outbox.c.envelope)
                 .where(store.outbox.c.subject.like("%price_changed")))).scalar_one()
         await events.js.publish(f"autosalon.{database.service}.model.price_changed", envelope,

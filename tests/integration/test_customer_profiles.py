@@ -51,7 +51,7 @@ def _registered(user_id: uuid.UUID) -> bytes:
 
 async def _count(handlers) -> int:
     async with handlers.database.unit_of_work() as uow:
-        return await uow.session.scalar(sa.select(sa.func.count()).select_from(store.customers))
+        return await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.customers))
 
 
 async def test_redelivered_registration_creates_one_profile(customers):

@@ -31,7 +31,7 @@ async def _vehicle(handlers: InventoryHandlers) -> uuid.UUID:
     created = now()
     code = vin.with_check_digit(f"XTAGFL110S{uuid.uuid4().int % 10**7:07d}")
     async with handlers.database.unit_of_work() as uow:
-        await store.InventoryRepository(uow.session).add({
+        await store.InventoryRepository(uow.connection).add({
             "id": vehicle_id, "vin": code, "model_id": uuid.uuid4(), "trim_id": uuid.uuid4(),
             "colour": "white", "mileage_km": 0, "condition": "new", "branch": "Moscow",
             "status": "available", "vin_facts": dataclasses.asdict(vin.decode(code)),
@@ -42,7 +42,7 @@ async def _vehicle(handlers: InventoryHandlers) -> uuid.UUID:
 
 async def _events(handlers: InventoryHandlers, kind: str) -> list[bytes]:
     async with handlers.database.unit_of_work() as uow:
-        return list((await uow.session.execute(
+        return list((await uow.connection.execute(
             sa.select(store.outbox.c.envelope).where(store.outbox.c.subject.endswith(kind)))).scalars())
 
 
@@ -79,7 +79,7 @@ async def test_expired_reservation_is_released_once_and_published_once(inventory
     vehicle_id = await _vehicle(inventory)
     await inventory.reserve("t", vehicle_id, "late-order", 60)
     async with inventory.database.unit_of_work() as uow:
-        await uow.session.execute(store.vehicles.update().values(
+        await uow.connection.execute(store.vehicles.update().values(
             reserved_until=now() - timedelta(seconds=1)))
     # Two sweepers at once (two instances): the vehicle is freed by exactly one.
     freed = await asyncio.gather(inventory.release_expired(), inventory.release_expired())

@@ -33,7 +33,7 @@ async def _stream_count(scratch) -> int:
 
 async def _applied(scratch) -> list:
     async with scratch.database.unit_of_work() as uow:
-        return (await uow.session.execute(sa.select(scratch.applied))).all()
+        return (await uow.connection.execute(sa.select(scratch.applied))).all()
 
 
 async def _emit(scratch, note: str) -> None:
@@ -46,7 +46,7 @@ def _start_consumer(scratch):
     async def apply(uow, envelope):
         event = auth_pb2.UserEvent()
         envelope.data.Unpack(event)
-        await uow.session.execute(
+        await uow.connection.execute(
             scratch.applied.insert().values(event_id=envelope.id, note=event.user.full_name)
         )
 
@@ -75,7 +75,7 @@ async def test_committed_event_is_relayed_and_applied_once(scratch):
         # Redeliver the very same event (as JetStream would after a lost ack), under a fresh
         # message id so the stream keeps it: the consumer must not apply it again.
         async with scratch.database.unit_of_work() as uow:
-            envelope = (await uow.session.execute(sa.select(scratch.outbox.c.envelope))).scalar_one()
+            envelope = (await uow.connection.execute(sa.select(scratch.outbox.c.envelope))).scalar_one()
         await scratch.bus.js.publish(
             f"autosalon.{scratch.service}.thing.happened", envelope,
             headers={"Nats-Msg-Id": str(uuid.uuid4())},
@@ -103,7 +103,7 @@ async def test_event_of_rolled_back_transaction_is_never_sent(scratch):
         await asyncio.sleep(0.5)
         assert await _stream_count(scratch) == 1
         async with scratch.database.unit_of_work() as uow:
-            subjects = (await uow.session.execute(sa.select(scratch.outbox.c.subject))).scalars().all()
+            subjects = (await uow.connection.execute(sa.select(scratch.outbox.c.subject))).scalars().all()
         assert len(subjects) == 1
     finally:
         await _stop(relay)
@@ -117,7 +117,7 @@ async def test_relaying_a_row_twice_sends_it_once(scratch):
     try:
         await _eventually(lambda: _count_is(scratch, 1))
         async with scratch.database.unit_of_work() as uow:
-            await uow.session.execute(scratch.outbox.update().values(published_at=None))
+            await uow.connection.execute(scratch.outbox.update().values(published_at=None))
         scratch.database.outbox_signal.set()
         await _eventually(lambda: _all_published(scratch))
         await asyncio.sleep(0.3)
@@ -128,7 +128,7 @@ async def test_relaying_a_row_twice_sends_it_once(scratch):
 
 async def _all_published(scratch) -> bool:
     async with scratch.database.unit_of_work() as uow:
-        pending = await uow.session.scalar(
+        pending = await uow.connection.scalar(
             sa.select(sa.func.count()).select_from(scratch.outbox)
             .where(scratch.outbox.c.published_at.is_(None))
         )

@@ -76,7 +76,7 @@ async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age
         "updated_at": created, "created_by": "users/u", "updated_by": "users/u",
     }
     async with handlers.database.unit_of_work() as uow:
-        await store.PaymentRepository(uow.session).add(row)
+        await store.PaymentRepository(uow.connection).add(row)
     if card:
         handlers.cards[row["id"]] = card
     return row["id"]
@@ -84,12 +84,12 @@ async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age
 
 async def _status(handlers: PaymentHandlers, payment_id: uuid.UUID) -> str:
     async with handlers.database.unit_of_work() as uow:
-        return (await store.PaymentRepository(uow.session).by_id(payment_id)).status
+        return (await store.PaymentRepository(uow.connection).by_id(payment_id)).status
 
 
 async def _events(handlers: PaymentHandlers) -> list[str]:
     async with handlers.database.unit_of_work() as uow:
-        rows = await uow.session.execute(sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))
+        rows = await uow.connection.execute(sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))
         return [row.subject.split(".", 2)[2] for row in rows]
 
 
@@ -128,14 +128,14 @@ async def test_a_charge_the_gateway_took_before_a_crash_is_recorded_not_repeated
     await outage.up()
     payment_id = await _pending_card_payment(payments, card=None)
     async with payments.database.unit_of_work() as uow:
-        transaction_id = (await store.PaymentRepository(uow.session).by_id(payment_id)).transaction_id
+        transaction_id = (await store.PaymentRepository(uow.connection).by_id(payment_id)).transaction_id
     async with grpc.aio.insecure_channel(outage.address) as channel:
         await gateway_pb2_grpc.PaymentGatewayServiceStub(channel).ProcessPayment(
             gateway_pb2.ProcessPaymentRequest(transaction_id=transaction_id, amount="1500000.00",
                                               currency_code="RUB", card_number="4000000000000002"))
     assert await payments.drain_queue() == 1
     async with payments.database.unit_of_work() as uow:
-        row = await store.PaymentRepository(uow.session).by_id(payment_id)
+        row = await store.PaymentRepository(uow.connection).by_id(payment_id)
     assert row.status == "failed" and row.failure_reason == "card declined by issuer"
     assert await _events(payments) == ["payment.failed"]
     assert len(outage.emulator.transactions) == 1
