@@ -3,7 +3,7 @@
 Settings (environment): AUTOSALON_GATEWAY_ADDR (127.0.0.1:7101), AUTOSALON_GATEWAY_LATENCY_MS
 (50), AUTOSALON_GATEWAY_FAILURE_RATE (0.0: the share of calls answered UNAVAILABLE, as a gateway
 outage). Cards ending in 0002 are declined by the issuer, in 9995 for insufficient funds; a
-number failing the Luhn check is INVALID_ARGUMENT. Transactions are kept in memory: a restart
+number failing the Luhn check is INVALID_ARGUMENT. An approved charge can be refunded, once. Transactions are kept in memory: a restart
 forgets them, as a test environment of a real gateway might.
 """
 import asyncio
@@ -39,6 +39,7 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
         self.latency = latency_seconds
         self.failure_rate = failure_rate
         self.transactions: dict[str, gateway_pb2.ProcessPaymentResponse] = {}
+        self.refunds: dict[str, str] = {}
 
     async def _behave_like_a_network(self, context) -> None:
         await asyncio.sleep(self.latency)
@@ -63,14 +64,33 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
                  gateway_pb2.GatewayStatus.Name(status))
         return response
 
+    async def _known(self, transaction_id: str, context) -> gateway_pb2.ProcessPaymentResponse:
+        done = self.transactions.get(transaction_id)
+        if done is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no transaction {transaction_id}")
+        return done
+
     async def CheckPaymentStatus(self, request, context):
         await self._behave_like_a_network(context)
-        done = self.transactions.get(request.transaction_id)
-        if done is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no transaction {request.transaction_id}")
+        done = await self._known(request.transaction_id, context)
+        refund = self.refunds.get(request.transaction_id, "")
         return gateway_pb2.CheckPaymentStatusResponse(
-            transaction_id=done.transaction_id, status=done.status,
-            bank_reference=done.bank_reference, decline_reason=done.decline_reason)
+            transaction_id=done.transaction_id,
+            status=gateway_pb2.GATEWAY_STATUS_REFUNDED if refund else done.status,
+            bank_reference=done.bank_reference, decline_reason=done.decline_reason,
+            refund_reference=refund)
+
+    async def RefundPayment(self, request, context):
+        await self._behave_like_a_network(context)
+        done = await self._known(request.transaction_id, context)
+        if done.status != gateway_pb2.GATEWAY_STATUS_APPROVED:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                f"transaction {request.transaction_id} was declined; nothing to refund")
+        refund = self.refunds.setdefault(request.transaction_id, f"RF-{secrets.token_hex(6).upper()}")
+        log.info("payment %s: refunded", request.transaction_id)
+        return gateway_pb2.RefundPaymentResponse(
+            transaction_id=request.transaction_id, status=gateway_pb2.GATEWAY_STATUS_REFUNDED,
+            refund_reference=refund)
 
 
 async def main() -> None:

@@ -123,23 +123,24 @@ async def consume(
     """Applies every event on `subjects` once, for the life of the service. Only the events
     named are delivered at all (JetStream filters them), so the others cost nothing here."""
     consumer = f"{database.service}.{durable}"
+    name = f"{database.service}-{durable}"
     subjects = (subjects,) if isinstance(subjects, str) else subjects
     subscription = None
     while subscription is None:
         try:
             await bus.ensure_stream(source_service)
-            subscription = await bus.js.pull_subscribe(
-                subjects[0],
-                durable=f"{database.service}-{durable}",
-                stream=stream_name(source_service),
-                config=ConsumerConfig(
-                    ack_policy=AckPolicy.EXPLICIT,
-                    deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=30,
-                    max_deliver=20,
-                    filter_subjects=list(subjects) if len(subjects) > 1 else None,
-                ),
-            )
+            # Created, or updated to this version's subjects when it exists from an older one.
+            await bus.js.add_consumer(stream_name(source_service), ConsumerConfig(
+                name=name,
+                durable_name=name,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_deliver=20,
+                filter_subject=subjects[0] if len(subjects) == 1 else None,
+                filter_subjects=list(subjects) if len(subjects) > 1 else None,
+            ))
+            subscription = await bus.js.pull_subscribe_bind(durable=name, stream=stream_name(source_service))
         except asyncio.CancelledError:
             raise
         except Exception as error:

@@ -20,6 +20,8 @@ STATUS = {
     domain.COMPLETED: payment_pb2.PAYMENT_STATUS_COMPLETED,
     domain.FAILED: payment_pb2.PAYMENT_STATUS_FAILED,
     domain.CANCELLED: payment_pb2.PAYMENT_STATUS_CANCELLED,
+    domain.REFUNDING: payment_pb2.PAYMENT_STATUS_REFUNDING,
+    domain.REFUNDED: payment_pb2.PAYMENT_STATUS_REFUNDED,
 }
 STATUS_NAME = {value: key for key, value in STATUS.items()}
 
@@ -30,7 +32,8 @@ def payment_to_proto(row, changes) -> payment_pb2.Payment:
         amount=money.to_proto(row.amount, row.currency), method=METHOD[row.method],
         status=STATUS[row.status], transaction_id=row.transaction_id,
         card_last_four=row.card_last_four, bank_reference=row.bank_reference,
-        failure_reason=row.failure_reason,
+        failure_reason=row.failure_reason, refund_reference=row.refund_reference,
+        refund_problem=row.refund_problem,
         status_log=[payment_pb2.StatusChange(
             from_status=STATUS.get(change.from_status, payment_pb2.PAYMENT_STATUS_UNSPECIFIED),
             to_status=STATUS[change.to_status], change_time=timestamp(change.changed_at),

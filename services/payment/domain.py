@@ -5,8 +5,8 @@ from services.kit.cards import luhn_valid
 from services.kit.errors import FailedPrecondition, InvalidArgument
 
 CARD, BANK_TRANSFER, CASH, CREDIT = "card", "bank_transfer", "cash", "credit"
-PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED = (
-    "pending", "processing", "completed", "failed", "cancelled")
+PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, REFUNDING, REFUNDED = (
+    "pending", "processing", "completed", "failed", "cancelled", "refunding", "refunded")
 # A payment that holds (or will hold) the order's money; one at most per order.
 LIVE = (PENDING, PROCESSING, COMPLETED)
 REASON_MAX = 500
@@ -14,9 +14,13 @@ REASON_MAX = 500
 TRANSITIONS = {
     PENDING: {PROCESSING, CANCELLED},
     PROCESSING: {COMPLETED, FAILED, CANCELLED},
-    COMPLETED: set(),
+    # Money taken for an order cancelled meanwhile goes back; a cancelled payment becomes
+    # refunding only when the gateway turns out to have charged it after all.
+    COMPLETED: {REFUNDING},
+    CANCELLED: {REFUNDING},
+    REFUNDING: {REFUNDED},
     FAILED: set(),
-    CANCELLED: set(),
+    REFUNDED: set(),
 }
 
 
@@ -25,18 +29,25 @@ def check_transition(current: str, wanted: str) -> None:
         raise FailedPrecondition(f"payment is {current}; it cannot become {wanted}")
 
 
-def check_manual_change(method: str, current: str, wanted: str, reason: str) -> str:
+def check_manual_change(method: str, current: str, wanted: str, reason: str,
+                        refund_refused: bool = False) -> str:
     """A manager's status change. Card payments belong to the gateway: staff may only cancel
-    one still waiting for it."""
+    one still waiting for it, or record as refunded by other means one whose refund the gateway
+    refused. Refunds themselves start from a cancelled order, never by hand."""
     check_transition(current, wanted)
+    if wanted == REFUNDING:
+        raise FailedPrecondition("a refund starts when the order is cancelled, not by hand")
     reason = reason.strip()
     if len(reason) > REASON_MAX:
         raise InvalidArgument({"reason": f"must be at most {REASON_MAX} characters"})
-    if wanted in (FAILED, CANCELLED) and not reason:
+    if wanted in (FAILED, CANCELLED, REFUNDED) and not reason:
         raise InvalidArgument({"reason": f"is required to mark a payment {wanted}"})
-    if method == CARD and not (current == PENDING and wanted == CANCELLED):
-        raise FailedPrecondition("a card payment's outcome comes from the gateway; "
-                                 "staff may only cancel one still pending")
+    if method == CARD and wanted == REFUNDED and not refund_refused:
+        raise FailedPrecondition("the gateway is refunding this card payment; it becomes refunded "
+                                 "by itself")
+    if method == CARD and (current, wanted) not in ((PENDING, CANCELLED), (REFUNDING, REFUNDED)):
+        raise FailedPrecondition("a card payment's outcome comes from the gateway; staff may only "
+                                 "cancel one still pending or record a refund the gateway refused")
     return reason
 
 

@@ -80,6 +80,16 @@ class Gateway:
             raise
         return _outcome(answer)
 
+    async def refund(self, transaction_id: str) -> tuple[str, str]:
+        """Gives back an approved charge, once however often it is called: (refund reference,
+        "") when done, ("", why) when the gateway refuses it."""
+        try:
+            answer = await self._call("RefundPayment", gateway_pb2.RefundPaymentRequest(
+                transaction_id=transaction_id))
+        except grpc.aio.AioRpcError as error:
+            return "", f"the gateway refused the refund: {error.details()}"
+        return answer.refund_reference, ""
+
     async def close(self) -> None:
         await self._channel.close()
 

@@ -102,6 +102,9 @@ class PaymentHandlers:
         }
         async with self.database.unit_of_work() as uow:
             repository = PaymentRepository(uow.connection)
+            await repository.lock_order(order.name)
+            if await repository.order_is_cancelled(order.name):
+                raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
             added = await repository.add(row)
             if added == "key":
                 return await self._read(uow, (await repository.by_key(caller.user_name, key)).id)
@@ -124,7 +127,8 @@ class PaymentHandlers:
             current = await repository.by_id(payment_id, for_update=True)
             if current is None:
                 raise NotFound(f"payments/{payment_id} does not exist")
-            reason = domain.check_manual_change(current.method, current.status, wanted, reason)
+            reason = domain.check_manual_change(current.method, current.status, wanted, reason,
+                                                refund_refused=bool(current.refund_problem))
             values = {"failure_reason": reason} if wanted in (domain.FAILED, domain.CANCELLED) else {}
             if wanted == domain.COMPLETED and bank_reference.strip():
                 values["bank_reference"] = bank_reference.strip()[:100]
@@ -158,8 +162,10 @@ class PaymentHandlers:
             current = await repository.by_id(payment_id, for_update=True)
             if current.status != domain.PENDING:
                 if outcome.approved and current.status == domain.CANCELLED:
-                    log.error("payments/%s was charged after it was cancelled: refund %s",
-                              payment_id, current.transaction_id)
+                    log.warning("payments/%s was charged after it was cancelled; refunding it", payment_id)
+                    await repository.move(current, domain.REFUNDING, GATEWAY,
+                                          "the gateway charged it after it was cancelled",
+                                          {"bank_reference": outcome.bank_reference}, now())
                 return
             moment = now()
             await repository.move(current, domain.PROCESSING, GATEWAY, "sent to the gateway", {}, moment)
@@ -175,28 +181,54 @@ class PaymentHandlers:
         self.cards.pop(payment_id, None)
 
     async def drain_queue(self) -> int:
-        """One pass over the card payments still pending; returns how many were settled."""
+        """One pass over the card payments waiting for the gateway, charges then refunds;
+        returns how many were settled."""
+        async with self.database.reading() as uow:
+            repository = PaymentRepository(uow.connection)
+            # A charge younger than a second may still be in its inline attempt; refunds have none.
+            charges = await repository.waiting_for_gateway((domain.PENDING,), now() - timedelta(seconds=1))
+            refunds = await repository.waiting_for_gateway((domain.REFUNDING,), now())
         settled = 0
-        async with self.database.unit_of_work() as uow:
-            waiting = await PaymentRepository(uow.connection).waiting_for_gateway(
-                (domain.PENDING,), now() - timedelta(seconds=1))
-        for row in waiting:
-            try:
-                outcome = await self.gateway.status(row.transaction_id)
-            except Unavailable:
-                return settled
-            if outcome.known:
-                await self._settle(row.id, outcome)
-            elif row.id in self.cards:
-                if not await self._charge(row.id):
-                    return settled
-            elif row.created_at < now() - self.orphan_after:
-                await self._cancel(row.id, "the card details were lost in a restart before the "
-                                           "gateway could be reached; nothing was charged, please pay again")
-            else:
-                continue
-            settled += 1
+        try:
+            for row in charges:
+                settled += await self._retry_charge(row)
+            for row in refunds:
+                reference, problem = await self.gateway.refund(row.transaction_id)
+                await self._refunded(row.id, reference, problem)
+                settled += 1
+        except Unavailable:
+            pass
         return settled
+
+    async def _retry_charge(self, row) -> int:
+        """1 when the queued charge was settled; Unavailable while the gateway is away."""
+        outcome = await self.gateway.status(row.transaction_id)
+        if outcome.known:
+            await self._settle(row.id, outcome)
+        elif row.id in self.cards:
+            if not await self._charge(row.id):
+                raise Unavailable("the payment gateway is unavailable")
+        elif row.created_at < now() - self.orphan_after:
+            await self._cancel(row.id, "the card details were lost in a restart before the "
+                                       "gateway could be reached; nothing was charged, please pay again")
+        else:
+            return 0
+        return 1
+
+    async def _refunded(self, payment_id: uuid.UUID, reference: str, problem: str) -> None:
+        """Records the gateway's answer to a refund: refunded, or why staff must refund by hand."""
+        async with self.database.unit_of_work() as uow:
+            repository = PaymentRepository(uow.connection)
+            current = await repository.by_id(payment_id, for_update=True)
+            if current.status != domain.REFUNDING:
+                return
+            if problem:
+                log.error("payments/%s: %s; staff must refund it by other means", payment_id, problem)
+                await repository.note_refund_problem(payment_id, problem, now())
+                return
+            await repository.move(current, domain.REFUNDED, GATEWAY, "refunded",
+                                  {"refund_reference": reference}, now())
+            await _announce(uow, domain.REFUNDED, await self._read(uow, payment_id))
 
     async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
         async with self.database.unit_of_work() as uow:
@@ -212,16 +244,26 @@ class PaymentHandlers:
         self.cards.pop(payment_id, None)
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
-        """A cancelled order is not charged: its payments still waiting are cancelled."""
-        for row in await PaymentRepository(uow.connection).live_for_order(order_name):
+        """A cancelled order keeps no money: a payment still waiting is cancelled, one already
+        made is refunded (card payments by the gateway queue, others by staff)."""
+        repository = PaymentRepository(uow.connection)
+        await repository.lock_order(order_name)
+        await repository.mark_order_cancelled(order_name, now())
+        for row in await repository.live_for_order(order_name):
             if row.status == domain.PENDING:
                 await self.cancel_pending(uow, row.id, "the order was cancelled")
+            elif row.status == domain.COMPLETED:
+                current = await repository.by_id(row.id, for_update=True)
+                await repository.move(current, domain.REFUNDING, "payment",
+                                      "the order was cancelled after it was paid", {}, now())
             else:
-                log.error("%s was cancelled while payments/%s is %s", order_name, row.id, row.status)
+                log.error("%s was cancelled while payments/%s is %s; staff must settle it",
+                          order_name, row.id, row.status)
 
 
 async def _announce(uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:
-    event = {domain.COMPLETED: "succeeded", domain.FAILED: "failed", domain.CANCELLED: "cancelled"}.get(status)
+    event = {domain.COMPLETED: "succeeded", domain.FAILED: "failed", domain.CANCELLED: "cancelled",
+             domain.REFUNDED: "refunded"}.get(status)
     if event:
         await uow.emit(f"payment.{event}", payment.name, payment_pb2.PaymentEvent(payment=payment))
 

@@ -27,6 +27,9 @@ payments = sa.Table(
     sa.Column("card_last_four", sa.Text, nullable=False),
     sa.Column("bank_reference", sa.Text, nullable=False),
     sa.Column("failure_reason", sa.Text, nullable=False),
+    sa.Column("refund_reference", sa.Text, nullable=False, server_default=""),
+    # Why the gateway refused a refund; staff then refund by other means.
+    sa.Column("refund_problem", sa.Text, nullable=False, server_default=""),
     sa.Column("idempotency_key", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -46,6 +49,14 @@ status_log = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
 )
 
+# Orders sales has cancelled, as heard from its events: no payment may start for them.
+cancelled_orders = sa.Table(
+    "cancelled_orders",
+    metadata,
+    sa.Column("order_id", sa.Text, primary_key=True),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 outbox, consumed_events = event_tables(metadata)
 
 
@@ -63,6 +74,19 @@ class PaymentRepository:
         if await self.by_key(row["created_by"], row["idempotency_key"]) is not None:
             return "key"
         return "order"
+
+    async def lock_order(self, order_id: str) -> None:
+        """Lines up, until commit, a new payment and the news of its order's cancellation:
+        whichever comes second sees the first."""
+        await self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(order_id))))
+
+    async def order_is_cancelled(self, order_id: str) -> bool:
+        return await self.connection.scalar(
+            sa.select(sa.exists().where(cancelled_orders.c.order_id == order_id)))
+
+    async def mark_order_cancelled(self, order_id: str, moment: datetime) -> None:
+        await self.connection.execute(insert(cancelled_orders).values(
+            order_id=order_id, cancelled_at=moment).on_conflict_do_nothing())
 
     async def by_key(self, creator: str, key: str) -> sa.Row | None:
         """The payment `creator` made with this idempotency key, if any."""
@@ -92,6 +116,10 @@ class PaymentRepository:
             payment_id=current.id, from_status=current.status, to_status=wanted, changed_at=moment,
             actor=actor, reason=reason))
 
+    async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
+        await self.connection.execute(payments.update().where(payments.c.id == payment_id).values(
+            refund_problem=problem[:500], updated_at=moment))
+
     async def log_creation(self, row: dict) -> None:
         await self.connection.execute(status_log.insert().values(
             payment_id=row["id"], from_status="", to_status=row["status"], changed_at=row["created_at"],
@@ -107,11 +135,11 @@ class PaymentRepository:
     async def waiting_for_gateway(self, statuses: tuple[str, ...], older_than: datetime) -> list[sa.Row]:
         return list(await self.connection.execute(sa.select(payments).where(
             payments.c.method == domain.CARD, payments.c.status.in_(statuses),
-            payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
+            payments.c.refund_problem == "", payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
 
     async def live_for_order(self, order_id: str) -> list[sa.Row]:
         return list(await self.connection.execute(sa.select(payments).where(
-            payments.c.order_id == order_id, payments.c.status.in_((domain.PENDING, domain.PROCESSING)))))
+            payments.c.order_id == order_id, payments.c.status.in_(domain.LIVE))))
 
     async def stats(self, conditions: list) -> list[sa.Row]:
         return list(await self.connection.execute(

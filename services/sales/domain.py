@@ -45,6 +45,7 @@ class Order:
     vehicle_reserved: bool = False
     promo_code_redeemed: bool = False
     payment: str = ""
+    refunded_payment: str = ""
     deleted: bool = False
     version: int = 0
     created_at: datetime | None = None
@@ -95,6 +96,8 @@ def apply(order: Order | None, event: Event) -> Order:
         order = dataclasses.replace(order, status=COMPLETED)
     elif event.type == "deleted":
         order = dataclasses.replace(order, deleted=True)
+    elif event.type == "payment_refunded":
+        order = dataclasses.replace(order, refunded_payment=data["payment"])
     else:
         raise ValueError(f"unknown order event {event.type}")
     return dataclasses.replace(
@@ -171,6 +174,13 @@ def paid(order: Order, payment: str) -> list[tuple[str, dict]]:
     return [("paid", {"payment": payment})]
 
 
+def payment_refunded(order: Order, payment: str, reference: str) -> list[tuple[str, dict]]:
+    """Money taken after the order was cancelled went back: the history says so, once."""
+    if order.status != CANCELLED or order.refunded_payment == payment:
+        return []
+    return [("payment_refunded", {"payment": payment, "refund_reference": reference})]
+
+
 def saga_cancel(order: Order, reason: str) -> list[tuple[str, dict]]:
     """A step of the saga failed: cancel, unless the order is already past it."""
     if order.status not in (DRAFT, CONFIRMED):
@@ -189,4 +199,6 @@ def describe(event: Event) -> str:
         return data["reason"]
     if event.type == "paid":
         return data["payment"]
+    if event.type == "payment_refunded":
+        return f"{data['payment']} refunded, bank reference {data['refund_reference']}"
     return ""

@@ -54,12 +54,15 @@ def on_pricing_event(handlers: SalesHandlers):
 def on_payment_event(handlers: SalesHandlers):
     async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
         kind = envelope.type.removeprefix("autosalon.payment.payment.")
-        if kind not in ("succeeded", "failed"):
+        if kind not in ("succeeded", "failed", "refunded"):
             return
         payment = _unpacked(envelope, payment_pb2.PaymentEvent).payment
         if kind == "succeeded":
             await handlers.follow(uow, payment.order, "payment",
                                   functools.partial(domain.paid, payment=payment.name))
+        elif kind == "refunded":
+            await handlers.follow(uow, payment.order, "payment", functools.partial(
+                domain.payment_refunded, payment=payment.name, reference=payment.refund_reference))
         else:
             await handlers.follow(uow, payment.order, "payment", functools.partial(
                 domain.saga_cancel, reason=f"payment failed: {payment.failure_reason}"))

@@ -15,7 +15,7 @@ SAGA_INPUTS = (
      "saga-inventory", on_inventory_event),
     ("pricing", ("autosalon.pricing.promo_code.redeemed", "autosalon.pricing.promo_code.rejected"),
      "saga-pricing", on_pricing_event),
-    ("payment", ("autosalon.payment.payment.succeeded", "autosalon.payment.payment.failed"),
+    ("payment", tuple(f"autosalon.payment.payment.{kind}" for kind in ("succeeded", "failed", "refunded")),
      "saga-payment", on_payment_event),
 )
 

@@ -1,5 +1,6 @@
 """The purchase saga end to end through the edge: order, confirm, reserve, pay, sell, hand over,
 and every way it can fail and be compensated."""
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -77,6 +78,47 @@ def test_a_declined_card_cancels_the_order_and_frees_the_car(edge, client_sessio
     cancelled = wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_CANCELLED"))
     assert "payment failed" in cancelled["cancel_reason"]
     eventually(lambda: vehicle_status(edge, vehicle) == "VEHICLE_STATUS_AVAILABLE")
+
+
+def _cancel(edge, buyer: dict, order: dict):
+    response = edge.post(f"/sales/{order['name']}:cancel", headers=bearer(buyer), json={"reason": "changed my mind"})
+    if response.status_code == 409:
+        # The saga changed the order at that very moment; a client reads it again and retries.
+        response = edge.post(f"/sales/{order['name']}:cancel", headers=bearer(buyer), json={"reason": "changed my mind"})
+    return response
+
+
+def test_a_customer_never_pays_for_an_order_cancelled_as_the_payment_lands(edge, client_session, manager_session):
+    """Pay and cancel at once. Whichever wins, no money stays with a cancelled order: the payment
+    is refused, or never charged, or refunded (and the order's history says so); or the
+    payment won and the cancel is refused."""
+    outcomes = []
+    for _ in range(4):
+        order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+        with ThreadPoolExecutor(2) as pool:
+            paying = pool.submit(pay, edge, client_session, order)
+            time.sleep(0.02)
+            cancel = _cancel(edge, client_session, order)
+            paid = paying.result()
+        if cancel.status_code != 200:
+            assert cancel.status_code == 400 and "paid" in cancel.text, cancel.text
+            assert wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_PAID"))
+            assert paid.json()["status"] == "PAYMENT_STATUS_COMPLETED"
+            outcomes.append("paid")
+            continue
+        if paid.status_code != 200:
+            assert paid.status_code == 400 and "cancelled" in paid.text, paid.text
+            outcomes.append("payment refused")
+            continue
+        payment = lambda: edge.get(f"/{paid.json()['name']}", headers=bearer(client_session)).json()
+        eventually(lambda: payment()["status"] in ("PAYMENT_STATUS_CANCELLED", "PAYMENT_STATUS_REFUNDED"))
+        outcomes.append(payment()["status"])
+        if payment()["status"] == "PAYMENT_STATUS_REFUNDED":
+            assert payment()["refund_reference"].startswith("RF-")
+            history = lambda: edge.get(f"/sales/{order['name']}/history", headers=bearer(client_session)).json()
+            eventually(lambda: history()["events"][-1]["type"] == "payment_refunded")
+        assert wait_for_order(edge, client_session, order, ready)["status"] == "ORDER_STATUS_CANCELLED"
+    assert len(outcomes) == 4, outcomes
 
 
 def test_a_retried_payment_returns_the_first_and_charges_once(edge, client_session, manager_session):

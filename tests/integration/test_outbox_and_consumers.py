@@ -133,3 +133,32 @@ async def _all_published(scratch) -> bool:
             .where(scratch.outbox.c.published_at.is_(None))
         )
     return pending == 0
+
+
+async def test_a_new_version_with_more_subjects_updates_its_durable_consumer(scratch):
+    async def ignore(uow, envelope):
+        return None
+
+    async def filters() -> list[str]:
+        try:
+            info = await scratch.bus.js.consumer_info(bus.stream_name(scratch.service), f"{scratch.service}-things")
+        except nats.js.errors.NotFoundError:
+            return []
+        return info.config.filter_subjects or [info.config.filter_subject]
+
+    older = asyncio.create_task(bus.consume(
+        scratch.database, scratch.bus, scratch.consumed, scratch.service,
+        f"autosalon.{scratch.service}.thing.happened", "things", ignore))
+    assert await _eventually(filters) == [f"autosalon.{scratch.service}.thing.happened"]
+    await _stop(older)
+    wanted = [f"autosalon.{scratch.service}.thing.happened", f"autosalon.{scratch.service}.thing.undone"]
+    newer = asyncio.create_task(bus.consume(
+        scratch.database, scratch.bus, scratch.consumed, scratch.service, tuple(wanted), "things", ignore))
+    try:
+        assert await _eventually(lambda: _filters_are(filters, wanted))
+    finally:
+        await _stop(newer)
+
+
+async def _filters_are(filters, wanted: list[str]) -> bool:
+    return sorted(await filters()) == sorted(wanted)

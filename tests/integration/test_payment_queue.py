@@ -10,11 +10,15 @@ import grpc
 import pytest
 import sqlalchemy as sa
 
+from autosalon.common.v1 import common_pb2
+from autosalon.payment.v1 import payment_pb2
+from autosalon.sales.v1 import sales_pb2
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.emulators.payment_gateway import Gateway as GatewayEmulator
 from services.kit import migrations
 from services.kit.db import Database, now
-from services.kit.errors import Unavailable
+from services.kit.errors import FailedPrecondition, Unavailable
+from services.kit.identity import Identity
 from services.payment import store
 from services.payment.gateway import Gateway
 from services.payment.handlers import PaymentHandlers
@@ -149,4 +153,90 @@ async def test_a_queued_payment_whose_card_was_lost_is_cancelled_after_a_while(p
     assert await _status(payments, fresh) == "pending"
     assert await _status(payments, orphan) == "cancelled"
     assert await _events(payments) == ["payment.cancelled"]
+    assert outage.emulator.transactions == {}
+
+
+async def _order_cancelled(handlers: PaymentHandlers, payment_id: uuid.UUID) -> None:
+    async with handlers.database.unit_of_work() as uow:
+        order = (await store.PaymentRepository(uow.connection).by_id(payment_id)).order_id
+        await handlers.order_cancelled(uow, order)
+
+
+async def _row(handlers: PaymentHandlers, payment_id: uuid.UUID):
+    async with handlers.database.reading() as uow:
+        return await store.PaymentRepository(uow.connection).by_id(payment_id)
+
+
+async def test_a_paid_order_cancelled_meanwhile_is_refunded_once_even_across_an_outage(payments, outage):
+    await outage.up()
+    payment_id = await _pending_card_payment(payments, "4111111111111111")
+    assert await payments.drain_queue() == 1
+    await outage.down()
+    await _order_cancelled(payments, payment_id)
+    assert await _status(payments, payment_id) == "refunding"
+    assert await payments.drain_queue() == 0
+    assert await _status(payments, payment_id) == "refunding"
+    await outage.up()
+    await asyncio.sleep(0.6)
+    assert await payments.drain_queue() == 1
+    refunded = await _row(payments, payment_id)
+    assert refunded.status == "refunded"
+    assert refunded.refund_reference == outage.emulator.refunds[refunded.transaction_id]
+    assert await payments.drain_queue() == 0
+    await _order_cancelled(payments, payment_id)
+    assert await _status(payments, payment_id) == "refunded"
+    assert await _events(payments) == ["payment.succeeded", "payment.refunded"]
+    assert len(outage.emulator.refunds) == 1
+
+
+async def test_a_charge_landing_after_its_order_was_cancelled_is_refunded(payments, outage):
+    await outage.up()
+    outage.emulator.latency = 0.3
+    payment_id = await _pending_card_payment(payments, "4111111111111111")
+    charging = asyncio.create_task(payments._charge(payment_id))
+    await asyncio.sleep(0.1)
+    await _order_cancelled(payments, payment_id)
+    assert await _status(payments, payment_id) == "cancelled"
+    assert await charging
+    charged = await _row(payments, payment_id)
+    assert charged.status == "refunding" and charged.bank_reference
+    assert await payments.drain_queue() == 1
+    assert await _status(payments, payment_id) == "refunded"
+    assert await _events(payments) == ["payment.cancelled", "payment.refunded"]
+
+
+async def test_a_refund_the_gateway_refuses_waits_for_staff(payments, outage):
+    await outage.up()
+    payment_id = await _pending_card_payment(payments, "4111111111111111")
+    assert await payments.drain_queue() == 1
+    outage.emulator.transactions.clear()
+    await _order_cancelled(payments, payment_id)
+    assert await payments.drain_queue() == 1
+    stuck = await _row(payments, payment_id)
+    assert stuck.status == "refunding" and "refused the refund" in stuck.refund_problem
+    assert await payments.drain_queue() == 0
+    manager = Identity(user_id=str(uuid.uuid4()), role="manager", email="m@autosalon.local", token="")
+    refunded = await payments.update_status(manager, payment_id, "refunded", "returned by bank transfer", "")
+    assert refunded.status == payment_pb2.PAYMENT_STATUS_REFUNDED
+    assert refunded.status_log[-1].reason == "returned by bank transfer"
+
+
+class _SalesSaysReady:
+    """sales as it answered a moment before the order was cancelled: confirmed, ready to pay."""
+
+    async def call(self, service, stub, method, request):
+        return sales_pb2.Order(name=request.name, customer="users/u", status=sales_pb2.ORDER_STATUS_CONFIRMED,
+                               ready_for_payment=True,
+                               total=common_pb2.Money(currency_code="RUB", amount="1500000.00"))
+
+
+async def test_no_payment_starts_for_an_order_whose_cancellation_was_heard(payments, outage):
+    await outage.up()
+    order = f"orders/{uuid.uuid4()}"
+    async with payments.database.unit_of_work() as uow:
+        await payments.order_cancelled(uow, order)
+    payments.peers = _SalesSaysReady()
+    client = Identity(user_id="u", role="client", email="c@example.ru", token="")
+    with pytest.raises(FailedPrecondition, match="cancelled"):
+        await payments.create(client, order, "card", "4111111111111111", uuid.uuid4().hex)
     assert outage.emulator.transactions == {}

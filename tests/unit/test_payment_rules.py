@@ -7,7 +7,8 @@ from services.payment import domain
 
 @pytest.mark.parametrize("current, wanted", [
     ("pending", "processing"), ("pending", "cancelled"), ("processing", "completed"),
-    ("processing", "failed"), ("processing", "cancelled"),
+    ("processing", "failed"), ("processing", "cancelled"), ("completed", "refunding"),
+    ("cancelled", "refunding"), ("refunding", "refunded"),
 ])
 def test_legal_transitions(current, wanted):
     domain.check_transition(current, wanted)
@@ -15,7 +16,8 @@ def test_legal_transitions(current, wanted):
 
 @pytest.mark.parametrize("current, wanted", [
     ("pending", "completed"), ("completed", "cancelled"), ("failed", "processing"),
-    ("cancelled", "pending"), ("completed", "failed"),
+    ("cancelled", "pending"), ("completed", "failed"), ("completed", "refunded"),
+    ("refunded", "refunding"), ("refunding", "completed"), ("pending", "refunding"),
 ])
 def test_illegal_transitions_name_both_statuses(current, wanted):
     with pytest.raises(errors.FailedPrecondition, match=f"payment is {current}; it cannot become {wanted}"):
@@ -29,6 +31,23 @@ def test_staff_move_bank_transfers_but_only_cancel_a_pending_card_payment():
         domain.check_manual_change("card", "processing", "completed", "")
     with pytest.raises(errors.InvalidArgument):
         domain.check_manual_change("cash", "pending", "cancelled", "")
+
+
+def test_refunds_start_from_a_cancelled_order_never_by_hand():
+    for method in ("card", "cash"):
+        with pytest.raises(errors.FailedPrecondition, match="starts when the order is cancelled"):
+            domain.check_manual_change(method, "completed", "refunding", "customer asked")
+
+
+def test_staff_record_a_cash_refund_and_a_card_refund_only_once_the_gateway_refused_it():
+    assert domain.check_manual_change("cash", "refunding", "refunded", "cash returned") == "cash returned"
+    with pytest.raises(errors.InvalidArgument) as refused:
+        domain.check_manual_change("cash", "refunding", "refunded", " ")
+    assert refused.value.violations[0][0] == "reason"
+    with pytest.raises(errors.FailedPrecondition, match="gateway is refunding"):
+        domain.check_manual_change("card", "refunding", "refunded", "done by hand")
+    assert domain.check_manual_change("card", "refunding", "refunded", "bank transfer back",
+                                      refund_refused=True) == "bank transfer back"
 
 
 def test_card_numbers_are_digits_passing_luhn_and_only_for_cards():

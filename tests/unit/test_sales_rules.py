@@ -94,6 +94,17 @@ def test_saga_reports_apply_once_and_only_while_they_matter():
     assert domain.saga_cancel(confirmed, "r" * 900) == [("cancelled", {"reason": "r" * 500})]
 
 
+def test_a_refund_after_cancellation_is_told_once_in_the_history():
+    cancelled = order_after(("confirmed", {}), ("cancelled", {"reason": "reservation expired"}))
+    changes = domain.payment_refunded(cancelled, "payments/p", "RF-1")
+    assert changes == [("payment_refunded", {"payment": "payments/p", "refund_reference": "RF-1"})]
+    refunded = order_after(("confirmed", {}), ("cancelled", {"reason": "reservation expired"}), *changes)
+    assert refunded.status == domain.CANCELLED and refunded.version == 4
+    assert domain.payment_refunded(refunded, "payments/p", "RF-1") == []
+    assert domain.payment_refunded(order_after(("confirmed", {})), "payments/p", "RF-1") == []
+    assert domain.describe(events(*changes)[-1]) == "payments/p refunded, bank reference RF-1"
+
+
 STEPS = st.sampled_from(["confirm", "cancel", "complete", "reserved", "redeemed", "paid", "edit", "delete"])
 
 
