@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from autosalon.catalog.v1 import catalog_pb2
 from autosalon.inventory.v1 import inventory_pb2
-from services.kit import money, paging
+from services.kit import catalogue, money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -60,12 +60,6 @@ class InventoryHandlers:
         self.database = database
         self.peers = peers
 
-    async def _catalogue_trim(self, trim_name: str) -> catalog_pb2.Trim:
-        """The trim as the catalogue has it now, over gRPC through the breaker."""
-        return await self.peers.call(
-            "catalog", catalog_pb2_grpc.CatalogServiceStub, "GetTrim",
-            catalog_pb2.GetTrimRequest(name=trim_name))
-
     async def add_vehicle(
         self, caller: Identity, raw_vin: str, model_name: str, trim_name: str,
         fields: domain.VehicleFields,
@@ -73,10 +67,7 @@ class InventoryHandlers:
         facts = vin.decode(raw_vin)
         fields = domain.validate_vehicle(fields)
         model_id, trim_id = _catalogue_ids(model_name, trim_name)
-        trim = await self._catalogue_trim(trim_name)
-        model = await self.peers.call(
-            "catalog", catalog_pb2_grpc.CatalogServiceStub, "GetModel",
-            catalog_pb2.GetModelRequest(name=model_name))
+        model, trim = await catalogue.find_trim(self.peers, trim_name, "vehicle.trim")
         created = now()
         row = {
             "id": uuid.uuid4(), "vin": vin.normalize(raw_vin), "model_id": model_id,
@@ -214,7 +205,6 @@ class InventoryHandlers:
 
 
 def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUID]:
-    parts = trim_name.split("/")
     problems = []
     try:
         model_id = uuid.UUID(model_name.removeprefix("models/"))
@@ -224,13 +214,11 @@ def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUI
         problems.append(("vehicle.model", "must look like models/{uuid}"))
         model_id = None
     try:
-        if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
-            raise ValueError
-        trim_id, trim_model = uuid.UUID(parts[3]), uuid.UUID(parts[1])
+        trim_model, trim_id = catalogue.trim_ids(trim_name, "vehicle.trim")
         if model_id and trim_model != model_id:
             problems.append(("vehicle.trim", "must be a trim of vehicle.model"))
-    except ValueError:
-        problems.append(("vehicle.trim", "must look like models/{uuid}/trims/{uuid}"))
+    except InvalidArgument as malformed:
+        problems.extend(malformed.violations)
     if problems:
         raise InvalidArgument(problems)
     return model_id, trim_id

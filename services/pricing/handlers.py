@@ -3,9 +3,8 @@ import uuid
 from decimal import Decimal
 from types import SimpleNamespace
 
-from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from autosalon.pricing.v1 import pricing_pb2
-from services.kit import money, paging
+from services.kit import catalogue, money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import (
@@ -95,17 +94,10 @@ class PricingHandlers:
     async def quote(self, trim_name: str, options: list[domain.Option], code: str,
                     own_price: Decimal | None = None) -> pricing_pb2.Quote:
         options = domain.validate_options(options)
-        parts = trim_name.split("/")
-        if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
-            raise InvalidArgument({"trim": "must look like models/{uuid}/trims/{uuid}"})
-        model = await self.peers.call(
-            "catalog", catalog_pb2_grpc.CatalogServiceStub, "GetModel",
-            catalog_pb2.GetModelRequest(name=f"models/{parts[1]}"))
-        trim = next((t for t in model.trims if t.name == trim_name), None)
-        if trim is None:
-            raise NotFound(f"{trim_name} does not exist")
+        model, trim = await catalogue.find_trim(self.peers, trim_name)
+        model_id, trim_id = catalogue.trim_ids(trim_name, "trim")
         vehicle = domain.Vehicle(
-            brand=model.brand, model_id=parts[1], trim_id=parts[3],
+            brand=model.brand, model_id=str(model_id), trim_id=str(trim_id),
             base_price=money.from_proto(model.base_price, "base_price"),
             trim_price_delta=money.from_proto(trim.price_delta, "price_delta"), own_price=own_price)
         moment, problem = now(), ""

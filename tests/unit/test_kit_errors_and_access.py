@@ -1,6 +1,7 @@
 """The kit's error mapping, access rules, token verification and paging."""
 import asyncio
 import time
+import uuid
 
 import grpc
 import jwt
@@ -9,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.rpc import error_details_pb2, status_pb2
 
-from services.kit import errors, identity, paging, server
+from services.kit import catalogue, errors, identity, paging, server
 from services.kit.server import status_for
 
 
@@ -142,3 +143,13 @@ async def test_a_failing_background_task_is_restarted(monkeypatch):
 
     await asyncio.wait_for(server._supervised(flaky), timeout=5)
     assert len(runs) == 3
+
+
+def test_trim_names_are_parsed_or_refused_on_the_named_field():
+    model_id, trim_id = uuid.uuid4(), uuid.uuid4()
+    assert catalogue.trim_ids(f"models/{model_id}/trims/{trim_id}", "trim") == (model_id, trim_id)
+    for bad in ("", f"models/{model_id}", f"models/{model_id}/options/{trim_id}", f"models/x/trims/{trim_id}",
+                f"models/{model_id}/trims/{trim_id}/more"):
+        with pytest.raises(errors.InvalidArgument) as refused:
+            catalogue.trim_ids(bad, "vehicle.trim")
+        assert refused.value.violations[0][0] == "vehicle.trim"
