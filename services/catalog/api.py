@@ -66,11 +66,9 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
             body_type = body_type_from_proto(request.body_type)
             if body_type is None:
                 raise InvalidArgument({"body_type": "is not a known body type"})
-        # Form-encoded query strings write spaces as "+", which the edge passes on as is.
         search = domain.build_search(
             request.brand, request.model, request.year_min, request.year_max, request.price_min,
-            request.price_max, body_type, request.filter.replace("+", " "),
-            request.order_by.replace("+", " "),
+            request.price_max, body_type, request.filter, request.order_by,
         )
         models, next_token, total = await self.handlers.list_models(
             search, request.page_size, request.page_token,

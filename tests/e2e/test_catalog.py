@@ -60,6 +60,10 @@ def test_search_filters_and_sorts(edge):
     assert prices == sorted(prices, reverse=True) and max(prices) <= 4_000_000
     assert all(model["specifications"]["power_hp"] >= 150 for model in models)
     assert all(model["specifications"]["engine_type"] == "ENGINE_TYPE_PETROL" for model in models)
+    # Spaces as "+" (form encoding, as above) and as %20 mean the same search.
+    encoded = edge.get("/catalog/models?filter=power_hp%20%3E%3D%20150%20AND%20engine_type%20%3D%20"
+                       "ENGINE_TYPE_PETROL&price_max=4000000&order_by=price%20desc&page_size=100")
+    assert encoded.json()["models"] == models
 
     haval = edge.get("/catalog/models", params={"brand": "haval", "model": "jol"}).json()["models"]
     assert [model["model"] for model in haval] == ["Jolion"]
