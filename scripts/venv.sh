@@ -19,7 +19,7 @@ ensure_venv() {
     "$PY" - "$ROOT/pyproject.toml" > "$VENV/.autosalon-requirements.txt" <<'PYEOF'
 import sys, tomllib
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
+for requirement in project["dependencies"] + sum(project["optional-dependencies"].values(), []):
     print(requirement)
 PYEOF
     "$PY" -m pip install --quiet --disable-pip-version-check -r "$VENV/.autosalon-requirements.txt"
