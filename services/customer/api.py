@@ -18,6 +18,7 @@ ACCESS = {
     "UpdateCustomer": ANYONE_SIGNED_IN,
     "CreateInteraction": STAFF,
     "ListInteractions": STAFF,
+    "ListPurchases": ANYONE_SIGNED_IN,
 }
 
 
@@ -58,3 +59,8 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
         found, next_token = await self.handlers.interactions(
             customer_id(request.parent, "parent"), request.page_size, request.page_token)
         return customer_pb2.ListInteractionsResponse(interactions=found, next_page_token=next_token)
+
+    async def ListPurchases(self, request, context):
+        found, next_token = await self.handlers.purchases(
+            identity.current(), request.parent, request.page_size, request.page_token)
+        return customer_pb2.ListPurchasesResponse(purchases=found, next_page_token=next_token)

@@ -60,6 +60,13 @@ def customer_to_proto(row: sa.Row) -> customer_pb2.Customer:
     )
 
 
+def purchase_to_proto(row: sa.Row) -> customer_pb2.Purchase:
+    return customer_pb2.Purchase(
+        name=f"customers/{row.customer_id}/purchases/{row.order_id}", order=f"orders/{row.order_id}",
+        vehicle=row.vehicle, vehicle_title=row.vehicle_title,
+        total=money.to_proto(row.total, row.currency), complete_time=timestamp(row.completed_at))
+
+
 def interaction_to_proto(row: sa.Row) -> customer_pb2.Interaction:
     return customer_pb2.Interaction(
         name=f"customers/{row.customer_id}/interactions/{row.id}", type=TYPE_TO_PROTO[row.type],

@@ -1,6 +1,7 @@
 """What customer consumes: every registered account gets a customer profile; every
 completed order counts as a purchase of its buyer."""
 import uuid
+from datetime import timezone
 
 from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
@@ -27,8 +28,11 @@ def on_order_completed(handlers: CustomerHandlers):
         event = sales_pb2.OrderChanged()
         envelope.data.Unpack(event)
         order = event.order
-        await handlers.record_purchase(
-            uow, uuid.UUID(order.customer.removeprefix("users/")), order.name,
-            money.from_proto(order.total, "total"))
+        await handlers.record_purchase(uow, uuid.UUID(order.customer.removeprefix("users/")), {
+            "order_id": uuid.UUID(order.name.removeprefix("orders/")), "vehicle": order.vehicle,
+            "vehicle_title": order.vehicle_title, "total": money.from_proto(order.total, "total"),
+            "currency": order.total.currency_code or "RUB",
+            "completed_at": envelope.time.ToDatetime(tzinfo=timezone.utc),
+        })
 
     return apply

@@ -13,7 +13,7 @@ from services.kit.errors import NotFound
 from services.kit.identity import Identity
 
 from . import domain
-from .convert import customer_to_proto, interaction_to_proto
+from .convert import customer_id, customer_to_proto, interaction_to_proto, purchase_to_proto
 from .store import CustomerRepository, search_conditions
 
 log = logging.getLogger(__name__)
@@ -119,21 +119,47 @@ class CustomerHandlers:
             })
         return interaction_to_proto(SimpleNamespace(**row))
 
-    async def record_purchase(self, uow: UnitOfWork, user_id: uuid.UUID, order: str, spent: Decimal) -> None:
-        """From autosalon.sales.order.completed: one more purchase, and the segment it earns.
-        A buyer without a profile (an account made before the CRM) gets nothing recorded."""
+    async def record_purchase(self, uow: UnitOfWork, user_id: uuid.UUID, purchase: dict) -> None:
+        """From autosalon.sales.order.completed: the purchase in the history, one more in the
+        count, and the segment it earns; once per order however often it is told. A buyer
+        without a profile (an account made before the CRM) gets nothing recorded."""
         repository = CustomerRepository(uow.connection)
         current = await repository.by_user(user_id, for_update=True)
         if current is None:
-            log.warning("%s was completed for users/%s, who has no customer profile", order, user_id)
+            log.warning("orders/%s was completed for users/%s, who has no customer profile",
+                        purchase["order_id"], user_id)
             return
-        purchases, total = current.purchase_count + 1, current.total_spent + spent
+        if not await repository.add_purchase({**purchase, "customer_id": current.id}):
+            return
+        purchases, total = current.purchase_count + 1, current.total_spent + purchase["total"]
         await repository.update(current.id, {
             "purchase_count": purchases, "total_spent": total, "updated_at": now(),
             "segment": await _segment(repository, purchases, total, current.interaction_count),
         })
         customer = customer_to_proto(await repository.by_id(current.id))
         await uow.emit("customer.updated", customer.name, customer_pb2.CustomerEvent(customer=customer))
+
+    async def purchases(self, caller: Identity, parent: str, requested_size: int,
+                        page_token: str) -> tuple[list[customer_pb2.Purchase], str]:
+        size = paging.page_size(requested_size)
+        async with self.database.reading() as uow:
+            repository = CustomerRepository(uow.connection)
+            if parent == "customers/me":
+                row = await repository.by_user(uuid.UUID(caller.user_id))
+                if row is None:
+                    raise NotFound("you have no customer profile yet")
+            else:
+                row = await repository.by_id(customer_id(parent, "parent"))
+                if row is None or (not caller.is_staff and str(row.user_id) != caller.user_id):
+                    raise NotFound(f"{parent} does not exist")
+            key = {"customer": str(row.id)}
+            after = paging.time_position(paging.decode_token(page_token, key))
+            rows = await repository.purchases(row.id, size, after)
+        next_token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            next_token = paging.time_token(rows[-1].completed_at, rows[-1].order_id, key)
+        return [purchase_to_proto(purchase) for purchase in rows], next_token
 
     async def interactions(self, customer_id: uuid.UUID, requested_size: int,
                            page_token: str) -> tuple[list[customer_pb2.Interaction], str]:

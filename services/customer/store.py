@@ -44,6 +44,18 @@ interactions = sa.Table(
     sa.Column("logged_by", sa.Text, nullable=False),
 )
 
+purchases = sa.Table(
+    "purchases",
+    metadata,
+    sa.Column("order_id", sa.Uuid, primary_key=True),
+    sa.Column("customer_id", sa.Uuid, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("vehicle", sa.Text, nullable=False),
+    sa.Column("vehicle_title", sa.Text, nullable=False),
+    sa.Column("total", MONEY, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 segment_rules = sa.Table(
     "segment_rules",
     metadata,
@@ -102,6 +114,20 @@ class CustomerRepository:
                 sa.tuple_(interactions.c.occurred_at, interactions.c.id) < sa.tuple_(*after))
         return (await self.connection.execute(query.order_by(
             interactions.c.occurred_at.desc(), interactions.c.id.desc()).limit(limit + 1))).all()
+
+    async def add_purchase(self, row: dict) -> bool:
+        """False when that order is recorded already."""
+        result = await self.connection.execute(
+            insert(purchases).values(**row).on_conflict_do_nothing().returning(purchases.c.order_id))
+        return result.first() is not None
+
+    async def purchases(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
+        query = sa.select(purchases).where(purchases.c.customer_id == customer_id)
+        if after is not None:
+            query = query.where(
+                sa.tuple_(purchases.c.completed_at, purchases.c.order_id) < sa.tuple_(*after))
+        return (await self.connection.execute(query.order_by(
+            purchases.c.completed_at.desc(), purchases.c.order_id.desc()).limit(limit + 1))).all()
 
     async def rules(self) -> list[SegmentRule]:
         rows = await self.connection.execute(sa.select(segment_rules))

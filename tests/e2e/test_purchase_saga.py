@@ -66,6 +66,11 @@ def test_a_client_buys_a_car_end_to_end(edge, client_session, manager_session):
     eventually(lambda: profile().get("purchase_count") == 1)
     assert profile()["total_spent"]["amount"] == order["total"]["amount"]
     assert profile()["segment"] in ("buyer", "vip")
+    mine = edge.get("/customers/me/purchases", headers=bearer(client_session)).json()["purchases"]
+    assert [(p["order"], p["vehicle"], p["total"]) for p in mine] == [(order["name"], vehicle["name"], order["total"])]
+    assert mine[0]["vehicle_title"].startswith("Lada Vesta") and mine[0]["complete_time"]
+    staff_view = edge.get(f"/{profile()['name']}/purchases", headers=bearer(manager_session)).json()
+    assert staff_view["purchases"] == mine
 
 
 def test_a_declined_card_cancels_the_order_and_frees_the_car(edge, client_session, manager_session):
@@ -350,3 +355,18 @@ def test_a_used_car_with_its_own_price_is_ordered_at_that_price(edge, client_ses
     order = draft(edge, client_session, vehicle)
     assert order["total"]["amount"] == "987654.32"
     assert [line["label"] for line in order["price"]["lines"]] == ["vehicle price"]
+
+
+def test_purchase_history_is_the_buyers_own(edge, client_session, manager_session):
+    eventually(lambda: edge.get("/customers/me", headers=bearer(client_session)).status_code == 200)
+    own = edge.get("/customers/me", headers=bearer(client_session)).json()["name"]
+    assert edge.get(f"/{own}/purchases", headers=bearer(client_session)).json() == {
+        "purchases": [], "next_page_token": ""}
+    other = register(edge)
+    other_session = login(edge, other["email"], STRONG_PASSWORD)
+    assert edge.get(f"/{own}/purchases", headers=bearer(other_session)).status_code == 404
+    assert edge.get(f"/customers/{uuid.uuid4()}/purchases", headers=bearer(manager_session)).status_code == 404
+    assert edge.get("/customers/nonsense/purchases", headers=bearer(manager_session)).status_code == 400
+    assert edge.get(f"/{own}/purchases").status_code == 401
+    bad_token = edge.get(f"/{own}/purchases", params={"page_token": "garbage"}, headers=bearer(client_session))
+    assert bad_token.status_code == 400

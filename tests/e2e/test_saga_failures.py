@@ -139,6 +139,8 @@ def test_the_same_event_delivered_twice_changes_nothing(edge, client_session, ma
                             ("sales", "inventory-saga"), ("sales", "pricing-saga")]))
     profile = edge.get("/customers/me", headers=bearer(client_session)).json()
     assert profile["purchase_count"] == 1
+    purchases = edge.get("/customers/me/purchases", headers=bearer(client_session)).json()["purchases"]
+    assert [purchase["order"] for purchase in purchases] == [order["name"]]
     assert _history_types(edge, client_session, order) == [
         "created", "confirmed", "vehicle_reserved", "paid", "completed"]
     assert edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_SOLD"

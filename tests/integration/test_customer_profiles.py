@@ -1,4 +1,5 @@
-"""Profiles from auth's registrations: a redelivered event creates nothing twice."""
+"""Profiles from auth's registrations and purchases from sales' completed orders: a redelivered
+or repeated event records nothing twice."""
 import asyncio
 import uuid
 
@@ -7,8 +8,9 @@ import sqlalchemy as sa
 
 from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
+from autosalon.sales.v1 import sales_pb2
 from services.customer import store
-from services.customer.events import on_user_registered
+from services.customer.events import on_order_completed, on_user_registered
 from services.customer.handlers import CustomerHandlers
 from services.kit import migrations
 from services.kit.bus import handle_delivery
@@ -73,3 +75,30 @@ async def test_a_second_event_for_the_same_account_changes_nothing(customers):
         await handle_delivery(customers.database, store.consumed_events, "customer.registered-users", apply,
                       _Message(_registered(user_id)))
     assert await _count(customers) == 1
+
+
+def _completed(user_id: uuid.UUID, order_id: uuid.UUID) -> bytes:
+    envelope = common_pb2.EventEnvelope(
+        id=str(uuid.uuid4()), type="autosalon.sales.order.completed", source="sales",
+        subject=f"orders/{order_id}")
+    envelope.time.GetCurrentTime()
+    envelope.data.Pack(sales_pb2.OrderChanged(order=sales_pb2.Order(
+        name=f"orders/{order_id}", customer=f"users/{user_id}", vehicle=f"vehicles/{uuid.uuid4()}",
+        vehicle_title="Haval Jolion 2026, VIN LGWEF4A59SH000001",
+        total=common_pb2.Money(currency_code="RUB", amount="2399000.00"))))
+    return envelope.SerializeToString()
+
+
+async def test_a_completed_order_is_one_purchase_however_often_it_is_told(customers):
+    user_id, order_id = uuid.uuid4(), uuid.uuid4()
+    await handle_delivery(customers.database, store.consumed_events, "customer.registered-users",
+                          on_user_registered(customers), _Message(_registered(user_id)))
+    apply = on_order_completed(customers)
+    for _ in range(2):
+        await handle_delivery(customers.database, store.consumed_events, "customer.purchases", apply,
+                              _Message(_completed(user_id, order_id)))
+    async with customers.database.reading() as uow:
+        profile = await store.CustomerRepository(uow.connection).by_user(user_id)
+        history = await store.CustomerRepository(uow.connection).purchases(profile.id, 10, None)
+    assert (profile.purchase_count, str(profile.total_spent)) == (1, "2399000.00")
+    assert [(row.order_id, str(row.total)) for row in history] == [(order_id, "2399000.00")]
