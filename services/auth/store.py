@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
 
@@ -77,10 +78,7 @@ class UserRepository:
     ) -> tuple[list[sa.Row], int]:
         """Newest first; keyset paging on (created_at, id)."""
         condition = sa.true() if role is None else users.c.role == role
-        query = sa.select(users).where(condition)
-        if after is not None:
-            query = query.where(sa.tuple_(users.c.created_at, users.c.id) < sa.tuple_(*after))
-        query = query.order_by(users.c.created_at.desc(), users.c.id.desc()).limit(limit + 1)
+        query = newest_first(sa.select(users).where(condition), users.c.created_at, users.c.id, after, limit)
         rows = (await self.connection.execute(query)).all()
         total = await self.connection.scalar(sa.select(sa.func.count()).select_from(users).where(condition))
         return rows, total

@@ -3,13 +3,14 @@ from decimal import Decimal
 
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.kit import identity, money
-from services.kit.masks import masked_fields
+from services.kit.catalogue import trim_ids
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
+from services.kit.masks import masked_fields
 from services.kit.protos import mask_paths
 
 from . import domain
-from .convert import body_type_from_proto, model_id, specifications_from_proto, trim_ids
+from .convert import body_type_from_proto, model_id, specifications_from_proto
 from .handlers import CatalogHandlers
 
 ACCESS = {

@@ -5,7 +5,6 @@ import sqlalchemy as sa
 
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import money
-from services.kit.errors import InvalidArgument
 from services.kit.protos import audit, resource_id
 
 from . import domain
@@ -49,16 +48,6 @@ def specifications_to_proto(values: dict) -> catalog_pb2.Specifications:
 
 def model_id(name: str, field: str = "name") -> uuid.UUID:
     return resource_id(name, "models", field)
-
-
-def trim_ids(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
-    parts = name.split("/")
-    try:
-        if len(parts) != 4 or parts[0] != "models" or parts[2] != "trims":
-            raise ValueError
-        return uuid.UUID(parts[1]), uuid.UUID(parts[3])
-    except ValueError:
-        raise InvalidArgument({field: "must look like models/{uuid}/trims/{uuid}"}) from None
 
 
 def trim_to_proto(row: sa.Row, base_price) -> catalog_pb2.Trim:

@@ -6,6 +6,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.paging import newest_first
 
 from .domain import SegmentRule
 
@@ -97,10 +98,8 @@ class CustomerRepository:
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
         query = sa.select(customers).where(*conditions)
-        if after is not None:
-            query = query.where(sa.tuple_(customers.c.created_at, customers.c.id) < sa.tuple_(*after))
         rows = (await self.connection.execute(
-            query.order_by(customers.c.created_at.desc(), customers.c.id.desc()).limit(limit + 1))).all()
+            newest_first(query, customers.c.created_at, customers.c.id, after, limit))).all()
         total = await self.connection.scalar(sa.select(sa.func.count()).select_from(customers).where(*conditions))
         return rows, total
 
@@ -109,11 +108,8 @@ class CustomerRepository:
 
     async def interactions(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(interactions).where(interactions.c.customer_id == customer_id)
-        if after is not None:
-            query = query.where(
-                sa.tuple_(interactions.c.occurred_at, interactions.c.id) < sa.tuple_(*after))
-        return (await self.connection.execute(query.order_by(
-            interactions.c.occurred_at.desc(), interactions.c.id.desc()).limit(limit + 1))).all()
+        return (await self.connection.execute(
+            newest_first(query, interactions.c.occurred_at, interactions.c.id, after, limit))).all()
 
     async def add_purchase(self, row: dict) -> bool:
         """False when that order is recorded already."""
@@ -123,11 +119,8 @@ class CustomerRepository:
 
     async def purchases(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(purchases).where(purchases.c.customer_id == customer_id)
-        if after is not None:
-            query = query.where(
-                sa.tuple_(purchases.c.completed_at, purchases.c.order_id) < sa.tuple_(*after))
-        return (await self.connection.execute(query.order_by(
-            purchases.c.completed_at.desc(), purchases.c.order_id.desc()).limit(limit + 1))).all()
+        return (await self.connection.execute(
+            newest_first(query, purchases.c.completed_at, purchases.c.order_id, after, limit))).all()
 
     async def rules(self) -> list[SegmentRule]:
         rows = await self.connection.execute(sa.select(segment_rules))

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
 MONEY = sa.Numeric(14, 2)
@@ -100,10 +101,8 @@ class InventoryRepository:
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
         query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(*conditions)
-        if after is not None:
-            query = query.where(sa.tuple_(vehicles.c.created_at, vehicles.c.id) < sa.tuple_(*after))
         rows = (await self.connection.execute(
-            query.order_by(vehicles.c.created_at.desc(), vehicles.c.id.desc()).limit(limit + 1))).all()
+            newest_first(query, vehicles.c.created_at, vehicles.c.id, after, limit))).all()
         total = await self.connection.scalar(
             sa.select(sa.func.count()).select_from(_VIEW).where(*conditions))
         return rows, total

@@ -7,7 +7,7 @@ from .calls import Peers
 from .errors import InvalidArgument, NotFound
 
 
-def trim_ids(trim_name: str, field: str) -> tuple[uuid.UUID, uuid.UUID]:
+def trim_ids(trim_name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
     """(model id, trim id) of "models/{uuid}/trims/{uuid}"; InvalidArgument on `field` otherwise."""
     parts = trim_name.split("/")
     try:

@@ -4,6 +4,8 @@ import json
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from .errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
@@ -52,3 +54,12 @@ def time_position(position: list | None) -> tuple[datetime, uuid.UUID] | None:
 def time_token(moment: datetime, row_id: uuid.UUID, query: dict) -> str:
     """The token after a row of a list sorted by (a time, id)."""
     return encode_token([moment.isoformat(), str(row_id)], query)
+
+
+def newest_first(query: sa.Select, moment: sa.ColumnElement, row_id: sa.ColumnElement,
+                 after: tuple[datetime, uuid.UUID] | None, limit: int) -> sa.Select:
+    """`query` sorted newest first by (moment, id), from just after the position `after`, one row
+    beyond `limit` so that the caller knows whether another page follows."""
+    if after is not None:
+        query = query.where(sa.tuple_(moment, row_id) < sa.tuple_(*after))
+    return query.order_by(moment.desc(), row_id.desc()).limit(limit + 1)

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.paging import newest_first
 
 from . import domain
 
@@ -127,10 +128,8 @@ class PaymentRepository:
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(payments).where(*conditions)
-        if after is not None:
-            query = query.where(sa.tuple_(payments.c.created_at, payments.c.id) < sa.tuple_(*after))
         return list(await self.connection.execute(
-            query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit + 1)))
+            newest_first(query, payments.c.created_at, payments.c.id, after, limit)))
 
     async def waiting_for_gateway(self, statuses: tuple[str, ...], older_than: datetime) -> list[sa.Row]:
         return list(await self.connection.execute(sa.select(payments).where(

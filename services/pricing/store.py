@@ -6,6 +6,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
 MONEY = sa.Numeric(14, 2)
@@ -71,10 +72,8 @@ class PricingRepository:
 
     async def page(self, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(discounts).where(~discounts.c.deleted)
-        if after is not None:
-            query = query.where(sa.tuple_(discounts.c.created_at, discounts.c.id) < sa.tuple_(*after))
         return list(await self.connection.execute(
-            query.order_by(discounts.c.created_at.desc(), discounts.c.id.desc()).limit(limit + 1)))
+            newest_first(query, discounts.c.created_at, discounts.c.id, after, limit)))
 
     async def update(self, discount_id: uuid.UUID, values: dict) -> None:
         await self.connection.execute(discounts.update().where(discounts.c.id == discount_id).values(**values))

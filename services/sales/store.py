@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.paging import newest_first
 
 from . import domain
 
@@ -79,10 +80,8 @@ class OrderRepository:
 
     async def page(self, conditions: list, limit: int, after: tuple[datetime, uuid.UUID] | None):
         query = sa.select(orders.c.id, orders.c.created_at).where(~orders.c.deleted, *conditions)
-        if after is not None:
-            query = query.where(sa.tuple_(orders.c.created_at, orders.c.id) < sa.tuple_(*after))
         rows = list(await self.connection.execute(
-            query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)))
+            newest_first(query, orders.c.created_at, orders.c.id, after, limit)))
         total = await self.connection.scalar(
             sa.select(sa.func.count()).select_from(orders).where(~orders.c.deleted, *conditions))
         return rows, total
