@@ -197,7 +197,7 @@ class PaymentHandlers:
                 await self._refunded(row.id, reference, problem)
                 settled += 1
         except Unavailable:
-            pass
+            return settled  # the gateway went away mid-pass: the rest waits for the next pass
         return settled
 
     async def _retry_charge(self, row) -> int:
