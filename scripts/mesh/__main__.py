@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from services.kit import migrations
 from services.kit.settings import REPO_ROOT
@@ -96,10 +97,14 @@ def up() -> None:
         code_stamp.write_text(code)
     _databases()
     step("supervisord: starting the edge and the services")
-    started_programs = supervisor.ctl(
-        "start", "edge-sync", "envoy", *(f"{service}:*" for service in SERVICES), check=False)
-    if started_programs.returncode != 0:
-        sys.exit(f"some programs did not start:\n{started_programs.stdout}logs are in {LOGS}")
+    # One supervisorctl per program, all at once: a single `start a b c` waits out each
+    # program's startsecs in turn, which made a warm start a dozen seconds longer.
+    programs = ["edge-sync", "envoy", *(f"{service}:*" for service in SERVICES)]
+    with ThreadPoolExecutor(len(programs)) as pool:
+        results = list(pool.map(lambda program: supervisor.ctl("start", program, check=False), programs))
+    failed = [result.stdout for result in results if result.returncode != 0]
+    if failed:
+        sys.exit(f"some programs did not start:\n{''.join(failed)}logs are in {LOGS}")
     _wait("consul", lambda: _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/status/leader"))
     for service in SERVICES:
         want = instances(service)
