@@ -186,8 +186,8 @@ class PaymentHandlers:
         async with self.database.reading() as uow:
             repository = PaymentRepository(uow.connection)
             # A charge younger than a second may still be in its inline attempt; refunds have none.
-            charges = await repository.waiting_for_gateway((domain.PENDING,), now() - timedelta(seconds=1))
-            refunds = await repository.waiting_for_gateway((domain.REFUNDING,), now())
+            charges = await repository.waiting_for_gateway(domain.PENDING, now() - timedelta(seconds=1))
+            refunds = await repository.waiting_for_gateway(domain.REFUNDING, now())
         settled = 0
         try:
             for row in charges:

@@ -131,9 +131,11 @@ class PaymentRepository:
         return list(await self.connection.execute(
             newest_first(query, payments.c.created_at, payments.c.id, after, limit)))
 
-    async def waiting_for_gateway(self, statuses: tuple[str, ...], older_than: datetime) -> list[sa.Row]:
+    async def waiting_for_gateway(self, status: str, older_than: datetime) -> list[sa.Row]:
+        """Card payments in `status` (pending: a charge; refunding: a refund) the queue owes the
+        gateway, oldest first."""
         return list(await self.connection.execute(sa.select(payments).where(
-            payments.c.method == domain.CARD, payments.c.status.in_(statuses),
+            payments.c.method == domain.CARD, payments.c.status == status,
             payments.c.refund_problem == "", payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
 
     async def live_for_order(self, order_id: str) -> list[sa.Row]:

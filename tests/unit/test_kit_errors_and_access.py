@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.rpc import error_details_pb2, status_pb2
 
-from services.kit import catalogue, errors, identity, paging, server
+from services.kit import catalogue, db, errors, identity, paging, server
 from services.kit.server import status_for
 
 
@@ -153,3 +153,9 @@ def test_trim_names_are_parsed_or_refused_on_the_named_field():
         with pytest.raises(errors.InvalidArgument) as refused:
             catalogue.trim_ids(bad, "vehicle.trim")
         assert refused.value.violations[0][0] == "vehicle.trim"
+
+
+async def test_a_reading_unit_of_work_cannot_emit_events():
+    reading = db.UnitOfWork(database=None, read_only=True)
+    with pytest.raises(RuntimeError, match="cannot emit"):
+        await reading.emit("thing.happened", "things/1", status_pb2.Status())
