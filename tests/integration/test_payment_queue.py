@@ -240,3 +240,19 @@ async def test_no_payment_starts_for_an_order_whose_cancellation_was_heard(payme
     with pytest.raises(FailedPrecondition, match="cancelled"):
         await payments.create(client, order, "card", "4111111111111111", uuid.uuid4().hex)
     assert outage.emulator.transactions == {}
+
+
+async def test_a_cash_payment_of_a_cancelled_order_waits_for_staff_to_give_it_back(payments, outage):
+    await outage.up()
+    payment_id = await _pending_card_payment(payments, card=None)
+    async with payments.database.unit_of_work() as uow:
+        await uow.connection.execute(store.payments.update().where(store.payments.c.id == payment_id)
+                                     .values(method="cash", card_last_four="", status="completed"))
+    await _order_cancelled(payments, payment_id)
+    assert await _status(payments, payment_id) == "refunding"
+    assert await payments.drain_queue() == 0
+    assert outage.emulator.refunds == {}
+    manager = Identity(user_id=str(uuid.uuid4()), role="manager", email="m@autosalon.local", token="")
+    refunded = await payments.update_status(manager, payment_id, "refunded", "cash handed back", "")
+    assert refunded.status == payment_pb2.PAYMENT_STATUS_REFUNDED
+    assert await _events(payments) == ["payment.refunded"]
