@@ -87,25 +87,27 @@ async def relay_outbox(database: Database, bus: Bus, poll_interval: float = 1.0)
 
 
 async def _relay_batch(database: Database, bus: Bus, outbox: sa.Table, limit: int = 200) -> int:
+    """Claims and marks a batch in one statement, then publishes it in order before the
+    commit: a failed publish rolls the marks back, and the rows are sent again later."""
     async with database.unit_of_work() as uow:
+        claimed = (
+            sa.select(outbox.c.seq)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         rows = (
             await uow.connection.execute(
-                sa.select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.seq)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+                outbox.update()
+                .where(outbox.c.seq.in_(claimed.scalar_subquery()))
+                .values(published_at=now())
+                .returning(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
             )
         ).all()
-        for row in rows:
+        for row in sorted(rows, key=lambda row: row.seq):
             await bus.js.publish(
                 row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)}
-            )
-        if rows:
-            await uow.connection.execute(
-                outbox.update()
-                .where(outbox.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=now())
             )
     return len(rows)
 
