@@ -71,7 +71,7 @@ async def _vehicles(edge: Edge, manager: dict, count: int) -> list[str]:
         "brand": "lada", "model": "vesta", "view": "MODEL_VIEW_FULL"}))["models"][0]
     names = []
     for _ in range(count):
-        body = {"vin": vin.with_check_digit(f"XTAGFL110S{uuid.uuid4().int % 10**7:07d}"),
+        body = {"vin": vin.example("XTAGFL110S"),
                 "model": model["name"], "trim": model["trims"][0]["name"], "colour": "white",
                 "mileage_km": 5, "condition": "CONDITION_NEW", "branch": "Bench branch"}
         names.append((await edge.post("/inventory/vehicles", body, headers=manager))["name"])

@@ -72,10 +72,13 @@ def render(consul_binary) -> None:
             10, True,
         ),
         _program("edge-sync", [python, "-m", "services.edge.eds_sync", "--run-dir", RUN], 50, False),
+        # One worker thread: on two cores shared with the services, a second one only adds
+        # context switches and splits the upstream HTTP/2 connections (measured on /auth/me:
+        # +15 % requests/s, p99 70 -> 40 ms; /health still above 18,000 requests/s).
         _program(
             "envoy",
             [VENV_BIN / "envoy", "-c", RUN / "envoy" / "envoy.yaml", "--log-level", "warn",
-             "--disable-hot-restart"],
+             "--disable-hot-restart", "--concurrency", "1"],
             50, False,
         ),
     ]

@@ -1,5 +1,6 @@
 """ISO 3779 vehicle identification numbers: validation, check digit and what a VIN tells."""
 import datetime
+import secrets
 from dataclasses import dataclass
 
 from services.kit.errors import InvalidArgument
@@ -101,7 +102,16 @@ def decode(raw: str, today: datetime.date | None = None) -> VinFacts:
     )
 
 
+_ALLOWED = sorted(_VALUES)
+
+
 def with_check_digit(vin17: str) -> str:
     """The same VIN with its 9th character set to the right check digit (for test data)."""
     vin = normalize(vin17)
     return vin[:8] + check_digit(vin) + vin[9:]
+
+
+def example(first_ten: str) -> str:
+    """A valid VIN beginning with `first_ten`, its plant and serial drawn at random from the
+    33 characters a VIN may use (for test and benchmark data: ~4e10 of them, so no repeats)."""
+    return with_check_digit(first_ten + "".join(secrets.choice(_ALLOWED) for _ in range(7)))

@@ -29,7 +29,7 @@ async def inventory(mesh):
 async def _vehicle(handlers: InventoryHandlers) -> uuid.UUID:
     vehicle_id = uuid.uuid4()
     created = now()
-    code = vin.with_check_digit(f"XTAGFL110S{uuid.uuid4().int % 10**7:07d}")
+    code = vin.example("XTAGFL110S")
     async with handlers.database.unit_of_work() as uow:
         await store.InventoryRepository(uow.connection).add({
             "id": vehicle_id, "vin": code, "model_id": uuid.uuid4(), "trim_id": uuid.uuid4(),

@@ -62,6 +62,13 @@ def test_with_check_digit_makes_valid_vins():
     assert vin.with_check_digit("1M8GDM9A0KP042788") == "1M8GDM9AXKP042788"
 
 
+def test_example_vins_are_valid_and_do_not_repeat():
+    examples = {vin.example("XTAGFL110S") for _ in range(2000)}
+    assert len(examples) == 2000
+    for example in list(examples)[:200]:
+        assert example.startswith("XTAGFL11") and vin.decode(example).check_digit_valid
+
+
 GOOD = domain.VehicleFields("white", 10, "new", "Moscow", None)
 
 
