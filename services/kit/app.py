@@ -28,7 +28,7 @@ async def start(name: str, outbox: sa.Table) -> Runtime:
     logs.configure(name)
     config = settings.load()
     database = Database(config.database_url(name), name, outbox)
-    events = bus.Bus(config.nats_url)
+    events = bus.Bus(config.nats_url, config.event_retention_days)
     await events.connect()
     consul = Consul(config.consul_addr)
     discovery = Discovery(consul)
@@ -36,6 +36,7 @@ async def start(name: str, outbox: sa.Table) -> Runtime:
     service = Microservice(name, consul, config.bind_host, config.advertise_host)
     service.verifier = identity.TokenVerifier(identity.jwks_from_auth(peers))
     service.add_background(lambda: bus.relay_outbox(database, events))
+    service.add_background(lambda: bus.keep_event_tables_short(database, config.event_retention_days))
     for close in (consul.close, discovery.close, peers.close, events.close, database.close):
         service.on_stop(close)
     return Runtime(config, database, events, consul, peers, service)

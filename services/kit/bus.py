@@ -9,6 +9,7 @@ a redelivery finds the id and changes nothing.
 import asyncio
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
 import nats
@@ -33,8 +34,9 @@ def stream_name(service: str) -> str:
 
 
 class Bus:
-    def __init__(self, url: str):
+    def __init__(self, url: str, retention_days: int = 30):
         self._url = url
+        self._retention_days = retention_days
         self.nc: nats.NATS | None = None
         self.js = None
 
@@ -50,6 +52,7 @@ class Bus:
             name=stream_name(service),
             subjects=[f"autosalon.{service}.>"],
             duplicate_window=600.0,
+            max_age=self._retention_days * 86400.0,
         )
         try:
             await self.js.add_stream(config)
@@ -171,6 +174,33 @@ async def _next_messages(subscription, batch: int) -> list:
         return await subscription.fetch(1, timeout=5)
     except (nats.errors.TimeoutError, asyncio.TimeoutError):
         return []
+
+
+async def prune_event_tables(database: Database, older_than: datetime) -> tuple[int, int]:
+    """Deletes published outbox rows and consumed event ids older than `older_than`: JetStream
+    keeps events no longer than that, so no redelivery can need them. (outbox, consumed) counts."""
+    outbox = database.outbox
+    consumed = outbox.metadata.tables["consumed_events"]
+    async with database.unit_of_work() as uow:
+        sent = await uow.connection.execute(
+            outbox.delete().where(outbox.c.published_at < older_than))
+        applied = await uow.connection.execute(
+            consumed.delete().where(consumed.c.consumed_at < older_than))
+    return sent.rowcount, applied.rowcount
+
+
+async def keep_event_tables_short(database: Database, retention_days: int, every_seconds: float = 3600) -> None:
+    """Prunes the outbox and the consumed ids once an hour, for the life of the service."""
+    while True:
+        try:
+            sent, applied = await prune_event_tables(database, now() - timedelta(days=retention_days))
+            if sent or applied:
+                log.info("pruned %d published outbox rows and %d consumed event ids", sent, applied)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("pruning the event tables failed, trying again later: %s", error)
+        await asyncio.sleep(every_seconds)
 
 
 async def handle_delivery(database, consumed, consumer, handler, message) -> None:

@@ -25,6 +25,8 @@ class Settings:
     advertise_host: str
     jwks_file: pathlib.Path
     signing_key_file: pathlib.Path
+    # How long JetStream keeps events, and services their outbox rows and consumed event ids.
+    event_retention_days: int
 
     def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return (
@@ -57,4 +59,5 @@ def load() -> Settings:
         signing_key_file=pathlib.Path(
             _env("AUTOSALON_SIGNING_KEY_FILE", str(run_dir / "keys" / "auth-signing-key.pem"))
         ),
+        event_retention_days=int(_env("AUTOSALON_EVENT_RETENTION_DAYS", "30")),
     )

@@ -1,6 +1,7 @@
 """Outbox -> JetStream -> idempotent consumer, against the real PostgreSQL and NATS."""
 import asyncio
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import nats.js.errors
 import pytest
@@ -162,3 +163,26 @@ async def test_a_new_version_with_more_subjects_updates_its_durable_consumer(scr
 
 async def _filters_are(filters, wanted: list[str]) -> bool:
     return sorted(await filters()) == sorted(wanted)
+
+
+async def test_old_published_rows_and_consumed_ids_are_pruned_unsent_ones_kept(scratch):
+    old, recent = datetime.now(timezone.utc) - timedelta(days=40), datetime.now(timezone.utc)
+    async with scratch.database.unit_of_work() as uow:
+        for created, published in ((old, old), (old, None), (recent, recent)):
+            await uow.connection.execute(scratch.outbox.insert().values(
+                event_id=uuid.uuid4(), subject="autosalon.x.thing.happened", envelope=b"",
+                created_at=created, published_at=published))
+        for consumed_at in (old, recent):
+            await uow.connection.execute(scratch.consumed.insert().values(
+                consumer="x.things", event_id=uuid.uuid4(), consumed_at=consumed_at))
+    assert await bus.prune_event_tables(scratch.database, recent - timedelta(days=30)) == (1, 1)
+    async with scratch.database.reading() as uow:
+        kept = (await uow.connection.execute(sa.select(scratch.outbox.c.published_at))).scalars().all()
+        ids = await uow.connection.scalar(sa.select(sa.func.count()).select_from(scratch.consumed))
+    assert sorted(kept, key=lambda moment: moment is None) == [recent, None] and ids == 1
+
+
+async def test_streams_keep_events_as_long_as_the_services_keep_their_ids(scratch):
+    await scratch.bus.ensure_stream(scratch.service)
+    info = await scratch.bus.js.stream_info(bus.stream_name(scratch.service))
+    assert info.config.max_age == 30 * 86400
