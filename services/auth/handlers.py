@@ -177,11 +177,7 @@ class AuthHandlers:
             rows, total = await UserRepository(uow.connection).page(
                 role.value if role else None, size, after
             )
-        next_token = ""
-        if len(rows) > size:
-            rows = rows[:size]
-            last = rows[-1]
-            next_token = paging.time_token(last.created_at, last.id, query)
+        rows, next_token = paging.newest_page(rows, size, query)
         return rows, next_token, total
 
     async def update_user(

@@ -7,6 +7,7 @@ from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import money
+from services.kit.bus import payload
 from services.kit.db import UnitOfWork
 
 from .handlers import CustomerHandlers
@@ -14,8 +15,7 @@ from .handlers import CustomerHandlers
 
 def on_user_registered(handlers: CustomerHandlers):
     async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        event = auth_pb2.UserEvent()
-        envelope.data.Unpack(event)
+        event = payload(envelope, auth_pb2.UserEvent)
         user = event.user
         await handlers.create_for_account(
             uow, uuid.UUID(user.name.removeprefix("users/")), user.full_name, user.email, user.phone)
@@ -25,8 +25,7 @@ def on_user_registered(handlers: CustomerHandlers):
 
 def on_order_completed(handlers: CustomerHandlers):
     async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        event = sales_pb2.OrderChanged()
-        envelope.data.Unpack(event)
+        event = payload(envelope, sales_pb2.OrderChanged)
         order = event.order
         await handlers.record_purchase(uow, uuid.UUID(order.customer.removeprefix("users/")), {
             "order_id": uuid.UUID(order.name.removeprefix("orders/")), "vehicle": order.vehicle,

@@ -77,10 +77,7 @@ class CustomerHandlers:
         async with self.database.reading() as uow:
             rows, total = await CustomerRepository(uow.connection).page(
                 search_conditions(query, segment, tag), size, after)
-        next_token = ""
-        if len(rows) > size:
-            rows = rows[:size]
-            next_token = paging.time_token(rows[-1].created_at, rows[-1].id, key)
+        rows, next_token = paging.newest_page(rows, size, key)
         return [customer_to_proto(row) for row in rows], next_token, total
 
     async def update(self, caller: Identity, customer_id: uuid.UUID, changes: domain.Profile,
@@ -155,10 +152,7 @@ class CustomerHandlers:
             key = {"customer": str(row.id)}
             after = paging.time_position(paging.decode_token(page_token, key))
             rows = await repository.purchases(row.id, size, after)
-        next_token = ""
-        if len(rows) > size:
-            rows = rows[:size]
-            next_token = paging.time_token(rows[-1].completed_at, rows[-1].order_id, key)
+        rows, next_token = paging.newest_page(rows, size, key, "completed_at", "order_id")
         return [purchase_to_proto(purchase) for purchase in rows], next_token
 
     async def interactions(self, customer_id: uuid.UUID, requested_size: int,
@@ -171,8 +165,5 @@ class CustomerHandlers:
             if await repository.by_id(customer_id) is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
             rows = await repository.interactions(customer_id, size, after)
-        next_token = ""
-        if len(rows) > size:
-            rows = rows[:size]
-            next_token = paging.time_token(rows[-1].occurred_at, rows[-1].id, key)
+        rows, next_token = paging.newest_page(rows, size, key, "occurred_at")
         return [interaction_to_proto(row) for row in rows], next_token

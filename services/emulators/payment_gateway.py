@@ -3,8 +3,9 @@
 Settings (environment): AUTOSALON_GATEWAY_ADDR (127.0.0.1:7101), AUTOSALON_GATEWAY_LATENCY_MS
 (50), AUTOSALON_GATEWAY_FAILURE_RATE (0.0: the share of calls answered UNAVAILABLE, as a gateway
 outage). Cards ending in 0002 are declined by the issuer, in 9995 for insufficient funds; a
-number failing the Luhn check is INVALID_ARGUMENT. An approved charge can be refunded, once. Transactions are kept in memory: a restart
-forgets them, as a test environment of a real gateway might.
+number failing the Luhn check is INVALID_ARGUMENT. An approved charge can be refunded, once.
+Transactions are kept in memory: a restart forgets them, as a test environment of a real
+gateway might.
 """
 import asyncio
 import logging

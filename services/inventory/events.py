@@ -8,6 +8,7 @@ import uuid
 from autosalon.catalog.v1 import catalog_pb2
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
+from services.kit.bus import payload
 from services.kit.db import UnitOfWork
 from services.kit.errors import FailedPrecondition, NotFound
 
@@ -20,15 +21,13 @@ log = logging.getLogger(__name__)
 async def apply_catalog_event(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
     kind = envelope.type.removeprefix("autosalon.catalog.")
     if kind.startswith("model."):
-        event = catalog_pb2.ModelEvent()
-        envelope.data.Unpack(event)
+        event = payload(envelope, catalog_pb2.ModelEvent)
         if kind == "model.deleted":
             await _mark_deleted(uow, catalog_models, event.model.name.removeprefix("models/"))
         elif event.HasField("model"):
             await remember_model(uow, event.model)
     elif kind.startswith("trim."):
-        event = catalog_pb2.TrimEvent()
-        envelope.data.Unpack(event)
+        event = payload(envelope, catalog_pb2.TrimEvent)
         model_id = uuid.UUID(event.trim.name.split("/")[1])
         if kind == "trim.deleted":
             await _mark_deleted(uow, catalog_trims, event.trim.name.split("/")[3])
@@ -63,8 +62,7 @@ def on_order_event(handlers: InventoryHandlers, hold_seconds: int):
         kind = envelope.type.removeprefix("autosalon.sales.order.")
         if kind not in ("confirmed", "cancelled", "paid"):
             return
-        event = sales_pb2.OrderChanged()
-        envelope.data.Unpack(event)
+        event = payload(envelope, sales_pb2.OrderChanged)
         order = event.order
         vehicle_id = uuid.UUID(order.vehicle.removeprefix("vehicles/"))
         try:

@@ -101,10 +101,7 @@ class InventoryHandlers:
         after = paging.time_position(paging.decode_token(page_token, search.key()))
         async with self.database.reading() as uow:
             rows, total = await InventoryRepository(uow.connection).page(search.conditions(), size, after)
-        next_token = ""
-        if len(rows) > size:
-            rows = rows[:size]
-            next_token = paging.time_token(rows[-1].created_at, rows[-1].id, search.key())
+        rows, next_token = paging.newest_page(rows, size, search.key())
         return [vehicle_to_proto(row) for row in rows], next_token, total
 
     async def update_vehicle(

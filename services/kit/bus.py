@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 Handler = Callable[[UnitOfWork, common_pb2.EventEnvelope], Awaitable[None]]
 
 
+def payload(envelope: common_pb2.EventEnvelope, message_class):
+    """The event's protobuf payload, as the given message class."""
+    message = message_class()
+    envelope.data.Unpack(message)
+    return message
+
+
 def stream_name(service: str) -> str:
     return f"AUTOSALON_{service.upper()}"
 

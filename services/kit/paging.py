@@ -56,6 +56,16 @@ def time_token(moment: datetime, row_id: uuid.UUID, query: dict) -> str:
     return encode_token([moment.isoformat(), str(row_id)], query)
 
 
+def newest_page(rows: list, size: int, query: dict, moment: str = "created_at",
+                row_id: str = "id") -> tuple[list, str]:
+    """The page within the `size` + 1 rows newest_first fetched, and the token for the next
+    page ("" when this is the last)."""
+    if len(rows) <= size:
+        return list(rows), ""
+    last = rows[size - 1]
+    return list(rows[:size]), time_token(getattr(last, moment), getattr(last, row_id), query)
+
+
 def newest_first(query: sa.Select, moment: sa.ColumnElement, row_id: sa.ColumnElement,
                  after: tuple[datetime, uuid.UUID] | None, limit: int) -> sa.Select:
     """`query` sorted newest first by (moment, id), from just after the position `after`, one row

@@ -32,6 +32,13 @@ def resource_id(name: str, collection: str, field: str = "name") -> uuid.UUID:
         raise InvalidArgument({field: f"must look like {collection}/{{uuid}}"}) from None
 
 
+def referenced_id(value: str, collection: str, field: str) -> uuid.UUID:
+    """The uuid a request field refers to, written "collection/{uuid}" or as the bare uuid
+    (REST clients send either); InvalidArgument on `field` otherwise."""
+    value = value.strip()
+    return resource_id(value if "/" in value else f"{collection}/{value}", collection, field)
+
+
 def audit(row) -> common_pb2.AuditInfo:
     """AuditInfo from a row with created_at/updated_at/created_by/updated_by columns."""
     return common_pb2.AuditInfo(

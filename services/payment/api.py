@@ -5,7 +5,7 @@ from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
 from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
-from services.kit.protos import idempotency_key, resource_id
+from services.kit.protos import idempotency_key, referenced_id, resource_id
 
 from .convert import METHOD_NAME, STATUS_NAME
 from .handlers import PaymentHandlers
@@ -30,10 +30,9 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
     async def ListPayments(self, request, context):
         if request.status and request.status not in STATUS_NAME:
             raise InvalidArgument({"status": "is not a known payment status"})
-        order = str(resource_id(request.order, "orders", "order")) if request.order else ""
+        order = f"orders/{resource_id(request.order, 'orders', 'order')}" if request.order else ""
         found, token = await self.handlers.list_payments(
-            identity.current(), request.status, f"orders/{order}" if order else "",
-            request.page_size, request.page_token)
+            identity.current(), request.status, order, request.page_size, request.page_token)
         return payment_pb2.ListPaymentsResponse(payments=found, next_page_token=token)
 
     async def GetPaymentStats(self, request, context):
@@ -46,8 +45,7 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
         return await self.handlers.get(identity.current(), resource_id(request.name, "payments"))
 
     async def CreatePayment(self, request, context):
-        raw_order = request.order_id.strip()
-        order_id = resource_id(raw_order if "/" in raw_order else f"orders/{raw_order}", "orders", "order_id")
+        order_id = referenced_id(request.order_id, "orders", "order_id")
         problems = []
         if request.method not in METHOD_NAME:
             problems.append(("method", "must be card, bank_transfer, cash or credit"))

@@ -5,6 +5,7 @@ import logging
 
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
+from services.kit.bus import payload
 from services.kit.db import UnitOfWork
 
 from .handlers import PaymentHandlers
@@ -14,8 +15,7 @@ log = logging.getLogger(__name__)
 
 def on_order_cancelled(handlers: PaymentHandlers):
     async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        event = sales_pb2.OrderChanged()
-        envelope.data.Unpack(event)
+        event = payload(envelope, sales_pb2.OrderChanged)
         await handlers.order_cancelled(uow, event.order.name)
 
     return apply

@@ -63,9 +63,9 @@ class PaymentHandlers:
         async with self.database.reading() as uow:
             repository = PaymentRepository(uow.connection)
             rows = await repository.page(conditions, size, after)
-            logs = await repository.log_of([row.id for row in rows[:size]])
-        token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
-        return [payment_to_proto(row, logs[row.id]) for row in rows[:size]], token
+            rows, token = paging.newest_page(rows, size, query)
+            logs = await repository.log_of([row.id for row in rows])
+        return [payment_to_proto(row, logs[row.id]) for row in rows], token
 
     async def stats(self, start: datetime | None, end: datetime | None) -> payment_pb2.PaymentStats:
         conditions = []

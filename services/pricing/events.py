@@ -2,6 +2,7 @@
 from autosalon.common.v1 import common_pb2
 from autosalon.pricing.v1 import pricing_pb2
 from autosalon.sales.v1 import sales_pb2
+from services.kit.bus import payload
 from services.kit.db import UnitOfWork
 from services.kit.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted
 
@@ -16,8 +17,7 @@ def on_order_event(handlers: PricingHandlers):
         kind = envelope.type.removeprefix("autosalon.sales.order.")
         if kind not in ("confirmed", "cancelled"):
             return
-        event = sales_pb2.OrderChanged()
-        envelope.data.Unpack(event)
+        event = payload(envelope, sales_pb2.OrderChanged)
         order = event.order
         if kind == "cancelled":
             await handlers.give_back(uow, order.name)

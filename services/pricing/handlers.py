@@ -55,8 +55,8 @@ class PricingHandlers:
         after = paging.time_position(paging.decode_token(page_token, {}))
         async with self.database.reading() as uow:
             rows = await PricingRepository(uow.connection).page(size, after)
-        token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, {}) if len(rows) > size else ""
-        return [discount_to_proto(row) for row in rows[:size]], token
+        rows, token = paging.newest_page(rows, size, {})
+        return [discount_to_proto(row) for row in rows], token
 
     async def update_discount(
         self, caller: Identity, discount_id: uuid.UUID, changes: domain.Discount, mask: list[str]

@@ -3,7 +3,7 @@ from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
-from services.kit.protos import idempotency_key, mask_paths, resource_id
+from services.kit.protos import idempotency_key, mask_paths, referenced_id, resource_id
 
 from .convert import STATUS_NAME, options_to_json
 from .handlers import SalesHandlers
@@ -40,9 +40,7 @@ class SalesApi(sales_pb2_grpc.SalesServiceServicer):
         return await self.handlers.get(identity.current(), _order_id(request.name))
 
     async def CreateOrder(self, request, context):
-        raw_vehicle = request.vehicle_id.strip()
-        vehicle_id = resource_id(raw_vehicle if "/" in raw_vehicle else f"vehicles/{raw_vehicle}",
-                                 "vehicles", "vehicle_id")
+        vehicle_id = referenced_id(request.vehicle_id, "vehicles", "vehicle_id")
         return await self.handlers.create(
             identity.current(), vehicle_id, request.trim_id.strip(), request.promo_code,
             options_to_json(request.options), request.notes, request.customer.strip(),

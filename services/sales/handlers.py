@@ -15,6 +15,7 @@ from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
+from services.kit.protos import resource_id
 
 from . import domain
 from .convert import STATUS_NAME, event_to_proto, order_to_proto, quote_to_json
@@ -91,9 +92,9 @@ class SalesHandlers:
         async with self.database.reading() as uow:
             repository = OrderRepository(uow.connection)
             rows, total = await repository.page(conditions, size, after)
-            found = await repository.events_of([row.id for row in rows[:size]])
-        token = paging.time_token(rows[size - 1].created_at, rows[size - 1].id, query) if len(rows) > size else ""
-        return [order_to_proto(domain.fold(found[row.id])) for row in rows[:size]], token, total
+            rows, token = paging.newest_page(rows, size, query)
+            found = await repository.events_of([row.id for row in rows])
+        return [order_to_proto(domain.fold(found[row.id])) for row in rows], token, total
 
     async def _price(self, trim: str, options: list[dict], promo_code: str, own_price: str) -> dict:
         quote = await self.peers.call(
@@ -157,7 +158,7 @@ class SalesHandlers:
         self, caller: Identity, order_id: uuid.UUID, etag: str, changes: dict, mask: list[str]
     ) -> sales_pb2.Order:
         fields = masked_fields(mask, domain.EDITABLE)
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             current = await self._load(uow, caller, order_id)
         domain.edit(current, {})
         edited = {name: changes[name] for name in fields}
@@ -206,9 +207,4 @@ def _buyer(caller: Identity, customer: str) -> str:
         if customer and customer != caller.user_name:
             raise InvalidArgument({"customer": "clients order for themselves; leave it empty"})
         return caller.user_name
-    try:
-        if not customer.startswith("users/"):
-            raise ValueError
-        return f"users/{uuid.UUID(customer.removeprefix('users/'))}"
-    except ValueError:
-        raise InvalidArgument({"customer": "managers name the buyer as users/{uuid}"}) from None
+    return f"users/{resource_id(customer, 'users', 'customer')}"

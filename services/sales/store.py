@@ -42,6 +42,10 @@ orders = sa.Table(
 outbox, consumed_events = event_tables(metadata)
 
 
+def _event(row: sa.Row) -> domain.Event:
+    return domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id)
+
+
 class OrderRepository:
     def __init__(self, connection: AsyncConnection):
         self.connection = connection
@@ -50,8 +54,7 @@ class OrderRepository:
         rows = await self.connection.execute(
             sa.select(order_events).where(order_events.c.order_id == order_id)
             .order_by(order_events.c.version))
-        return [domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id)
-                for row in rows]
+        return [_event(row) for row in rows]
 
     async def lock(self, order_id: uuid.UUID) -> None:
         """Lines up the saga's writers on one order (clients' writes stay optimistic)."""
@@ -92,6 +95,5 @@ class OrderRepository:
             sa.select(order_events).where(order_events.c.order_id.in_(order_ids))
             .order_by(order_events.c.order_id, order_events.c.version))
         for row in rows:
-            found[row.order_id].append(
-                domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id))
+            found[row.order_id].append(_event(row))
         return found

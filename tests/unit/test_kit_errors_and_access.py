@@ -2,6 +2,8 @@
 import asyncio
 import time
 import uuid
+from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import grpc
 import jwt
@@ -10,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.rpc import error_details_pb2, status_pb2
 
-from services.kit import catalogue, db, errors, identity, paging, server
+from services.kit import catalogue, db, errors, identity, paging, protos, server
 from services.kit.server import status_for
 
 
@@ -159,3 +161,22 @@ async def test_a_reading_unit_of_work_cannot_emit_events():
     reading = db.UnitOfWork(database=None, read_only=True)
     with pytest.raises(RuntimeError, match="cannot emit"):
         await reading.emit("thing.happened", "things/1", status_pb2.Status())
+
+
+def test_a_reference_is_a_resource_name_or_a_bare_uuid():
+    order_id = uuid.uuid4()
+    for written in (f"orders/{order_id}", f" {order_id} "):
+        assert protos.referenced_id(written, "orders", "order_id") == order_id
+    for bad in ("", "orders/x", f"vehicles/{order_id}"):
+        with pytest.raises(errors.InvalidArgument) as refused:
+            protos.referenced_id(bad, "orders", "order_id")
+        assert refused.value.violations[0][0] == "order_id"
+
+
+def test_a_page_of_newest_first_rows_and_the_token_after_it():
+    rows = [SimpleNamespace(created_at=datetime(2026, 11, day, tzinfo=timezone.utc), id=uuid.uuid4())
+            for day in (25, 24, 23)]
+    assert paging.newest_page(rows[:2], 2, {}) == (rows[:2], "")
+    page, token = paging.newest_page(rows, 2, {"q": 1})
+    assert page == rows[:2]
+    assert paging.time_position(paging.decode_token(token, {"q": 1})) == (rows[1].created_at, rows[1].id)
