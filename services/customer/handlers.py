@@ -6,6 +6,8 @@ from types import SimpleNamespace
 from datetime import datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from autosalon.customer.v1 import customer_pb2
 from services.kit import paging
 from services.kit.db import Database, UnitOfWork, now
@@ -56,17 +58,12 @@ class CustomerHandlers:
 
     async def get(self, caller: Identity, customer_id: uuid.UUID) -> customer_pb2.Customer:
         async with self.database.reading() as uow:
-            row = await CustomerRepository(uow.connection).by_id(customer_id)
-        if row is None or (not caller.is_staff and str(row.user_id) != caller.user_id):
-            # A client learns nothing about other customers, not even that they exist.
-            raise NotFound(f"customers/{customer_id} does not exist")
+            row = await _visible_profile(CustomerRepository(uow.connection), caller, customer_id)
         return customer_to_proto(row)
 
     async def mine(self, caller: Identity) -> customer_pb2.Customer:
         async with self.database.reading() as uow:
-            row = await CustomerRepository(uow.connection).by_user(uuid.UUID(caller.user_id))
-        if row is None:
-            raise NotFound("you have no customer profile yet")
+            row = await _visible_profile(CustomerRepository(uow.connection), caller, None)
         return customer_to_proto(row)
 
     async def search(self, query: str, segment: str, tag: str, requested_size: int,
@@ -85,9 +82,7 @@ class CustomerHandlers:
         fields = domain.check_update(mask, caller.is_staff)
         async with self.database.unit_of_work() as uow:
             repository = CustomerRepository(uow.connection)
-            current = await repository.by_id(customer_id, for_update=True)
-            if current is None or (not caller.is_staff and str(current.user_id) != caller.user_id):
-                raise NotFound(f"customers/{customer_id} does not exist")
+            current = await _visible_profile(repository, caller, customer_id, for_update=True)
             merged = domain.validate_profile(domain.Profile(**{
                 name: getattr(changes if name in fields else current, name)
                 for name in domain.EDITABLE}))
@@ -141,14 +136,8 @@ class CustomerHandlers:
         size = paging.page_size(requested_size)
         async with self.database.reading() as uow:
             repository = CustomerRepository(uow.connection)
-            if parent == "customers/me":
-                row = await repository.by_user(uuid.UUID(caller.user_id))
-                if row is None:
-                    raise NotFound("you have no customer profile yet")
-            else:
-                row = await repository.by_id(customer_id(parent, "parent"))
-                if row is None or (not caller.is_staff and str(row.user_id) != caller.user_id):
-                    raise NotFound(f"{parent} does not exist")
+            row = await _visible_profile(
+                repository, caller, None if parent == "customers/me" else customer_id(parent, "parent"))
             key = {"customer": str(row.id)}
             after = paging.time_position(paging.decode_token(page_token, key))
             rows = await repository.purchases(row.id, size, after)
@@ -167,3 +156,18 @@ class CustomerHandlers:
             rows = await repository.interactions(customer_id, size, after)
         rows, next_token = paging.newest_page(rows, size, key, "occurred_at")
         return [interaction_to_proto(row) for row in rows], next_token
+
+
+async def _visible_profile(repository: CustomerRepository, caller: Identity,
+                           customer_id: uuid.UUID | None, for_update: bool = False) -> sa.Row:
+    """The caller's own profile (no id), or the one named if the caller may see it."""
+    if customer_id is None:
+        row = await repository.by_user(uuid.UUID(caller.user_id))
+        if row is None:
+            raise NotFound("you have no customer profile yet")
+        return row
+    row = await repository.by_id(customer_id, for_update=for_update)
+    if row is None or (not caller.is_staff and str(row.user_id) != caller.user_id):
+        # A client learns nothing about other customers, not even that they exist.
+        raise NotFound(f"customers/{customer_id} does not exist")
+    return row

@@ -81,7 +81,7 @@ class PaymentHandlers:
         self, caller: Identity, order_name: str, method: str, raw_card: str, key: str
     ) -> payment_pb2.Payment:
         card = domain.card_number(method, raw_card)
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             earlier = await PaymentRepository(uow.connection).by_key(caller.user_name, key)
             if earlier is not None:
                 return await self._read(uow, earlier.id)
@@ -116,7 +116,7 @@ class PaymentHandlers:
         if card:
             self.cards[row["id"]] = card
             await self._charge(row["id"])
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             return await self._read(uow, row["id"])
 
     async def update_status(
@@ -142,7 +142,7 @@ class PaymentHandlers:
         """One attempt at the gateway; False when an outage leaves the payment pending in
         the queue."""
         card = self.cards.get(payment_id)
-        async with self.database.unit_of_work() as uow:
+        async with self.database.reading() as uow:
             row = await PaymentRepository(uow.connection).by_id(payment_id)
         if card is None or row is None or row.status != domain.PENDING:
             return True
