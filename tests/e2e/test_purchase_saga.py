@@ -12,6 +12,7 @@ from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
 from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
+from .test_auth_rest import violations
 from .purchase import (
     DECLINED_CARD, confirm, confirmed_and_ready, create_order, draft, eventually, in_status, new_vehicle,
     pay, ready, vehicle_status, wait_for_order,
@@ -370,3 +371,45 @@ def test_purchase_history_is_the_buyers_own(edge, client_session, manager_sessio
     assert edge.get(f"/{own}/purchases").status_code == 401
     bad_token = edge.get(f"/{own}/purchases", params={"page_token": "garbage"}, headers=bearer(client_session))
     assert bad_token.status_code == 400
+
+
+def test_staff_settle_a_bank_transfer_step_by_step_and_only_staff_may(edge, client_session, manager_session):
+    order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    created = pay(edge, client_session, order, card="", method="PAYMENT_METHOD_BANK_TRANSFER")
+    assert created.status_code == 200, created.text
+    payment = created.json()
+    assert payment["status"] == "PAYMENT_STATUS_PENDING" and payment["card_last_four"] == ""
+    url = f"/{payment['name']}:updateStatus"
+
+    def move(who: dict, **body):
+        return edge.post(url, json=body, headers=bearer(who))
+
+    assert edge.post(url, json={"status": "PAYMENT_STATUS_PROCESSING"}).status_code == 401
+    assert move(client_session, status="PAYMENT_STATUS_PROCESSING").status_code == 403
+    skipped = move(manager_session, status="PAYMENT_STATUS_COMPLETED")
+    assert skipped.status_code == 400 and "pending" in skipped.text and "completed" in skipped.text
+    assert move(manager_session, status="PAYMENT_STATUS_UNSPECIFIED").status_code == 400
+    assert move(manager_session, status="PAYMENT_STATUS_REFUNDING").status_code == 400
+    assert edge.post(f"/payments/{uuid.uuid4()}:updateStatus", json={"status": "PAYMENT_STATUS_PROCESSING"},
+                     headers=bearer(manager_session)).status_code == 404
+    assert move(manager_session, status="PAYMENT_STATUS_PROCESSING").status_code == 200
+    done = move(manager_session, status="PAYMENT_STATUS_COMPLETED", bank_reference="BT-2026-1125")
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["bank_reference"]) == ("PAYMENT_STATUS_COMPLETED", "BT-2026-1125")
+    assert wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_PAID"))["payment"] == payment["name"]
+
+
+def test_payment_stats_and_lists_check_who_asks_and_what(edge, client_session, manager_session):
+    assert edge.get("/payments/stats").status_code == 401
+    assert edge.get("/payments/stats", headers=bearer(client_session)).status_code == 403
+    backwards = edge.get("/payments/stats", headers=bearer(manager_session), params={
+        "start_time": "2026-11-25T10:00:00Z", "end_time": "2026-11-25T09:00:00Z"})
+    assert backwards.status_code == 400 and "end_time" in violations(backwards)
+    stats = edge.get("/payments/stats", headers=bearer(manager_session)).json()
+    assert {figure["status"] for figure in stats["by_status"]} >= {
+        "PAYMENT_STATUS_COMPLETED", "PAYMENT_STATUS_REFUNDING", "PAYMENT_STATUS_REFUNDED"}
+    assert edge.get("/payments", params={"status": "PAYMENT_STATUS_NOPE"},
+                    headers=bearer(client_session)).status_code == 400
+    bad_order = edge.get("/payments", params={"order": "nonsense"}, headers=bearer(client_session))
+    assert bad_order.status_code == 400 and "order" in violations(bad_order)
+    assert edge.get("/payments").status_code == 401
