@@ -2,7 +2,8 @@
 
 One blocking query per cluster; on every change the cluster's EDS file is rewritten
 atomically and Envoy, watching the folder, picks it up. If Consul is down the files keep
-their last content, so the edge goes on serving the instances it knew.
+their last content, so the edge goes on serving the instances it knew. The same sidecar keeps
+Envoy's access log bounded (access_log.py).
 """
 import argparse
 import asyncio
@@ -16,6 +17,7 @@ import yaml
 from services.kit import logs, settings
 from services.kit.registry import Consul
 
+from .access_log import Rotation, keep_bounded
 from .render import endpoints, write_atomically
 
 log = logging.getLogger("edge.sync")
@@ -51,6 +53,7 @@ async def main() -> None:
     clusters = json.loads((envoy_dir / "clusters.json").read_text())
     consul = Consul(settings.load().consul_addr)
     tasks = [asyncio.create_task(follow(consul, cluster, envoy_dir / "eds")) for cluster in clusters]
+    tasks.append(asyncio.create_task(keep_bounded(Rotation.load(envoy_dir / "access_log.json"))))
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

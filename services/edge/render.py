@@ -61,6 +61,7 @@ def _per_address_limit(name: str, requests: int, seconds: int) -> dict:
             "filter_enabled": ALWAYS,
             "filter_enforced": ALWAYS,
             "max_dynamic_descriptors": 10_000,
+            "rate_limits": [{"actions": [{"remote_address": {}}]}],
             "descriptors": [{"entries": [{"key": "remote_address"}], "token_bucket": bucket}],
             "rate_limited_as_resource_exhausted": True,
         }
@@ -73,7 +74,6 @@ def _route(match: dict, cluster: str, timeout: int, limit: dict) -> dict:
         "route": {
             "cluster": cluster,
             "timeout": f"{timeout}s",
-            "rate_limits": [{"actions": [{"remote_address": {}}]}],
             # An instance that just went away: try another before answering 503.
             "retry_policy": {"retry_on": "connect-failure,refused-stream,reset-before-request", "num_retries": 2},
         },
@@ -177,6 +177,10 @@ ACCESS_LOG_FORMAT = {
 }
 
 
+def access_log_path(run_dir: pathlib.Path) -> pathlib.Path:
+    return run_dir / "logs" / "edge-access.log"
+
+
 def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:
     envoy_dir = run_dir / "envoy"
     all_services = [name for names in services.values() for name in names]
@@ -191,7 +195,7 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
             "name": "envoy.access_loggers.file",
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
-                "path": str(run_dir / "logs" / "edge-access.log"),
+                "path": str(access_log_path(run_dir)),
                 "log_format": {"json_format": ACCESS_LOG_FORMAT},
             },
         }],
@@ -268,6 +272,15 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
             }],
             "clusters": clusters,
         },
+        # A flood of idle connections must not take Envoy's file descriptors and memory.
+        "overload_manager": {"resource_monitors": [{
+            "name": "envoy.resource_monitors.global_downstream_max_connections",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.resource_monitors."
+                         "downstream_connections.v3.DownstreamConnectionsConfig",
+                "max_active_downstream_connections": settings["max_downstream_connections"],
+            },
+        }]},
     }
 
 
@@ -306,6 +319,13 @@ def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: path
             write_atomically(eds_file, yaml.safe_dump(endpoints(cluster, [])))
     write_atomically(envoy_dir / "clusters.json", json.dumps(sorted(services)))
     write_atomically(envoy_dir / "limits.json", json.dumps(settings["rate_limits"], indent=2))
+    rotation = {
+        "path": str(access_log_path(run_dir)),
+        "max_bytes": settings["access_log"]["max_megabytes"] * 1024 * 1024,
+        "backups": settings["access_log"]["backups"],
+        "admin_url": f"http://{settings['admin']['address']}:{settings['admin']['port']}",
+    }
+    write_atomically(envoy_dir / "access_log.json", json.dumps(rotation, indent=2))
     output = envoy_dir / "envoy.yaml"
     write_atomically(output, yaml.safe_dump(bootstrap(services, settings, run_dir), sort_keys=False))
     return output

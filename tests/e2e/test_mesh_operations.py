@@ -7,12 +7,14 @@ import json
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import httpx
 import pytest
 
 from scripts.mesh import supervisor
 from scripts.mesh.layout import LOGS, RUN, SERVICES, VENV_BIN, instances
+from services.edge.access_log import Rotation
 
 from .conftest import EDGE
 
@@ -86,6 +88,26 @@ def test_both_auth_instances_receive_traffic(edge):
 
     # The access log is flushed on Envoy's own schedule.
     assert _wait_for(lambda: len(upstreams()) == instances("auth") >= 2, timeout=15)
+
+
+async def test_rotated_access_log_keeps_every_line(edge):
+    """Renamed past its size, the log keeps the requests before; Envoy, told to reopen the
+    path, writes the requests after to a fresh file."""
+    rotation = Rotation.load(RUN / "envoy" / "access_log.json")
+    marker = f"rotation-{uuid.uuid4().hex}"
+
+    def logged(path, suffix: str) -> bool:
+        return path.exists() and f'"{marker}-{suffix}"' in path.read_text(encoding="utf-8")
+
+    edge.get("/health", headers={"x-request-id": f"{marker}-before"})
+    # Envoy flushes its access log on its own schedule (about once a second).
+    assert _wait_for(lambda: logged(rotation.path, "before"), timeout=15)
+    async with httpx.AsyncClient(timeout=5) as client:
+        await rotation.rotate(client)
+    edge.get("/health", headers={"x-request-id": f"{marker}-after"})
+    assert _wait_for(lambda: logged(rotation.path, "after"), timeout=15)
+    assert logged(rotation.backup(1), "before")
+    assert not logged(rotation.path, "before") and not logged(rotation.backup(1), "after")
 
 
 @pytest.mark.disruptive

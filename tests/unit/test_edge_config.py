@@ -72,8 +72,19 @@ def test_only_public_methods_skip_the_token(rendered):
     assert rules[-1] == {"match": {"prefix": "/"}, "requires": {"provider_name": "autosalon"}}
 
 
-def test_envoy_accepts_the_config(rendered):
+def test_envoy_accepts_the_config_without_warnings(rendered):
     output, _ = rendered
-    result = subprocess.run([VENV_BIN / "envoy", "--mode", "validate", "-c", output],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [VENV_BIN / "envoy", "--mode", "validate", "--log-level", "warn", "-c", output],
+        capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "[warning]" not in result.stdout + result.stderr, (result.stdout + result.stderr)[-2000:]
+
+
+def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
+    _, config = rendered
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
+        if "route" in route:
+            limit = route["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"]
+            assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
