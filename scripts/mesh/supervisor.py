@@ -38,18 +38,37 @@ stdout_logfile_backups=2
 {extra}"""
 
 
+# Read only while rendering Envoy's config, by the process running ./scripts/up.
+_EDGE_SETTINGS = ("AUTOSALON_EDGE_", "AUTOSALON_ENVOY_")
+
+
+def _environment(variables: dict) -> str:
+    return ",".join(f'{key}="{value}"' for key, value in variables.items())
+
+
+def _settings_environment() -> str:
+    """The caller's AUTOSALON_* settings, for the Python programs only.
+
+    supervisord's `update` restarts every program whose environment changed: settings given to
+    all programs made a test run's edge limits restart PostgreSQL, NATS and Consul under the
+    services. Programs inherit PATH from whoever started supervisord, for the same reason.
+    """
+    settings = {
+        key: value for key, value in sorted(os.environ.items())
+        if key.startswith("AUTOSALON_") and not key.startswith(_EDGE_SETTINGS)
+    }
+    return f"environment={_environment(settings)}\n" if settings else ""
+
+
 def render(consul_binary) -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
+    CONF.write_text(config(consul_binary))
+
+
+def config(consul_binary) -> str:
     python = VENV_BIN / "python"
-    environment = ",".join(
-        f'{key}="{value}"'
-        for key, value in {
-            "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "PYTHONUNBUFFERED": "1",
-            "AUTOSALON_RUN_DIR": RUN,
-            **{k: v for k, v in os.environ.items() if k.startswith("AUTOSALON_")},
-        }.items()
-    )
+    environment = _environment({"PYTHONUNBUFFERED": "1", "AUTOSALON_RUN_DIR": RUN})
+    settings = _settings_environment()
     programs = [
         _program(
             "postgres", postgres.server_command(), 10, True,
@@ -71,7 +90,8 @@ def render(consul_binary) -> None:
              "--server_name=autosalon"],
             10, True,
         ),
-        _program("edge-sync", [python, "-m", "services.edge.eds_sync", "--run-dir", RUN], 50, False),
+        _program("edge-sync", [python, "-m", "services.edge.eds_sync", "--run-dir", RUN], 50, False,
+                 settings),
         # One worker thread: on two cores shared with the services, a second one only adds
         # context switches and splits the upstream HTTP/2 connections (measured on /auth/me:
         # +15 % requests/s, p99 70 -> 40 ms; /health still above 18,000 requests/s).
@@ -83,17 +103,17 @@ def render(consul_binary) -> None:
         ),
     ]
     for program, module in EMULATORS.items():
-        programs.append(_program(program, [python, "-m", module], 40, True))
+        programs.append(_program(program, [python, "-m", module], 40, True, settings))
     for service in SERVICES:
         programs.append(
             _program(
                 service, [python, "-m", f"services.{service}.main"], 100, False,
                 f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
-                "stopsignal=TERM\n",
+                "stopsignal=TERM\n" + settings,
                 log_name="%(program_name)s-%(process_num)d",
             )
         )
-    CONF.write_text(
+    return (
         f"""[unix_http_server]
 file={SOCKET}
 
