@@ -3,7 +3,7 @@ caller's deadline, trace id and identity carried along."""
 import contextvars
 import logging
 import time
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import grpc
 import pybreaker
@@ -17,13 +17,14 @@ DEFAULT_TIMEOUT = 5.0
 # Absolute time.monotonic() deadline of the RPC being served, set by the server interceptor.
 deadline_var: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
-_TRIPPING_CODES = {
+# Statuses that say the peer is in trouble, not that it answered: only these trip a breaker.
+OUTAGE_CODES = frozenset({
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
     grpc.StatusCode.INTERNAL,
     grpc.StatusCode.UNKNOWN,
-}
+})
 
 _ERROR_FOR_CODE: dict[grpc.StatusCode, type[errors.DomainError]] = {
     grpc.StatusCode.NOT_FOUND: errors.NotFound,
@@ -44,9 +45,30 @@ CHANNEL_OPTIONS = [
 ]
 
 
-def _is_business_answer(error: BaseException) -> bool:
+def _is_answer(error: BaseException) -> bool:
     """A peer that answers NOT_FOUND is healthy: only outages count against the breaker."""
-    return isinstance(error, grpc.aio.AioRpcError) and error.code() not in _TRIPPING_CODES
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() not in OUTAGE_CODES
+
+
+def new_breaker(name: str, fail_max: int, reset_timeout: float) -> pybreaker.CircuitBreaker:
+    return pybreaker.CircuitBreaker(
+        fail_max=fail_max, reset_timeout=reset_timeout, exclude=[_is_answer], name=name
+    )
+
+
+async def guarded(guard: pybreaker.CircuitBreaker, peer: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Runs `call` through the breaker `guard`. An open breaker or an outage becomes
+    errors.Unavailable naming `peer`; the peer's answers (NOT_FOUND, …) are raised as they came."""
+    try:
+        # While open this refuses at once; after reset_timeout it lets one call try (half-open).
+        with guard.calling():
+            return await call()
+    except pybreaker.CircuitBreakerError:
+        raise errors.Unavailable(f"{peer} is unavailable (circuit open)") from None
+    except grpc.aio.AioRpcError as error:
+        if error.code() in OUTAGE_CODES:
+            raise errors.Unavailable(f"{peer} is unavailable ({error.code().name})") from None
+        raise
 
 
 class Peers:
@@ -59,12 +81,7 @@ class Peers:
 
     def breaker(self, service: str) -> pybreaker.CircuitBreaker:
         if service not in self._breakers:
-            self._breakers[service] = pybreaker.CircuitBreaker(
-                fail_max=self._fail_max,
-                reset_timeout=self._reset_timeout,
-                exclude=[_is_business_answer],
-                name=service,
-            )
+            self._breakers[service] = new_breaker(service, self._fail_max, self._reset_timeout)
         return self._breakers[service]
 
     def _channel(self, target: str) -> grpc.aio.Channel:
@@ -83,19 +100,14 @@ class Peers:
     ) -> Any:
         """Calls `service`'s `method`; outages become errors.Unavailable, other statuses the
         matching domain error. With `as_caller`, the caller's token travels along."""
-        breaker = self.breaker(service)
         instance = await self._discovery.pick(service)
         if instance is None:
             raise errors.Unavailable(f"{service} is unavailable (no healthy instance)")
         stub = stub_class(self._channel(instance.target))
         try:
-            # While open this refuses at once; after reset_timeout it lets one call try (half-open).
-            with breaker.calling():
-                return await getattr(stub, method)(
-                    request, timeout=self._timeout(timeout), metadata=self._metadata(as_caller)
-                )
-        except pybreaker.CircuitBreakerError:
-            raise errors.Unavailable(f"{service} is unavailable (circuit open)") from None
+            return await guarded(self.breaker(service), service, lambda: getattr(stub, method)(
+                request, timeout=self._timeout(timeout), metadata=self._metadata(as_caller)
+            ))
         except grpc.aio.AioRpcError as error:
             raise _domain_error(service, error) from None
 
@@ -120,8 +132,6 @@ class Peers:
 
 
 def _domain_error(service: str, error: grpc.aio.AioRpcError) -> errors.DomainError:
-    if error.code() in _TRIPPING_CODES:
-        return errors.Unavailable(f"{service} is unavailable ({error.code().name})")
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
         return errors.InvalidArgument([], f"{service}: {error.details()}")
     error_class = _ERROR_FOR_CODE.get(error.code(), errors.Unavailable)

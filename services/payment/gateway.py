@@ -7,14 +7,9 @@ import os
 from dataclasses import dataclass
 
 import grpc
-import pybreaker
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
-from services.kit.calls import CHANNEL_OPTIONS
-from services.kit.errors import Unavailable
-
-_OUTAGES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-            grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.RESOURCE_EXHAUSTED}
+from services.kit import calls
 
 
 @dataclass(frozen=True)
@@ -26,17 +21,12 @@ class Outcome:
     decline_reason: str = ""
 
 
-def _is_answer(error: BaseException) -> bool:
-    return isinstance(error, grpc.aio.AioRpcError) and error.code() not in _OUTAGES
-
-
 class Gateway:
     def __init__(self, address: str, fail_max: int, reset_timeout: float, timeout: float = 5.0):
         self.address = address
         self.timeout = timeout
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=fail_max, reset_timeout=reset_timeout, exclude=[_is_answer], name="gateway")
-        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.breaker = calls.new_breaker("gateway", fail_max, reset_timeout)
+        self._channel = grpc.aio.insecure_channel(address, options=calls.CHANNEL_OPTIONS)
         self._stub = gateway_pb2_grpc.PaymentGatewayServiceStub(self._channel)
 
     @classmethod
@@ -48,16 +38,8 @@ class Gateway:
         )
 
     async def _call(self, method: str, request):
-        try:
-            # While open this refuses at once; after reset_timeout it lets one call try (half-open).
-            with self.breaker.calling():
-                return await getattr(self._stub, method)(request, timeout=self.timeout)
-        except pybreaker.CircuitBreakerError:
-            raise Unavailable("the payment gateway is unavailable (circuit open)") from None
-        except grpc.aio.AioRpcError as error:
-            if error.code() in _OUTAGES:
-                raise Unavailable(f"the payment gateway is unavailable ({error.code().name})") from None
-            raise
+        return await calls.guarded(self.breaker, "the payment gateway",
+                                   lambda: getattr(self._stub, method)(request, timeout=self.timeout))
 
     async def charge(self, transaction_id: str, amount: str, currency: str, card_number: str) -> Outcome:
         """Charges once per transaction id, however often it is called."""
