@@ -109,7 +109,9 @@ def jwt_filter(settings: dict, run_dir: pathlib.Path) -> dict:
     jwt = settings["jwt"]
     rules = [{"match": {"path": f"/{method}"}} for method in settings["public_methods"]]
     rules.append({"match": {"path": "/health"}})
-    rules.append({"match": {"prefix": "/"}, "requires": {"provider_name": "autosalon"}})
+    # Every API method is routed under its gRPC path (REST paths are rewritten to it first), so a
+    # path outside the API is answered 404 whether or not a token came with it.
+    rules.append({"match": {"prefix": "/autosalon."}, "requires": {"provider_name": "autosalon"}})
     return {
         "name": "envoy.filters.http.jwt_authn",
         "typed_config": {
@@ -141,8 +143,18 @@ GRPC_CODE_FOR_HTTP = {
 
 
 def local_replies() -> dict:
+    no_route = {
+        "filter": {"response_flag_filter": {"flags": ["NR"]}},
+        "body_format_override": {
+            "json_format": {
+                "code": GRPC_CODE_FOR_HTTP[404],
+                "message": "no API method answers %REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+            },
+            "content_type": "application/json",
+        },
+    }
     return {
-        "mappers": [
+        "mappers": [no_route] + [
             {
                 "filter": {"status_code_filter": {"comparison": {
                     "op": "EQ",

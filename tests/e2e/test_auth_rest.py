@@ -128,6 +128,17 @@ def test_me_needs_a_valid_token(edge):
     assert garbage.headers["content-type"].startswith("application/json")
 
 
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/no/such/resource"), ("DELETE", "/auth/me"), ("PUT", "/catalog/models"),
+])
+def test_a_path_no_method_answers_is_404_naming_it(edge, client_session, method, path):
+    """With or without a token: a typo is not reported as a missing sign-in."""
+    for headers in ({}, bearer(client_session)):
+        response = edge.request(method, path, headers=headers)
+        assert response.status_code == 404, response.text
+        assert response.json() == {"code": 5, "message": f"no API method answers {method} {path}"}
+
+
 def test_expired_token_is_401(edge, client_session):
     settings = load()
     claims = jwt.decode(client_session["access_token"], options={"verify_signature": False})

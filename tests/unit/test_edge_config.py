@@ -69,7 +69,12 @@ def test_only_public_methods_skip_the_token(rendered):
     open_paths = {rule["match"].get("path") for rule in rules if "requires" not in rule}
     assert "/autosalon.auth.v1.AuthService/Login" in open_paths
     assert "/autosalon.auth.v1.AuthService/GetCurrentUser" not in open_paths
-    assert rules[-1] == {"match": {"prefix": "/"}, "requires": {"provider_name": "autosalon"}}
+    assert rules[-1] == {"match": {"prefix": "/autosalon."}, "requires": {"provider_name": "autosalon"}}
+    # That last rule covers every route that reaches a service: nothing is proxied elsewhere.
+    for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
+        if "route" in route:
+            path = route["match"].get("path") or route["match"]["prefix"]
+            assert path.startswith("/autosalon."), route["match"]
 
 
 def test_envoy_accepts_the_config_without_warnings(rendered):
