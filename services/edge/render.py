@@ -4,7 +4,8 @@ Every gRPC service in a package `autosalon.<name>.v1` becomes a cluster `<name>`
 service name) whose endpoints come from `<run>/envoy/eds/<name>.yaml`, kept current by
 eds_sync; REST routes come from the google.api.http annotations through the transcoder.
 
-Environment overrides: AUTOSALON_EDGE_PORT, AUTOSALON_ENVOY_ADMIN_PORT,
+Environment overrides: AUTOSALON_EDGE_ADDRESS / AUTOSALON_EDGE_PORT, AUTOSALON_ENVOY_ADMIN_ADDRESS /
+AUTOSALON_ENVOY_ADMIN_PORT,
 AUTOSALON_EDGE_STRICT_REQUESTS / AUTOSALON_EDGE_STRICT_SECONDS (login and register, per client
 address), AUTOSALON_EDGE_DEFAULT_REQUESTS / AUTOSALON_EDGE_DEFAULT_SECONDS (everything else).
 """
@@ -40,7 +41,9 @@ def mesh_services(descriptors: pathlib.Path) -> dict[str, list[str]]:
 def _settings(path: pathlib.Path) -> dict:
     settings = yaml.safe_load(path.read_text())
     env = os.environ.get
+    settings["listener"]["address"] = env("AUTOSALON_EDGE_ADDRESS", settings["listener"]["address"])
     settings["listener"]["port"] = int(env("AUTOSALON_EDGE_PORT", settings["listener"]["port"]))
+    settings["admin"]["address"] = env("AUTOSALON_ENVOY_ADMIN_ADDRESS", settings["admin"]["address"])
     settings["admin"]["port"] = int(env("AUTOSALON_ENVOY_ADMIN_PORT", settings["admin"]["port"]))
     for bucket in ("strict", "default"):
         limits = settings["rate_limits"][bucket]

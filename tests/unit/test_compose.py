@@ -57,3 +57,18 @@ def test_named_volumes_are_declared():
             source = volume.split(":")[0]
             if not source.startswith((".", "/")):
                 assert source in declared
+
+
+def test_edge_sync_reaches_envoys_admin_and_access_log():
+    """It rotates the access log Envoy writes, then asks Envoy's admin to reopen it."""
+    edge_sync, envoy = DEFINED["edge-sync"], DEFINED["envoy"]
+    assert edge_sync["network_mode"] == "service:envoy"
+    assert "envoy" in edge_sync["depends_on"] and "edge-sync" not in envoy.get("depends_on", {})
+    logs = "edgelogs:/var/lib/autosalon/logs"
+    assert logs in edge_sync["volumes"] and logs in envoy["volumes"]
+
+
+def test_envoy_listens_beyond_its_container_loopback():
+    environment = DEFINED["bootstrap"]["environment"]
+    assert environment["AUTOSALON_EDGE_ADDRESS"] == "0.0.0.0"
+    assert environment["AUTOSALON_ENVOY_ADMIN_ADDRESS"] == "0.0.0.0"
