@@ -50,6 +50,9 @@ class Database:
         self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.service = service
         self.outbox = outbox
+        # Built once and given its values per call: building a statement costs more than
+        # sending it (about 0.15 ms of CPU per statement).
+        self.record_event = outbox.insert()
         # Set after a commit that wrote events, so the relay sends them at once.
         self.outbox_signal = asyncio.Event()
 
@@ -114,14 +117,12 @@ class UnitOfWork:
             trace_id=logs.trace_id_var.get(),
         )
         envelope.data.Pack(data)
-        await self.connection.execute(
-            self._database.outbox.insert().values(
-                event_id=event_id,
-                subject=event_type,
-                envelope=envelope.SerializeToString(),
-                created_at=happened,
-            )
-        )
+        await self.connection.execute(self._database.record_event, {
+            "event_id": event_id,
+            "subject": event_type,
+            "envelope": envelope.SerializeToString(),
+            "created_at": happened,
+        })
         self._events += 1
 
 
