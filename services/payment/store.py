@@ -60,6 +60,16 @@ cancelled_orders = sa.Table(
 
 outbox, consumed_events = event_tables(metadata)
 
+# The statements a payment runs, built once (building one costs more CPU than sending it).
+_ADD = insert(payments).on_conflict_do_nothing().returning(payments.c.id)
+_LOCK_ORDER = sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("order_id"))))
+_ORDER_CANCELLED = sa.select(sa.exists().where(cancelled_orders.c.order_id == sa.bindparam("order_id")))
+_BY_ID = sa.select(payments).where(payments.c.id == sa.bindparam("payment_id"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+# SET follows the values given; the key's name must not be a column's name.
+_UPDATE = payments.update().where(payments.c.id == sa.bindparam("key_id"))
+_LOG = status_log.insert()
+
 
 class PaymentRepository:
     def __init__(self, connection: AsyncConnection):
@@ -68,8 +78,7 @@ class PaymentRepository:
     async def add(self, row: dict) -> str:
         """"added", or which rule refused it: "key" (this idempotency key was used) or
         "order" (the order has a live payment already)."""
-        result = await self.connection.execute(
-            insert(payments).values(**row).on_conflict_do_nothing().returning(payments.c.id))
+        result = await self.connection.execute(_ADD, row)
         if result.first() is not None:
             return "added"
         if await self.by_key(row["created_by"], row["idempotency_key"]) is not None:
@@ -79,11 +88,10 @@ class PaymentRepository:
     async def lock_order(self, order_id: str) -> None:
         """Lines up, until commit, a new payment and the news of its order's cancellation:
         whichever comes second sees the first."""
-        await self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(order_id))))
+        await self.connection.execute(_LOCK_ORDER, {"order_id": order_id})
 
     async def order_is_cancelled(self, order_id: str) -> bool:
-        return await self.connection.scalar(
-            sa.select(sa.exists().where(cancelled_orders.c.order_id == order_id)))
+        return await self.connection.scalar(_ORDER_CANCELLED, {"order_id": order_id})
 
     async def mark_order_cancelled(self, order_id: str, moment: datetime) -> None:
         await self.connection.execute(insert(cancelled_orders).values(
@@ -95,10 +103,8 @@ class PaymentRepository:
             payments.c.created_by == creator, payments.c.idempotency_key == key))).first()
 
     async def by_id(self, payment_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
-        query = sa.select(payments).where(payments.c.id == payment_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.connection.execute(query)).first()
+        query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        return (await self.connection.execute(query, {"payment_id": payment_id})).first()
 
     async def log_of(self, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[sa.Row]]:
         found: dict[uuid.UUID, list[sa.Row]] = {payment_id: [] for payment_id in payment_ids}
@@ -111,20 +117,20 @@ class PaymentRepository:
     async def move(self, current: sa.Row, wanted: str, actor: str, reason: str, values: dict,
                    moment: datetime) -> None:
         domain.check_transition(current.status, wanted)
-        await self.connection.execute(payments.update().where(payments.c.id == current.id).values(
-            status=wanted, updated_at=moment, updated_by=actor, **values))
-        await self.connection.execute(status_log.insert().values(
-            payment_id=current.id, from_status=current.status, to_status=wanted, changed_at=moment,
-            actor=actor, reason=reason))
+        await self.connection.execute(_UPDATE, {
+            "key_id": current.id, "status": wanted, "updated_at": moment, "updated_by": actor, **values})
+        await self.connection.execute(_LOG, {
+            "payment_id": current.id, "from_status": current.status, "to_status": wanted,
+            "changed_at": moment, "actor": actor, "reason": reason})
 
     async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
-        await self.connection.execute(payments.update().where(payments.c.id == payment_id).values(
-            refund_problem=problem[:500], updated_at=moment))
+        await self.connection.execute(_UPDATE, {
+            "key_id": payment_id, "refund_problem": problem[:500], "updated_at": moment})
 
     async def log_creation(self, row: dict) -> None:
-        await self.connection.execute(status_log.insert().values(
-            payment_id=row["id"], from_status="", to_status=row["status"], changed_at=row["created_at"],
-            actor=row["created_by"], reason="created"))
+        await self.connection.execute(_LOG, {
+            "payment_id": row["id"], "from_status": "", "to_status": row["status"],
+            "changed_at": row["created_at"], "actor": row["created_by"], "reason": "created"})
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(payments).where(*conditions)
