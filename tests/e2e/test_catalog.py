@@ -123,6 +123,14 @@ def test_who_may_write(edge, client_session, manager_session, created):
     assert history.status_code == 403
 
 
+def test_price_history_needs_staff_and_a_known_model(edge, manager_session):
+    assert edge.get(f"/catalog/models/{uuid.uuid4()}/price-history").status_code == 401
+    unknown = edge.get(f"/catalog/models/{uuid.uuid4()}/price-history", headers=bearer(manager_session))
+    assert unknown.status_code == 404, unknown.text
+    malformed = edge.get("/catalog/models/not-a-uuid/price-history", headers=bearer(manager_session))
+    assert malformed.status_code == 400, malformed.text
+
+
 def test_price_change_is_kept_in_history(edge, manager_session, created):
     headers = bearer(manager_session)
     changed = edge.patch(f"/catalog/{created['name']}", params={"update_mask": "base_price"},

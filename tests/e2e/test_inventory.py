@@ -109,6 +109,36 @@ def test_reserve_release_and_sell(edge, manager_session, vehicle):
     assert unsell.status_code == 400
 
 
+@pytest.mark.parametrize("action", ["reserve", "release", "markSold"])
+def test_stock_moves_refuse_what_they_cannot_do(edge, client_session, manager_session, vehicle, action):
+    staff, path = bearer(manager_session), f"/inventory/{vehicle['name']}:{action}"
+    assert edge.post(path, json={"order_id": "order-1"}).status_code == 401
+    assert edge.post(path, json={"order_id": "order-1"}, headers=bearer(client_session)).status_code == 403
+    unknown = edge.post(f"/inventory/vehicles/{uuid.uuid4()}:{action}", json={"order_id": "order-1"},
+                        headers=staff)
+    assert unknown.status_code == 404 and "does not exist" in unknown.json()["message"]
+    malformed = edge.post(f"/inventory/vehicles/not-a-uuid:{action}", json={"order_id": "order-1"},
+                          headers=staff)
+    assert malformed.status_code == 400 and "name" in violations(malformed)
+    no_order = edge.post(path, json={}, headers=staff)
+    assert no_order.status_code == 400 and "order_id" in violations(no_order)
+    assert edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_AVAILABLE"
+
+
+def test_only_the_holding_order_sells_or_releases_a_reserved_vehicle(edge, manager_session, vehicle):
+    staff, name = bearer(manager_session), vehicle["name"]
+    unreserved = edge.post(f"/inventory/{name}:markSold", json={"order_id": "order-1"}, headers=staff)
+    assert unreserved.status_code == 400 and unreserved.json()["code"] == 9  # FAILED_PRECONDITION
+    edge.post(f"/inventory/{name}:reserve", json={"order_id": "order-1"}, headers=staff)
+    stranger = edge.post(f"/inventory/{name}:markSold", json={"order_id": "order-2"}, headers=staff)
+    assert stranger.status_code == 400 and stranger.json()["code"] == 9
+    foreign_release = edge.post(f"/inventory/{name}:release", json={"order_id": "order-2"}, headers=staff)
+    assert foreign_release.status_code == 400
+    assert "reserved for another order" in foreign_release.json()["message"]
+    still = edge.get(f"/inventory/{name}").json()
+    assert still["status"] == "VEHICLE_STATUS_RESERVED" and still["reservation"]["order_id"] == "order-1"
+
+
 def test_update_with_a_field_mask(edge, manager_session, vehicle):
     headers = bearer(manager_session)
     changed = edge.patch(f"/inventory/{vehicle['name']}", params={"update_mask": "colour,price_override"},
