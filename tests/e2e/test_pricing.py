@@ -101,3 +101,35 @@ def test_update_a_discount_with_a_field_mask(edge, manager_session):
                          params={"update_mask": "usage_limit"}, json={"usage_limit": 1})
     assert too_low.status_code == 400
     assert "used 2 times" in too_low.json()["message"]
+
+
+def test_discounts_are_staff_only_and_unknown_ones_404(edge, client_session, manager_session, admin_session):
+    staff, client = bearer(manager_session), bearer(client_session)
+    created = edge.post("/pricing/discounts", headers=staff, json={
+        "title": "Winter", "kind": "DISCOUNT_KIND_FIXED", "value": "1000", "code": _code()}).json()
+    name = created["name"]
+    assert edge.get("/pricing/discounts").status_code == 401
+    assert edge.get("/pricing/discounts", headers=client).status_code == 403
+    assert edge.get(f"/pricing/{name}", headers=client).status_code == 403
+    assert edge.patch(f"/pricing/{name}", headers=client, params={"update_mask": "title"},
+                      json={"title": "Mine"}).status_code == 403
+    assert edge.delete(f"/pricing/{name}", headers=staff).status_code == 403  # admins only
+    assert edge.post(f"/pricing/promo-codes/{created['code']}:redeem", headers=client,
+                     json={"order_id": "o-1", "customer": "customers/a"}).status_code == 403
+    ghost = f"discounts/{uuid.uuid4()}"
+    assert edge.get(f"/pricing/{ghost}", headers=staff).status_code == 404
+    assert edge.patch(f"/pricing/{ghost}", headers=staff, params={"update_mask": "title"},
+                      json={"title": "x"}).status_code == 404
+    assert edge.delete(f"/pricing/{ghost}", headers=bearer(admin_session)).status_code == 404
+    malformed = edge.get("/pricing/discounts/not-a-uuid", headers=staff)
+    assert malformed.status_code == 400 and "name" in violations(malformed)
+    unknown_code = edge.post("/pricing/promo-codes/NO-SUCH-CODE:redeem", headers=staff,
+                             json={"order_id": "o-1", "customer": "customers/a"})
+    assert unknown_code.status_code == 404
+    incomplete = edge.post(f"/pricing/promo-codes/{created['code']}:redeem", headers=staff, json={})
+    assert incomplete.status_code == 400
+    assert {"order_id", "customer"} <= set(violations(incomplete))
+    assert edge.get(f"/pricing/{name}", headers=staff).json()["title"] == "Winter"
+    deleted = edge.delete(f"/pricing/{name}", headers=bearer(admin_session))
+    assert deleted.status_code == 200, deleted.text
+    assert edge.get(f"/pricing/{name}", headers=staff).status_code == 404
