@@ -157,6 +157,35 @@ def test_admin_deletes_and_unknown_ids_are_404(edge, admin_session, created):
     assert edge.get("/catalog/models/not-a-uuid").status_code == 400
 
 
+def test_trims_and_model_changes_refuse_what_they_must(
+        edge, client_session, manager_session, admin_session, created):
+    staff, client = bearer(manager_session), bearer(client_session)
+    trims = f"/catalog/{created['name']}/trims"
+    body = {"display_name": "Comfort", "price_delta": {"amount": "100000"}}
+    assert edge.post(trims, json=body).status_code == 401
+    assert edge.post(trims, headers=client, json=body).status_code == 403
+    assert edge.patch(f"/catalog/{created['name']}", headers=client, params={"update_mask": "description"},
+                      json={"description": "mine"}).status_code == 403
+    trim = edge.post(trims, headers=staff, json=body).json()
+    assert edge.patch(f"/catalog/{trim['name']}", headers=client, params={"update_mask": "display_name"},
+                      json={"display_name": "Hacked"}).status_code == 403
+    assert edge.delete(f"/catalog/{trim['name']}", headers=staff).status_code == 403  # admins only
+    nameless = edge.post(trims, headers=staff, json={"price_delta": {"amount": "1"}})
+    assert nameless.status_code == 400 and "trim.display_name" in violations(nameless)
+    ghost_model = f"models/{uuid.uuid4()}"
+    assert edge.get(f"/catalog/{ghost_model}/trims").status_code == 404
+    assert edge.post(f"/catalog/{ghost_model}/trims", headers=staff, json=body).status_code == 404
+    assert edge.patch(f"/catalog/{ghost_model}", headers=staff, params={"update_mask": "description"},
+                      json={"description": "x"}).status_code == 404
+    ghost_trim = f"{created['name']}/trims/{uuid.uuid4()}"
+    assert edge.get(f"/catalog/{ghost_trim}").status_code == 404
+    assert edge.patch(f"/catalog/{ghost_trim}", headers=staff, params={"update_mask": "display_name"},
+                      json={"display_name": "x"}).status_code == 404
+    assert edge.delete(f"/catalog/{ghost_trim}", headers=bearer(admin_session)).status_code == 404
+    assert edge.delete(f"/catalog/{trim['name']}", headers=bearer(admin_session)).status_code == 200
+    assert edge.get(f"/catalog/{trim['name']}").status_code == 404
+
+
 async def test_catalog_over_native_grpc(edge_channel):
     stub = catalog_pb2_grpc.CatalogServiceStub(edge_channel)
     page = await stub.ListModels(catalog_pb2.ListModelsRequest(

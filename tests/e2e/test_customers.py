@@ -97,6 +97,26 @@ def test_bad_interaction_and_unknown_customer(edge, manager_session):
                      json={"type": "INTERACTION_TYPE_CALL", "note": "x"}).status_code == 404
 
 
+def test_crm_work_is_staff_only(edge, client_session, manager_session):
+    staff, client = bearer(manager_session), bearer(client_session)
+    customer = edge.post("/customers", headers=staff, json={"full_name": "Olga Staffonly",
+                                                            "email": new_email()}).json()
+    interaction = {"type": "INTERACTION_TYPE_VISIT", "note": "test drive booked"}
+    assert edge.post("/customers", json={"full_name": "Anon"}).status_code == 401
+    assert edge.post("/customers", headers=client, json={"full_name": "Self Made"}).status_code == 403
+    assert edge.post(f"/{customer['name']}/interactions", json=interaction).status_code == 401
+    assert edge.post(f"/{customer['name']}/interactions", headers=client, json=interaction).status_code == 403
+    assert edge.get(f"/{customer['name']}/interactions", headers=client).status_code == 403
+    ghost = "customers/00000000-0000-0000-0000-000000000000"
+    assert edge.get(f"/{ghost}/interactions", headers=staff).status_code == 404
+    assert edge.get(f"/{ghost}", headers=staff).status_code == 404
+    assert edge.patch(f"/{ghost}", headers=staff, params={"update_mask": "full_name"},
+                      json={"full_name": "Nobody"}).status_code == 404
+    malformed = edge.get("/customers/not-a-uuid", headers=staff)
+    assert malformed.status_code == 400 and "name" in violations(malformed)
+    assert edge.get(f"/{customer['name']}/interactions", headers=staff).json().get("interactions", []) == []
+
+
 async def test_customers_over_native_grpc(edge_channel):
     stub = customer_pb2_grpc.CustomerServiceStub(edge_channel)
     with pytest.raises(grpc.aio.AioRpcError) as error:
