@@ -179,6 +179,29 @@ def test_clients_see_only_their_own_orders_and_payments(edge, client_session, ma
     assert edge.get("/sales/orders").status_code == 401
 
 
+def test_a_stranger_cannot_touch_an_order_and_unknown_orders_are_404(edge, client_session, manager_session):
+    order = draft(edge, client_session, new_vehicle(edge, manager_session))
+    other = register(edge)
+    stranger = bearer(login(edge, other["email"], STRONG_PASSWORD))
+    edit = {"params": {"update_mask": "notes"}, "json": {"notes": "mine now"}}
+    assert edge.patch(f"/sales/{order['name']}", headers=stranger, **edit).status_code == 404
+    assert edge.delete(f"/sales/{order['name']}", headers=stranger).status_code == 404
+    assert edge.post(f"/sales/{order['name']}:cancel", headers=stranger,
+                     json={"reason": "not mine"}).status_code == 404
+    assert edge.post(f"/sales/{order['name']}:complete", headers=bearer(client_session),
+                     json={}).status_code == 403  # hand-over is the staff's
+    ghost = f"orders/{uuid.uuid4()}"
+    staff = bearer(manager_session)
+    assert edge.get(f"/sales/{ghost}", headers=staff).status_code == 404
+    assert edge.get(f"/sales/{ghost}/history", headers=staff).status_code == 404
+    assert edge.post(f"/sales/{ghost}:complete", headers=staff, json={}).status_code == 404
+    assert edge.patch(f"/sales/{ghost}", headers=staff, **edit).status_code == 404
+    malformed = edge.get("/sales/orders/not-a-uuid", headers=staff)
+    assert malformed.status_code == 400 and "name" in malformed.text
+    untouched = edge.get(f"/sales/{order['name']}", headers=bearer(client_session)).json()
+    assert untouched["status"] == "ORDER_STATUS_DRAFT" and untouched.get("notes", "") == ""
+
+
 def _promo_code(edge, manager: dict, limit: int) -> str:
     code = f"S{uuid.uuid4().hex[:8].upper()}"
     created = edge.post("/pricing/discounts", headers=bearer(manager), json={
