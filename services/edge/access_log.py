@@ -56,13 +56,21 @@ class Rotation:
         log.info("access log rotated", extra=logs.fields(path=str(self.path), backups=self.backups))
 
 
+async def rotate_if_due(rotation: Rotation, client: httpx.AsyncClient) -> bool:
+    """Rotates the log when it has outgrown its size; True when it did."""
+    if not rotation.due():
+        return False
+    try:
+        await rotation.rotate(client)
+        return True
+    except (OSError, httpx.HTTPError) as error:
+        # Envoy down: when it starts again it opens a fresh file at the path anyway.
+        log.warning("access log rotation incomplete: %s", error)
+        return False
+
+
 async def keep_bounded(rotation: Rotation, interval: float = CHECK_INTERVAL_SECONDS) -> None:
     async with httpx.AsyncClient(timeout=5.0) as client:
         while True:
-            if rotation.due():
-                try:
-                    await rotation.rotate(client)
-                except (OSError, httpx.HTTPError) as error:
-                    # Envoy down: when it starts again it opens a fresh file at the path anyway.
-                    log.warning("access log rotation incomplete: %s", error)
+            await rotate_if_due(rotation, client)
             await asyncio.sleep(interval)

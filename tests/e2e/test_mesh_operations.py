@@ -3,6 +3,7 @@
 Tests marked `disruptive` stop processes and the one marked `spends_login_budget` empties the
 login budget; the session runs them after every other test (tests/conftest.py).
 """
+import dataclasses
 import json
 import subprocess
 import time
@@ -14,7 +15,7 @@ import pytest
 
 from scripts.mesh import supervisor
 from scripts.mesh.layout import LOGS, RUN, SERVICES, VENV_BIN, instances
-from services.edge.access_log import Rotation
+from services.edge.access_log import Rotation, rotate_if_due
 
 from .conftest import EDGE
 
@@ -92,7 +93,7 @@ def test_both_auth_instances_receive_traffic(edge):
 
 async def test_rotated_access_log_keeps_every_line(edge):
     """Renamed past its size, the log keeps the requests before; Envoy, told to reopen the
-    path, writes the requests after to a fresh file."""
+    path, writes the requests after to a fresh file. A log within its size is left alone."""
     rotation = Rotation.load(RUN / "envoy" / "access_log.json")
     marker = f"rotation-{uuid.uuid4().hex}"
 
@@ -103,7 +104,9 @@ async def test_rotated_access_log_keeps_every_line(edge):
     # Envoy flushes its access log on its own schedule (about once a second).
     assert _wait_for(lambda: logged(rotation.path, "before"), timeout=15)
     async with httpx.AsyncClient(timeout=5) as client:
-        await rotation.rotate(client)
+        assert not await rotate_if_due(dataclasses.replace(rotation, max_bytes=10**12), client)
+        assert logged(rotation.path, "before")
+        assert await rotate_if_due(dataclasses.replace(rotation, max_bytes=0), client)
     edge.get("/health", headers={"x-request-id": f"{marker}-after"})
     assert _wait_for(lambda: logged(rotation.path, "after"), timeout=15)
     assert logged(rotation.backup(1), "before")

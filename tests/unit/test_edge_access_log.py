@@ -1,5 +1,7 @@
 """Rotation of the edge's access log: files shift up, the oldest beyond the count goes."""
-from services.edge.access_log import Rotation
+import httpx
+
+from services.edge.access_log import Rotation, rotate_if_due
 
 
 def _rotation(tmp_path, max_bytes=10, backups=2) -> Rotation:
@@ -33,3 +35,13 @@ def test_settings_come_from_the_rendered_file(tmp_path):
     rotation = Rotation.load(file)
     assert (rotation.max_bytes, rotation.backups) == (5, 1)
     assert rotation.backup(1).name == "edge-access.log.1"
+
+
+async def test_envoy_down_leaves_the_log_renamed_and_says_so(tmp_path, caplog):
+    """Envoy opens a fresh file at the path when it starts again, so a failed reopen loses nothing."""
+    rotation = _rotation(tmp_path)
+    rotation.path.write_text("x" * 11)
+    async with httpx.AsyncClient(timeout=1) as client:
+        assert not await rotate_if_due(rotation, client)
+    assert rotation.backup(1).read_text() == "x" * 11
+    assert "rotation incomplete" in caplog.text
