@@ -59,7 +59,9 @@ class Consul:
 
     async def deregister(self, instance_id: str) -> None:
         response = await self._http.put(f"/v1/agent/service/deregister/{instance_id}")
-        response.raise_for_status()
+        # 404: the agent has forgotten it already (restarted meanwhile), which is what was wanted.
+        if response.status_code != 404:
+            response.raise_for_status()
 
     async def is_registered(self, instance_id: str) -> bool:
         response = await self._http.get(f"/v1/agent/service/{instance_id}")

@@ -74,3 +74,13 @@ async def test_discovery_follows_consul_changes(peers):
         assert [(i.address, i.port) for i in await discovery.instances(name)] == [("127.0.0.1", 1234)]
     finally:
         await consul.deregister(name)
+
+
+async def test_deregistering_twice_is_quiet(peers):
+    """A stopping instance whose agent already forgot it (restarted meanwhile) is simply gone."""
+    consul, _, _ = peers
+    name = f"twice{uuid.uuid4().hex[:6]}"
+    await consul.register(name, name, "127.0.0.1", 1234, grpc_check=False)
+    await consul.deregister(name)
+    await consul.deregister(name)
+    assert not await consul.is_registered(name)
