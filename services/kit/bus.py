@@ -47,12 +47,33 @@ class Bus:
         self._retention_days = retention_days
         self.nc: nats.NATS | None = None
         self.js = None
+        self._trouble_reported = False
 
     async def connect(self) -> None:
         self.nc = await nats.connect(
-            self._url, name="autosalon", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+            self._url, name="autosalon", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+            error_cb=self._on_error, disconnected_cb=self._on_disconnect,
+            reconnected_cb=self._on_reconnect,
         )
         self.js = self.nc.jetstream()
+
+    # While NATS is away the client retries twice a second: one line says so (nats-py's default
+    # is a traceback a retry), and one says when it is back.
+    async def _on_error(self, error: Exception) -> None:
+        if not self._trouble_reported:
+            self._trouble_reported = True
+            log.warning("nats: %s: %s; reconnecting", type(error).__name__, error)
+
+    async def _on_disconnect(self) -> None:
+        if self.nc is not None and self.nc.is_closed:
+            return  # our own close, at shutdown
+        if not self._trouble_reported:
+            self._trouble_reported = True
+            log.warning("nats: disconnected; reconnecting")
+
+    async def _on_reconnect(self) -> None:
+        self._trouble_reported = False
+        log.info("nats: reconnected")
 
     async def ensure_stream(self, service: str) -> None:
         """The stream of one publishing service; created by whoever needs it first."""
