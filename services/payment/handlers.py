@@ -250,15 +250,17 @@ class PaymentHandlers:
         await repository.lock_order(order_name)
         await repository.mark_order_cancelled(order_name, now())
         for row in await repository.live_for_order(order_name):
-            if row.status == domain.PENDING:
-                await self.cancel_pending(uow, row.id, "the order was cancelled")
-            elif row.status == domain.COMPLETED:
-                current = await repository.by_id(row.id, for_update=True)
+            # Decided under the payment's lock: the gateway's answer may be being written right
+            # now, and a payment read as pending before it commits is completed after.
+            current = await repository.by_id(row.id, for_update=True)
+            if current.status == domain.PENDING:
+                await self.cancel_pending(uow, current.id, "the order was cancelled")
+            elif current.status == domain.COMPLETED:
                 await repository.move(current, domain.REFUNDING, "payment",
                                       "the order was cancelled after it was paid", {}, now())
-            else:
+            elif current.status in domain.LIVE:
                 log.error("%s was cancelled while payments/%s is %s; staff must settle it",
-                          order_name, row.id, row.status)
+                          order_name, current.id, current.status)
 
 
 async def _announce(uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:

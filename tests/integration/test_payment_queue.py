@@ -205,6 +205,32 @@ async def test_a_charge_landing_after_its_order_was_cancelled_is_refunded(paymen
     assert await _events(payments) == ["payment.cancelled", "payment.refunded"]
 
 
+async def test_a_charge_settling_while_its_order_is_cancelled_is_refunded(payments, outage):
+    """The gateway's approval is being written (the payment row locked, not yet committed) when
+    the order's cancellation arrives: the cancellation waits for it and refunds, never leaving
+    the money with a cancelled order."""
+    await outage.up()
+    payment_id = await _pending_card_payment(payments, "4111111111111111")
+    pending = await _row(payments, payment_id)
+    approval = await payments.gateway.charge(
+        pending.transaction_id, str(pending.amount), pending.currency, "4111111111111111")
+    async with payments.database.unit_of_work() as settling:
+        repository = store.PaymentRepository(settling.connection)
+        current = await repository.by_id(payment_id, for_update=True)
+        await repository.move(current, "processing", "gateway", "sent to the gateway", {}, now())
+        current = await repository.by_id(payment_id)
+        await repository.move(current, "completed", "gateway", "approved",
+                              {"bank_reference": approval.bank_reference}, now())
+        cancelling = asyncio.create_task(_order_cancelled(payments, payment_id))
+        await asyncio.sleep(0.5)  # the cancellation now waits on the payment's row
+        assert not cancelling.done()
+    await cancelling
+    assert await _status(payments, payment_id) == "refunding"
+    assert await payments.drain_queue() == 1
+    assert await _status(payments, payment_id) == "refunded"
+    assert pending.transaction_id in outage.emulator.refunds
+
+
 async def test_a_refund_the_gateway_refuses_waits_for_staff(payments, outage):
     await outage.up()
     payment_id = await _pending_card_payment(payments, "4111111111111111")
