@@ -1,5 +1,6 @@
 """auth end to end through the Envoy edge over REST/JSON."""
 import time
+import uuid
 
 import jwt
 import pytest
@@ -233,3 +234,46 @@ def test_edge_health_and_trace_id(edge):
     assert response.json() == {"status": "SERVING"}
     traced = edge.get("/auth/jwks.json", headers={"x-request-id": "trace-e2e-123"})
     assert traced.status_code == 200
+
+
+def test_a_client_changes_and_signs_out_no_one_else(edge, client_session, manager_session):
+    other = register(edge)
+    other_tokens = login(edge, other["email"], STRONG_PASSWORD)
+    mine = bearer(client_session)
+    renamed = edge.patch(f"/auth/{other['name']}", params={"update_mask": "full_name"},
+                         json={"full_name": "Someone Else"}, headers=mine)
+    assert renamed.status_code == 403, renamed.text
+    assert edge.delete(f"/auth/{other['name']}", headers=mine).status_code == 403
+    assert edge.delete(f"/auth/{other['name']}", headers=bearer(manager_session)).status_code == 403
+    foreign_logout = edge.post("/auth/logout", json={"refresh_token": other_tokens["refresh_token"]},
+                               headers=mine)
+    assert foreign_logout.status_code == 403, foreign_logout.text
+    empty_logout = edge.post("/auth/logout", json={}, headers=mine)
+    assert empty_logout.status_code == 400 and "refresh_token" in violations(empty_logout)
+    # The other user is untouched: same name, still active, still able to refresh.
+    assert edge.post("/auth/refresh", json={"refresh_token": other_tokens["refresh_token"]}).status_code == 200
+    assert edge.get("/auth/me", headers=bearer(other_tokens)).json()["full_name"] == other["full_name"]
+
+
+def test_an_admin_cannot_lock_themselves_out(edge, admin_session):
+    # A freshly promoted admin: a wrong answer must not disable the session's own admin.
+    user = register(edge)
+    promoted = edge.patch(f"/auth/{user['name']}", params={"update_mask": "role"},
+                          json={"role": "ROLE_ADMIN"}, headers=bearer(admin_session))
+    assert promoted.status_code == 200, promoted.text
+    admin = bearer(login(edge, user["email"], STRONG_PASSWORD))
+    for refused in (edge.delete(f"/auth/{user['name']}", headers=admin),
+                    edge.patch(f"/auth/{user['name']}", params={"update_mask": "role"},
+                               json={"role": "ROLE_CLIENT"}, headers=admin)):
+        assert refused.status_code == 400 and refused.json()["code"] == 9, refused.text
+    me = edge.get("/auth/me", headers=admin).json()
+    assert me["role"] == "ROLE_ADMIN" and me["active"] is True
+
+
+def test_admin_changes_to_unknown_or_malformed_users_are_404_and_400(edge, admin_session):
+    headers, ghost = bearer(admin_session), f"users/{uuid.uuid4()}"
+    assert edge.patch(f"/auth/{ghost}", params={"update_mask": "full_name"},
+                      json={"full_name": "Nobody"}, headers=headers).status_code == 404
+    assert edge.delete(f"/auth/{ghost}", headers=headers).status_code == 404
+    malformed = edge.delete("/auth/users/not-a-uuid", headers=headers)
+    assert malformed.status_code == 400 and "name" in violations(malformed)

@@ -179,6 +179,25 @@ def test_clients_see_only_their_own_orders_and_payments(edge, client_session, ma
     assert edge.get("/sales/orders").status_code == 401
 
 
+def test_a_stranger_neither_sees_nor_pays_anothers_order(edge, client_session, manager_session):
+    order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    other = register(edge)
+    stranger = login(edge, other["email"], STRONG_PASSWORD)
+    paying_for_them = pay(edge, stranger, order)
+    assert paying_for_them.status_code == 404, paying_for_them.text
+    paid = pay(edge, client_session, order)
+    assert paid.status_code == 200, paid.text
+    name = paid.json()["name"]
+    assert edge.get(f"/{name}", headers=bearer(stranger)).status_code == 404
+    assert edge.get(f"/{name}", headers=bearer(client_session)).status_code == 200
+    assert edge.get(f"/{name}", headers=bearer(manager_session)).status_code == 200
+    listed = edge.get("/payments", headers=bearer(stranger)).json().get("payments", [])
+    assert listed == []
+    assert edge.get(f"/payments/{uuid.uuid4()}", headers=bearer(manager_session)).status_code == 404
+    malformed = edge.get("/payments/not-a-uuid", headers=bearer(manager_session))
+    assert malformed.status_code == 400 and "name" in malformed.text
+
+
 def test_a_stranger_cannot_touch_an_order_and_unknown_orders_are_404(edge, client_session, manager_session):
     order = draft(edge, client_session, new_vehicle(edge, manager_session))
     other = register(edge)
