@@ -82,10 +82,21 @@ def test_duplicate_vin_is_409_and_unknown_trim_404(edge, manager_session, vehicl
     assert ghost.status_code == 404
 
 
-def test_who_may_change_stock(edge, client_session, vehicle):
+def test_who_may_change_stock(edge, client_session, manager_session, vehicle):
+    client = bearer(client_session)
     assert edge.post("/inventory/vehicles", json={}).status_code == 401
+    assert edge.post("/inventory/vehicles", json=_vehicle_body(edge), headers=client).status_code == 403
+    assert edge.patch(f"/inventory/{vehicle['name']}", params={"update_mask": "colour"},
+                      json={"colour": "pink"}, headers=client).status_code == 403
     assert edge.post(f"/inventory/{vehicle['name']}:reserve", json={"order_id": "x"},
-                     headers=bearer(client_session)).status_code == 403
+                     headers=client).status_code == 403
+    assert edge.get(f"/inventory/{vehicle['name']}").json()["colour"] == vehicle["colour"]
+    ghost = f"vehicles/{uuid.uuid4()}"
+    assert edge.get(f"/inventory/{ghost}").status_code == 404
+    assert edge.patch(f"/inventory/{ghost}", params={"update_mask": "colour"}, json={"colour": "red"},
+                      headers=bearer(manager_session)).status_code == 404
+    malformed = edge.get("/inventory/vehicles/not-a-uuid")
+    assert malformed.status_code == 400 and "name" in violations(malformed)
 
 
 def test_reserve_release_and_sell(edge, manager_session, vehicle):
