@@ -46,6 +46,14 @@ def test_a_bad_code_is_reported_not_refused(edge):
     assert edge.get("/pricing/promo-codes/NOPE-NOPE").status_code == 404
 
 
+def test_a_quote_for_an_unknown_trim_is_404(edge):
+    ghost_model = edge.post("/pricing/quotes", json={"trim": f"models/{uuid.uuid4()}/trims/{uuid.uuid4()}"})
+    assert ghost_model.status_code == 404 and "does not exist" in ghost_model.json()["message"]
+    model = _vesta(edge)["name"]
+    ghost_trim = edge.post("/pricing/quotes", json={"trim": f"{model}/trims/{uuid.uuid4()}"})
+    assert ghost_trim.status_code == 404, ghost_trim.text
+
+
 def test_bad_input_and_who_may_manage(edge, client_session, manager_session):
     assert edge.post("/pricing/discounts", json={}).status_code == 401
     assert edge.post("/pricing/discounts", json={"title": "x"},
