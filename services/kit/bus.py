@@ -59,17 +59,17 @@ class Bus:
 
     # While NATS is away the client retries twice a second: one line says so (nats-py's default
     # is a traceback a retry), and one says when it is back.
-    async def _on_error(self, error: Exception) -> None:
+    def _report_trouble(self, what: str) -> None:
         if not self._trouble_reported:
             self._trouble_reported = True
-            log.warning("nats: %s: %s; reconnecting", type(error).__name__, error)
+            log.warning("nats: %s; reconnecting", what)
+
+    async def _on_error(self, error: Exception) -> None:
+        self._report_trouble(f"{type(error).__name__}: {error}")
 
     async def _on_disconnect(self) -> None:
-        if self.nc is not None and self.nc.is_closed:
-            return  # our own close, at shutdown
-        if not self._trouble_reported:
-            self._trouble_reported = True
-            log.warning("nats: disconnected; reconnecting")
+        if self.nc is None or not self.nc.is_closed:  # closed: our own close, at shutdown
+            self._report_trouble("disconnected")
 
     async def _on_reconnect(self) -> None:
         self._trouble_reported = False
