@@ -39,15 +39,15 @@ class PaymentHandlers:
 
     async def _read(self, uow: UnitOfWork, payment_id: uuid.UUID) -> payment_pb2.Payment:
         repository = PaymentRepository(uow.connection)
-        row = await repository.by_id(payment_id)
-        return payment_to_proto(row, (await repository.log_of([payment_id]))[payment_id])
+        return await _with_log(repository, await repository.by_id(payment_id))
 
     async def get(self, caller: Identity, payment_id: uuid.UUID) -> payment_pb2.Payment:
         async with self.database.reading() as uow:
-            row = await PaymentRepository(uow.connection).by_id(payment_id)
+            repository = PaymentRepository(uow.connection)
+            row = await repository.by_id(payment_id)
             if row is None or (not caller.is_staff and row.customer != caller.user_name):
                 raise NotFound(f"payments/{payment_id} does not exist")
-            return await self._read(uow, payment_id)
+            return await _with_log(repository, row)
 
     async def list_payments(self, caller: Identity, status: int, order: str, requested_size: int,
                    page_token: str) -> tuple[list[payment_pb2.Payment], str]:
@@ -82,9 +82,10 @@ class PaymentHandlers:
     ) -> payment_pb2.Payment:
         card = domain.card_number(method, raw_card)
         async with self.database.reading() as uow:
-            earlier = await PaymentRepository(uow.connection).by_key(caller.user_name, key)
+            repository = PaymentRepository(uow.connection)
+            earlier = await repository.by_key(caller.user_name, key)
             if earlier is not None:
-                return await self._read(uow, earlier.id)
+                return await _with_log(repository, earlier)
         order = await self.peers.call("sales", sales_pb2_grpc.SalesServiceStub, "GetOrder",
                                       sales_pb2.GetOrderRequest(name=order_name))
         if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
@@ -107,7 +108,7 @@ class PaymentHandlers:
                 raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
             added = await repository.add(row)
             if added == "key":
-                return await self._read(uow, (await repository.by_key(caller.user_name, key)).id)
+                return await _with_log(repository, await repository.by_key(caller.user_name, key))
             if added == "order":
                 raise AlreadyExists(f"{order.name} already has a payment under way or completed")
             await repository.log_creation(row)
@@ -232,16 +233,16 @@ class PaymentHandlers:
 
     async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
         async with self.database.unit_of_work() as uow:
-            await self.cancel_pending(uow, payment_id, reason)
+            current = await PaymentRepository(uow.connection).by_id(payment_id, for_update=True)
+            if current.status == domain.PENDING:
+                await self._cancel_locked(uow, current, reason)
 
-    async def cancel_pending(self, uow: UnitOfWork, payment_id: uuid.UUID, reason: str) -> None:
-        repository = PaymentRepository(uow.connection)
-        current = await repository.by_id(payment_id, for_update=True)
-        if current.status != domain.PENDING:
-            return
-        await repository.move(current, domain.CANCELLED, "payment", reason, {"failure_reason": reason}, now())
-        await _announce(uow, domain.CANCELLED, await self._read(uow, payment_id))
-        self.cards.pop(payment_id, None)
+    async def _cancel_locked(self, uow: UnitOfWork, current, reason: str) -> None:
+        """Cancels a pending payment whose row this unit of work holds locked."""
+        await PaymentRepository(uow.connection).move(
+            current, domain.CANCELLED, "payment", reason, {"failure_reason": reason}, now())
+        await _announce(uow, domain.CANCELLED, await self._read(uow, current.id))
+        self.cards.pop(current.id, None)
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
         """A cancelled order keeps no money: a payment still waiting is cancelled, one already
@@ -254,13 +255,17 @@ class PaymentHandlers:
             # now, and a payment read as pending before it commits is completed after.
             current = await repository.by_id(row.id, for_update=True)
             if current.status == domain.PENDING:
-                await self.cancel_pending(uow, current.id, "the order was cancelled")
+                await self._cancel_locked(uow, current, "the order was cancelled")
             elif current.status == domain.COMPLETED:
                 await repository.move(current, domain.REFUNDING, "payment",
                                       "the order was cancelled after it was paid", {}, now())
             elif current.status in domain.LIVE:
                 log.error("%s was cancelled while payments/%s is %s; staff must settle it",
                           order_name, current.id, current.status)
+
+
+async def _with_log(repository: PaymentRepository, row) -> payment_pb2.Payment:
+    return payment_to_proto(row, (await repository.log_of([row.id]))[row.id])
 
 
 async def _announce(uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:

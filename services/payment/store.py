@@ -125,7 +125,7 @@ class PaymentRepository:
 
     async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
         await self.connection.execute(_UPDATE, {
-            "key_id": payment_id, "refund_problem": problem[:500], "updated_at": moment})
+            "key_id": payment_id, "refund_problem": problem[:domain.REASON_MAX], "updated_at": moment})
 
     async def log_creation(self, row: dict) -> None:
         await self.connection.execute(_LOG, {

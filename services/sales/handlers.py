@@ -50,12 +50,7 @@ class SalesHandlers:
         return order
 
     async def _load(self, uow: UnitOfWork, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
-        order = domain.fold(await OrderRepository(uow.connection).events(order_id))
-        if order is None or order.deleted or (
-                caller is not None and not caller.is_staff and order.customer != caller.user_name):
-            # A client learns nothing about other clients' orders, not even that they exist.
-            raise NotFound(f"orders/{order_id} does not exist")
-        return order
+        return _visible(domain.fold(await OrderRepository(uow.connection).events(order_id)), caller, order_id)
 
     async def _change(
         self, caller: Identity, order_id: uuid.UUID, etag: str, decide: Decision
@@ -73,8 +68,8 @@ class SalesHandlers:
 
     async def history(self, caller: Identity, order_id: uuid.UUID) -> list[sales_pb2.OrderEvent]:
         async with self.database.reading() as uow:
-            await self._load(uow, caller, order_id)
             events = await OrderRepository(uow.connection).events(order_id)
+        _visible(domain.fold(events), caller, order_id)
         return [event_to_proto(event) for event in events]
 
     async def list_orders(
@@ -208,3 +203,12 @@ def _buyer(caller: Identity, customer: str) -> str:
             raise InvalidArgument({"customer": "clients order for themselves; leave it empty"})
         return caller.user_name
     return f"users/{resource_id(customer, 'users', 'customer')}"
+
+
+def _visible(order: domain.Order | None, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
+    """The order, if it exists and `caller` (None: the saga itself) may see it."""
+    if order is None or order.deleted or (
+            caller is not None and not caller.is_staff and order.customer != caller.user_name):
+        # A client learns nothing about other clients' orders, not even that they exist.
+        raise NotFound(f"orders/{order_id} does not exist")
+    return order
