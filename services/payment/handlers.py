@@ -21,7 +21,7 @@ from services.kit.identity import Identity
 from . import domain
 from .convert import STATUS_NAME, payment_to_proto, stats_to_proto
 from .gateway import Gateway, Outcome
-from .store import PaymentRepository, payments
+from .store import PaymentRepository, cancelled_orders, payments
 
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
@@ -103,8 +103,8 @@ class PaymentHandlers:
         }
         async with self.database.unit_of_work() as uow:
             repository = PaymentRepository(uow.connection)
-            await repository.lock_order(order.name)
-            if await repository.order_is_cancelled(order.name):
+            await cancelled_orders.lock(uow.connection, order.name)
+            if await cancelled_orders.is_cancelled(uow.connection, order.name):
                 raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
             added = await repository.add(row)
             if added == "key":
@@ -248,8 +248,8 @@ class PaymentHandlers:
         """A cancelled order keeps no money: a payment still waiting is cancelled, one already
         made is refunded (card payments by the gateway queue, others by staff)."""
         repository = PaymentRepository(uow.connection)
-        await repository.lock_order(order_name)
-        await repository.mark_order_cancelled(order_name, now())
+        await cancelled_orders.lock(uow.connection, order_name)
+        await cancelled_orders.mark(uow.connection, order_name, now())
         for row in await repository.live_for_order(order_name):
             # Decided under the payment's lock: the gateway's answer may be being written right
             # now, and a payment read as pending before it commits is completed after.

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.kit.cancellations import CancelledOrders
 from services.kit.db import event_tables
 from services.kit.paging import newest_first
 
@@ -51,19 +52,12 @@ status_log = sa.Table(
 )
 
 # Orders sales has cancelled, as heard from its events: no payment may start for them.
-cancelled_orders = sa.Table(
-    "cancelled_orders",
-    metadata,
-    sa.Column("order_id", sa.Text, primary_key=True),
-    sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=False),
-)
+cancelled_orders = CancelledOrders(metadata)
 
 outbox, consumed_events = event_tables(metadata)
 
 # The statements a payment runs, built once (building one costs more CPU than sending it).
 _ADD = insert(payments).on_conflict_do_nothing().returning(payments.c.id)
-_LOCK_ORDER = sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("order_id"))))
-_ORDER_CANCELLED = sa.select(sa.exists().where(cancelled_orders.c.order_id == sa.bindparam("order_id")))
 _BY_ID = sa.select(payments).where(payments.c.id == sa.bindparam("payment_id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 # SET follows the values given; the key's name must not be a column's name.
@@ -84,18 +78,6 @@ class PaymentRepository:
         if await self.by_key(row["created_by"], row["idempotency_key"]) is not None:
             return "key"
         return "order"
-
-    async def lock_order(self, order_id: str) -> None:
-        """Lines up, until commit, a new payment and the news of its order's cancellation:
-        whichever comes second sees the first."""
-        await self.connection.execute(_LOCK_ORDER, {"order_id": order_id})
-
-    async def order_is_cancelled(self, order_id: str) -> bool:
-        return await self.connection.scalar(_ORDER_CANCELLED, {"order_id": order_id})
-
-    async def mark_order_cancelled(self, order_id: str, moment: datetime) -> None:
-        await self.connection.execute(insert(cancelled_orders).values(
-            order_id=order_id, cancelled_at=moment).on_conflict_do_nothing())
 
     async def by_key(self, creator: str, key: str) -> sa.Row | None:
         """The payment `creator` made with this idempotency key, if any."""

@@ -1,12 +1,16 @@
 """What pricing consumes: sales' order events, for the purchase saga."""
+import logging
+
 from autosalon.common.v1 import common_pb2
 from autosalon.pricing.v1 import pricing_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit.bus import payload
 from services.kit.db import UnitOfWork
-from services.kit.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted
+from services.kit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 
 from .handlers import PricingHandlers
+
+log = logging.getLogger(__name__)
 
 
 def on_order_event(handlers: PricingHandlers):
@@ -20,12 +24,14 @@ def on_order_event(handlers: PricingHandlers):
         event = payload(envelope, sales_pb2.OrderChanged)
         order = event.order
         if kind == "cancelled":
-            await handlers.give_back(uow, order.name)
+            await handlers.order_cancelled(uow, order.name)
             return
         if not order.promo_code:
             return
         try:
-            await handlers.redeem(order.promo_code, order.name, order.customer)
+            await handlers.redeem_in(uow, order.promo_code, order.name, order.customer)
+        except FailedPrecondition:
+            log.info("%s was cancelled before its confirmation was handled; its code stays unused", order.name)
         except (InvalidArgument, NotFound, ResourceExhausted) as refusal:
             await uow.emit("promo_code.rejected", order.name, pricing_pb2.RedemptionRejectedEvent(
                 code=order.promo_code, order_id=order.name, reason=_reason(refusal)))

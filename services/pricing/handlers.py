@@ -17,7 +17,7 @@ from . import domain
 from .convert import (
     discount_from_row, discount_to_proto, promo_code_to_proto, quote_to_proto, scope_to_row,
 )
-from .store import PricingRepository
+from .store import PricingRepository, cancelled_orders
 
 
 class PricingHandlers:
@@ -111,7 +111,10 @@ class PricingHandlers:
                     candidates.append(discount_from_row(row))
         return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem)
 
-    async def give_back(self, uow: UnitOfWork, order_name: str) -> None:
+    async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
+        """A cancelled order gives its promo code uses back, once, and redeems none later."""
+        await cancelled_orders.lock(uow.connection, order_name)
+        await cancelled_orders.mark(uow.connection, order_name, now())
         for row in await PricingRepository(uow.connection).give_back(order_name):
             await uow.emit("promo_code.returned", f"discounts/{row.discount_id}", pricing_pb2.RedemptionEvent(
                 redemption=pricing_pb2.Redemption(order_id=row.order_id, customer=row.customer,
@@ -119,33 +122,41 @@ class PricingHandlers:
                 discount=f"discounts/{row.discount_id}"))
 
     async def redeem(self, code: str, order_id: str, customer: str) -> pricing_pb2.Redemption:
+        async with self.database.unit_of_work() as uow:
+            return await self.redeem_in(uow, code, order_id, customer)
+
+    async def redeem_in(self, uow: UnitOfWork, code: str, order_id: str, customer: str) -> pricing_pb2.Redemption:
+        """Takes one use of the code for the order, within the caller's unit of work; refusals
+        are raised before anything is written."""
         problems = [(name, "is required") for name, value in
                     (("code", code), ("order_id", order_id), ("customer", customer)) if not value.strip()]
         if problems:
             raise InvalidArgument(problems)
         code = domain.normalize_code(code)
-        async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.connection)
-            # The code's row lock lines up concurrent redemptions of the same code.
-            row = await repository.by_code(code, for_update=True)
-            if row is None:
-                raise NotFound(f"there is no promo code {code}")
-            done = await repository.redemption(row.id, order_id)
-            if done is not None:
-                return _redemption(code, done)
-            if not domain.in_force(discount_from_row(row), now()):
-                raise InvalidArgument({"code": f"promo code {code} is not valid now"})
-            if row.per_customer_limit and await repository.uses_by(row.id, customer) >= row.per_customer_limit:
-                raise ResourceExhausted(f"promo code {code} was already used by this customer")
-            if not await repository.take_use(row.id):
-                raise ResourceExhausted(f"promo code {code} is used up")
-            record = {"discount_id": row.id, "order_id": order_id, "customer": customer,
-                      "redeemed_at": now()}
-            await repository.record(record)
-            redemption = _redemption(code, SimpleNamespace(**record))
-            await uow.emit("promo_code.redeemed", f"discounts/{row.id}", pricing_pb2.RedemptionEvent(
-                redemption=redemption, discount=f"discounts/{row.id}"))
-            return redemption
+        await cancelled_orders.lock(uow.connection, order_id)
+        if await cancelled_orders.is_cancelled(uow.connection, order_id):
+            raise FailedPrecondition(f"{order_id} is cancelled; no promo code is redeemed for it")
+        repository = PricingRepository(uow.connection)
+        # The code's row lock lines up concurrent redemptions of the same code.
+        row = await repository.by_code(code, for_update=True)
+        if row is None:
+            raise NotFound(f"there is no promo code {code}")
+        done = await repository.redemption(row.id, order_id)
+        if done is not None:
+            return _redemption(code, done)
+        if not domain.in_force(discount_from_row(row), now()):
+            raise InvalidArgument({"code": f"promo code {code} is not valid now"})
+        if row.per_customer_limit and await repository.uses_by(row.id, customer) >= row.per_customer_limit:
+            raise ResourceExhausted(f"promo code {code} was already used by this customer")
+        if not await repository.take_use(row.id):
+            raise ResourceExhausted(f"promo code {code} is used up")
+        record = {"discount_id": row.id, "order_id": order_id, "customer": customer,
+                  "redeemed_at": now()}
+        await repository.record(record)
+        redemption = _redemption(code, SimpleNamespace(**record))
+        await uow.emit("promo_code.redeemed", f"discounts/{row.id}", pricing_pb2.RedemptionEvent(
+            redemption=redemption, discount=f"discounts/{row.id}"))
+        return redemption
 
 
 def _redemption(code: str, row) -> pricing_pb2.Redemption:

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.kit.cancellations import CancelledOrders
 from services.kit.db import event_tables
 from services.kit.paging import newest_first
 
@@ -42,6 +43,9 @@ redemptions = sa.Table(
     sa.Column("customer", sa.Text, nullable=False),
     sa.Column("redeemed_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Orders sales has cancelled, as heard from its events: no promo code is redeemed for them.
+cancelled_orders = CancelledOrders(metadata)
 
 outbox, consumed_events = event_tables(metadata)
 

@@ -1,14 +1,20 @@
-"""Promo code redemption against a real PostgreSQL: a code with limit 1 raced by two orders."""
+"""Promo code redemption against a real PostgreSQL: a code with limit 1 raced by two orders;
+a cancelled order gives its use back once and redeems nothing afterwards."""
 import asyncio
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
+from autosalon.common.v1 import common_pb2
+from autosalon.sales.v1 import sales_pb2
 from services.kit import errors, migrations
 from services.kit.db import Database
 from services.kit.identity import Identity
 from services.pricing import domain, store
+from services.pricing.events import on_order_event
 from services.pricing.handlers import PricingHandlers
 
 from .conftest import scratch_database
@@ -60,3 +66,59 @@ async def test_expired_code_is_refused(pricing):
     await pricing.create_discount(MANAGER, code)
     with pytest.raises(errors.InvalidArgument):
         await pricing.redeem("old", "o1", "customers/a")
+
+
+def _order_event(kind: str, order_id: str, code: str) -> common_pb2.EventEnvelope:
+    envelope = common_pb2.EventEnvelope(id=str(uuid.uuid4()), type=f"autosalon.sales.order.{kind}")
+    envelope.data.Pack(sales_pb2.OrderChanged(order=sales_pb2.Order(
+        name=order_id, customer="customers/a", promo_code=code)))
+    return envelope
+
+
+async def _handle(pricing: PricingHandlers, envelope: common_pb2.EventEnvelope) -> None:
+    async with pricing.database.unit_of_work() as uow:
+        await on_order_event(pricing)(uow, envelope)
+
+
+async def _used_count(pricing: PricingHandlers) -> int:
+    return (await pricing.list_discounts(10, ""))[0][0].used_count
+
+
+async def _events(pricing: PricingHandlers) -> list[str]:
+    async with pricing.database.reading() as uow:
+        subjects = await uow.connection.scalars(sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))
+    return [subject.removeprefix(f"autosalon.{pricing.database.service}.") for subject in subjects]
+
+
+async def test_a_cancelled_order_gives_its_use_back_once(pricing):
+    await pricing.create_discount(MANAGER, _code("BACK", 1))
+    await _handle(pricing, _order_event("confirmed", "orders/1", "BACK"))
+    assert await _used_count(pricing) == 1
+    await _handle(pricing, _order_event("cancelled", "orders/1", "BACK"))
+    await _handle(pricing, _order_event("cancelled", "orders/1", "BACK"))
+    assert await _used_count(pricing) == 0
+    assert await _events(pricing) == ["promo_code.redeemed", "promo_code.returned"]
+
+
+async def test_a_confirmation_handled_after_the_cancellation_redeems_nothing(pricing):
+    """The confirmation failed once and is redelivered after the cancellation was handled."""
+    await pricing.create_discount(MANAGER, _code("LATE", 1))
+    await _handle(pricing, _order_event("cancelled", "orders/late", "LATE"))
+    await _handle(pricing, _order_event("confirmed", "orders/late", "LATE"))
+    assert await _used_count(pricing) == 0
+    with pytest.raises(errors.FailedPrecondition):
+        await pricing.redeem("late", "orders/late", "customers/a")
+    assert await _events(pricing) == []
+    await pricing.redeem("late", "orders/other", "customers/b")
+    assert await _used_count(pricing) == 1
+
+
+async def test_a_confirmation_racing_the_cancellation_waits_for_it(pricing):
+    await pricing.create_discount(MANAGER, _code("RACED", 1))
+    async with pricing.database.unit_of_work() as uow:
+        await pricing.order_cancelled(uow, "orders/raced")
+        confirming = asyncio.create_task(_handle(pricing, _order_event("confirmed", "orders/raced", "RACED")))
+        await asyncio.sleep(0.3)
+        assert not confirming.done(), "the confirmation must wait for the order's lock"
+    await confirming
+    assert await _used_count(pricing) == 0

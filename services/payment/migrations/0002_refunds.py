@@ -7,6 +7,8 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
+from services.kit.cancellations import create_cancelled_orders_table
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -28,11 +30,7 @@ def upgrade() -> None:
     op.drop_index("payments_waiting", "payments")
     op.create_index("payments_waiting", "payments", ["status", "updated_at"],
                     postgresql_where=sa.text(_statuses(("pending", "processing", "refunding"))))
-    op.create_table(
-        "cancelled_orders",
-        sa.Column("order_id", sa.Text, primary_key=True),
-        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    create_cancelled_orders_table(op)
 
 
 def downgrade() -> None:

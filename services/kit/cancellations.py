@@ -1,0 +1,47 @@
+"""The orders sales has cancelled, as a service hears of them from its events.
+
+A service that acts on an order (payment charges it, pricing redeems its promo code) must not
+act for an order it has already heard was cancelled: one event of an order may fail and be
+redelivered after a later one was handled, and an API call may race the cancellation. Both
+sides take the order's lock first, so whichever commits second sees the first.
+"""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def _table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "cancelled_orders",
+        metadata,
+        sa.Column("order_id", sa.Text, primary_key=True),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def create_cancelled_orders_table(op) -> None:
+    """For a service's migration: the cancelled-orders table as of v1."""
+    _table(sa.MetaData()).create(op.get_bind())
+
+
+class CancelledOrders:
+    """The service's cancelled-orders table (added to its metadata) and the order lock."""
+
+    def __init__(self, metadata: sa.MetaData):
+        self.table = _table(metadata)
+        # A transaction-scoped advisory lock: no row needs to exist for the order to be locked.
+        self._lock = sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("order_id"))))
+        self._exists = sa.select(sa.exists().where(self.table.c.order_id == sa.bindparam("order_id")))
+        self._mark = insert(self.table).on_conflict_do_nothing()
+
+    async def lock(self, connection: AsyncConnection, order_id: str) -> None:
+        """Holds the order until the transaction ends."""
+        await connection.execute(self._lock, {"order_id": order_id})
+
+    async def is_cancelled(self, connection: AsyncConnection, order_id: str) -> bool:
+        return await connection.scalar(self._exists, {"order_id": order_id})
+
+    async def mark(self, connection: AsyncConnection, order_id: str, moment: datetime) -> None:
+        await connection.execute(self._mark, {"order_id": order_id, "cancelled_at": moment})
