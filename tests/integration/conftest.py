@@ -1,3 +1,4 @@
+import asyncio
 import contextlib
 import uuid
 
@@ -6,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.kit import bus as kit_bus
+from services.kit import migrations
 from services.kit.db import Database, event_tables
 
 
@@ -23,6 +25,20 @@ def scratch_database(mesh, prefix: str):
     finally:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
+
+
+@contextlib.asynccontextmanager
+async def migrated_database(mesh, service: str, outbox: sa.Table, publishing_as: str | None = None,
+                            pool_size: int = 20):
+    """A scratch database with `service`'s migrations applied, as that service's Database.
+    Its events are named after the scratch database unless `publishing_as` names a service."""
+    with scratch_database(mesh, f"it{service}") as name:
+        await asyncio.to_thread(migrations.upgrade, service, mesh.database_url(name))
+        database = Database(mesh.database_url(name), publishing_as or name, outbox, pool_size=pool_size)
+        try:
+            yield database
+        finally:
+            await database.close()
 
 
 @pytest.fixture

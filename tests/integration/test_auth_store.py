@@ -7,27 +7,23 @@ import sqlalchemy as sa
 
 from services.auth import domain, store, tokens
 from services.auth.handlers import AuthHandlers
-from services.kit import errors, migrations
+from services.kit import errors
 from services.kit.cpu import BoundedExecutor
-from services.kit.db import Database
 from services.kit.identity import Identity
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 STRONG = "Correct-Horse-42"
 
 
 @pytest.fixture
 async def handlers(mesh):
-    with scratch_database(mesh, "itauth") as name:
-        await asyncio.to_thread(migrations.upgrade, "auth", mesh.database_url(name))
-        database = Database(mesh.database_url(name), "auth", store.outbox)
+    async with migrated_database(mesh, "auth", store.outbox, publishing_as="auth") as database:
         pem, kid = tokens.generate_signing_key()
         hashing = BoundedExecutor(workers=2, max_waiting=4, name="hashing")
         yield AuthHandlers(database, tokens.TokenSigner(pem, kid), hashing,
                            timedelta(minutes=15), timedelta(days=30))
         hashing.shutdown()
-        await database.close()
 
 
 async def _outbox_subjects(handlers) -> list[str]:

@@ -9,11 +9,10 @@ import sqlalchemy as sa
 from autosalon.catalog.v1 import catalog_pb2
 from services.catalog import domain, store
 from services.catalog.handlers import CatalogHandlers
-from services.kit import bus, migrations
-from services.kit.db import Database
+from services.kit import bus
 from services.kit.identity import Identity
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 MANAGER = Identity("m-1", "manager", "m@example.ru", "t")
 SPECS = {"engine_type": "petrol", "engine_volume_l": "1.6", "power_hp": 106,
@@ -23,15 +22,13 @@ SPECS = {"engine_type": "petrol", "engine_volume_l": "1.6", "power_hp": 106,
 @pytest.fixture
 async def catalog(mesh):
     """catalog's real schema in a scratch database, publishing as a scratch service."""
-    with scratch_database(mesh, "itcat") as name:
-        await asyncio.to_thread(migrations.upgrade, "catalog", mesh.database_url(name))
-        database = Database(mesh.database_url(name), name, store.outbox)
+    async with migrated_database(mesh, "catalog", store.outbox) as database:
+        name = database.service
         events = bus.Bus(mesh.nats_url)
         await events.connect()
         yield CatalogHandlers(database), events
         await events.js.delete_stream(bus.stream_name(name))
         await events.close()
-        await database.close()
 
 
 async def test_price_change_history_and_event_once(catalog):

@@ -1,6 +1,5 @@
 """Profiles from auth's registrations and purchases from sales' completed orders: a redelivered
 or repeated event records nothing twice."""
-import asyncio
 import uuid
 
 import pytest
@@ -12,11 +11,9 @@ from autosalon.sales.v1 import sales_pb2
 from services.customer import store
 from services.customer.events import on_order_completed, on_user_registered
 from services.customer.handlers import CustomerHandlers
-from services.kit import migrations
 from services.kit.bus import handle_delivery
-from services.kit.db import Database
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 
 class _Message:
@@ -35,11 +32,8 @@ class _Message:
 
 @pytest.fixture
 async def customers(mesh):
-    with scratch_database(mesh, "itcust") as name:
-        await asyncio.to_thread(migrations.upgrade, "customer", mesh.database_url(name))
-        database = Database(mesh.database_url(name), "customer", store.outbox)
+    async with migrated_database(mesh, "customer", store.outbox, publishing_as="customer") as database:
         yield CustomerHandlers(database)
-        await database.close()
 
 
 def _registered(user_id: uuid.UUID) -> bytes:

@@ -11,19 +11,16 @@ from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from services.inventory import store, vin
 from services.inventory.handlers import InventoryHandlers
-from services.kit import bus, errors, migrations
-from services.kit.db import Database, now
+from services.kit import bus, errors
+from services.kit.db import now
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 
 @pytest.fixture
 async def inventory(mesh):
-    with scratch_database(mesh, "itinv") as name:
-        await asyncio.to_thread(migrations.upgrade, "inventory", mesh.database_url(name))
-        database = Database(mesh.database_url(name), name, store.outbox, pool_size=30)
+    async with migrated_database(mesh, "inventory", store.outbox, pool_size=30) as database:
         yield InventoryHandlers(database, peers=None)
-        await database.close()
 
 
 async def _vehicle(handlers: InventoryHandlers) -> uuid.UUID:

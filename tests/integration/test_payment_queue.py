@@ -15,15 +15,14 @@ from autosalon.payment.v1 import payment_pb2
 from autosalon.sales.v1 import sales_pb2
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.emulators.payment_gateway import Gateway as GatewayEmulator
-from services.kit import migrations
-from services.kit.db import Database, now
+from services.kit.db import now
 from services.kit.errors import FailedPrecondition, Unavailable
 from services.kit.identity import Identity
 from services.payment import store
 from services.payment.gateway import Gateway
 from services.payment.handlers import PaymentHandlers
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 
 def _free_port() -> int:
@@ -61,13 +60,10 @@ async def outage():
 
 @pytest.fixture
 async def payments(mesh, outage):
-    with scratch_database(mesh, "itpay") as name:
-        await asyncio.to_thread(migrations.upgrade, "payment", mesh.database_url(name))
-        database = Database(mesh.database_url(name), name, store.outbox)
+    async with migrated_database(mesh, "payment", store.outbox) as database:
         client = Gateway(outage.address, fail_max=2, reset_timeout=0.5, timeout=1.0)
         yield PaymentHandlers(database, None, client, orphan_after=timedelta(minutes=15))
         await client.close()
-        await database.close()
 
 
 async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age=timedelta(0)) -> uuid.UUID:

@@ -10,25 +10,21 @@ import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
-from services.kit import errors, migrations
-from services.kit.db import Database
+from services.kit import errors
 from services.kit.identity import Identity
 from services.pricing import domain, store
 from services.pricing.events import on_order_event
 from services.pricing.handlers import PricingHandlers
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 MANAGER = Identity("m-1", "manager", "m@example.ru", "t")
 
 
 @pytest.fixture
 async def pricing(mesh):
-    with scratch_database(mesh, "itprice") as name:
-        await asyncio.to_thread(migrations.upgrade, "pricing", mesh.database_url(name))
-        database = Database(mesh.database_url(name), name, store.outbox, pool_size=20)
+    async with migrated_database(mesh, "pricing", store.outbox) as database:
         yield PricingHandlers(database, peers=None)
-        await database.close()
 
 
 def _code(code: str, limit: int, per_customer: int = 0) -> domain.Discount:

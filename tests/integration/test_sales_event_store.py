@@ -6,24 +6,20 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from services.kit import errors, migrations
-from services.kit.db import Database
+from services.kit import errors
 from services.kit.identity import Identity
 from services.sales import domain, store
 from services.sales.handlers import SalesHandlers
 
-from .conftest import scratch_database
+from .conftest import migrated_database
 
 BUYER = Identity(str(uuid.uuid4()), "client", "b@example.ru", "t")
 
 
 @pytest.fixture
 async def sales(mesh):
-    with scratch_database(mesh, "itsales") as name:
-        await asyncio.to_thread(migrations.upgrade, "sales", mesh.database_url(name))
-        database = Database(mesh.database_url(name), name, store.outbox, pool_size=20)
+    async with migrated_database(mesh, "sales", store.outbox) as database:
         yield SalesHandlers(database, peers=None)
-        await database.close()
 
 
 async def _new_order(sales: SalesHandlers) -> uuid.UUID:
