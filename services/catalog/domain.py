@@ -13,6 +13,8 @@ ENGINE_TYPES = ("petrol", "diesel", "hybrid", "plug_in_hybrid", "electric")
 TRANSMISSIONS = ("manual", "automatic", "robotic", "cvt", "dct", "single_speed")
 DRIVES = ("front", "rear", "all")
 FIRST_YEAR = 1950
+# A model's trims come whole in one answer (and inside the model), so their number is bounded.
+MAX_TRIMS_PER_MODEL = 50
 
 # Specification field -> its kind, for validation and for search filters.
 SPEC_FIELDS: dict[str, str] = {

@@ -11,7 +11,7 @@ from services.kit import paging
 from services.kit.cache import ExpiringCache
 from services.kit.db import Database, now
 from services.kit.masks import masked_fields
-from services.kit.errors import AlreadyExists, InvalidArgument, NotFound
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.identity import Identity
 from services.kit.money import to_proto
 from services.kit.protos import timestamp
@@ -170,6 +170,9 @@ class CatalogHandlers:
             model = await catalog.model(model_id, for_update=True)
             if model is None:
                 raise NotFound(f"models/{model_id} does not exist")
+            if await catalog.count_trims(model_id) >= domain.MAX_TRIMS_PER_MODEL:
+                raise FailedPrecondition(
+                    f"{model.brand} {model.model} has {domain.MAX_TRIMS_PER_MODEL} trims, the most a model may have")
             if not await catalog.add_trim(row):
                 raise AlreadyExists(f"{model.brand} {model.model} already has a trim {fields.display_name!r}")
             trim = trim_to_proto(await catalog.trim(model_id, row["id"]), model.base_price)

@@ -161,6 +161,10 @@ class CatalogRepository:
             query = query.with_for_update()
         return (await self.connection.execute(query)).first()
 
+    async def count_trims(self, model_id: uuid.UUID) -> int:
+        return await self.connection.scalar(
+            sa.select(sa.func.count()).select_from(trims).where(trims.c.model_id == model_id))
+
     async def add_trim(self, row: dict) -> bool:
         result = await self.connection.execute(
             insert(trims).values(**row).on_conflict_do_nothing().returning(trims.c.id)

@@ -1,15 +1,18 @@
-"""A price change lands in the history and its event reaches a consumer exactly once."""
+"""A price change lands in the history and its event reaches a consumer exactly once; a model
+takes a bounded number of trims."""
 import asyncio
+import contextlib
 import uuid
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from nats.js.errors import NotFoundError
 
 from autosalon.catalog.v1 import catalog_pb2
 from services.catalog import domain, store
 from services.catalog.handlers import CatalogHandlers
-from services.kit import bus
+from services.kit import bus, errors
 from services.kit.identity import Identity
 
 from .conftest import migrated_database
@@ -27,7 +30,8 @@ async def catalog(mesh):
         events = bus.Bus(mesh.nats_url)
         await events.connect()
         yield CatalogHandlers(database), events
-        await events.js.delete_stream(bus.stream_name(name))
+        with contextlib.suppress(NotFoundError):  # no test event was relayed
+            await events.js.delete_stream(bus.stream_name(name))
         await events.close()
 
 
@@ -74,3 +78,15 @@ async def test_price_change_history_and_event_once(catalog):
         for task in (relay, consumer):
             task.cancel()
         await asyncio.gather(relay, consumer, return_exceptions=True)
+
+
+async def test_a_model_takes_trims_up_to_its_limit(catalog):
+    handlers, _ = catalog
+    model = await handlers.create_model(MANAGER, domain.ModelFields(
+        "Haval", "Jolion", 2025, "crossover", Decimal("2199000"), SPECS, ""))
+    model_id = uuid.UUID(model.name.split("/")[1])
+    for number in range(domain.MAX_TRIMS_PER_MODEL):
+        await handlers.create_trim(MANAGER, model_id, domain.TrimFields(f"Trim {number}", Decimal(number), []))
+    with pytest.raises(errors.FailedPrecondition):
+        await handlers.create_trim(MANAGER, model_id, domain.TrimFields("One too many", Decimal("1"), []))
+    assert len(await handlers.list_trims(model_id)) == domain.MAX_TRIMS_PER_MODEL
