@@ -214,12 +214,11 @@ class CatalogHandlers:
     ) -> tuple[list[catalog_pb2.PriceChange], str]:
         size = paging.page_size(requested_size)
         query = {"model": str(model_id)}
-        position = paging.decode_token(page_token, query)
+        after = paging.sequence_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             catalog = CatalogRepository(uow.connection)
             if await catalog.model(model_id) is None:
                 raise NotFound(f"models/{model_id} does not exist")
-            after = int(position[0]) if position else None
             rows = await catalog.price_history(model_id, size, after)
         next_token = paging.encode_token([rows[size - 1].seq], query) if len(rows) > size else ""
         return [

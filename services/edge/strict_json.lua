@@ -128,6 +128,8 @@ function envoy_on_request(handle)
   for i, field in ipairs(found) do
     violations[i] = '{"field":' .. quote(field) .. ',"description":"is not a field of this request"}'
   end
+  -- The edge's JSON rewriting of local replies leaves this one, already in that form, alone.
+  handle:streamInfo():dynamicMetadata():set("autosalon.strict_json", "refused", true)
   handle:respond(
     {[":status"] = "400", ["content-type"] = "application/json"},
     '{"code":3,"message":' .. quote("request has unknown fields: " .. table.concat(found, ", "))

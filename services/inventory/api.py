@@ -49,13 +49,17 @@ class InventoryApi(inventory_pb2_grpc.InventoryServiceServicer):
                 model_id = uuid.UUID(request.model.removeprefix("models/"))
             except ValueError:
                 raise InvalidArgument({"model": "must look like models/{uuid}"}) from None
+        price_min = _optional_amount(request.price_min, "price_min")
+        price_max = _optional_amount(request.price_max, "price_max")
+        if price_min is not None and price_max is not None and price_min > price_max:
+            raise InvalidArgument({"price_max": "must not be below price_min"})
+        if request.mileage_max < 0:
+            raise InvalidArgument({"mileage_max": "must not be negative; 0 for no bound"})
         search = VehicleFilter(
             model_id=model_id, brand=request.brand,
             status=STATUS_FROM_PROTO.get(request.status), branch=request.branch.strip(),
             condition=CONDITION_FROM_PROTO.get(request.condition),
-            price_min=_optional_amount(request.price_min, "price_min"),
-            price_max=_optional_amount(request.price_max, "price_max"),
-            mileage_max=max(request.mileage_max, 0),
+            price_min=price_min, price_max=price_max, mileage_max=request.mileage_max,
         )
         vehicles, next_token, total = await self.handlers.list_vehicles(
             search, request.page_size, request.page_token)

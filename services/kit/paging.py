@@ -51,6 +51,19 @@ def time_position(position: list | None) -> tuple[datetime, uuid.UUID] | None:
         raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
 
 
+def sequence_position(position: list | None) -> int | None:
+    """A decoded position of a list sorted by a sequence number, typed for comparison."""
+    if position is None:
+        return None
+    try:
+        sequence = position[0]
+        if isinstance(sequence, bool) or not isinstance(sequence, int):
+            raise TypeError
+        return sequence
+    except (IndexError, TypeError):
+        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+
+
 def time_token(moment: datetime, row_id: uuid.UUID, query: dict) -> str:
     """The token after a row of a list sorted by (a time, id)."""
     return encode_token([moment.isoformat(), str(row_id)], query)

@@ -32,8 +32,9 @@ class SalesApi(sales_pb2_grpc.SalesServiceServicer):
     async def ListOrders(self, request, context):
         if request.status and request.status not in STATUS_NAME:
             raise InvalidArgument({"status": "is not a known order status"})
+        customer = f"users/{referenced_id(request.customer, 'users', 'customer')}" if request.customer else ""
         found, token, total = await self.handlers.list_orders(
-            identity.current(), request.status, request.customer, request.page_size, request.page_token)
+            identity.current(), request.status, customer, request.page_size, request.page_token)
         return sales_pb2.ListOrdersResponse(orders=found, next_page_token=token, total_size=total)
 
     async def GetOrder(self, request, context):
