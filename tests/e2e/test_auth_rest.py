@@ -1,9 +1,12 @@
 """auth end to end through the Envoy edge over REST/JSON."""
+import base64
+import json
 import time
 import uuid
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from services.kit.settings import load
 
@@ -17,6 +20,52 @@ def violations(response) -> dict:
         for violation in detail.get("field_violations", detail.get("fieldViolations", [])):
             found[violation["field"]] = violation["description"]
     return found
+
+
+def offending_fields(response) -> set[str]:
+    """The fields a JSON 400 names: its BadRequest violations or, for a value the edge's
+    transcoder could not read into the request, the field its message starts with."""
+    found = set(violations(response))
+    field, separator, _ = response.json()["message"].partition(": ")
+    return found or ({field} if separator else set())
+
+
+# Ways an access token can be unfit to sign in with; bad_authorization makes each one.
+BAD_TOKENS = ["garbage", "without-bearer", "tampered", "wrongly-signed", "unknown-key", "unsigned",
+              "expired", "other-issuer", "other-audience", "unknown-role", "refresh-token"]
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def bad_authorization(session: dict, kind: str) -> dict:
+    """An authorization header, made from `session`'s own tokens, that must be refused with 401."""
+    token = session["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    kid = jwt.get_unverified_header(token)["kid"]
+    header, _, signature = token.split(".")
+    now = int(time.time())
+
+    def signed(key=None, key_id: str = kid, **changes) -> str:
+        key = key or load().signing_key_file.read_bytes()
+        return jwt.encode({**claims, **changes}, key, algorithm="ES256", headers={"kid": key_id})
+
+    forged = {
+        "garbage": lambda: "not.a.jwt",
+        "tampered": lambda: ".".join([header, _b64({**claims, "role": "admin"}), signature]),
+        "wrongly-signed": lambda: signed(ec.generate_private_key(ec.SECP256R1())),
+        "unknown-key": lambda: signed(key_id="retired-key"),
+        "unsigned": lambda: jwt.encode(claims, None, algorithm="none"),
+        "expired": lambda: signed(iat=now - 4500, exp=now - 3600),
+        "other-issuer": lambda: signed(iss="someone-else"),
+        "other-audience": lambda: signed(aud="someone-else"),
+        "unknown-role": lambda: signed(role="root"),
+        "refresh-token": lambda: session["refresh_token"],
+    }
+    if kind == "without-bearer":
+        return {"authorization": token}
+    return {"authorization": f"Bearer {forged[kind]()}"}
 
 
 def test_register_login_me_refresh_reuse_logout(edge):
@@ -151,6 +200,51 @@ def test_expired_token_is_401(edge, client_session):
     )
     response = edge.get("/auth/me", headers={"authorization": f"Bearer {expired}"})
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("kind", [None, *BAD_TOKENS], ids=["no-token", *BAD_TOKENS])
+def test_logout_without_a_valid_access_token_is_401_and_ends_nothing(edge, client_session, kind):
+    headers = {} if kind is None else bad_authorization(client_session, kind)
+    response = edge.post("/auth/logout", json={"refresh_token": client_session["refresh_token"]},
+                         headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == 16  # UNAUTHENTICATED
+    # The sign-in goes on: its refresh token still works.
+    assert edge.post("/auth/refresh", json={"refresh_token": client_session["refresh_token"]}).status_code == 200
+
+
+def test_logout_of_an_unknown_or_ended_sign_in_is_a_harmless_200(edge, client_session):
+    """Logout is idempotent: a refresh token auth never issued, or one already logged out,
+    ends nothing and is not an error; the caller's own sign-in is untouched."""
+    headers = bearer(client_session)
+    for unknown in ("not-a-refresh-token", uuid.uuid4().hex):
+        response = edge.post("/auth/logout", json={"refresh_token": unknown}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == {}
+    assert edge.get("/auth/me", headers=headers).status_code == 200
+    rotated = edge.post("/auth/refresh", json={"refresh_token": client_session["refresh_token"]})
+    assert rotated.status_code == 200, rotated.text
+    refresh_token = rotated.json()["refresh_token"]
+    for _ in range(2):
+        out = edge.post("/auth/logout", json={"refresh_token": refresh_token}, headers=headers)
+        assert out.status_code == 200, out.text
+    assert edge.post("/auth/refresh", json={"refresh_token": refresh_token}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"page_token": "garbage"}, "page_token"),
+        ({"page_size": -1}, "page_size"),
+        ({"role": "ROLE_NOPE"}, "role"),
+    ],
+    ids=["garbage-token", "negative-size", "unknown-role"],
+)
+def test_bad_user_list_queries_are_400_with_the_field(edge, admin_session, params, field):
+    response = edge.get("/auth/users", params=params, headers=bearer(admin_session))
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    assert field in offending_fields(response)
 
 
 def test_client_may_not_list_users_or_raise_own_role(edge, client_session):

@@ -5,6 +5,7 @@ import grpc
 import pytest
 
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from services.kit import paging
 
 from .conftest import bearer
 from .test_auth_rest import violations
@@ -184,6 +185,91 @@ def test_trims_and_model_changes_refuse_what_they_must(
     assert edge.delete(f"/catalog/{ghost_trim}", headers=bearer(admin_session)).status_code == 404
     assert edge.delete(f"/catalog/{trim['name']}", headers=bearer(admin_session)).status_code == 200
     assert edge.get(f"/catalog/{trim['name']}").status_code == 404
+
+
+def test_renaming_a_model_onto_another_is_409_and_changes_nothing(edge, manager_session, created):
+    """A model is brand + model + year, case-insensitively: an update that would make a second
+    one is refused whole, its other masked fields (a price) included."""
+    headers = bearer(manager_session)
+    other = edge.post("/catalog/models", headers=headers, json=new_model(base_price={"amount": "1990000.00"}))
+    older = edge.post("/catalog/models", headers=headers, json=new_model(model=created["model"], year=2024))
+    assert other.status_code == older.status_code == 200, other.text + older.text
+    other, older = other.json(), older.json()
+
+    def update(target: dict, mask: str, **fields):
+        return edge.patch(f"/catalog/{target['name']}", params={"update_mask": mask}, json=fields, headers=headers)
+
+    refused = [
+        update(other, "model", model=created["model"].lower()),
+        update(other, "brand,model", brand=created["brand"].upper(), model=created["model"]),
+        update(other, "model,base_price,description", model=created["model"],
+               base_price={"amount": "1.00"}, description="renamed"),
+        update(older, "year", year=created["year"]),
+    ]
+    for response in refused:
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == 6  # ALREADY_EXISTS
+        assert "is already in the catalogue" in response.json()["message"]
+    for model in (other, older, created):
+        assert edge.get(f"/catalog/{model['name']}").json() == model
+    history = edge.get(f"/catalog/{other['name']}/price-history", headers=headers).json()
+    assert history.get("price_changes", []) == []
+    # The same name in another year is another model: the rule is the triple, not the name.
+    moved = update(older, "year", year=2023)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["model"], moved.json()["year"]) == (created["model"], 2023)
+
+
+def test_renaming_a_trim_onto_another_of_its_model_is_409_and_changes_nothing(edge, manager_session, created):
+    """Trim names are unique within a model, case-insensitively; another model may share them."""
+    headers = bearer(manager_session)
+    trims = f"/catalog/{created['name']}/trims"
+    comfort = edge.post(trims, headers=headers, json={"display_name": "Comfort", "price_delta": {"amount": "100000"}})
+    prestige = edge.post(trims, headers=headers, json={"display_name": "Prestige", "price_delta": {"amount": "300000"},
+                                                      "features": ["leather"]})
+    assert comfort.status_code == prestige.status_code == 200, comfort.text + prestige.text
+    comfort, prestige = comfort.json(), prestige.json()
+
+    def update(target: dict, mask: str, **fields):
+        return edge.patch(f"/catalog/{target['name']}", params={"update_mask": mask}, json=fields, headers=headers)
+
+    for response in (update(prestige, "display_name", display_name="COMFORT"),
+                     update(prestige, "display_name,price_delta,features", display_name=" comfort ",
+                            price_delta={"amount": "1"}, features=["none"])):
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == 6  # ALREADY_EXISTS
+        assert "already has a trim" in response.json()["message"]
+    assert edge.get(f"/catalog/{prestige['name']}").json() == prestige
+    assert edge.get(f"/catalog/{comfort['name']}").json() == comfort
+    assert edge.get(trims).json()["trims"] == [comfort, prestige]
+
+    elsewhere = edge.post("/catalog/models", headers=headers, json=new_model()).json()
+    lone = edge.post(f"/catalog/{elsewhere['name']}/trims", headers=headers,
+                     json={"display_name": "Prestige", "price_delta": {"amount": "1"}}).json()
+    shared = update(lone, "display_name", display_name="Comfort")
+    assert shared.status_code == 200, shared.text
+    assert shared.json()["display_name"] == "Comfort"
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"page_token": "garbage"}, "page_token"),
+        ({"page_size": -1}, "page_size"),
+        # Well-formed tokens of this very query whose position is not a price change's.
+        ({"position": ["x"]}, "page_token"),
+        ({"position": [None]}, "page_token"),
+    ],
+    ids=["garbage-token", "negative-size", "token-with-a-text-position", "token-with-a-null-position"],
+)
+def test_bad_price_history_pages_are_400_with_the_field(edge, manager_session, created, params, field):
+    if "position" in params:
+        query = {"model": created["name"].removeprefix("models/")}
+        params = {"page_token": paging.encode_token(params["position"], query)}
+    response = edge.get(f"/catalog/{created['name']}/price-history", params=params,
+                        headers=bearer(manager_session))
+    assert response.status_code == 400, response.text
+    assert field in violations(response)
 
 
 async def test_catalog_over_native_grpc(edge_channel):

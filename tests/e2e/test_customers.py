@@ -7,7 +7,7 @@ import pytest
 from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
 
 from .conftest import bearer, login, new_email, register, STRONG_PASSWORD
-from .test_auth_rest import violations
+from .test_auth_rest import BAD_TOKENS, bad_authorization, violations
 
 
 def _my_profile(edge, session, attempts: int = 100) -> dict:
@@ -49,6 +49,14 @@ def test_clients_see_only_their_own_profile(edge, client_session, manager_sessio
     assert edge.get("/customers", headers=bearer(client_session)).status_code == 403
     assert edge.get(f"/{theirs['name']}", headers=bearer(manager_session)).status_code == 200
     assert edge.get("/customers/me").status_code == 401
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_my_profile_needs_a_valid_access_token(edge, client_session, kind):
+    response = edge.get("/customers/me", headers=bad_authorization(client_session, kind))
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == 16  # UNAUTHENTICATED
+    assert client_session["user"]["email"] not in response.text
 
 
 def test_walk_in_interactions_segments_and_search(edge, manager_session):
@@ -115,6 +123,28 @@ def test_crm_work_is_staff_only(edge, client_session, manager_session):
     malformed = edge.get("/customers/not-a-uuid", headers=staff)
     assert malformed.status_code == 400 and "name" in violations(malformed)
     assert edge.get(f"/{customer['name']}/interactions", headers=staff).json().get("interactions", []) == []
+
+
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        ("/customers", {"page_token": "garbage"}, "page_token"),
+        ("/customers", {"page_size": -1}, "page_size"),
+        ("/{customer}/interactions", {"page_token": "garbage"}, "page_token"),
+        ("/{customer}/interactions", {"page_size": -1}, "page_size"),
+    ],
+    ids=["customers-garbage-token", "customers-negative-size", "interactions-garbage-token",
+         "interactions-negative-size"],
+)
+def test_bad_crm_list_pages_are_400_with_the_field(edge, manager_session, path, params, field):
+    headers = bearer(manager_session)
+    if "{customer}" in path:
+        customer = edge.post("/customers", headers=headers, json={"full_name": "Paged Walkin", "email": new_email()})
+        assert customer.status_code == 200, customer.text
+        path = path.format(customer=customer.json()["name"])
+    response = edge.get(path, params=params, headers=headers)
+    assert response.status_code == 400, response.text
+    assert field in violations(response)
 
 
 async def test_customers_over_native_grpc(edge_channel):

@@ -10,7 +10,7 @@ from scripts.mesh import supervisor
 from services.inventory import demo, vin
 
 from .conftest import bearer
-from .test_auth_rest import violations
+from .test_auth_rest import offending_fields, violations
 
 
 def _a_trim(edge) -> tuple[str, str, str]:
@@ -47,6 +47,42 @@ def test_demo_stock_is_public_and_filterable(edge):
     assert haval and all(v["brand"] == "Haval" for v in haval)
     cheap = edge.get("/inventory/vehicles", params={"price_max": "2000000"}).json()["vehicles"]
     assert cheap and all(float(v["price"]["amount"]) <= 2_000_000 for v in cheap)
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"page_token": "garbage"}, "page_token"),
+        ({"page_size": -5}, "page_size"),
+        ({"model": "lada-vesta"}, "model"),
+        ({"price_min": "cheap"}, "price_min"),
+        ({"price_max": "1,5"}, "price_max"),
+        ({"status": "VEHICLE_STATUS_NOPE"}, "status"),
+        ({"condition": "CONDITION_NOPE"}, "condition"),
+        ({"price_min": "2000000", "price_max": "1000000"}, "price_max"),
+        ({"mileage_max": -3}, "mileage_max"),
+    ],
+    ids=["garbage-token", "negative-size", "malformed-model", "bad-price-min", "bad-price-max",
+         "unknown-status", "unknown-condition", "inverted-price-range", "negative-mileage"],
+)
+def test_bad_stock_searches_are_400_with_the_field(edge, params, field):
+    response = edge.get("/inventory/vehicles", params=params)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    assert field in offending_fields(response)
+
+
+def test_a_page_token_serves_only_the_search_it_came_from(edge):
+    first = edge.get("/inventory/vehicles", params={"page_size": 1, "condition": "CONDITION_USED"})
+    assert first.status_code == 200, first.text
+    token = first.json()["next_page_token"]
+    assert token
+    assert edge.get("/inventory/vehicles", params={"page_size": 1, "condition": "CONDITION_USED",
+                                                   "page_token": token}).status_code == 200
+    other = edge.get("/inventory/vehicles", params={"page_size": 1, "condition": "CONDITION_NEW",
+                                                    "page_token": token})
+    assert other.status_code == 400, other.text
+    assert "different query" in violations(other)["page_token"]
 
 
 def test_a_new_vehicle_shows_catalogue_facts_and_decoded_vin(edge, vehicle):

@@ -113,6 +113,23 @@ async def test_rotated_access_log_keeps_every_line(edge):
     assert not logged(rotation.path, "before") and not logged(rotation.backup(1), "after")
 
 
+@pytest.mark.parametrize("method, path, body, named", [
+    ("POST", "/pricing/quotes", '{"trim": ', ""),
+    ("POST", "/pricing/quotes", '{"trim": 5}', "trim"),
+    ("GET", "/catalog/models?page_size=abc", None, "page_size"),
+    ("GET", "/catalog/models?body_type=BODY_TYPE_NOPE", None, "body_type"),
+    ("GET", "/catalog/models?bogus=1", None, "bogus"),
+], ids=["malformed-json", "wrong-json-type", "not-a-number", "unknown-enum", "unknown-parameter"])
+def test_what_the_edge_cannot_read_is_a_json_400(edge, method, path, body, named):
+    """The transcoder refuses these before any service sees them; its answer is JSON too."""
+    response = edge.request(method, path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()
+    assert error["code"] == 3  # INVALID_ARGUMENT
+    assert named in error["message"]
+
+
 @pytest.mark.disruptive
 def test_auth_down_gives_503_json_then_recovers(edge):
     supervisor.ctl("stop", "auth:*")

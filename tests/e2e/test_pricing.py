@@ -141,3 +141,11 @@ def test_discounts_are_staff_only_and_unknown_ones_404(edge, client_session, man
     deleted = edge.delete(f"/pricing/{name}", headers=bearer(admin_session))
     assert deleted.status_code == 200, deleted.text
     assert edge.get(f"/pricing/{name}", headers=staff).status_code == 404
+
+
+def test_bad_discount_pages_are_400_with_the_field(edge, manager_session):
+    staff = bearer(manager_session)
+    for params, field in (({"page_token": "garbage"}, "page_token"), ({"page_size": -1}, "page_size")):
+        response = edge.get("/pricing/discounts", params=params, headers=staff)
+        assert response.status_code == 400, response.text
+        assert field in violations(response)

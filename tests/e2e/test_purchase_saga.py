@@ -12,7 +12,7 @@ from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
 from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
-from .test_auth_rest import violations
+from .test_auth_rest import offending_fields, violations
 from .purchase import (
     DECLINED_CARD, confirm, confirmed_and_ready, create_order, draft, eventually, in_status, new_vehicle,
     pay, ready, vehicle_status, wait_for_order,
@@ -314,6 +314,80 @@ def test_concurrent_updates_of_one_order_one_gets_409(edge, client_session, mana
     assert stale.status_code == 409
     history = edge.get(f"/sales/{order['name']}/history", headers=bearer(client_session)).json()["events"]
     assert [event["type"] for event in history] == ["created", "updated"]
+
+
+def test_a_stale_etag_cancels_deletes_and_completes_nothing(edge, client_session, manager_session):
+    """Cancel, delete and complete each take the etag: one someone else's change made stale is
+    refused with ABORTED before anything else is looked at (even the state, for complete)."""
+    client, staff = bearer(client_session), bearer(manager_session)
+    order = draft(edge, client_session, new_vehicle(edge, manager_session))
+    url, stale = f"/sales/{order['name']}", order["etag"]
+    edited = edge.patch(url, params={"update_mask": "notes"}, headers=client,
+                        json={"notes": "deliver Friday", "etag": stale})
+    assert edited.status_code == 200, edited.text
+    current = edited.json()
+    assert (stale, current["etag"]) == ("1", "2")
+
+    refused = {
+        "cancel": edge.post(f"{url}:cancel", headers=client, json={"reason": "changed my mind", "etag": stale}),
+        "delete": edge.delete(url, params={"etag": stale}, headers=client),
+        "complete": edge.post(f"{url}:complete", headers=staff, json={"etag": stale}),
+    }
+    for action, response in refused.items():
+        assert response.status_code == 409, f"{action}: {response.text}"
+        assert response.json()["code"] == 10, action  # ABORTED
+        assert f"{order['name']} is at version 2, not 1" in response.json()["message"], action
+
+    after = edge.get(url, headers=client).json()
+    assert (after["status"], after["etag"], after["notes"]) == ("ORDER_STATUS_DRAFT", "2", "deliver Friday")
+    assert after == current
+    history = edge.get(f"{url}/history", headers=client).json()["events"]
+    assert [event["type"] for event in history] == ["created", "updated"]
+    # With the etag it has now, the same calls get past the check: complete is then refused
+    # for the state, and delete goes through.
+    early = edge.post(f"{url}:complete", headers=staff, json={"etag": "2"})
+    assert early.status_code == 400 and early.json()["code"] == 9, early.text
+    assert edge.delete(url, params={"etag": "2"}, headers=client).status_code == 200
+    assert edge.get(url, headers=client).status_code == 404
+
+
+def test_a_stale_etag_does_not_hand_over_a_paid_order(edge, client_session, manager_session):
+    order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    paid = pay(edge, client_session, order)
+    assert paid.status_code == 200, paid.text
+    order = wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_PAID"))
+    url, staff, etag = f"/sales/{order['name']}", bearer(manager_session), order["etag"]
+    stale = str(int(etag) - 1)
+    refused = edge.post(f"{url}:complete", headers=staff, json={"etag": stale})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == 10  # ABORTED
+    assert f"is at version {etag}, not {stale}" in refused.json()["message"]
+    still = edge.get(url, headers=staff).json()
+    assert (still["status"], still["etag"]) == ("ORDER_STATUS_PAID", etag)
+    assert edge.get(f"{url}/history", headers=staff).json()["events"][-1]["type"] == "paid"
+    completed = edge.post(f"{url}:complete", headers=staff, json={"etag": etag})
+    assert completed.status_code == 200, completed.text
+    assert (completed.json()["status"], completed.json()["etag"]) == ("ORDER_STATUS_COMPLETED", str(int(etag) + 1))
+
+
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        ("/sales/orders", {"page_token": "garbage"}, "page_token"),
+        ("/sales/orders", {"page_size": -1}, "page_size"),
+        ("/sales/orders", {"status": "ORDER_STATUS_NOPE"}, "status"),
+        ("/sales/orders", {"customer": "nonsense"}, "customer"),
+        ("/payments", {"page_token": "garbage"}, "page_token"),
+        ("/payments", {"page_size": -1}, "page_size"),
+    ],
+    ids=["orders-garbage-token", "orders-negative-size", "orders-unknown-status", "orders-malformed-customer",
+         "payments-garbage-token", "payments-negative-size"],
+)
+def test_bad_order_and_payment_list_queries_are_400_with_the_field(edge, manager_session, path, params, field):
+    response = edge.get(path, params=params, headers=bearer(manager_session))
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    assert field in offending_fields(response)
 
 
 def test_illegal_transitions_name_both_states(edge, client_session, manager_session):

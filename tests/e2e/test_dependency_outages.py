@@ -1,0 +1,59 @@
+"""A service whose dependency is stopped answers 503 at once (through its breaker), writes
+nothing, and serves again when the dependency is back."""
+import time
+
+import httpx
+import pytest
+
+from scripts.mesh import supervisor
+
+from .conftest import bearer
+from .purchase import confirmed_and_ready, create_order, new_vehicle, pay
+from .test_pricing import _vesta
+
+
+def _until_served(call, seconds: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while (response := call()).status_code == 503:
+        assert time.monotonic() < deadline, f"still unavailable: {response.text}"
+        time.sleep(0.3)
+    return response
+
+
+def _unavailable_while_stopped(program: str, call) -> None:
+    supervisor.ctl("stop", program)
+    try:
+        response = call()
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == 14  # UNAVAILABLE
+    finally:
+        supervisor.ctl("start", program)
+
+
+@pytest.mark.disruptive
+@pytest.mark.parametrize("dependency", ["pricing:*", "inventory:*"])
+def test_an_order_needs_pricing_and_inventory(edge, client_session, manager_session, dependency):
+    vehicle = new_vehicle(edge, manager_session)
+    _unavailable_while_stopped(dependency, lambda: create_order(edge, client_session, vehicle))
+    mine = edge.get("/sales/orders", headers=bearer(client_session)).json()
+    assert mine.get("orders", []) == [], "a refused order must leave nothing behind"
+    created = _until_served(lambda: create_order(edge, client_session, vehicle))
+    assert created.status_code == 200, created.text
+
+
+@pytest.mark.disruptive
+def test_a_payment_needs_sales(edge, client_session, manager_session):
+    order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    _unavailable_while_stopped("sales:*", lambda: pay(edge, client_session, order, key="outage-1"))
+    payments = edge.get("/payments", headers=bearer(client_session)).json()
+    assert payments.get("payments", []) == [], "a refused payment must leave nothing behind"
+    paid = _until_served(lambda: pay(edge, client_session, order, key="outage-2"))
+    assert paid.status_code == 200, paid.text
+
+
+@pytest.mark.disruptive
+def test_a_quote_needs_the_catalogue(edge):
+    trim = _vesta(edge)["trims"][0]["name"]
+    _unavailable_while_stopped("catalog:*", lambda: edge.post("/pricing/quotes", json={"trim": trim}))
+    quote = _until_served(lambda: edge.post("/pricing/quotes", json={"trim": trim}))
+    assert quote.status_code == 200, quote.text
