@@ -19,10 +19,11 @@ def parse_amount(text: str, field: str) -> Decimal:
         raise InvalidArgument({field: f"must be a decimal number like 1250000.00, not {text!r}"}) from None
     if not amount.is_finite():
         raise InvalidArgument({field: "must be a finite number"})
-    if amount != amount.quantize(KOPECK):
-        raise InvalidArgument({field: "must have at most two digits after the point"})
+    # Before rounding: a huge exponent (1e400) has no kopeck-exact form to round to.
     if abs(amount) > MAX_AMOUNT:
         raise InvalidArgument({field: f"must be at most {MAX_AMOUNT}"})
+    if amount != amount.quantize(KOPECK):
+        raise InvalidArgument({field: "must have at most two digits after the point"})
     return amount.quantize(KOPECK)
 
 

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from autosalon.common.v1 import common_pb2
 
@@ -14,6 +15,30 @@ def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def _values(message: Message, prefix: str = ""):
+    """Every scalar in `message` (map keys included) with its field path, e.g. options[0].name."""
+    for field, value in message.ListFields():
+        path = prefix + field.name
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            entries = ((f"{path}[{key!r}]", value[key]) for key in value)
+            yield from ((f"{path}[{key!r}]", key) for key in value)
+        elif field.is_repeated:
+            entries = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+        else:
+            entries = ((path, value),)
+        for entry_path, item in entries:
+            if isinstance(item, Message):
+                yield from _values(item, entry_path + ".")
+            else:
+                yield entry_path, item
+
+
+def nul_characters(message: Message) -> list[str]:
+    """The paths of the text fields in `message` holding a NUL character, which no
+    PostgreSQL text column can store."""
+    return [path for path, value in _values(message) if isinstance(value, str) and "\0" in value]
 
 
 def mask_paths(paths) -> list[str]:

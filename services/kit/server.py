@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from . import errors, identity, logs
+from . import errors, identity, logs, protos
 from .calls import deadline_var
 from .registry import Consul
 
@@ -99,6 +99,8 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
             try:
                 identity.identity_var.set(await self._identify(metadata))
                 identity.check_access(method, rule, identity.optional())
+                if unstorable := protos.nul_characters(request):
+                    raise errors.InvalidArgument({path: "must not contain a NUL character" for path in unstorable})
                 return await behaviour(request, context)
             except errors.DomainError as error:
                 status = status_for(error)

@@ -1,8 +1,9 @@
-"""The kit's error mapping, access rules, token verification and paging."""
+"""The kit's error mapping, access rules, token verification, paging, money and request checks."""
 import asyncio
 import time
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal
 from types import SimpleNamespace
 
 import grpc
@@ -10,9 +11,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
-from services.kit import catalogue, db, errors, identity, paging, protos, server
+from autosalon.pricing.v1 import pricing_pb2
+from services.kit import catalogue, db, errors, identity, money, paging, protos, server
 from services.kit.server import status_for
 
 
@@ -180,3 +183,33 @@ def test_a_page_of_newest_first_rows_and_the_token_after_it():
     page, token = paging.newest_page(rows, 2, {"q": 1})
     assert page == rows[:2]
     assert paging.time_position(paging.decode_token(token, {"q": 1})) == (rows[1].created_at, rows[1].id)
+
+
+def test_a_sequence_position_is_an_integer_or_the_token_is_refused():
+    assert paging.sequence_position(None) is None
+    assert paging.sequence_position([42]) == 42
+    for bad in ([], ["42"], [None], [True], [4.2]):
+        with pytest.raises(errors.InvalidArgument) as refused:
+            paging.sequence_position(bad)
+        assert refused.value.violations[0][0] == "page_token"
+
+
+def test_amounts_are_exact_kopecks_within_the_columns_range():
+    assert money.parse_amount(" 1250000.5 ", "price") == Decimal("1250000.50")
+    assert money.parse_amount("-0", "price") == Decimal("0.00")
+    assert money.parse_amount(str(money.MAX_AMOUNT), "price") == money.MAX_AMOUNT
+    for bad in ("", "abc", "1,5", "NaN", "Infinity", "1e400", "-1e400", "1.001", "1000000000000"):
+        with pytest.raises(errors.InvalidArgument) as refused:
+            money.parse_amount(bad, "price")
+        assert refused.value.violations[0][0] == "price", bad
+
+
+def test_text_a_database_cannot_store_is_found_with_its_path():
+    quote = pricing_pb2.CreateQuoteRequest(
+        trim="models/a\0", options=[pricing_pb2.Option(name="mats"), pricing_pb2.Option(name="tow\0bar")])
+    assert protos.nul_characters(quote) == ["trim", "options[1].name"]
+    assert protos.nul_characters(pricing_pb2.CreateQuoteRequest(trim="models/a", promo_code="SPRING")) == []
+    specs = struct_pb2.Struct()
+    specs.update({"colour\0": "red", "seats": {"rear": "bench\0"}})
+    assert sorted(protos.nul_characters(specs)) == [
+        "fields['colour\\x00']", "fields['seats'].struct_value.fields['rear'].string_value"]
