@@ -78,10 +78,7 @@ def validate_specifications(specs: dict, field: str = "specifications") -> list[
             if not electric and name == "engine_volume_l":
                 problems.append((f"{field}.{name}", "is required for a combustion engine"))
             continue
-        try:
-            amount = Decimal(raw)
-        except ArithmeticError:
-            amount = Decimal(-1)
+        amount = Decimal(raw) if _SPEC_DECIMAL.fullmatch(raw.strip()) else Decimal(-1)
         if not Decimal("0") < amount < Decimal("100"):
             problems.append((f"{field}.{name}", "must be a decimal number above 0, like 1.6"))
     return problems
@@ -148,6 +145,13 @@ class SpecCondition:
     value: object
 
 
+# Numbers as written in specifications and filters: plain digits, so that no exponent (1e400)
+# or NaN reaches a comparison or PostgreSQL's numeric type.
+_SPEC_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?", re.ASCII)
+_FILTER_NUMBER = {
+    "int": re.compile(r"-?[0-9]{1,9}", re.ASCII),
+    "decimal": re.compile(r"-?[0-9]{1,6}(\.[0-9]{1,6})?", re.ASCII),
+}
 _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=|!=|=|<|>)\s*(\S+)\s*$")
 
 
@@ -170,11 +174,11 @@ def parse_spec_filter(text: str) -> list[SpecCondition]:
             value = raw.lower().removeprefix(f"{field}_")
             if value not in ENUM_VALUES[field]:
                 raise InvalidArgument({"filter": f"{raw!r} is not a {field}"})
+        elif _FILTER_NUMBER[kind].fullmatch(raw):
+            value = int(raw) if kind == "int" else Decimal(raw)
         else:
-            try:
-                value = int(raw) if kind == "int" else Decimal(raw)
-            except (ValueError, ArithmeticError):
-                raise InvalidArgument({"filter": f"{field} needs a number, not {raw!r}"}) from None
+            example = "150" if kind == "int" else "1.6"
+            raise InvalidArgument({"filter": f"{field} needs a number like {example}, not {raw[:40]!r}"})
         conditions.append(SpecCondition(field, operator, value))
     return conditions
 

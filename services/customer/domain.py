@@ -89,6 +89,10 @@ def segment_for(history: History, rules: list[SegmentRule]) -> str:
     return "new"
 
 
+# Logged after the fact, but not from before any CRM of this dealership could have seen it.
+OLDEST_INTERACTION = datetime.timedelta(days=3653)
+
+
 def check_interaction(kind: str | None, note: str, when: datetime.datetime, now: datetime.datetime) -> str:
     problems = []
     if kind not in INTERACTION_TYPES:
@@ -97,6 +101,8 @@ def check_interaction(kind: str | None, note: str, when: datetime.datetime, now:
         problems.append(("interaction.note", "is required, at most 2000 characters"))
     if when > now + datetime.timedelta(minutes=5):
         problems.append(("interaction.occur_time", "must not be in the future"))
+    elif when < now - OLDEST_INTERACTION:
+        problems.append(("interaction.occur_time", "must be within the last 10 years"))
     if problems:
         raise InvalidArgument(problems, "interaction has invalid fields")
     return note.strip()

@@ -2,12 +2,13 @@
 import pathlib
 import re
 
-from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
+
+from .api import Api
 
 FieldType = descriptor_pb2.FieldDescriptorProto
 _LUA_MAGIC = re.compile(r"([\^$()%.\[\]*+\-?])")
-_BODY_VERBS = ("post", "patch", "put")
+_BODY_VERBS = ("POST", "PATCH", "PUT")
 
 
 def _lua_literal(text: str) -> str:
@@ -33,34 +34,17 @@ def _lua_string(text: str) -> str:
 
 
 def lua_tables(descriptors: pathlib.Path) -> str:
-    files = descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes()).file
-    messages = {}
-    for file in files:
-        def collect(message, scope):
-            full_name = f"{scope}.{message.name}"
-            messages[full_name] = message
-            for nested in message.nested_type:
-                collect(nested, full_name)
-
-        for message in file.message_type:
-            collect(message, f".{file.package}")
-
+    api = Api.load(descriptors.read_bytes())
+    messages = api.messages
     routes, roots = [], set()
-    for file in files:
-        if not file.package.startswith("autosalon."):
+    for method in api.methods:
+        if method.verb not in _BODY_VERBS or not method.body:
             continue
-        for service in file.service:
-            for method in service.method:
-                rule = method.options.Extensions[annotations_pb2.http]
-                verb = rule.WhichOneof("pattern")
-                if verb not in _BODY_VERBS or not rule.body:
-                    continue
-                root = method.input_type
-                if rule.body != "*":
-                    field = next(f for f in messages[root].field if f.name == rule.body)
-                    root = field.type_name
-                roots.add(root)
-                routes.append((verb.upper(), path_pattern(getattr(rule, verb)), root))
+        root = method.request
+        if method.body != "*":
+            root = next(f for f in messages[root].field if f.name == method.body).type_name
+        roots.add(root)
+        routes.append((method.verb, path_pattern(method.template), root))
 
     schemas, pending = {}, sorted(roots)
     while pending:

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 
 import grpc
 import pybreaker
+from google.rpc import error_details_pb2, status_pb2
 
 from . import errors, identity, logs
 from .registry import Discovery
@@ -25,6 +26,9 @@ OUTAGE_CODES = frozenset({
     grpc.StatusCode.INTERNAL,
     grpc.StatusCode.UNKNOWN,
 })
+
+# Where gRPC carries a google.rpc.Status with its details.
+_STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 _ERROR_FOR_CODE: dict[grpc.StatusCode, type[errors.DomainError]] = {
     grpc.StatusCode.NOT_FOUND: errors.NotFound,
@@ -133,6 +137,20 @@ class Peers:
 
 def _domain_error(service: str, error: grpc.aio.AioRpcError) -> errors.DomainError:
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-        return errors.InvalidArgument([], f"{service}: {error.details()}")
+        return errors.InvalidArgument(_field_violations(error), f"{service}: {error.details()}")
     error_class = _ERROR_FOR_CODE.get(error.code(), errors.Unavailable)
     return error_class(f"{service}: {error.details()}")
+
+
+def _field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """The fields a peer's INVALID_ARGUMENT names, passed on to the caller's caller (a sales
+    order's options are refused by pricing under the same names)."""
+    found = []
+    for key, value in error.trailing_metadata() or ():
+        if key != _STATUS_DETAILS_KEY:
+            continue
+        for detail in status_pb2.Status.FromString(value).details:
+            bad_request = error_details_pb2.BadRequest()
+            if detail.Unpack(bad_request):
+                found += [(violation.field, violation.description) for violation in bad_request.field_violations]
+    return found

@@ -1,5 +1,6 @@
 """Exact money: autosalon.common.v1.Money <-> Decimal, never a float on the way."""
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from autosalon.common.v1 import common_pb2
 
@@ -11,20 +12,22 @@ KOPECK = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
+# Plain digits only: Python's Decimal would also take 1e400, NaN, 1_000 and non-Latin digits.
+AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
 def parse_amount(text: str, field: str) -> Decimal:
     """A decimal string with at most two fraction digits, or InvalidArgument on `field`."""
-    try:
-        amount = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        raise InvalidArgument({field: f"must be a decimal number like 1250000.00, not {text!r}"}) from None
-    if not amount.is_finite():
-        raise InvalidArgument({field: "must be a finite number"})
-    # Before rounding: a huge exponent (1e400) has no kopeck-exact form to round to.
+    text = text.strip()
+    if not AMOUNT_TEXT.fullmatch(text):
+        raise InvalidArgument({field: f"must be a decimal number like 1250000.00, not {text[:40]!r}"})
+    amount = Decimal(text)
     if abs(amount) > MAX_AMOUNT:
         raise InvalidArgument({field: f"must be at most {MAX_AMOUNT}"})
     if amount != amount.quantize(KOPECK):
         raise InvalidArgument({field: "must have at most two digits after the point"})
-    return amount.quantize(KOPECK)
+    # -0 is 0: an amount has no sign of its own when it is nothing.
+    return abs(amount).quantize(KOPECK) if amount.is_zero() else amount.quantize(KOPECK)
 
 
 def from_proto(money: common_pb2.Money, field: str, currency: str = DEFAULT_CURRENCY) -> Decimal:

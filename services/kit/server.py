@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 import grpc
 import uvloop
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
 from google.protobuf.descriptor import ServiceDescriptor
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -61,6 +62,26 @@ def status_for(error: errors.DomainError) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
+class _Unreadable:
+    """A request whose bytes did not parse (text that is not UTF-8, say)."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+
+def _parsed_or_refused(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """gRPC answers a request that fails to parse with UNKNOWN and the exception's class;
+    this hands it to the handler as _Unreadable, to be answered as bad input."""
+
+    def parse(data: bytes):
+        try:
+            return deserialize(data)
+        except DecodeError as error:
+            return _Unreadable(str(error))
+
+    return parse
+
+
 class _RequestInterceptor(grpc.aio.ServerInterceptor):
     """Per RPC: trace id, deadline, identity, access rule, error mapping and an access log."""
 
@@ -80,7 +101,7 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
             return handler
         wrapped = grpc.unary_unary_rpc_method_handler(
             self._wrap(method, handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_parsed_or_refused(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
         self._wrapped[method] = wrapped
@@ -99,6 +120,8 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
             try:
                 identity.identity_var.set(await self._identify(metadata))
                 identity.check_access(method, rule, identity.optional())
+                if isinstance(request, _Unreadable):
+                    raise errors.InvalidArgument([], f"the request cannot be read: {request.problem}")
                 if unstorable := protos.nul_characters(request):
                     raise errors.InvalidArgument({path: "must not contain a NUL character" for path in unstorable})
                 return await behaviour(request, context)

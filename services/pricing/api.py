@@ -3,7 +3,7 @@ from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
-from services.kit.protos import mask_paths, resource_id
+from services.kit.protos import mask_paths, referenced_id, resource_id
 
 from . import domain
 from .convert import discount_from_proto
@@ -63,4 +63,16 @@ class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
         return await self.handlers.quote(request.trim, options, request.promo_code, own_price)
 
     async def RedeemPromoCode(self, request, context):
-        return await self.handlers.redeem(request.code, request.order_id, request.customer)
+        return await self.handlers.redeem(
+            request.code, _reference(request.order_id, ("orders",), "order_id"),
+            _reference(request.customer, ("users", "customers"), "customer"))
+
+
+def _reference(value: str, collections: tuple[str, ...], field: str) -> str:
+    """`value` as "collection/{uuid}", the first collection for a bare uuid; empty stays empty
+    (the handler names every missing field at once)."""
+    value = value.strip()
+    if not value:
+        return ""
+    collection = next((name for name in collections if value.startswith(f"{name}/")), collections[0])
+    return f"{collection}/{referenced_id(value, collection, field)}"

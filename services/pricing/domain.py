@@ -183,8 +183,8 @@ def quote(vehicle: Vehicle, options: list[Option], candidates: list[Discount],
 def validate_options(options: list[Option]) -> list[Option]:
     problems = []
     for index, option in enumerate(options):
-        if not option.name.strip():
-            problems.append((f"options[{index}].name", "is required"))
+        if not option.name.strip() or len(option.name.strip()) > 120:
+            problems.append((f"options[{index}].name", "is required, at most 120 characters"))
         if option.price < 0:
             problems.append((f"options[{index}].price", "must not be negative"))
     if len(options) > 50:

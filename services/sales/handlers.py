@@ -58,6 +58,8 @@ class SalesHandlers:
         async with self.database.unit_of_work() as uow:
             order = await self._load(uow, caller, order_id)
             if etag and etag != str(order.version):
+                if not etag.isascii() or not etag.isdigit():
+                    raise InvalidArgument({"etag": "must be the etag the order showed, a whole number"})
                 raise Conflict(f"{order.name} is at version {order.version}, not {etag}; read it again")
             order = await self._append(uow, order, decide(order), caller.user_name)
         return order_to_proto(order)
