@@ -6,10 +6,9 @@ import uuid
 
 import pytest
 import yaml
-from google.api import annotations_pb2
-from google.protobuf import descriptor_pb2
 
 from scripts.mesh.tools import DESCRIPTORS
+from services.edge.api import Api
 from services.kit.settings import REPO_ROOT
 
 PUBLIC = set(yaml.safe_load((REPO_ROOT / "envoy" / "edge.yaml").read_text())["public_methods"])
@@ -24,20 +23,8 @@ def _concrete(template: str) -> str:
 
 
 def _signed_in_routes() -> list[tuple[str, str, str]]:
-    routes = []
-    files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTORS.read_bytes()).file
-    for file in files:
-        if not file.package.startswith("autosalon."):
-            continue
-        for service in file.service:
-            for method in service.method:
-                full_name = f"{file.package}.{service.name}/{method.name}"
-                if full_name in PUBLIC:
-                    continue
-                rule = method.options.Extensions[annotations_pb2.http]
-                verb = rule.WhichOneof("pattern")
-                routes.append((full_name, verb.upper(), _concrete(getattr(rule, verb))))
-    return routes
+    return [(method.full_name, method.verb, _concrete(method.template))
+            for method in Api.load(DESCRIPTORS.read_bytes()).methods if method.full_name not in PUBLIC]
 
 
 ROUTES = _signed_in_routes()

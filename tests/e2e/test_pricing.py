@@ -10,6 +10,14 @@ def _vesta(edge) -> dict:
                                                "view": "MODEL_VIEW_FULL"}).json()["models"][0]
 
 
+def _order() -> str:
+    return f"orders/{uuid.uuid4()}"
+
+
+def _customer() -> str:
+    return f"customers/{uuid.uuid4()}"
+
+
 def _code() -> str:
     return f"T{uuid.uuid4().hex[:8].upper()}"
 
@@ -73,14 +81,13 @@ def test_promo_code_with_limit_one_redeemed_once_and_idempotently(edge, manager_
     assert edge.post("/pricing/discounts", headers=headers, json={
         "title": "One only", "kind": "DISCOUNT_KIND_FIXED", "value": "50000", "code": code,
         "usage_limit": 1}).status_code == 200
-    first = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
-                      json={"order_id": "o-1", "customer": "customers/a"})
+    use = {"order_id": _order(), "customer": _customer()}
+    first = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers, json=use)
     assert first.status_code == 200, first.text
-    again = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
-                      json={"order_id": "o-1", "customer": "customers/a"})
+    again = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers, json=use)
     assert again.json() == first.json()
     second = edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
-                       json={"order_id": "o-2", "customer": "customers/b"})
+                       json={"order_id": _order(), "customer": _customer()})
     assert second.status_code == 429  # RESOURCE_EXHAUSTED: used up
     duplicate = edge.post("/pricing/discounts", headers=headers, json={
         "title": "Same code", "kind": "DISCOUNT_KIND_FIXED", "value": "1", "code": code.lower()})
@@ -101,10 +108,9 @@ def test_update_a_discount_with_a_field_mask(edge, manager_session):
     fixed = edge.patch(f"/pricing/{created['name']}", headers=headers,
                        params={"update_mask": "code"}, json={"code": "OTHER"})
     assert fixed.status_code == 400
-    edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
-              json={"order_id": "u-1", "customer": "customers/a"})
-    edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
-              json={"order_id": "u-2", "customer": "customers/b"})
+    for _ in range(2):
+        assert edge.post(f"/pricing/promo-codes/{code}:redeem", headers=headers,
+                         json={"order_id": _order(), "customer": _customer()}).status_code == 200
     too_low = edge.patch(f"/pricing/{created['name']}", headers=headers,
                          params={"update_mask": "usage_limit"}, json={"usage_limit": 1})
     assert too_low.status_code == 400
@@ -123,7 +129,7 @@ def test_discounts_are_staff_only_and_unknown_ones_404(edge, client_session, man
                       json={"title": "Mine"}).status_code == 403
     assert edge.delete(f"/pricing/{name}", headers=staff).status_code == 403  # admins only
     assert edge.post(f"/pricing/promo-codes/{created['code']}:redeem", headers=client,
-                     json={"order_id": "o-1", "customer": "customers/a"}).status_code == 403
+                     json={"order_id": _order(), "customer": _customer()}).status_code == 403
     ghost = f"discounts/{uuid.uuid4()}"
     assert edge.get(f"/pricing/{ghost}", headers=staff).status_code == 404
     assert edge.patch(f"/pricing/{ghost}", headers=staff, params={"update_mask": "title"},
@@ -132,11 +138,16 @@ def test_discounts_are_staff_only_and_unknown_ones_404(edge, client_session, man
     malformed = edge.get("/pricing/discounts/not-a-uuid", headers=staff)
     assert malformed.status_code == 400 and "name" in violations(malformed)
     unknown_code = edge.post("/pricing/promo-codes/NO-SUCH-CODE:redeem", headers=staff,
-                             json={"order_id": "o-1", "customer": "customers/a"})
+                             json={"order_id": _order(), "customer": _customer()})
     assert unknown_code.status_code == 404
     incomplete = edge.post(f"/pricing/promo-codes/{created['code']}:redeem", headers=staff, json={})
     assert incomplete.status_code == 400
     assert {"order_id", "customer"} <= set(violations(incomplete))
+    for odd, field in (({"order_id": "o-1", "customer": _customer()}, "order_id"),
+                       ({"order_id": _order(), "customer": "a" * 300}, "customer")):
+        malformed_use = edge.post(f"/pricing/promo-codes/{created['code']}:redeem", headers=staff, json=odd)
+        assert malformed_use.status_code == 400, malformed_use.text
+        assert set(violations(malformed_use)) == {field}
     assert edge.get(f"/pricing/{name}", headers=staff).json()["title"] == "Winter"
     deleted = edge.delete(f"/pricing/{name}", headers=bearer(admin_session))
     assert deleted.status_code == 200, deleted.text

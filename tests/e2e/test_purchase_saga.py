@@ -532,3 +532,13 @@ def test_payment_stats_and_lists_check_who_asks_and_what(edge, client_session, m
     bad_order = edge.get("/payments", params={"order": "nonsense"}, headers=bearer(client_session))
     assert bad_order.status_code == 400 and "order" in violations(bad_order)
     assert edge.get("/payments").status_code == 401
+
+
+def test_an_order_refused_by_pricing_names_the_field(edge, client_session, manager_session):
+    vehicle = new_vehicle(edge, manager_session)
+    for option, field in (({"name": " ", "price": {"amount": "1000"}}, "options[0].name"),
+                          ({"name": "tow bar", "price": {"amount": "-1"}}, "options[0].price")):
+        response = create_order(edge, client_session, vehicle, options=[option])
+        assert response.status_code == 400, response.text
+        assert field in violations(response), response.text
+    assert edge.get("/sales/orders", headers=bearer(client_session)).json().get("orders", []) == []

@@ -196,9 +196,11 @@ def test_a_sequence_position_is_an_integer_or_the_token_is_refused():
 
 def test_amounts_are_exact_kopecks_within_the_columns_range():
     assert money.parse_amount(" 1250000.5 ", "price") == Decimal("1250000.50")
-    assert money.parse_amount("-0", "price") == Decimal("0.00")
+    assert str(money.parse_amount("-0", "price")) == "0.00"
+    assert money.parse_amount("1.100", "price") == Decimal("1.10")
     assert money.parse_amount(str(money.MAX_AMOUNT), "price") == money.MAX_AMOUNT
-    for bad in ("", "abc", "1,5", "NaN", "Infinity", "1e400", "-1e400", "1.001", "1000000000000"):
+    for bad in ("", "abc", "1,5", "NaN", "Infinity", "1e400", "1e1000000", "-1e400", "1E+2", "+5",
+                "1_000", "\u0663", "1.001", "1000000000000", "1" * 5000):
         with pytest.raises(errors.InvalidArgument) as refused:
             money.parse_amount(bad, "price")
         assert refused.value.violations[0][0] == "price", bad
