@@ -338,6 +338,10 @@ def test_a_stale_etag_cancels_deletes_and_completes_nothing(edge, client_session
         assert response.json()["code"] == 10, action  # ABORTED
         assert f"{order['name']} is at version 2, not 1" in response.json()["message"], action
 
+    not_an_etag = edge.post(f"{url}:cancel", headers=client, json={"reason": "x", "etag": "v1" * 2000})
+    assert not_an_etag.status_code == 400 and "etag" in violations(not_an_etag), not_an_etag.text[:300]
+    assert len(not_an_etag.text) < 1000, "the refusal does not echo what it refused"
+
     after = edge.get(url, headers=client).json()
     assert (after["status"], after["etag"], after["notes"]) == ("ORDER_STATUS_DRAFT", "2", "deliver Friday")
     assert after == current

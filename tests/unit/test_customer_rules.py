@@ -82,3 +82,7 @@ def test_interactions():
         domain.check_interaction(None, "", now + datetime.timedelta(days=1), now)
     assert {f for f, _ in error.value.violations} == {
         "interaction.type", "interaction.note", "interaction.occur_time"}
+    assert domain.check_interaction("visit", "test drive", now - datetime.timedelta(days=3650), now)
+    with pytest.raises(errors.InvalidArgument) as error:
+        domain.check_interaction("visit", "test drive", datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc), now)
+    assert [f for f, _ in error.value.violations] == ["interaction.occur_time"]
