@@ -183,7 +183,8 @@ ACCESS_LOG_FORMAT = {
     "time": "%START_TIME%",
     "trace_id": "%REQ(X-REQUEST-ID)%",
     "client": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
-    "method": "%REQ(:METHOD)%",
+    # As the client sent it: the transcoder turns every REST call into a gRPC POST.
+    "method": "%DYNAMIC_METADATA(autosalon.edge:method)%",
     "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
     "grpc_path": "%REQ(:PATH)%",
     "protocol": "%PROTOCOL%",

@@ -1,4 +1,5 @@
--- Rejects REST request bodies with fields the API does not define.
+-- Rejects REST request bodies with fields the API does not define (and, first of all, notes
+-- each request's method for the access log).
 --
 -- Envoy's gRPC-JSON transcoder drops unknown JSON fields silently, so a misspelt field
 -- would be ignored instead of reported. This filter runs before it and answers 400 with a
@@ -102,6 +103,8 @@ end
 function envoy_on_request(handle)
   local headers = handle:headers()
   local method = headers:get(":method")
+  -- For the access log, which sees the request after the transcoder made it a gRPC POST.
+  handle:streamInfo():dynamicMetadata():set("autosalon.edge", "method", method)
   if method ~= "POST" and method ~= "PATCH" and method ~= "PUT" then return end
   local content_type = headers:get("content-type") or "application/json"
   if content_type:find("grpc", 1, true) then return end

@@ -113,6 +113,23 @@ async def test_rotated_access_log_keeps_every_line(edge):
     assert not logged(rotation.path, "before") and not logged(rotation.backup(1), "after")
 
 
+def test_the_access_log_has_each_call_as_the_client_made_it(edge):
+    """The transcoder turns REST calls into gRPC POSTs; the log keeps the client's method and path."""
+    marker = f"as-made-{uuid.uuid4()}"
+    model = f"/catalog/models/{uuid.uuid4()}"
+    edge.delete(model, headers={"x-request-id": marker})
+    log = LOGS / "edge-access.log"
+
+    def line() -> dict | None:
+        found = [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines() if marker in text]
+        return found[0] if found else None
+
+    assert _wait_for(lambda: line() is not None, timeout=15)
+    logged = line()
+    assert (logged["method"], logged["path"], logged["status"]) == ("DELETE", model, 401)
+    assert logged["grpc_path"] == "/autosalon.catalog.v1.CatalogService/DeleteModel"
+
+
 @pytest.mark.parametrize("method, path, body, named", [
     ("POST", "/pricing/quotes", '{"trim": ', ""),
     ("POST", "/pricing/quotes", '{"trim": 5}', "trim"),
