@@ -5,7 +5,7 @@ from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
 from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
-from services.kit.protos import mask_paths
+from services.kit.protos import idempotency_key, mask_paths
 
 from .convert import TYPE_FROM_PROTO, customer_id, profile_from_proto
 from .handlers import CustomerHandlers
@@ -41,7 +41,8 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
     async def CreateCustomer(self, request, context):
         if not request.HasField("customer"):
             raise InvalidArgument({"customer": "is required"})
-        return await self.handlers.create_walk_in(identity.current(), profile_from_proto(request.customer))
+        return await self.handlers.create_walk_in(
+            identity.current(), profile_from_proto(request.customer), idempotency_key(context, required=False))
 
     async def UpdateCustomer(self, request, context):
         return await self.handlers.update(
@@ -53,7 +54,8 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
         occurred = interaction.occur_time.ToDatetime(tzinfo=timezone.utc) if interaction.HasField("occur_time") else None
         return await self.handlers.add_interaction(
             identity.current(), customer_id(request.parent, "parent"),
-            TYPE_FROM_PROTO.get(interaction.type), interaction.note, occurred)
+            TYPE_FROM_PROTO.get(interaction.type), interaction.note, occurred,
+            idempotency_key(context, required=False))
 
     async def ListInteractions(self, request, context):
         found, next_token = await self.handlers.interactions(

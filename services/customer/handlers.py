@@ -16,7 +16,7 @@ from services.kit.identity import Identity
 
 from . import domain
 from .convert import customer_id, customer_to_proto, interaction_to_proto, purchase_to_proto
-from .store import CustomerRepository, search_conditions
+from .store import CustomerRepository, claims, search_conditions
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,11 @@ class CustomerHandlers:
         self.database = database
 
     async def _create(self, uow: UnitOfWork, who: str, user_id: uuid.UUID | None,
-                      profile: domain.Profile) -> customer_pb2.Customer | None:
+                      profile: domain.Profile, new_id: uuid.UUID | None = None) -> customer_pb2.Customer | None:
         repository = CustomerRepository(uow.connection)
         created = now()
         row = {
-            "id": uuid.uuid4(), "user_id": user_id, **dataclasses.asdict(profile),
+            "id": new_id or uuid.uuid4(), "user_id": user_id, **dataclasses.asdict(profile),
             "segment": await _segment(repository, 0, Decimal("0"), 0),
             "created_at": created, "updated_at": created, "created_by": who, "updated_by": who,
         }
@@ -44,10 +44,18 @@ class CustomerHandlers:
         await uow.emit("customer.created", customer.name, customer_pb2.CustomerEvent(customer=customer))
         return customer
 
-    async def create_walk_in(self, caller: Identity, profile: domain.Profile) -> customer_pb2.Customer:
+    async def create_walk_in(self, caller: Identity, profile: domain.Profile,
+                             idempotency_key: str = "") -> customer_pb2.Customer:
+        """A retry with the same key returns the customer the first attempt created."""
         profile = domain.validate_profile(profile)
+        new_id = uuid.uuid4()
         async with self.database.unit_of_work() as uow:
-            return await self._create(uow, caller.user_name, None, profile)
+            if idempotency_key:
+                claimed = await claims.claim(
+                    uow.connection, caller.user_name, "customers", idempotency_key, new_id, now())
+                if claimed != new_id:
+                    return customer_to_proto(await CustomerRepository(uow.connection).by_id(claimed))
+            return await self._create(uow, caller.user_name, None, profile, new_id)
 
     async def create_for_account(self, uow: UnitOfWork, user_id: uuid.UUID, full_name: str,
                                  email: str, phone: str) -> None:
@@ -93,15 +101,23 @@ class CustomerHandlers:
         return customer
 
     async def add_interaction(self, caller: Identity, customer_id: uuid.UUID, kind: str | None,
-                              note: str, occurred_at: datetime | None) -> customer_pb2.Interaction:
+                              note: str, occurred_at: datetime | None,
+                              idempotency_key: str = "") -> customer_pb2.Interaction:
+        """A retry with the same key returns the interaction the first attempt logged."""
         moment = occurred_at or now()
         note = domain.check_interaction(kind, note, moment, now())
+        new_id = uuid.uuid4()
         async with self.database.unit_of_work() as uow:
             repository = CustomerRepository(uow.connection)
             current = await repository.by_id(customer_id, for_update=True)
             if current is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
-            row = {"id": uuid.uuid4(), "customer_id": customer_id, "type": kind, "note": note,
+            if idempotency_key:
+                claimed = await claims.claim(
+                    uow.connection, caller.user_name, "interactions", idempotency_key, new_id, now())
+                if claimed != new_id:
+                    return interaction_to_proto(await repository.interaction(claimed))
+            row = {"id": new_id, "customer_id": customer_id, "type": kind, "note": note,
                    "occurred_at": moment, "logged_by": caller.user_name}
             await repository.add_interaction(row)
             count = current.interaction_count + 1

@@ -6,6 +6,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
 from .domain import SegmentRule
@@ -67,6 +68,9 @@ segment_rules = sa.Table(
     sa.Column("min_interactions", sa.Integer, nullable=False),
 )
 
+# Walk-in customers and interactions created under an Idempotency-Key.
+claims = IdempotencyClaims(metadata)
+
 outbox, consumed_events = event_tables(metadata)
 
 
@@ -102,6 +106,10 @@ class CustomerRepository:
             newest_first(query, customers.c.created_at, customers.c.id, after, limit))).all()
         total = await self.connection.scalar(sa.select(sa.func.count()).select_from(customers).where(*conditions))
         return rows, total
+
+    async def interaction(self, interaction_id: uuid.UUID) -> sa.Row | None:
+        return (await self.connection.execute(
+            sa.select(interactions).where(interactions.c.id == interaction_id))).first()
 
     async def add_interaction(self, row: dict) -> None:
         await self.connection.execute(interactions.insert().values(**row))

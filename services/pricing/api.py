@@ -3,7 +3,7 @@ from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
-from services.kit.protos import mask_paths, referenced_id, resource_id
+from services.kit.protos import idempotency_key, mask_paths, referenced_id, resource_id
 
 from . import domain
 from .convert import discount_from_proto
@@ -35,7 +35,8 @@ class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
     async def CreateDiscount(self, request, context):
         if not request.HasField("discount"):
             raise InvalidArgument({"discount": "is required"})
-        return await self.handlers.create_discount(identity.current(), discount_from_proto(request.discount))
+        return await self.handlers.create_discount(
+            identity.current(), discount_from_proto(request.discount), idempotency_key(context, required=False))
 
     async def UpdateDiscount(self, request, context):
         discount_id = resource_id(request.discount.name, "discounts", "discount.name")

@@ -17,7 +17,7 @@ from . import domain
 from .convert import (
     discount_from_row, discount_to_proto, promo_code_to_proto, quote_to_proto, scope_to_row,
 )
-from .store import PricingRepository, cancelled_orders
+from .store import PricingRepository, cancelled_orders, claims
 
 
 class PricingHandlers:
@@ -25,7 +25,9 @@ class PricingHandlers:
         self.database = database
         self.peers = peers
 
-    async def create_discount(self, caller: Identity, discount: domain.Discount) -> pricing_pb2.Discount:
+    async def create_discount(self, caller: Identity, discount: domain.Discount,
+                              idempotency_key: str = "") -> pricing_pb2.Discount:
+        """A retry with the same key returns the discount the first attempt created."""
         discount = domain.validate_discount(discount)
         created = now()
         row = {
@@ -39,6 +41,11 @@ class PricingHandlers:
         }
         async with self.database.unit_of_work() as uow:
             repository = PricingRepository(uow.connection)
+            if idempotency_key:
+                claimed = await claims.claim(
+                    uow.connection, caller.user_name, "discounts", idempotency_key, row["id"], created)
+                if claimed != row["id"]:
+                    return await _earlier(repository, claimed)
             if not await repository.add(row):
                 raise AlreadyExists(f"promo code {discount.code} is already in use")
             return discount_to_proto(await repository.by_id(row["id"]))
@@ -157,6 +164,13 @@ class PricingHandlers:
         await uow.emit("promo_code.redeemed", f"discounts/{row.id}", pricing_pb2.RedemptionEvent(
             redemption=redemption, discount=f"discounts/{row.id}"))
         return redemption
+
+
+async def _earlier(repository: PricingRepository, discount_id: uuid.UUID) -> pricing_pb2.Discount:
+    row = await repository.by_id(discount_id)
+    if row is None:
+        raise NotFound(f"discounts/{discount_id}, created with this Idempotency-Key, was deleted since")
+    return discount_to_proto(row)
 
 
 def _redemption(code: str, row) -> pricing_pb2.Redemption:

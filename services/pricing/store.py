@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.cancellations import CancelledOrders
 from services.kit.db import event_tables
+from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
@@ -46,6 +47,9 @@ redemptions = sa.Table(
 
 # Orders sales has cancelled, as heard from its events: no promo code is redeemed for them.
 cancelled_orders = CancelledOrders(metadata)
+
+# Discounts created under an Idempotency-Key.
+claims = IdempotencyClaims(metadata)
 
 outbox, consumed_events = event_tables(metadata)
 

@@ -1,5 +1,6 @@
 """customer end to end: profiles from registration, own vs all, interactions, segments."""
 import time
+import uuid
 
 import grpc
 import pytest
@@ -152,3 +153,19 @@ async def test_customers_over_native_grpc(edge_channel):
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await stub.ListCustomers(customer_pb2.ListCustomersRequest())
     assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_retried_walk_in_or_interaction_with_one_key_is_created_once(edge, manager_session):
+    staff = bearer(manager_session)
+    body = {"full_name": "Retry Walkin", "email": new_email("retry")}
+    key = {"Idempotency-Key": f"walk-in-{uuid.uuid4()}"}
+    first, again = (edge.post("/customers", headers={**staff, **key}, json=body) for _ in range(2))
+    assert first.status_code == again.status_code == 200, first.text + again.text
+    assert again.json() == first.json()
+    assert edge.post("/customers", headers=staff, json=body).json()["name"] != first.json()["name"]
+    interactions = f"/{first.json()['name']}/interactions"
+    call = {"type": "INTERACTION_TYPE_CALL", "note": "asked for a test drive"}
+    key = {"Idempotency-Key": f"call-{uuid.uuid4()}"}
+    logged = [edge.post(interactions, headers={**staff, **key}, json=call).json() for _ in range(2)]
+    assert logged[0] == logged[1] and logged[0]["name"]
+    assert edge.get(interactions, headers=staff).json()["interactions"] == [logged[0]]

@@ -160,3 +160,15 @@ def test_bad_discount_pages_are_400_with_the_field(edge, manager_session):
         response = edge.get("/pricing/discounts", params=params, headers=staff)
         assert response.status_code == 400, response.text
         assert field in violations(response)
+
+
+def test_a_retried_discount_with_one_key_is_created_once(edge, manager_session):
+    staff = bearer(manager_session)
+    body = {"title": f"Autumn {uuid.uuid4().hex[:6]}", "kind": "DISCOUNT_KIND_FIXED", "value": "15000",
+            "automatic": True, "scope": {"brands": ["NoSuchBrand"]}}
+    key = {"Idempotency-Key": f"discount-{uuid.uuid4()}"}
+    first, again = (edge.post("/pricing/discounts", headers={**staff, **key}, json=body) for _ in range(2))
+    assert first.status_code == again.status_code == 200, first.text + again.text
+    assert again.json() == first.json()
+    listed = edge.get("/pricing/discounts", headers=staff, params={"page_size": 500}).json()["discounts"]
+    assert [d["name"] for d in listed if d["title"] == body["title"]] == [first.json()["name"]]

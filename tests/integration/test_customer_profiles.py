@@ -1,5 +1,6 @@
 """Profiles from auth's registrations and purchases from sales' completed orders: a redelivered
-or repeated event records nothing twice."""
+or repeated event records nothing twice; a retried walk-in or interaction creates nothing twice."""
+import asyncio
 import uuid
 
 import pytest
@@ -8,10 +9,11 @@ import sqlalchemy as sa
 from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
-from services.customer import store
+from services.customer import domain, store
 from services.customer.events import on_order_completed, on_user_registered
 from services.customer.handlers import CustomerHandlers
 from services.kit.bus import handle_delivery
+from services.kit.identity import Identity
 
 from .conftest import migrated_database
 
@@ -45,9 +47,9 @@ def _registered(user_id: uuid.UUID) -> bytes:
     return envelope.SerializeToString()
 
 
-async def _count(handlers) -> int:
-    async with handlers.database.unit_of_work() as uow:
-        return await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.customers))
+async def _count(handlers, table=store.customers) -> int:
+    async with handlers.database.reading() as uow:
+        return await uow.connection.scalar(sa.select(sa.func.count()).select_from(table))
 
 
 async def test_redelivered_registration_creates_one_profile(customers):
@@ -96,3 +98,30 @@ async def test_a_completed_order_is_one_purchase_however_often_it_is_told(custom
         history = await store.CustomerRepository(uow.connection).purchases(profile.id, 10, None)
     assert (profile.purchase_count, str(profile.total_spent)) == (1, "2399000.00")
     assert [(row.order_id, str(row.total)) for row in history] == [(order_id, "2399000.00")]
+
+
+MANAGER = Identity(str(uuid.uuid4()), "manager", "m@example.ru", "t")
+WALK_IN = domain.Profile("Pavel Walkin", "pavel@example.ru", "+79161234567", {}, {"channels": ["sms"]}, [])
+
+
+async def test_retries_of_a_walk_in_with_one_key_create_one_customer(customers):
+    first, *retries = await asyncio.gather(
+        *(customers.create_walk_in(MANAGER, WALK_IN, idempotency_key="walk-in-1") for _ in range(8)))
+    assert all(retry == first for retry in retries)
+    assert await _count(customers, store.customers) == 1
+    other = await customers.create_walk_in(MANAGER, WALK_IN, idempotency_key="walk-in-2")
+    assert other.name != first.name
+    # The key is the caller's own: another manager's same key is another creation.
+    colleague = Identity(str(uuid.uuid4()), "manager", "c@example.ru", "t")
+    assert (await customers.create_walk_in(colleague, WALK_IN, idempotency_key="walk-in-1")).name != first.name
+    assert await _count(customers, store.customers) == 3
+
+
+async def test_retries_of_an_interaction_with_one_key_log_it_once(customers):
+    customer = await customers.create_walk_in(MANAGER, WALK_IN)
+    customer_id = uuid.UUID(customer.name.split("/")[1])
+    logged = [await customers.add_interaction(MANAGER, customer_id, "call", "asked about Jolion", None,
+                                              idempotency_key="call-1") for _ in range(3)]
+    assert logged[1] == logged[0] == logged[2]
+    assert await _count(customers, store.interactions) == 1
+    assert (await customers.interactions(customer_id, 10, ""))[0] == [logged[0]]

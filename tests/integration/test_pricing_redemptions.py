@@ -118,3 +118,14 @@ async def test_a_confirmation_racing_the_cancellation_waits_for_it(pricing):
         assert not confirming.done(), "the confirmation must wait for the order's lock"
     await confirming
     assert await _used_count(pricing) == 0
+
+
+async def test_retries_of_a_discount_with_one_key_create_one(pricing):
+    automatic = domain.Discount(**{**_code("", 0).__dict__, "code": "", "automatic": True})
+    first, *retries = await asyncio.gather(
+        *(pricing.create_discount(MANAGER, automatic, idempotency_key="autumn-sale") for _ in range(6)))
+    assert all(retry == first for retry in retries)
+    assert len((await pricing.list_discounts(10, ""))[0]) == 1
+    await pricing.delete_discount(uuid.UUID(first.name.split("/")[1]))
+    with pytest.raises(errors.NotFound, match="was deleted since"):
+        await pricing.create_discount(MANAGER, automatic, idempotency_key="autumn-sale")
