@@ -7,7 +7,7 @@ from services.kit.catalogue import trim_ids
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
 from services.kit.masks import masked_fields
-from services.kit.protos import mask_paths
+from services.kit.protos import idempotency_key, mask_paths
 
 from . import domain
 from .convert import body_type_from_proto, model_id, specifications_from_proto
@@ -82,7 +82,8 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
     async def CreateModel(self, request, context):
         if not request.HasField("model"):
             raise InvalidArgument({"model": "is required"})
-        return await self.handlers.create_model(identity.current(), _model_fields(request.model))
+        return await self.handlers.create_model(
+            identity.current(), _model_fields(request.model), idempotency_key(context, required=False))
 
     async def UpdateModel(self, request, context):
         paths = mask_paths(request.update_mask.paths)
@@ -107,7 +108,8 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
         if not request.HasField("trim"):
             raise InvalidArgument({"trim": "is required"})
         return await self.handlers.create_trim(
-            identity.current(), model_id(request.parent, "parent"), _trim_fields(request.trim))
+            identity.current(), model_id(request.parent, "parent"), _trim_fields(request.trim),
+            idempotency_key(context, required=False))
 
     async def UpdateTrim(self, request, context):
         paths = mask_paths(request.update_mask.paths)

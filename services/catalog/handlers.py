@@ -12,13 +12,14 @@ from services.kit.cache import ExpiringCache
 from services.kit.db import Database, now
 from services.kit.masks import masked_fields
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.idempotency import still_there
 from services.kit.identity import Identity
 from services.kit.money import to_proto
 from services.kit.protos import timestamp
 
 from . import domain
 from .convert import model_to_proto, trim_to_proto
-from .store import CatalogRepository
+from .store import CatalogRepository, claims
 
 
 def _duplicate_model(fields: domain.ModelFields) -> AlreadyExists:
@@ -48,7 +49,9 @@ class CatalogHandlers:
             self.reads.put(key, found, generation)
         return found
 
-    async def create_model(self, caller: Identity, fields: domain.ModelFields) -> catalog_pb2.VehicleModel:
+    async def create_model(self, caller: Identity, fields: domain.ModelFields,
+                           idempotency_key: str = "") -> catalog_pb2.VehicleModel:
+        """A retry with the same key returns the model the first attempt created."""
         fields = domain.validate_model(fields)
         created = now()
         row = {
@@ -58,6 +61,11 @@ class CatalogHandlers:
         }
         async with self._changing() as uow:
             catalog = CatalogRepository(uow.connection)
+            if idempotency_key:
+                claimed = await claims.claim(
+                    uow.connection, caller.user_name, "models", idempotency_key, row["id"], created)
+                if claimed != row["id"]:
+                    return model_to_proto(still_there(await catalog.model(claimed), f"models/{claimed}"), [])
             if not await catalog.add_model(row):
                 raise _duplicate_model(fields)
             model = model_to_proto(await catalog.model(row["id"]), [])
@@ -156,8 +164,9 @@ class CatalogHandlers:
         return trim_to_proto(trim, model.base_price)
 
     async def create_trim(
-        self, caller: Identity, model_id: uuid.UUID, fields: domain.TrimFields
+        self, caller: Identity, model_id: uuid.UUID, fields: domain.TrimFields, idempotency_key: str = ""
     ) -> catalog_pb2.Trim:
+        """A retry with the same key returns the trim the first attempt created."""
         fields = domain.validate_trim(fields)
         created = now()
         row = {
@@ -170,6 +179,12 @@ class CatalogHandlers:
             model = await catalog.model(model_id, for_update=True)
             if model is None:
                 raise NotFound(f"models/{model_id} does not exist")
+            if idempotency_key:
+                claimed = await claims.claim(
+                    uow.connection, caller.user_name, "trims", idempotency_key, row["id"], created)
+                if claimed != row["id"]:
+                    earlier = still_there(await catalog.trim(model_id, claimed), f"models/{model_id}/trims/{claimed}")
+                    return trim_to_proto(earlier, model.base_price)
             if await catalog.count_trims(model_id) >= domain.MAX_TRIMS_PER_MODEL:
                 raise FailedPrecondition(
                     f"{model.brand} {model.model} has {domain.MAX_TRIMS_PER_MODEL} trims, the most a model may have")
@@ -253,3 +268,4 @@ def _typed(position: list | None, order: str) -> list | None:
         return [*keys, uuid.UUID(last_id)]
     except (ValueError, ArithmeticError, IndexError, TypeError):
         raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+

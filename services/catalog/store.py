@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.idempotency import IdempotencyClaims
 
 from .domain import ModelSearch
 
@@ -56,6 +57,9 @@ price_changes = sa.Table(
     sa.Column("changed_by", sa.Text, nullable=False),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Models and trims created under an Idempotency-Key.
+claims = IdempotencyClaims(metadata)
 
 outbox, consumed_events = event_tables(metadata)
 

@@ -6,7 +6,7 @@ from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import PUBLIC, STAFF
-from services.kit.protos import mask_paths
+from services.kit.protos import idempotency_key, mask_paths
 
 from . import domain
 from .convert import CONDITION_FROM_PROTO, STATUS_FROM_PROTO, vehicle_id
@@ -74,7 +74,8 @@ class InventoryApi(inventory_pb2_grpc.InventoryServiceServicer):
             raise InvalidArgument({"vehicle": "is required"})
         vehicle = request.vehicle
         return await self.handlers.add_vehicle(
-            identity.current(), vehicle.vin, vehicle.model, vehicle.trim, _fields(vehicle))
+            identity.current(), vehicle.vin, vehicle.model, vehicle.trim, _fields(vehicle),
+            idempotency_key(context, required=False))
 
     async def UpdateVehicle(self, request, context):
         return await self.handlers.update_vehicle(

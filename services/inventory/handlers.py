@@ -17,7 +17,7 @@ from services.kit.masks import masked_fields
 
 from . import domain, vin
 from .convert import vehicle_to_proto
-from .store import PRICE, CatalogCopy, InventoryRepository, catalog_models, vehicles
+from .store import PRICE, CatalogCopy, InventoryRepository, catalog_models, claims, vehicles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,8 +62,9 @@ class InventoryHandlers:
 
     async def add_vehicle(
         self, caller: Identity, raw_vin: str, model_name: str, trim_name: str,
-        fields: domain.VehicleFields,
+        fields: domain.VehicleFields, idempotency_key: str = "",
     ) -> inventory_pb2.Vehicle:
+        """A retry with the same key returns the vehicle the first attempt added."""
         facts = vin.decode(raw_vin)
         fields = domain.validate_vehicle(fields)
         model_id, trim_id = _catalogue_ids(model_name, trim_name)
@@ -76,6 +77,11 @@ class InventoryHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
+            if idempotency_key:
+                claimed = await claims.claim(
+                    uow.connection, caller.user_name, "vehicles", idempotency_key, row["id"], created)
+                if claimed != row["id"]:
+                    return await self._read(uow, claimed)
             await remember_model(uow, model)
             await remember_trim(uow, model_id, trim)
             if not await InventoryRepository(uow.connection).add(row):

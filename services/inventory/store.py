@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kit.db import event_tables
+from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
@@ -56,6 +57,9 @@ catalog_trims = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
 )
+
+# Vehicles created under an Idempotency-Key.
+claims = IdempotencyClaims(metadata)
 
 outbox, consumed_events = event_tables(metadata)
 

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .errors import NotFound
+
 
 def _table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
@@ -51,3 +53,10 @@ class IdempotencyClaims:
         if claimed is not None:
             return resource_id
         return await connection.scalar(self._earlier, keys)
+
+
+def still_there(row, name: str):
+    """The row the first use of a key created, unless it was deleted since (NotFound)."""
+    if row is None:
+        raise NotFound(f"{name}, created with this Idempotency-Key, was deleted since")
+    return row

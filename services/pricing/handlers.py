@@ -10,6 +10,7 @@ from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import (
     AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted,
 )
+from services.kit.idempotency import still_there
 from services.kit.identity import Identity
 from services.kit.protos import timestamp
 
@@ -45,7 +46,7 @@ class PricingHandlers:
                 claimed = await claims.claim(
                     uow.connection, caller.user_name, "discounts", idempotency_key, row["id"], created)
                 if claimed != row["id"]:
-                    return await _earlier(repository, claimed)
+                    return discount_to_proto(still_there(await repository.by_id(claimed), f"discounts/{claimed}"))
             if not await repository.add(row):
                 raise AlreadyExists(f"promo code {discount.code} is already in use")
             return discount_to_proto(await repository.by_id(row["id"]))
@@ -164,13 +165,6 @@ class PricingHandlers:
         await uow.emit("promo_code.redeemed", f"discounts/{row.id}", pricing_pb2.RedemptionEvent(
             redemption=redemption, discount=f"discounts/{row.id}"))
         return redemption
-
-
-async def _earlier(repository: PricingRepository, discount_id: uuid.UUID) -> pricing_pb2.Discount:
-    row = await repository.by_id(discount_id)
-    if row is None:
-        raise NotFound(f"discounts/{discount_id}, created with this Idempotency-Key, was deleted since")
-    return discount_to_proto(row)
 
 
 def _redemption(code: str, row) -> pricing_pb2.Redemption:

@@ -286,3 +286,20 @@ async def test_catalog_over_native_grpc(edge_channel):
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await stub.GetModel(catalog_pb2.GetModelRequest(name=f"models/{uuid.uuid4()}"))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_retried_model_or_trim_with_one_key_is_created_once(edge, manager_session):
+    """A retry with the same Idempotency-Key is answered with the first result, not a 409."""
+    staff = bearer(manager_session)
+    key = {"Idempotency-Key": f"model-{uuid.uuid4()}"}
+    body = new_model()
+    first, again = (edge.post("/catalog/models", headers={**staff, **key}, json=body) for _ in range(2))
+    assert first.status_code == again.status_code == 200, first.text + again.text
+    assert again.json() == first.json()
+    assert edge.post("/catalog/models", headers=staff, json=body).status_code == 409
+    trims = f"/catalog/{first.json()['name']}/trims"
+    key = {"Idempotency-Key": f"trim-{uuid.uuid4()}"}
+    trim = {"display_name": "Comfort", "price_delta": {"amount": "90000"}}
+    made = [edge.post(trims, headers={**staff, **key}, json=trim) for _ in range(2)]
+    assert made[0].status_code == made[1].status_code == 200 and made[0].json() == made[1].json()
+    assert [t["name"] for t in edge.get(trims).json()["trims"]] == [made[0].json()["name"]]

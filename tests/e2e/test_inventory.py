@@ -225,3 +225,13 @@ def test_catalog_down_gives_503_not_a_hang(edge, manager_session):
         time.sleep(0.3)
     else:
         pytest.fail("inventory did not recover after catalog came back")
+
+
+def test_a_retried_vehicle_with_one_key_is_added_once(edge, manager_session):
+    staff = bearer(manager_session)
+    key = {"Idempotency-Key": f"vehicle-{uuid.uuid4()}"}
+    body = _vehicle_body(edge)
+    first, again = (edge.post("/inventory/vehicles", headers={**staff, **key}, json=body) for _ in range(2))
+    assert first.status_code == again.status_code == 200, first.text + again.text
+    assert again.json() == first.json()
+    assert edge.post("/inventory/vehicles", headers=staff, json=body).status_code == 409
