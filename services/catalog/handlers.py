@@ -61,11 +61,9 @@ class CatalogHandlers:
         }
         async with self._changing() as uow:
             catalog = CatalogRepository(uow.connection)
-            if idempotency_key:
-                claimed = await claims.claim(
-                    uow.connection, caller.user_name, "models", idempotency_key, row["id"], created)
-                if claimed != row["id"]:
-                    return model_to_proto(still_there(await catalog.model(claimed), f"models/{claimed}"), [])
+            if earlier := await claims.earlier(
+                    uow.connection, caller.user_name, "models", idempotency_key, row["id"], created):
+                return model_to_proto(still_there(await catalog.model(earlier), f"models/{earlier}"), [])
             if not await catalog.add_model(row):
                 raise _duplicate_model(fields)
             model = model_to_proto(await catalog.model(row["id"]), [])
@@ -179,12 +177,10 @@ class CatalogHandlers:
             model = await catalog.model(model_id, for_update=True)
             if model is None:
                 raise NotFound(f"models/{model_id} does not exist")
-            if idempotency_key:
-                claimed = await claims.claim(
-                    uow.connection, caller.user_name, "trims", idempotency_key, row["id"], created)
-                if claimed != row["id"]:
-                    earlier = still_there(await catalog.trim(model_id, claimed), f"models/{model_id}/trims/{claimed}")
-                    return trim_to_proto(earlier, model.base_price)
+            if earlier := await claims.earlier(
+                    uow.connection, caller.user_name, "trims", idempotency_key, row["id"], created):
+                found = still_there(await catalog.trim(model_id, earlier), f"models/{model_id}/trims/{earlier}")
+                return trim_to_proto(found, model.base_price)
             if await catalog.count_trims(model_id) >= domain.MAX_TRIMS_PER_MODEL:
                 raise FailedPrecondition(
                     f"{model.brand} {model.model} has {domain.MAX_TRIMS_PER_MODEL} trims, the most a model may have")

@@ -50,11 +50,9 @@ class CustomerHandlers:
         profile = domain.validate_profile(profile)
         new_id = uuid.uuid4()
         async with self.database.unit_of_work() as uow:
-            if idempotency_key:
-                claimed = await claims.claim(
-                    uow.connection, caller.user_name, "customers", idempotency_key, new_id, now())
-                if claimed != new_id:
-                    return customer_to_proto(await CustomerRepository(uow.connection).by_id(claimed))
+            if earlier := await claims.earlier(
+                    uow.connection, caller.user_name, "customers", idempotency_key, new_id, now()):
+                return customer_to_proto(await CustomerRepository(uow.connection).by_id(earlier))
             return await self._create(uow, caller.user_name, None, profile, new_id)
 
     async def create_for_account(self, uow: UnitOfWork, user_id: uuid.UUID, full_name: str,
@@ -112,11 +110,9 @@ class CustomerHandlers:
             current = await repository.by_id(customer_id, for_update=True)
             if current is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
-            if idempotency_key:
-                claimed = await claims.claim(
-                    uow.connection, caller.user_name, "interactions", idempotency_key, new_id, now())
-                if claimed != new_id:
-                    return interaction_to_proto(await repository.interaction(claimed))
+            if earlier := await claims.earlier(
+                    uow.connection, caller.user_name, "interactions", idempotency_key, new_id, now()):
+                return interaction_to_proto(await repository.interaction(earlier))
             row = {"id": new_id, "customer_id": customer_id, "type": kind, "note": note,
                    "occurred_at": moment, "logged_by": caller.user_name}
             await repository.add_interaction(row)

@@ -77,11 +77,9 @@ class InventoryHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
-            if idempotency_key:
-                claimed = await claims.claim(
-                    uow.connection, caller.user_name, "vehicles", idempotency_key, row["id"], created)
-                if claimed != row["id"]:
-                    return await self._read(uow, claimed)
+            if earlier := await claims.earlier(
+                    uow.connection, caller.user_name, "vehicles", idempotency_key, row["id"], created):
+                return await self._read(uow, earlier)
             await remember_model(uow, model)
             await remember_trim(uow, model_id, trim)
             if not await InventoryRepository(uow.connection).add(row):

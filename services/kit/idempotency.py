@@ -43,17 +43,17 @@ class IdempotencyClaims:
             self.table.c.caller == sa.bindparam("caller"), self.table.c.scope == sa.bindparam("scope"),
             self.table.c.key == sa.bindparam("key"))
 
-    async def claim(self, connection: AsyncConnection, caller: str, scope: str, key: str,
-                    resource_id, moment: datetime):
-        """The id this key stands for: `resource_id` when the key is new (create it now), or
-        the id the first use of the key created."""
+    async def earlier(self, connection: AsyncConnection, caller: str, scope: str, key: str,
+                      new_id, moment: datetime):
+        """None when there is no key or this is its first use: the caller goes on to create
+        `new_id`, the key now standing for it. Otherwise the id the key's first use created."""
+        if not key:
+            return None
         keys = {"caller": caller, "scope": scope, "key": key}
-        claimed = (await connection.execute(
-            self._claim, {**keys, "resource_id": resource_id, "claimed_at": moment})).first()
+        claimed = (await connection.execute(self._claim, {**keys, "resource_id": new_id, "claimed_at": moment})).first()
         if claimed is not None:
-            return resource_id
+            return None
         return await connection.scalar(self._earlier, keys)
-
 
 def still_there(row, name: str):
     """The row the first use of a key created, unless it was deleted since (NotFound)."""

@@ -15,8 +15,8 @@ from typing import Any, Awaitable, Callable
 import grpc
 import uvloop
 from google.protobuf import any_pb2
-from google.protobuf.message import DecodeError
 from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection

@@ -42,11 +42,9 @@ class PricingHandlers:
         }
         async with self.database.unit_of_work() as uow:
             repository = PricingRepository(uow.connection)
-            if idempotency_key:
-                claimed = await claims.claim(
-                    uow.connection, caller.user_name, "discounts", idempotency_key, row["id"], created)
-                if claimed != row["id"]:
-                    return discount_to_proto(still_there(await repository.by_id(claimed), f"discounts/{claimed}"))
+            if earlier := await claims.earlier(
+                    uow.connection, caller.user_name, "discounts", idempotency_key, row["id"], created):
+                return discount_to_proto(still_there(await repository.by_id(earlier), f"discounts/{earlier}"))
             if not await repository.add(row):
                 raise AlreadyExists(f"promo code {discount.code} is already in use")
             return discount_to_proto(await repository.by_id(row["id"]))
