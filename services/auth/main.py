@@ -28,7 +28,7 @@ async def main() -> None:
         runtime.database,
         signer,
         hashing,
-        access_ttl=timedelta(seconds=int(os.environ.get("AUTOSALON_ACCESS_TOKEN_TTL", "900"))),
+        access_ttl=timedelta(seconds=runtime.config.access_token_ttl_seconds),
         refresh_ttl=timedelta(days=int(os.environ.get("AUTOSALON_REFRESH_TOKEN_DAYS", "30"))),
     )
 
@@ -37,7 +37,7 @@ async def main() -> None:
 
     service = runtime.service
     # auth verifies tokens with its own keys rather than asking itself over the network.
-    service.verifier = TokenVerifier(own_jwks)
+    service.verifier = TokenVerifier(own_jwks, runtime.accounts)
     service.add_service(
         auth_pb2_grpc.add_AuthServiceServicer_to_server,
         AuthApi(handlers),

@@ -273,3 +273,27 @@ async def on_every_event(bus: Bus, subject: str, callback) -> None:
         await asyncio.Event().wait()
     finally:
         await subscription.unsubscribe()
+
+
+async def follow_from(bus: Bus, source_service: str, subject: str, since: timedelta, callback) -> None:
+    """Calls `callback(envelope)` in this instance for every event on `subject` from `since`
+    ago on, then for each new one as it comes, in the stream's order: the state an instance
+    rebuilds in memory when it starts (no durable consumer, nothing acked)."""
+    subscription = None
+    while subscription is None:
+        try:
+            await bus.ensure_stream(source_service)
+            subscription = await bus.js.subscribe(
+                subject, stream=stream_name(source_service), ordered_consumer=True,
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=(
+                    now() - since).isoformat().replace("+00:00", "Z")))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("cannot follow %s yet: %s", subject, error)
+            await asyncio.sleep(1.0)
+    try:
+        async for message in subscription.messages:
+            callback(common_pb2.EventEnvelope.FromString(message.data))
+    finally:
+        await subscription.unsubscribe()

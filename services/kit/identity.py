@@ -66,6 +66,28 @@ def optional() -> Identity | None:
     return identity_var.get()
 
 
+class AccountStates:
+    """The role and active flag of each account auth changed lately, as its events tell every
+    service. An access token still carrying a role its account no longer has, or any token of
+    a deactivated account, is refused at once rather than when it expires."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, tuple[str, bool]] = {}
+
+    def heard(self, user_id: str, role: str, active: bool) -> None:
+        self._latest[user_id] = (role, active)
+
+    def check(self, who: Identity) -> None:
+        latest = self._latest.get(who.user_id)
+        if latest is None:
+            return
+        role, active = latest
+        if not active:
+            raise Unauthenticated("this account was deactivated")
+        if role != who.role:
+            raise Unauthenticated(f"this account's role is now {role}: sign in again")
+
+
 class TokenVerifier:
     """Verifies ES256 access tokens against a JWKS, refetching it when a new key id appears.
 
@@ -76,8 +98,9 @@ class TokenVerifier:
     REFETCH_INTERVAL = 30.0
     REMEMBERED_TOKENS = 10_000
 
-    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict]]):
+    def __init__(self, fetch_jwks: Callable[[], Awaitable[dict]], accounts: AccountStates | None = None):
         self._fetch_jwks = fetch_jwks
+        self._accounts = accounts or AccountStates()
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._verified: dict[str, tuple[Identity, float]] = {}
@@ -96,11 +119,13 @@ class TokenVerifier:
     async def verify(self, token: str) -> Identity:
         remembered = self._verified.get(token)
         if remembered is not None and remembered[1] > time.time():
-            return remembered[0]
-        who, expires_at = await self._verify_signed(token)
-        if len(self._verified) >= self.REMEMBERED_TOKENS:
-            self._verified.pop(next(iter(self._verified)))
-        self._verified[token] = (who, expires_at)
+            who = remembered[0]
+        else:
+            who, expires_at = await self._verify_signed(token)
+            if len(self._verified) >= self.REMEMBERED_TOKENS:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = (who, expires_at)
+        self._accounts.check(who)
         return who
 
     async def _verify_signed(self, token: str) -> tuple[Identity, float]:

@@ -27,6 +27,9 @@ class Settings:
     signing_key_file: pathlib.Path
     # How long JetStream keeps events, and services their outbox rows and consumed event ids.
     event_retention_days: int
+    # How long an access token lives: auth signs them so, and every service must know which
+    # account changes may still have tokens out.
+    access_token_ttl_seconds: int
 
     def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return (
@@ -60,4 +63,5 @@ def load() -> Settings:
             _env("AUTOSALON_SIGNING_KEY_FILE", str(run_dir / "keys" / "auth-signing-key.pem"))
         ),
         event_retention_days=int(_env("AUTOSALON_EVENT_RETENTION_DAYS", "30")),
+        access_token_ttl_seconds=int(_env("AUTOSALON_ACCESS_TOKEN_TTL", "900")),
     )

@@ -307,6 +307,38 @@ def test_admin_lists_pages_promotes_and_deactivates(edge, admin_session):
     assert refused.status_code == 401
 
 
+def test_an_account_change_ends_its_old_tokens_everywhere_at_once(edge, admin_session):
+    """Access tokens live 15 minutes, but every service hears auth's account events: a token
+    with a role its account no longer has, or of a deactivated account, is refused at once."""
+    admin = bearer(admin_session)
+    user = register(edge)
+    session = login(edge, user["email"], STRONG_PASSWORD)
+    reads = ("/auth/me", "/customers/me", "/sales/orders", "/payments")
+
+    def refused_everywhere(tokens: dict, message: str) -> bool:
+        answers = [edge.get(path, headers=bearer(tokens)) for path in reads]
+        return all(a.status_code == 401 and message in a.json()["message"] for a in answers)
+
+    assert all(edge.get(path, headers=bearer(session)).status_code == 200 for path in reads)
+    promoted = edge.patch(f"/auth/{user['name']}", params={"update_mask": "role"},
+                          json={"role": "ROLE_MANAGER"}, headers=admin)
+    assert promoted.status_code == 200, promoted.text
+    assert _eventually(lambda: refused_everywhere(session, "role is now manager"))
+    as_manager = login(edge, user["email"], STRONG_PASSWORD)
+    assert all(edge.get(path, headers=bearer(as_manager)).status_code == 200 for path in reads)
+    assert edge.delete(f"/auth/{user['name']}", headers=admin).status_code == 200
+    assert _eventually(lambda: refused_everywhere(as_manager, "deactivated"))
+
+
+def _eventually(check, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def test_unknown_user_is_404_and_bad_name_is_400(edge, admin_session):
     headers = bearer(admin_session)
     missing = edge.get("/auth/users/00000000-0000-0000-0000-000000000000", headers=headers)

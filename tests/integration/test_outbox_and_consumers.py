@@ -186,3 +186,29 @@ async def test_streams_keep_events_as_long_as_the_services_keep_their_ids(scratc
     await scratch.bus.ensure_stream(scratch.service)
     info = await scratch.bus.js.stream_info(bus.stream_name(scratch.service))
     assert info.config.max_age == 30 * 86400
+
+
+async def test_an_instance_following_a_stream_hears_the_recent_past_then_each_new_event(scratch):
+    """What an instance rebuilds in memory on start (account states): the events of the window
+    asked for, in order, then the new ones; nothing is acked or kept for it."""
+    subject = f"autosalon.{scratch.service}.thing.>"
+    heard = []
+    tasks = [asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))]
+    try:
+        await _emit(scratch, "before the start")
+        await _eventually(lambda: _count_is(scratch, 1))
+        tasks.append(asyncio.create_task(bus.follow_from(
+            scratch.bus, scratch.service, subject, timedelta(minutes=15),
+            lambda envelope: heard.append(envelope.subject))))
+        await _emit(scratch, "after the start")
+
+        async def both() -> bool:
+            return heard == ["things/before the start", "things/after the start"]
+        await _eventually(both)
+        tasks.append(asyncio.create_task(bus.follow_from(
+            scratch.bus, scratch.service, subject, timedelta(0),
+            lambda envelope: heard.append(f"late: {envelope.subject}"))))
+        await asyncio.sleep(0.5)
+        assert len(heard) == 2, f"a window of nothing replays nothing: {heard}"
+    finally:
+        await _stop(*tasks)

@@ -108,6 +108,27 @@ async def test_verifier_rejects_bad_claims(overrides, message):
         await _verifier(jwks).verify(_token(pem, **overrides))
 
 
+async def test_a_token_of_a_changed_account_is_refused_even_once_verified():
+    pem, jwks = _key_and_jwks()
+    accounts = identity.AccountStates()
+
+    async def fetch():
+        return jwks
+    verifier = identity.TokenVerifier(fetch, accounts)
+    token = _token(pem)
+    assert (await verifier.verify(token)).role == "client"
+    accounts.heard("u1", "client", True)  # a profile change: the token still serves
+    assert (await verifier.verify(token)).role == "client"
+    accounts.heard("u1", "manager", True)
+    with pytest.raises(errors.Unauthenticated, match="role is now manager"):
+        await verifier.verify(token)
+    assert (await verifier.verify(_token(pem, role="manager"))).role == "manager"
+    accounts.heard("u1", "manager", False)
+    with pytest.raises(errors.Unauthenticated, match="deactivated"):
+        await verifier.verify(_token(pem, role="manager"))
+    assert (await verifier.verify(_token(pem, sub="u2"))).user_id == "u2"
+
+
 async def test_verifier_rejects_other_keys_and_garbage():
     pem, jwks = _key_and_jwks()
     other_pem, _ = _key_and_jwks()
