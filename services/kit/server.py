@@ -13,6 +13,7 @@ import uuid
 from typing import Any, Awaitable, Callable
 
 import grpc
+import sqlalchemy as sa
 import uvloop
 from google.protobuf import any_pb2
 from google.protobuf.descriptor import ServiceDescriptor
@@ -60,6 +61,11 @@ def status_for(error: errors.DomainError) -> grpc.Status:
         detail.Pack(bad_request)
         status.details.append(detail)
     return rpc_status.to_status(status)
+
+
+# PostgreSQL down or unreachable, a connection lost, every pooled connection busy past the
+# pool's timeout, a deadlock or a serialization failure.
+DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class _Unreadable:
@@ -132,6 +138,12 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 code = "CANCELLED_OR_ABORTED"
                 raise
+            except DATABASE_TROUBLE as error:
+                # Not the request's fault, and over once PostgreSQL answers again: retryable.
+                code = "UNAVAILABLE"
+                log.warning("%s: the database did not answer (%s)", method,
+                            type(getattr(error, "orig", None) or error).__name__)
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable; try again shortly")
             except Exception:
                 code = "INTERNAL"
                 log.exception("unhandled error in %s", method)

@@ -1,5 +1,5 @@
-"""A service whose dependency is stopped answers 503 at once (through its breaker), writes
-nothing, and serves again when the dependency is back."""
+"""A service whose dependency is stopped (a peer, or PostgreSQL itself) answers 503 at once,
+writes nothing, and serves again when the dependency is back."""
 import time
 
 import httpx
@@ -57,3 +57,20 @@ def test_a_quote_needs_the_catalogue(edge):
     _unavailable_while_stopped("catalog:*", lambda: edge.post("/pricing/quotes", json={"trim": trim}))
     quote = _until_served(lambda: edge.post("/pricing/quotes", json={"trim": trim}))
     assert quote.status_code == 200, quote.text
+
+
+@pytest.mark.disruptive
+def test_the_database_down_is_503_then_served_again(edge, client_session):
+    def mine() -> httpx.Response:
+        return edge.get("/customers/me", headers=bearer(client_session))
+
+    supervisor.ctl("stop", "postgres")
+    try:
+        response = mine()
+        assert response.status_code == 503, response.text
+        assert response.json() == {"code": 14, "message": "the database is unavailable; try again shortly",
+                                   "details": []}
+    finally:
+        supervisor.ctl("start", "postgres")
+    served = _until_served(mine)
+    assert served.status_code == 200, served.text
