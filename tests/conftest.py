@@ -16,11 +16,14 @@ from services.kit.settings import REPO_ROOT, load
 # The suite registers and signs in far more often than one person would; the burst test
 # reads this limit back and goes past it.
 TEST_STRICT_LIMIT = "300"
+# A web front end on another origin, for the CORS tests.
+TEST_WEB_ORIGIN = "http://shop.autosalon.test"
 
 
 @pytest.fixture(scope="session")
 def mesh():
     os.environ.setdefault("AUTOSALON_EDGE_STRICT_REQUESTS", TEST_STRICT_LIMIT)
+    os.environ.setdefault("AUTOSALON_EDGE_CORS_ORIGINS", TEST_WEB_ORIGIN)
     was_running = supervisor.running()
     subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)
     yield load()

@@ -7,7 +7,8 @@ eds_sync; REST routes come from the google.api.http annotations through the tran
 Environment overrides: AUTOSALON_EDGE_ADDRESS / AUTOSALON_EDGE_PORT, AUTOSALON_ENVOY_ADMIN_ADDRESS /
 AUTOSALON_ENVOY_ADMIN_PORT,
 AUTOSALON_EDGE_STRICT_REQUESTS / AUTOSALON_EDGE_STRICT_SECONDS (login and register, per client
-address), AUTOSALON_EDGE_DEFAULT_REQUESTS / AUTOSALON_EDGE_DEFAULT_SECONDS (everything else).
+address), AUTOSALON_EDGE_DEFAULT_REQUESTS / AUTOSALON_EDGE_DEFAULT_SECONDS (everything else),
+AUTOSALON_EDGE_CORS_ORIGINS (the browser origins allowed to call the API, comma-separated).
 """
 import argparse
 import json
@@ -49,6 +50,8 @@ def _settings(path: pathlib.Path) -> dict:
         limits = settings["rate_limits"][bucket]
         limits["requests"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_REQUESTS", limits["requests"]))
         limits["per_seconds"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_SECONDS", limits["per_seconds"]))
+    origins = env("AUTOSALON_EDGE_CORS_ORIGINS", ",".join(settings["cors_origins"]))
+    settings["cors_origins"] = [origin.strip() for origin in origins.split(",") if origin.strip()]
     return settings
 
 
@@ -106,6 +109,21 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
         for full_name in full_names:
             table.append(_route({"prefix": f"/{full_name}/"}, cluster, timeout, generous))
     return table
+
+
+def cors_policy(settings: dict) -> dict:
+    """The CORS filter's policy: the answers to allowed origins carry their permission (the
+    preflights themselves are answered by the Lua filter, as no route serves OPTIONS)."""
+    if not settings["cors_origins"]:
+        return {}
+    return {"envoy.filters.http.cors": {
+        "@type": f"{FILTERS}.http.cors.v3.CorsPolicy",
+        "allow_origin_string_match": [{"exact": origin} for origin in settings["cors_origins"]],
+        "allow_methods": strict_json.CORS_METHODS,
+        "allow_headers": strict_json.CORS_HEADERS,
+        "expose_headers": "x-request-id",
+        "max_age": strict_json.CORS_MAX_AGE,
+    }}
 
 
 def jwt_filter(settings: dict, run_dir: pathlib.Path) -> dict:
@@ -224,10 +242,13 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
         "local_reply_config": local_replies(),
         "route_config": {
             "name": "edge",
-            "virtual_hosts": [{"name": "edge", "domains": ["*"], "routes": routes(services, settings)}],
+            "virtual_hosts": [{
+                "name": "edge", "domains": ["*"], "routes": routes(services, settings),
+                "typed_per_filter_config": cors_policy(settings),
+            }],
         },
         "http_filters": [
-            strict_json.lua_filter(envoy_dir / "descriptors.binpb"),
+            strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
             {
                 "name": "envoy.filters.http.grpc_json_transcoder",
                 "typed_config": {
@@ -248,6 +269,9 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
                     },
                 },
             },
+            # After the transcoder: the policy is the routed gRPC method's (a REST path has no route).
+            {"name": "envoy.filters.http.cors",
+             "typed_config": {"@type": f"{FILTERS}.http.cors.v3.Cors"}},
             {"name": "envoy.filters.http.local_ratelimit",
              "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}},
             jwt_filter(settings, run_dir),

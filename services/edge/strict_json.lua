@@ -1,5 +1,6 @@
--- Rejects REST request bodies with fields the API does not define (and, first of all, notes
--- each request's method for the access log).
+-- Rejects REST request bodies with fields the API does not define. Before that it notes each
+-- request's method for the access log, and answers browsers' CORS preflights (no route serves
+-- OPTIONS), granting what CORS_* allow to the origins in CORS_ORIGINS.
 --
 -- Envoy's gRPC-JSON transcoder drops unknown JSON fields silently, so a misspelt field
 -- would be ignored instead of reported. This filter runs before it and answers 400 with a
@@ -100,11 +101,31 @@ local function quote(text)
   return '"' .. text:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
 end
 
+local function answer_preflight(handle, headers)
+  local origin = headers:get("origin")
+  if origin == nil or not CORS_ORIGINS[origin] or headers:get("access-control-request-method") == nil then
+    handle:respond({[":status"] = "204"}, "")
+    return
+  end
+  handle:respond({
+    [":status"] = "204",
+    ["access-control-allow-origin"] = origin,
+    ["access-control-allow-methods"] = CORS_METHODS,
+    ["access-control-allow-headers"] = CORS_HEADERS,
+    ["access-control-max-age"] = CORS_MAX_AGE,
+    ["vary"] = "origin",
+  }, "")
+end
+
 function envoy_on_request(handle)
   local headers = handle:headers()
   local method = headers:get(":method")
   -- For the access log, which sees the request after the transcoder made it a gRPC POST.
   handle:streamInfo():dynamicMetadata():set("autosalon.edge", "method", method)
+  if method == "OPTIONS" then
+    answer_preflight(handle, headers)
+    return
+  end
   if method ~= "POST" and method ~= "PATCH" and method ~= "PUT" then return end
   local content_type = headers:get("content-type") or "application/json"
   if content_type:find("grpc", 1, true) then return end

@@ -9,6 +9,10 @@ from .api import Api
 FieldType = descriptor_pb2.FieldDescriptorProto
 _LUA_MAGIC = re.compile(r"([\^$()%.\[\]*+\-?])")
 _BODY_VERBS = ("POST", "PATCH", "PUT")
+# What a web front end on an allowed origin may send (envoy/edge.yaml's cors_origins).
+CORS_METHODS = "GET, POST, PATCH, DELETE"
+CORS_HEADERS = "authorization, content-type, idempotency-key, x-request-id"
+CORS_MAX_AGE = "600"
 
 
 def _lua_literal(text: str) -> str:
@@ -73,8 +77,15 @@ def lua_tables(descriptors: pathlib.Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def lua_filter(descriptors: pathlib.Path) -> dict:
-    source = lua_tables(descriptors) + (pathlib.Path(__file__).with_name("strict_json.lua")).read_text()
+def _cors_tables(origins: list[str]) -> str:
+    allowed = ", ".join(f"[{_lua_string(origin)}] = true" for origin in origins)
+    return (f"CORS_ORIGINS = {{{allowed}}}\nCORS_METHODS = {_lua_string(CORS_METHODS)}\n"
+            f"CORS_HEADERS = {_lua_string(CORS_HEADERS)}\nCORS_MAX_AGE = {_lua_string(CORS_MAX_AGE)}\n")
+
+
+def lua_filter(descriptors: pathlib.Path, cors_origins: list[str]) -> dict:
+    source = (lua_tables(descriptors) + _cors_tables(cors_origins)
+              + (pathlib.Path(__file__).with_name("strict_json.lua")).read_text())
     return {
         "name": "envoy.filters.http.lua",
         "typed_config": {

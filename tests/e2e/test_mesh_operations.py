@@ -17,7 +17,8 @@ from scripts.mesh import supervisor
 from scripts.mesh.layout import LOGS, RUN, SERVICES, VENV_BIN, instances
 from services.edge.access_log import Rotation, rotate_if_due
 
-from .conftest import EDGE
+from ..conftest import TEST_WEB_ORIGIN
+from .conftest import EDGE, bearer
 
 
 def _consul(path: str):
@@ -128,6 +129,27 @@ def test_the_access_log_has_each_call_as_the_client_made_it(edge):
     logged = line()
     assert (logged["method"], logged["path"], logged["status"]) == ("DELETE", model, 401)
     assert logged["grpc_path"] == "/autosalon.catalog.v1.CatalogService/DeleteModel"
+
+
+def test_a_web_front_end_on_an_allowed_origin_may_call_the_api(edge, client_session):
+    origin = {"origin": TEST_WEB_ORIGIN}
+    for path in ("/catalog/models", "/auth/me"):  # public, and one that needs a token
+        preflight = edge.options(path, headers={**origin, "access-control-request-method": "GET",
+                                                "access-control-request-headers": "authorization"})
+        assert preflight.status_code == 204, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == TEST_WEB_ORIGIN
+        assert "authorization" in preflight.headers["access-control-allow-headers"]
+    answer = edge.get("/auth/me", headers={**origin, **bearer(client_session)})
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == TEST_WEB_ORIGIN
+    assert "x-request-id" in answer.headers["access-control-expose-headers"]
+
+
+def test_another_origin_gets_no_permission(edge):
+    stranger = {"origin": "https://evil.example"}
+    preflight = edge.options("/auth/me", headers={**stranger, "access-control-request-method": "GET"})
+    assert preflight.status_code == 204 and "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-origin" not in edge.get("/catalog/models", headers=stranger).headers
 
 
 @pytest.mark.parametrize("method, path, body, named", [

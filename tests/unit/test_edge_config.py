@@ -39,7 +39,9 @@ def test_schemas_cover_every_body_route_with_both_field_spellings():
 
 
 @pytest.fixture
-def rendered(tmp_path):
+def rendered(tmp_path, monkeypatch):
+    # With a web front end allowed, so that Envoy validates the CORS policy too.
+    monkeypatch.setenv("AUTOSALON_EDGE_CORS_ORIGINS", "https://shop.example.ru")
     (tmp_path / "keys").mkdir()
     pem, kid = tokens.generate_signing_key()
     (tmp_path / "keys" / "jwks.json").write_text(json.dumps(tokens.TokenSigner(pem, kid).jwks()))
