@@ -7,6 +7,7 @@ dropped by JetStream's de-duplication. Consuming: the event id is recorded in
 a redelivery finds the id and changes nothing.
 """
 import asyncio
+import contextlib
 import functools
 import logging
 import uuid
@@ -48,6 +49,8 @@ class Bus:
         self.nc: nats.NATS | None = None
         self.js = None
         self._trouble_reported = False
+        # Counted for the followers of a stream, whose server-side consumers may be gone.
+        self.reconnects = 0
 
     async def connect(self) -> None:
         self.nc = await nats.connect(
@@ -73,6 +76,7 @@ class Bus:
 
     async def _on_reconnect(self) -> None:
         self._trouble_reported = False
+        self.reconnects += 1
         log.info("nats: reconnected")
 
     async def ensure_stream(self, service: str) -> None:
@@ -278,22 +282,39 @@ async def on_every_event(bus: Bus, subject: str, callback) -> None:
 async def follow_from(bus: Bus, source_service: str, subject: str, since: timedelta, callback) -> None:
     """Calls `callback(envelope)` in this instance for every event on `subject` from `since`
     ago on, then for each new one as it comes, in the stream's order: the state an instance
-    rebuilds in memory when it starts (no durable consumer, nothing acked)."""
-    subscription = None
-    while subscription is None:
+    rebuilds in memory when it starts (no durable consumer, nothing acked). The server-side
+    consumer is ephemeral and a NATS restart drops it: after a reconnect this subscribes
+    again, just after the last event it saw."""
+    after_sequence = None
+    while True:
+        if after_sequence is None:
+            start = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME,
+                                   opt_start_time=(now() - since).isoformat().replace("+00:00", "Z"))
+        else:
+            start = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_sequence + 1)
+        subscription = await _ordered_subscription(bus, source_service, subject, start)
+        reconnects = bus.reconnects
+        try:
+            while bus.reconnects == reconnects:
+                try:
+                    message = await subscription.next_msg(timeout=1.0)
+                except nats.errors.TimeoutError:
+                    continue
+                after_sequence = message.metadata.sequence.stream
+                callback(common_pb2.EventEnvelope.FromString(message.data))
+        finally:
+            with contextlib.suppress(Exception):  # a subscription of a connection gone already
+                await subscription.unsubscribe()
+
+
+async def _ordered_subscription(bus: Bus, source_service: str, subject: str, start: ConsumerConfig):
+    while True:
         try:
             await bus.ensure_stream(source_service)
-            subscription = await bus.js.subscribe(
-                subject, stream=stream_name(source_service), ordered_consumer=True,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=(
-                    now() - since).isoformat().replace("+00:00", "Z")))
+            return await bus.js.subscribe(subject, stream=stream_name(source_service), ordered_consumer=True,
+                                          config=start)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.warning("cannot follow %s yet: %s", subject, error)
             await asyncio.sleep(1.0)
-    try:
-        async for message in subscription.messages:
-            callback(common_pb2.EventEnvelope.FromString(message.data))
-    finally:
-        await subscription.unsubscribe()

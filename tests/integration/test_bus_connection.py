@@ -1,11 +1,17 @@
-"""The bus through a NATS outage: one warning while it is away, one line when it is back."""
+"""The bus through a NATS outage: one warning while it is away, one line when it is back; a
+follower of a stream goes on after it."""
 import asyncio
 import logging
 import socket
 import subprocess
+import uuid
+from datetime import timedelta
 
+import nats.errors
+
+from autosalon.common.v1 import common_pb2
 from scripts.mesh.layout import VENV_BIN
-from services.kit.bus import Bus
+from services.kit.bus import Bus, follow_from
 
 
 def _free_port() -> int:
@@ -51,6 +57,48 @@ async def test_an_outage_is_reported_once_and_the_return_too(tmp_path, caplog):
         assert [r.levelname for r in nats_lines] == ["WARNING", "INFO"], [r.message for r in nats_lines]
         assert not any(r.exc_info for r in caplog.records)
     finally:
+        await bus.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
+    """The account states every service keeps: a restart of NATS drops the follower's ephemeral
+    consumer, and the events after it must still arrive, none twice."""
+    port = _free_port()
+    server = _nats_server(port, tmp_path)
+    bus = Bus(f"nats://127.0.0.1:{port}")
+    heard = []
+    follower = None
+    try:
+        assert await _until(lambda: _listening(port))
+        await bus.connect()
+        await bus.ensure_stream("itfollow")
+
+        async def publish(note: str) -> None:
+            envelope = common_pb2.EventEnvelope(id=str(uuid.uuid4()), subject=note)
+            await bus.js.publish("autosalon.itfollow.thing.happened", envelope.SerializeToString())
+
+        await publish("before")
+        follower = asyncio.create_task(follow_from(
+            bus, "itfollow", "autosalon.itfollow.>", timedelta(minutes=5),
+            lambda envelope: heard.append(envelope.subject)))
+        assert await _until(lambda: heard == ["before"])
+        server.terminate()
+        server.wait(timeout=10)
+        server = _nats_server(port, tmp_path)
+        assert await _until(lambda: bus.nc.is_connected)
+        for _ in range(20):  # JetStream takes a moment to load its streams again
+            try:
+                await publish("after the restart")
+                break
+            except nats.errors.Error:
+                await asyncio.sleep(0.5)
+        assert await _until(lambda: heard == ["before", "after the restart"]), heard
+    finally:
+        if follower is not None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
         await bus.close()
         server.terminate()
         server.wait(timeout=10)
