@@ -1,5 +1,5 @@
-"""The purchase saga when things break: the gateway down, a service killed mid-saga, and
-events delivered twice. Nothing may be lost or done twice."""
+"""The purchase saga when things break: the gateway down, a service or NATS itself killed
+mid-saga, and events delivered twice. Nothing may be lost or done twice."""
 import asyncio
 import os
 import signal
@@ -64,7 +64,7 @@ def test_gateway_down_payment_waits_pending_then_completes_once(edge, client_ses
 
 
 @pytest.mark.disruptive
-@pytest.mark.parametrize("victim", ["inventory:inventory-0", "sales:sales-0"])
+@pytest.mark.parametrize("victim", ["inventory:inventory-0", "sales:sales-0", "nats"])
 def test_a_service_killed_mid_saga_finishes_it_after_restart(edge, client_session, manager_session, victim):
     vehicle = new_vehicle(edge, manager_session)
     order = draft(edge, client_session, vehicle)
