@@ -264,4 +264,3 @@ def _typed(position: list | None, order: str) -> list | None:
         return [*keys, uuid.UUID(last_id)]
     except (ValueError, ArithmeticError, IndexError, TypeError):
         raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
-

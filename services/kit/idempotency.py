@@ -55,6 +55,7 @@ class IdempotencyClaims:
             return None
         return await connection.scalar(self._earlier, keys)
 
+
 def still_there(row, name: str):
     """The row the first use of a key created, unless it was deleted since (NotFound)."""
     if row is None:

@@ -282,4 +282,3 @@ def _not_ready(order: sales_pb2.Order) -> str:
     waiting = [what for what, done in (("the vehicle's reservation", order.vehicle_reserved),
                                        ("the promo code", order.promo_code_redeemed)) if not done]
     return f"{order.name} is not ready for payment yet: waiting for {' and '.join(waiting)}; try again shortly"
-

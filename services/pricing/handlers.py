@@ -182,4 +182,3 @@ def _code_problem(row, vehicle: domain.Vehicle, options: list[domain.Option], mo
     if not domain.in_scope(discount, vehicle, subtotal):
         return "promo code does not apply to this vehicle"
     return ""
-
