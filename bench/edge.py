@@ -90,6 +90,39 @@ wrk.body = '{"email": "%s", "password": "%s"}'
 """
 
 
+ROTATE_SCRIPT = """
+paths = {%s}
+local next_path = 0
+request = function()
+  next_path = next_path %% #paths + 1
+  return wrk.format("GET", paths[next_path])
+end
+"""
+
+
+def catalogue_searches(pages: int = 3) -> list[str]:
+    """Showroom searches as visitors make them: filters, orderings and the first few pages of
+    each (followed by their page tokens), every one a distinct URL."""
+    paths = []
+    with httpx.Client(base_url=f"http://{EDGE}", timeout=10) as client:
+        for spec in ("", "power_hp >= 120", "power_hp >= 150", "power_hp >= 200"):
+            for price_max in ("", "3000000", "5000000"):
+                for order_by in ("price", "price desc", "year desc"):
+                    query = {"order_by": order_by, "page_size": "10"}
+                    query |= {"filter": spec} if spec else {}
+                    query |= {"price_max": price_max} if price_max else {}
+                    for _ in range(pages):
+                        url = httpx.URL("/catalog/models", params=query)
+                        answer = client.get(url)
+                        answer.raise_for_status()
+                        paths.append(str(url.raw_path, "ascii"))
+                        token = answer.json()["next_page_token"]
+                        if not token:
+                            break
+                        query["page_token"] = token
+    return paths
+
+
 def resident_memory() -> dict:
     """RSS in MiB of every process supervisord runs, by program name."""
     memory = {}
@@ -131,10 +164,16 @@ def main() -> None:
         "GetCurrentUser (native gRPC)": ghz_me(token, seconds, connections),
         "POST /auth/login (REST)": wrk("/auth/login", seconds, connections, {},
                                        LOGIN_SCRIPT % (email, password)),
-        "GET /catalog/models search (REST, filters + paging)": wrk(
-            "/catalog/models?filter=power_hp%20%3E%3D%20120&price_max=5000000"
-            "&order_by=price&page_size=10", seconds, connections, {}),
     }
+    searches = catalogue_searches()
+    rotation = ROTATE_SCRIPT % ", ".join(json.dumps(path) for path in searches)
+    results["catalogue_searches_rotated"] = len(searches)
+    # Anonymous visitors: the edge answers a search it saw less than a few seconds ago itself.
+    results["GET /catalog/models search, anonymous (REST, filters + paging, edge cache)"] = wrk(
+        searches[0], seconds, connections, {}, rotation)
+    # Signed-in staff: never from a cache, every search reaches catalog and PostgreSQL.
+    results["GET /catalog/models search, signed in (REST, filters + paging, no cache)"] = wrk(
+        searches[0], seconds, connections, auth, rotation)
     # A flood of logins and reads at once: reads must stay fast, logins be refused fast.
     flood = subprocess.Popen(
         [sys.executable, "-c", "import bench.edge as b, json, sys; "

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.kit import identity, money
+from services.kit.caching import allow_public_caching
 from services.kit.catalogue import trim_ids
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
@@ -58,8 +59,10 @@ def _trim_fields(trim: catalog_pb2.Trim, mask: set[str] | None = None) -> domain
 
 
 class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, handlers: CatalogHandlers):
+    def __init__(self, handlers: CatalogHandlers, public_cache_seconds: int):
         self.handlers = handlers
+        # Anonymous reads of the showroom may be this old when the edge answers them.
+        self.public_cache_seconds = public_cache_seconds
 
     async def ListModels(self, request, context):
         body_type = None
@@ -74,10 +77,13 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
         models, next_token, total = await self.handlers.list_models(
             search, request.page_size, request.page_token,
             with_trims=request.view == catalog_pb2.MODEL_VIEW_FULL)
+        await allow_public_caching(context, self.public_cache_seconds)
         return catalog_pb2.ListModelsResponse(models=models, next_page_token=next_token, total_size=total)
 
     async def GetModel(self, request, context):
-        return await self.handlers.get_model(model_id(request.name))
+        model = await self.handlers.get_model(model_id(request.name))
+        await allow_public_caching(context, self.public_cache_seconds)
+        return model
 
     async def CreateModel(self, request, context):
         if not request.HasField("model"):
@@ -98,11 +104,14 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
         return catalog_pb2.DeleteModelResponse()
 
     async def ListTrims(self, request, context):
-        return catalog_pb2.ListTrimsResponse(
-            trims=await self.handlers.list_trims(model_id(request.parent, "parent")))
+        trims = await self.handlers.list_trims(model_id(request.parent, "parent"))
+        await allow_public_caching(context, self.public_cache_seconds)
+        return catalog_pb2.ListTrimsResponse(trims=trims)
 
     async def GetTrim(self, request, context):
-        return await self.handlers.get_trim(*trim_ids(request.name))
+        trim = await self.handlers.get_trim(*trim_ids(request.name))
+        await allow_public_caching(context, self.public_cache_seconds)
+        return trim
 
     async def CreateTrim(self, request, context):
         if not request.HasField("trim"):

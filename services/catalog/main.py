@@ -12,7 +12,7 @@ async def main() -> None:
     handlers = CatalogHandlers(runtime.database)
     runtime.service.add_service(
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server,
-        CatalogApi(handlers),
+        CatalogApi(handlers, runtime.config.public_cache_seconds),
         catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
         ACCESS,
     )

@@ -24,6 +24,11 @@ from . import strict_json
 FILTERS = "type.googleapis.com/envoy.extensions.filters"
 HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
 RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
+CACHE_FILTER = "envoy.filters.http.cache"
+# The cache is on only for the routes of the public paths (see routes()).
+CACHE_OFF = {CACHE_FILTER: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "disabled": True}}
+# The internal listener (and its cluster) that fills the edge cache; see api_listener().
+API_LISTENER = "edge_api"
 ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
 
 
@@ -74,7 +79,7 @@ def _per_address_limit(name: str, requests: int, seconds: int) -> dict:
     }
 
 
-def _route(match: dict, cluster: str, timeout: int, limit: dict) -> dict:
+def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
     return {
         "match": match,
         "route": {
@@ -83,7 +88,7 @@ def _route(match: dict, cluster: str, timeout: int, limit: dict) -> dict:
             # An instance that just went away: try another before answering 503.
             "retry_policy": {"retry_on": "connect-failure,refused-stream,reset-before-request", "num_retries": 2},
         },
-        "typed_per_filter_config": limit,
+        **({"typed_per_filter_config": per_filter} if per_filter else {}),
     }
 
 
@@ -99,16 +104,29 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
             "response_headers_to_add": [
                 {"header": {"key": "content-type", "value": "application/json"}}
             ],
+            "typed_per_filter_config": CACHE_OFF,
         }
     ]
     strict_methods = set(strict_cfg["methods"])
     for cluster, full_names in sorted(services.items()):
         for method in sorted(m for m in strict_methods if m.split("/")[0] in full_names):
-            table.append(_route({"path": f"/{method}"}, cluster, timeout, strict))
-    for cluster, full_names in sorted(services.items()):
-        for full_name in full_names:
-            table.append(_route({"prefix": f"/{full_name}/"}, cluster, timeout, generous))
+            table.append(_route({"path": f"/{method}"}, cluster, timeout, {**strict, **CACHE_OFF}))
+    table += service_routes(services, timeout, {**generous, **CACHE_OFF})
+    # Before the transcoder a REST path matches none of the above. These last routes give it
+    # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
+    # Where the transcoder turns the call into a gRPC one it is routed again, above; what stays
+    # here goes to the API listener, which fills the cache or answers 404 for an unknown path.
+    to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
+    table += [{"match": {"prefix": prefix}, "route": to_api_listener}
+              for prefix in settings["public_cache"]["path_prefixes"]]
+    table.append({"match": {"prefix": "/"}, "route": to_api_listener, "typed_per_filter_config": CACHE_OFF})
     return table
+
+
+def service_routes(services: dict[str, list[str]], timeout: int, per_filter: dict) -> list[dict]:
+    """Each gRPC service's prefix, to its cluster."""
+    return [_route({"prefix": f"/{full_name}/"}, cluster, timeout, per_filter)
+            for cluster, full_names in sorted(services.items()) for full_name in full_names]
 
 
 def cors_policy(settings: dict) -> dict:
@@ -214,11 +232,103 @@ ACCESS_LOG_FORMAT = {
     "upstream": "%UPSTREAM_HOST%",
     "bytes_in": "%BYTES_RECEIVED%",
     "bytes_out": "%BYTES_SENT%",
+    # Seconds the answer had been in the edge cache; "-" when a service answered.
+    "cache_age": "%RESP(AGE)%",
 }
 
 
 def access_log_path(run_dir: pathlib.Path) -> pathlib.Path:
     return run_dir / "logs" / "edge-access.log"
+
+
+def transcoder(envoy_dir: pathlib.Path, all_services: list[str]) -> dict:
+    return {
+        "name": "envoy.filters.http.grpc_json_transcoder",
+        "typed_config": {
+            "@type": f"{FILTERS}.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+            "proto_descriptor": str(envoy_dir / "descriptors.binpb"),
+            "services": all_services,
+            "convert_grpc_status": True,
+            # Browsers and form encoders send spaces in query strings as '+'.
+            "query_param_unescape_plus": True,
+            "print_options": {
+                "preserve_proto_field_names": True,
+                "always_print_primitive_fields": True,
+                "always_print_enums_as_ints": False,
+            },
+            "request_validation_options": {
+                "reject_unknown_method": False,
+                "reject_unknown_query_parameters": True,
+            },
+        },
+    }
+
+
+def cache_filter(settings: dict, envoy_dir: pathlib.Path) -> dict:
+    """Keeps the answers to anonymous GETs that the service marked public, for as long as it
+    said (Cache-Control), on disk and bounded in size and count. Only the routes of the public
+    paths leave it on (routes())."""
+    cache = settings["public_cache"]
+    return {
+        "name": CACHE_FILTER,
+        "typed_config": {
+            "@type": f"{FILTERS}.http.cache.v3.CacheConfig",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.http.cache."
+                         "file_system_http_cache.v3.FileSystemHttpCacheConfig",
+                "manager_config": {"thread_pool": {"thread_count": 1}},
+                "cache_path": str(envoy_dir / "cache"),
+                "max_cache_size_bytes": cache["max_megabytes"] * 1024 * 1024,
+                "max_cache_entry_count": cache["max_entries"],
+                "max_individual_cache_entry_size_bytes": cache["max_entry_kilobytes"] * 1024,
+            },
+        },
+    }
+
+
+def _access_log(run_dir: pathlib.Path) -> list[dict]:
+    # Straight to its own file: through supervisord's pipe, every request cost a Python wakeup.
+    return [{
+        "name": "envoy.access_loggers.file",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+            "path": str(access_log_path(run_dir)),
+            "log_format": {"json_format": ACCESS_LOG_FORMAT},
+        },
+    }]
+
+
+def api_listener(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:
+    """The internal listener the cache filter fills itself from. Envoy sends a request the cache
+    may answer past the rest of the edge's filters, straight to the route's cluster: this
+    listener transcodes and checks the token for it, as the edge does for every other call.
+    Rate limits and the access log stay with the edge, which sees the client."""
+    envoy_dir = run_dir / "envoy"
+    all_services = [name for names in services.values() for name in names]
+    connection_manager = {
+        "@type": HCM,
+        "stat_prefix": API_LISTENER,
+        # The edge's request id, for the services' logs.
+        "preserve_external_request_id": True,
+        "local_reply_config": local_replies(),
+        "route_config": {"name": API_LISTENER, "virtual_hosts": [{
+            "name": API_LISTENER, "domains": ["*"],
+            "routes": service_routes(services, settings["route_timeout_seconds"], {}),
+        }]},
+        "http_filters": [
+            transcoder(envoy_dir, all_services),
+            jwt_filter(settings, run_dir),
+            {"name": "envoy.filters.http.router",
+             "typed_config": {"@type": f"{FILTERS}.http.router.v3.Router"}},
+        ],
+    }
+    return {
+        "name": API_LISTENER,
+        "internal_listener": {},
+        "filter_chains": [{"filters": [
+            {"name": "envoy.filters.network.http_connection_manager", "typed_config": connection_manager}
+        ]}],
+    }
 
 
 def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:
@@ -230,15 +340,12 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
         "codec_type": "AUTO",
         "generate_request_id": True,
         "always_set_request_id_in_response": True,
-        # Straight to its own file: through supervisord's pipe, every request cost a Python wakeup.
-        "access_log": [{
-            "name": "envoy.access_loggers.file",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
-                "path": str(access_log_path(run_dir)),
-                "log_format": {"json_format": ACCESS_LOG_FORMAT},
-            },
-        }],
+        # Clients connect straight to the edge: the access log names the connection's address,
+        # never an X-Forwarded-For a client made up.
+        "use_remote_address": True,
+        # A client's own X-Request-Id stays the trace id, so it can find its calls in the logs.
+        "preserve_external_request_id": True,
+        "access_log": _access_log(run_dir),
         "local_reply_config": local_replies(),
         "route_config": {
             "name": "edge",
@@ -249,29 +356,12 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
         },
         "http_filters": [
             strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
-            {
-                "name": "envoy.filters.http.grpc_json_transcoder",
-                "typed_config": {
-                    "@type": f"{FILTERS}.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
-                    "proto_descriptor": str(envoy_dir / "descriptors.binpb"),
-                    "services": all_services,
-                    "convert_grpc_status": True,
-                    # Browsers and form encoders send spaces in query strings as '+'.
-                    "query_param_unescape_plus": True,
-                    "print_options": {
-                        "preserve_proto_field_names": True,
-                        "always_print_primitive_fields": True,
-                        "always_print_enums_as_ints": False,
-                    },
-                    "request_validation_options": {
-                        "reject_unknown_method": False,
-                        "reject_unknown_query_parameters": True,
-                    },
-                },
-            },
-            # After the transcoder: the policy is the routed gRPC method's (a REST path has no route).
+            # Before the cache, so that its answers carry the permission too (every path has a
+            # route here, see routes()).
             {"name": "envoy.filters.http.cors",
              "typed_config": {"@type": f"{FILTERS}.http.cors.v3.Cors"}},
+            cache_filter(settings, envoy_dir),
+            transcoder(envoy_dir, all_services),
             {"name": "envoy.filters.http.local_ratelimit",
              "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}},
             jwt_filter(settings, run_dir),
@@ -303,6 +393,13 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
         }
         for cluster in sorted(services)
     ]
+    clusters.append({
+        "name": API_LISTENER,
+        "connect_timeout": "1s",
+        "load_assignment": {"cluster_name": API_LISTENER, "endpoints": [{"lb_endpoints": [
+            {"endpoint": {"address": {"envoy_internal_address": {"server_listener_name": API_LISTENER}}}}
+        ]}]},
+    })
     return {
         "node": {"id": "autosalon-edge", "cluster": "autosalon-edge"},
         "admin": {"address": {"socket_address": {
@@ -315,9 +412,14 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
                 "filter_chains": [{"filters": [
                     {"name": "envoy.filters.network.http_connection_manager", "typed_config": connection_manager}
                 ]}],
-            }],
+            }, api_listener(services, settings, run_dir)],
             "clusters": clusters,
         },
+        "bootstrap_extensions": [{
+            "name": "envoy.bootstrap.internal_listener",
+            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.bootstrap."
+                                      "internal_listener.v3.InternalListener"},
+        }],
         # A flood of idle connections must not take Envoy's file descriptors and memory.
         "overload_manager": {"resource_monitors": [{
             "name": "envoy.resource_monitors.global_downstream_max_connections",
@@ -357,6 +459,7 @@ def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: path
     envoy_dir = run_dir / "envoy"
     (envoy_dir / "eds").mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (envoy_dir / "cache").mkdir(exist_ok=True)
     # Envoy reads its own copy, so regenerating code never changes a running edge underneath it.
     shutil.copyfile(descriptors, envoy_dir / "descriptors.binpb")
     for cluster in services:

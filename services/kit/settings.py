@@ -30,6 +30,9 @@ class Settings:
     # How long an access token lives: auth signs them so, and every service must know which
     # account changes may still have tokens out.
     access_token_ttl_seconds: int
+    # How old an anonymous read of public data may be when a cache (the edge's, a browser's)
+    # answers it; 0 keeps nothing.
+    public_cache_seconds: int
 
     def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         return (
@@ -64,4 +67,5 @@ def load() -> Settings:
         ),
         event_retention_days=int(_env("AUTOSALON_EVENT_RETENTION_DAYS", "30")),
         access_token_ttl_seconds=int(_env("AUTOSALON_ACCESS_TOKEN_TTL", "900")),
+        public_cache_seconds=int(_env("AUTOSALON_PUBLIC_CACHE_SECONDS", "5")),
     )

@@ -185,10 +185,12 @@ def test_auth_down_gives_503_json_then_recovers(edge):
 @pytest.mark.spends_login_budget
 def test_burst_past_the_strict_limit_is_refused_with_429_json(edge):
     """Register and login share a per-address budget against password guessing; a burst
-    past it (twice over, whatever the refill moment) is refused by the edge."""
+    past it (twice over, whatever the refill moment) is refused by the edge. The address is
+    the connection's: a made-up X-Forwarded-For on every request buys no fresh budget."""
     limit = json.loads((RUN / "envoy" / "limits.json").read_text())["strict"]["requests"]
     with httpx.Client(base_url=f"http://{EDGE}", timeout=15) as client:
-        responses = [client.post("/auth/register", json={}) for _ in range(2 * limit + 20)]
+        responses = [client.post("/auth/register", json={}, headers={"x-forwarded-for": f"198.51.100.{n}"})
+                     for n in range(2 * limit + 20)]
     limited = [response for response in responses if response.status_code == 429]
     assert limited
     assert {response.status_code for response in responses} == {400, 429}

@@ -49,11 +49,20 @@ def rendered(tmp_path, monkeypatch):
     return output, yaml.safe_load(output.read_text())
 
 
+def _manager(config: dict, listener: int = 0) -> dict:
+    return config["static_resources"]["listeners"][listener]["filter_chains"][0]["filters"][0]["typed_config"]
+
+
+def _to_services(manager: dict) -> list[dict]:
+    return [route for route in manager["route_config"]["virtual_hosts"][0]["routes"]
+            if "route" in route and route["route"]["cluster"] != render.API_LISTENER]
+
+
 def test_clusters_and_routes_follow_the_protos(rendered):
     _, config = rendered
     clusters = {cluster["name"] for cluster in config["static_resources"]["clusters"]}
-    assert clusters == set(render.mesh_services(DESCRIPTORS))
-    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    assert clusters == set(render.mesh_services(DESCRIPTORS)) | {render.API_LISTENER}
+    manager = _manager(config)
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     matches = [route["match"] for route in routes]
     assert {"path": "/health"} in matches
@@ -63,20 +72,26 @@ def test_clusters_and_routes_follow_the_protos(rendered):
     assert login < matches.index({"prefix": "/autosalon.auth.v1.AuthService/"})
 
 
+def _filter(manager: dict, name: str) -> dict:
+    return next(f for f in manager["http_filters"] if f["name"] == name)
+
+
 def test_only_public_methods_skip_the_token(rendered):
     _, config = rendered
-    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    jwt = next(f for f in manager["http_filters"] if f["name"] == "envoy.filters.http.jwt_authn")
+    manager = _manager(config)
+    jwt = _filter(manager, "envoy.filters.http.jwt_authn")
     rules = jwt["typed_config"]["rules"]
     open_paths = {rule["match"].get("path") for rule in rules if "requires" not in rule}
     assert "/autosalon.auth.v1.AuthService/Login" in open_paths
     assert "/autosalon.auth.v1.AuthService/GetCurrentUser" not in open_paths
     assert rules[-1] == {"match": {"prefix": "/autosalon."}, "requires": {"provider_name": "autosalon"}}
     # That last rule covers every route that reaches a service: nothing is proxied elsewhere.
-    for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
-        if "route" in route:
-            path = route["match"].get("path") or route["match"]["prefix"]
-            assert path.startswith("/autosalon."), route["match"]
+    api_listener = _manager(config, 1)
+    for route in _to_services(manager) + _to_services(api_listener):
+        path = route["match"].get("path") or route["match"]["prefix"]
+        assert path.startswith("/autosalon."), route["match"]
+    # The listener that fills the cache checks tokens by the same rules.
+    assert _filter(api_listener, "envoy.filters.http.jwt_authn") == jwt
 
 
 def test_envoy_accepts_the_config_without_warnings(rendered):
@@ -90,8 +105,34 @@ def test_envoy_accepts_the_config_without_warnings(rendered):
 
 def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
     _, config = rendered
-    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
-        if "route" in route:
-            limit = route["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"]
-            assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
+    manager = _manager(config)
+    for route in _to_services(manager):
+        limit = route["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"]
+        assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
+
+
+def test_the_cache_sees_rest_calls_and_keeps_only_the_public_paths(rendered):
+    _, config = rendered
+    manager = _manager(config)
+    names = [f["name"] for f in manager["http_filters"]]
+    # CORS before the cache (its answers need the permission too), the cache before the
+    # transcoder (it keeps the JSON answers of REST GETs).
+    assert names.index("envoy.filters.http.cors") < names.index(render.CACHE_FILTER) \
+        < names.index("envoy.filters.http.grpc_json_transcoder")
+    routes = manager["route_config"]["virtual_hosts"][0]["routes"]
+    cached = [route for route in routes if render.CACHE_FILTER not in route.get("typed_per_filter_config", {})]
+    assert cached == [{"match": {"prefix": "/catalog/"}, "route": {"cluster": render.API_LISTENER, "timeout": "15s"}}]
+    # Every other path also has a route before transcoding, with the cache off.
+    assert routes[-1]["match"] == {"prefix": "/"} and routes[-1]["route"]["cluster"] == render.API_LISTENER
+    cache = _filter(manager, render.CACHE_FILTER)["typed_config"]["typed_config"]
+    assert cache["max_cache_size_bytes"] > 0 and cache["max_cache_entry_count"] > 0
+
+
+def test_the_api_listener_transcodes_and_answers_unknown_paths_with_404(rendered):
+    _, config = rendered
+    api_listener = _manager(config, 1)
+    assert [f["name"] for f in api_listener["http_filters"]] == [
+        "envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.jwt_authn", "envoy.filters.http.router"]
+    routes = api_listener["route_config"]["virtual_hosts"][0]["routes"]
+    # No catch-all: a path that is no API method finds no route, the edge's usual 404.
+    assert all(route["match"]["prefix"].startswith("/autosalon.") for route in routes)
