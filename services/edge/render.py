@@ -27,6 +27,10 @@ RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
 CACHE_FILTER = "envoy.filters.http.cache"
 # The cache is on only for the routes of the public paths (see routes()).
 CACHE_OFF = {CACHE_FILTER: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "disabled": True}}
+AS_SENT_REQUEST_ID = {"typed_config": {
+    "@type": "type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
+    "pack_trace_reason": False,
+}}
 # The internal listener (and its cluster) that fills the edge cache; see api_listener().
 API_LISTENER = "edge_api"
 ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
@@ -310,6 +314,7 @@ def api_listener(services: dict[str, list[str]], settings: dict, run_dir: pathli
         "stat_prefix": API_LISTENER,
         # The edge's request id, for the services' logs.
         "preserve_external_request_id": True,
+        "request_id_extension": AS_SENT_REQUEST_ID,
         "local_reply_config": local_replies(),
         "route_config": {"name": API_LISTENER, "virtual_hosts": [{
             "name": API_LISTENER, "domains": ["*"],
@@ -343,8 +348,10 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
         # Clients connect straight to the edge: the access log names the connection's address,
         # never an X-Forwarded-For a client made up.
         "use_remote_address": True,
-        # A client's own X-Request-Id stays the trace id, so it can find its calls in the logs.
+        # A client's own X-Request-Id stays the trace id, so it can find its calls in the logs,
+        # as sent: Envoy would otherwise write its tracing decision into one of its characters.
         "preserve_external_request_id": True,
+        "request_id_extension": AS_SENT_REQUEST_ID,
         "access_log": _access_log(run_dir),
         "local_reply_config": local_replies(),
         "route_config": {
