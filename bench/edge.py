@@ -168,6 +168,8 @@ def main() -> None:
     searches = catalogue_searches()
     rotation = ROTATE_SCRIPT % ", ".join(json.dumps(path) for path in searches)
     results["catalogue_searches_rotated"] = len(searches)
+    # Steady state: every catalog instance and the edge cache have seen each search once.
+    wrk(searches[0], 5, connections, {}, rotation)
     # Anonymous visitors: the edge answers a search it saw less than a few seconds ago itself.
     results["GET /catalog/models search, anonymous (REST, filters + paging, edge cache)"] = wrk(
         searches[0], seconds, connections, {}, rotation)
