@@ -20,10 +20,15 @@ import yaml
 from google.protobuf import descriptor_pb2
 
 from . import strict_json
+from .api import Api
 
 FILTERS = "type.googleapis.com/envoy.extensions.filters"
 HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
 RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
+# Two rate limit filters, each with its routes: the strict one first of all, so that password
+# guessing is refused before any work on the request; the default one after the transcoder,
+# where every call has its gRPC method's route.
+RATE_LIMIT_FILTERS = {"strict": "autosalon.rate_limit.strict", "default": "autosalon.rate_limit.default"}
 CACHE_FILTER = "envoy.filters.http.cache"
 # The cache is on only for the routes of the public paths (see routes()).
 CACHE_OFF = {CACHE_FILTER: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "disabled": True}}
@@ -68,7 +73,7 @@ def _per_address_limit(name: str, requests: int, seconds: int) -> dict:
     """A token bucket per client address (Envoy's dynamic descriptors, one bucket per value)."""
     bucket = {"max_tokens": requests, "tokens_per_fill": requests, "fill_interval": f"{seconds}s"}
     return {
-        "envoy.filters.http.local_ratelimit": {
+        RATE_LIMIT_FILTERS[name]: {
             "@type": RATE_LIMIT,
             "stat_prefix": f"rate_limit_{name}",
             # The route-wide bucket only guards Envoy itself; the per-address one is the limit.
@@ -96,6 +101,23 @@ def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
     }
 
 
+def _rate_limit_filter(name: str) -> dict:
+    return {"name": RATE_LIMIT_FILTERS[name],
+            "typed_config": {"@type": RATE_LIMIT, "stat_prefix": f"rate_limit_{name}_filter"}}
+
+
+def strict_rest_paths(api: Api, methods: list[str]) -> list[str]:
+    """The REST paths of the strictly limited methods (fixed paths: register, login)."""
+    paths = []
+    for method in api.methods:
+        if method.full_name in methods:
+            if method.bound:
+                raise ValueError(f"{method.full_name}: a strictly limited method needs a fixed REST path, "
+                                 f"not {method.template}")
+            paths.append(method.template)
+    return sorted(paths)
+
+
 def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
     timeout = settings["route_timeout_seconds"]
     strict_cfg, default_cfg = settings["rate_limits"]["strict"], settings["rate_limits"]["default"]
@@ -115,12 +137,15 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
     for cluster, full_names in sorted(services.items()):
         for method in sorted(m for m in strict_methods if m.split("/")[0] in full_names):
             table.append(_route({"path": f"/{method}"}, cluster, timeout, {**strict, **CACHE_OFF}))
+    to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
+    # Their REST paths too, before the transcoder (which then routes the call again, above).
+    table += [{"match": {"path": path}, "route": to_api_listener, "typed_per_filter_config": {**strict, **CACHE_OFF}}
+              for path in strict_cfg["rest_paths"]]
     table += service_routes(services, timeout, {**generous, **CACHE_OFF})
     # Before the transcoder a REST path matches none of the above. These last routes give it
     # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
     # Where the transcoder turns the call into a gRPC one it is routed again, above; what stays
     # here goes to the API listener, which fills the cache or answers 404 for an unknown path.
-    to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
     table += [{"match": {"prefix": prefix}, "route": to_api_listener}
               for prefix in settings["public_cache"]["path_prefixes"]]
     table.append({"match": {"prefix": "/"}, "route": to_api_listener, "typed_per_filter_config": CACHE_OFF})
@@ -223,8 +248,9 @@ ACCESS_LOG_FORMAT = {
     "time": "%START_TIME%",
     "trace_id": "%REQ(X-REQUEST-ID)%",
     "client": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
-    # As the client sent it: the transcoder turns every REST call into a gRPC POST.
-    "method": "%DYNAMIC_METADATA(autosalon.edge:method)%",
+    # As the client sent it: the transcoder turns every REST call into a gRPC POST, noting the
+    # method it had.
+    "method": "%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)%",
     "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
     "grpc_path": "%REQ(:PATH)%",
     "protocol": "%PROTOCOL%",
@@ -362,6 +388,7 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
             }],
         },
         "http_filters": [
+            _rate_limit_filter("strict"),
             strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
             # Before the cache, so that its answers carry the permission too (every path has a
             # route here, see routes()).
@@ -369,8 +396,7 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
              "typed_config": {"@type": f"{FILTERS}.http.cors.v3.Cors"}},
             cache_filter(settings, envoy_dir),
             transcoder(envoy_dir, all_services),
-            {"name": "envoy.filters.http.local_ratelimit",
-             "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}},
+            _rate_limit_filter("default"),
             jwt_filter(settings, run_dir),
             {"name": "envoy.filters.http.router",
              "typed_config": {"@type": f"{FILTERS}.http.router.v3.Router"}},
@@ -463,6 +489,8 @@ def write_atomically(path: pathlib.Path, text: str) -> None:
 def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: pathlib.Path) -> pathlib.Path:
     services = mesh_services(descriptors)
     settings = _settings(settings_file)
+    strict = settings["rate_limits"]["strict"]
+    strict["rest_paths"] = strict_rest_paths(Api.load(descriptors.read_bytes()), strict["methods"])
     envoy_dir = run_dir / "envoy"
     (envoy_dir / "eds").mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
--- Rejects REST request bodies with fields the API does not define. Before that it notes each
--- request's method for the access log, and answers browsers' CORS preflights (no route serves
--- OPTIONS), granting what CORS_* allow to the origins in CORS_ORIGINS.
+-- Rejects REST request bodies with fields the API does not define. Before that it answers
+-- browsers' CORS preflights (no route serves OPTIONS), granting what CORS_* allow to the
+-- origins in CORS_ORIGINS.
 --
 -- Envoy's gRPC-JSON transcoder drops unknown JSON fields silently, so a misspelt field
 -- would be ignored instead of reported. This filter runs before it and answers 400 with a
@@ -120,8 +120,6 @@ end
 function envoy_on_request(handle)
   local headers = handle:headers()
   local method = headers:get(":method")
-  -- For the access log, which sees the request after the transcoder made it a gRPC POST.
-  handle:streamInfo():dynamicMetadata():set("autosalon.edge", "method", method)
   if method == "OPTIONS" then
     answer_preflight(handle, headers)
     return

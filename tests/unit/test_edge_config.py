@@ -107,8 +107,21 @@ def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
     _, config = rendered
     manager = _manager(config)
     for route in _to_services(manager):
-        limit = route["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"]
+        [limit] = [config for name, config in route["typed_per_filter_config"].items()
+                   if name in render.RATE_LIMIT_FILTERS.values()]
         assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
+
+
+def test_logins_are_counted_before_any_other_work(rendered):
+    """Register and login (REST and gRPC) have the strict budget, in the first filter."""
+    _, config = rendered
+    manager = _manager(config)
+    strict = render.RATE_LIMIT_FILTERS["strict"]
+    assert manager["http_filters"][0]["name"] == strict
+    routes = manager["route_config"]["virtual_hosts"][0]["routes"]
+    limited = {route["match"]["path"] for route in routes if strict in route.get("typed_per_filter_config", {})}
+    assert limited == {"/auth/login", "/auth/register", "/autosalon.auth.v1.AuthService/Login",
+                       "/autosalon.auth.v1.AuthService/Register"}
 
 
 def test_the_cache_sees_rest_calls_and_keeps_only_the_public_paths(rendered):
