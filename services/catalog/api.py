@@ -58,6 +58,11 @@ def _trim_fields(trim: catalog_pb2.Trim, mask: set[str] | None = None) -> domain
     )
 
 
+def _signed_in() -> bool:
+    """Whoever is signed in reads the catalogue as it is now, not as an instance kept it."""
+    return identity.optional() is not None
+
+
 class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, handlers: CatalogHandlers, public_cache_seconds: int):
         self.handlers = handlers
@@ -76,12 +81,12 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
         )
         models, next_token, total = await self.handlers.list_models(
             search, request.page_size, request.page_token,
-            with_trims=request.view == catalog_pb2.MODEL_VIEW_FULL)
+            with_trims=request.view == catalog_pb2.MODEL_VIEW_FULL, fresh=_signed_in())
         await allow_public_caching(context, self.public_cache_seconds)
         return catalog_pb2.ListModelsResponse(models=models, next_page_token=next_token, total_size=total)
 
     async def GetModel(self, request, context):
-        model = await self.handlers.get_model(model_id(request.name))
+        model = await self.handlers.get_model(model_id(request.name), fresh=_signed_in())
         await allow_public_caching(context, self.public_cache_seconds)
         return model
 
@@ -104,7 +109,7 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
         return catalog_pb2.DeleteModelResponse()
 
     async def ListTrims(self, request, context):
-        trims = await self.handlers.list_trims(model_id(request.parent, "parent"))
+        trims = await self.handlers.list_trims(model_id(request.parent, "parent"), fresh=_signed_in())
         await allow_public_caching(context, self.public_cache_seconds)
         return catalog_pb2.ListTrimsResponse(trims=trims)
 

@@ -31,7 +31,9 @@ class CatalogHandlers:
         self.database = database
         # Catalogue pages are read far more often than the catalogue changes: whole answers
         # are kept for a minute, and dropped at once on any change (ours or, through
-        # catalog's events, another instance's).
+        # catalog's events, another instance's, a few milliseconds later). Whoever is signed
+        # in (staff above all) must see a change made through any instance at once: their
+        # answers are kept under the catalogue's version, read from PostgreSQL first (one row).
         self.reads: ExpiringCache = ExpiringCache(ttl_seconds=60)
 
     @contextlib.asynccontextmanager
@@ -39,9 +41,14 @@ class CatalogHandlers:
         """A unit of work that changes the catalogue: cached answers go once it commits."""
         async with self.database.unit_of_work() as uow:
             yield uow
+            await CatalogRepository(uow.connection).raise_version()
         self.reads.clear()
 
-    async def _cached(self, key, read):
+    async def _cached(self, key, read, fresh: bool):
+        if fresh:
+            async with self.database.reading() as uow:
+                # Read before the answer: a change committed in between makes it newer, never older.
+                key = (await CatalogRepository(uow.connection).version(), *key)
         found = self.reads.get(key)
         if found is None:
             generation = self.reads.generation
@@ -70,8 +77,8 @@ class CatalogHandlers:
             await uow.emit("model.created", model.name, catalog_pb2.ModelEvent(model=model))
         return model
 
-    async def get_model(self, model_id: uuid.UUID) -> catalog_pb2.VehicleModel:
-        return await self._cached(("model", model_id), lambda: self._read_model(model_id))
+    async def get_model(self, model_id: uuid.UUID, fresh: bool = True) -> catalog_pb2.VehicleModel:
+        return await self._cached(("model", model_id), lambda: self._read_model(model_id), fresh)
 
     async def _read_model(self, model_id: uuid.UUID) -> catalog_pb2.VehicleModel:
         async with self.database.reading() as uow:
@@ -82,12 +89,13 @@ class CatalogHandlers:
             return model_to_proto(row, (await catalog.trims_of([model_id]))[model_id])
 
     async def list_models(
-        self, search: domain.ModelSearch, requested_size: int, page_token: str, with_trims: bool
+        self, search: domain.ModelSearch, requested_size: int, page_token: str, with_trims: bool,
+        fresh: bool = True,
     ) -> tuple[list[catalog_pb2.VehicleModel], str, int]:
         key = ("search", json.dumps(search.key(), sort_keys=True), requested_size, page_token,
                with_trims)
         return await self._cached(
-            key, lambda: self._search(search, requested_size, page_token, with_trims))
+            key, lambda: self._search(search, requested_size, page_token, with_trims), fresh)
 
     async def _search(
         self, search: domain.ModelSearch, requested_size: int, page_token: str, with_trims: bool
@@ -150,8 +158,8 @@ class CatalogHandlers:
             await catalog.delete_model(model_id)
             await uow.emit("model.deleted", model.name, catalog_pb2.ModelEvent(model=model))
 
-    async def list_trims(self, model_id: uuid.UUID) -> list[catalog_pb2.Trim]:
-        return list((await self.get_model(model_id)).trims)
+    async def list_trims(self, model_id: uuid.UUID, fresh: bool = True) -> list[catalog_pb2.Trim]:
+        return list((await self.get_model(model_id, fresh)).trims)
 
     async def get_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> catalog_pb2.Trim:
         async with self.database.reading() as uow:

@@ -58,6 +58,15 @@ price_changes = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# One row: raised by every transaction that changes the catalogue, so that an instance can
+# tell whether an answer it kept is still the catalogue's.
+catalogue_version = sa.Table(
+    "catalogue_version",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
 # Models and trims created under an Idempotency-Key.
 claims = IdempotencyClaims(metadata)
 
@@ -106,6 +115,13 @@ def search_conditions(search: ModelSearch) -> list[sa.ColumnElement]:
 class CatalogRepository:
     def __init__(self, connection: AsyncConnection):
         self.connection = connection
+
+    async def version(self) -> int:
+        return await self.connection.scalar(sa.select(catalogue_version.c.value))
+
+    async def raise_version(self) -> None:
+        """In the changing transaction: concurrent changes queue on the row, briefly."""
+        await self.connection.execute(sa.update(catalogue_version).values(value=catalogue_version.c.value + 1))
 
     async def add_model(self, row: dict) -> bool:
         """False when a model of that brand, name and year exists (case-insensitively)."""

@@ -90,3 +90,27 @@ async def test_a_model_takes_trims_up_to_its_limit(catalog):
     with pytest.raises(errors.FailedPrecondition):
         await handlers.create_trim(MANAGER, model_id, domain.TrimFields("One too many", Decimal("1"), []))
     assert len(await handlers.list_trims(model_id)) == domain.MAX_TRIMS_PER_MODEL
+
+
+
+async def test_signed_in_readers_see_a_change_through_another_instance_at_once(catalog):
+    """Two instances keep answers. A price change through one is in the other's next answer to
+    a signed-in reader, searches included, before any event says so (none is relayed here);
+    the answer it kept for anonymous visitors waits for that event."""
+    first, _ = catalog
+    second = CatalogHandlers(first.database)
+    model = await first.create_model(MANAGER, domain.ModelFields(
+        "Haval", f"J-{uuid.uuid4().hex[:6]}", 2025, "crossover", Decimal("2499000"), SPECS, ""))
+    model_id = uuid.UUID(model.name.split("/")[1])
+    search = domain.build_search("Haval", model.model, 0, 0, "", "", None, "", "")
+
+    async def prices(fresh: bool) -> tuple[str, str]:
+        found, _, _ = await second.list_models(search, 10, "", with_trims=False, fresh=fresh)
+        return (await second.get_model(model_id, fresh)).base_price.amount, found[0].base_price.amount
+
+    for fresh in (False, True, True):  # the second signed-in read is a kept answer
+        assert await prices(fresh) == ("2499000.00", "2499000.00")
+    changes = domain.ModelFields("", "", 0, None, Decimal("2399000.00"), {}, "")
+    await first.update_model(MANAGER, model_id, changes, ["base_price"])
+    assert await prices(fresh=True) == ("2399000.00", "2399000.00")
+    assert await prices(fresh=False) == ("2499000.00", "2499000.00")
