@@ -160,11 +160,12 @@ class AuthHandlers:
             raise PermissionDenied("clients may read only their own account")
         user = self.users.get(user_id)
         if user is None:
+            generation = self.users.generation
             async with self.database.reading() as uow:
                 user = await UserRepository(uow.connection).by_id(user_id)
             if user is None:
                 raise NotFound(f"users/{user_id} does not exist")
-            self.users.put(user_id, user)
+            self.users.put(user_id, user, generation)
         return user
 
     async def list_users(

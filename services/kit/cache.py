@@ -14,7 +14,8 @@ class ExpiringCache(Generic[V]):
         self._ttl = ttl_seconds
         self._max_size = max_size
         self._entries: dict[Hashable, tuple[V, float]] = {}
-        # Bumped by clear(): a value read before a clear must not be stored after it.
+        # Bumped by evict() and clear(): a value read before either must not be stored after it
+        # (it may be the very value they dropped).
         self.generation = 0
 
     def get(self, key: Hashable) -> V | None:
@@ -33,6 +34,7 @@ class ExpiringCache(Generic[V]):
 
     def evict(self, key: Hashable) -> None:
         self._entries.pop(key, None)
+        self.generation += 1
 
     def clear(self) -> None:
         self._entries.clear()
