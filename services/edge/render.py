@@ -25,10 +25,9 @@ from .api import Api
 FILTERS = "type.googleapis.com/envoy.extensions.filters"
 HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
 RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
-# Two rate limit filters, each with its routes: the strict one first of all, so that password
-# guessing is refused before any work on the request; the default one after the transcoder,
-# where every call has its gRPC method's route.
-RATE_LIMIT_FILTERS = {"strict": "autosalon.rate_limit.strict", "default": "autosalon.rate_limit.default"}
+# First of all the edge's filters: an abusive client is refused before any work on its request,
+# answers from the cache included. Its budget is the route's (routes()).
+RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
 CACHE_FILTER = "envoy.filters.http.cache"
 # The cache is on only for the routes of the public paths (see routes()).
 CACHE_OFF = {CACHE_FILTER: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "disabled": True}}
@@ -73,7 +72,7 @@ def _per_address_limit(name: str, requests: int, seconds: int) -> dict:
     """A token bucket per client address (Envoy's dynamic descriptors, one bucket per value)."""
     bucket = {"max_tokens": requests, "tokens_per_fill": requests, "fill_interval": f"{seconds}s"}
     return {
-        RATE_LIMIT_FILTERS[name]: {
+        RATE_LIMIT_FILTER: {
             "@type": RATE_LIMIT,
             "stat_prefix": f"rate_limit_{name}",
             # The route-wide bucket only guards Envoy itself; the per-address one is the limit.
@@ -99,11 +98,6 @@ def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
         },
         **({"typed_per_filter_config": per_filter} if per_filter else {}),
     }
-
-
-def _rate_limit_filter(name: str) -> dict:
-    return {"name": RATE_LIMIT_FILTERS[name],
-            "typed_config": {"@type": RATE_LIMIT, "stat_prefix": f"rate_limit_{name}_filter"}}
 
 
 def strict_rest_paths(api: Api, methods: list[str]) -> list[str]:
@@ -146,9 +140,11 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
     # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
     # Where the transcoder turns the call into a gRPC one it is routed again, above; what stays
     # here goes to the API listener, which fills the cache or answers 404 for an unknown path.
-    table += [{"match": {"prefix": prefix}, "route": to_api_listener}
+    # The rate limit is counted here too, on the client's first route: for a REST call, one of these.
+    table += [{"match": {"prefix": prefix}, "route": to_api_listener, "typed_per_filter_config": generous}
               for prefix in settings["public_cache"]["path_prefixes"]]
-    table.append({"match": {"prefix": "/"}, "route": to_api_listener, "typed_per_filter_config": CACHE_OFF})
+    table.append({"match": {"prefix": "/"}, "route": to_api_listener,
+                  "typed_per_filter_config": {**generous, **CACHE_OFF}})
     return table
 
 
@@ -388,7 +384,7 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
             }],
         },
         "http_filters": [
-            _rate_limit_filter("strict"),
+            {"name": RATE_LIMIT_FILTER, "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}},
             strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
             # Before the cache, so that its answers carry the permission too (every path has a
             # route here, see routes()).
@@ -396,7 +392,6 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
              "typed_config": {"@type": f"{FILTERS}.http.cors.v3.Cors"}},
             cache_filter(settings, envoy_dir),
             transcoder(envoy_dir, all_services),
-            _rate_limit_filter("default"),
             jwt_filter(settings, run_dir),
             {"name": "envoy.filters.http.router",
              "typed_config": {"@type": f"{FILTERS}.http.router.v3.Router"}},

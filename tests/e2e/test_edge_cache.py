@@ -5,9 +5,10 @@ import re
 import time
 import uuid
 
+import httpx
 import pytest
 
-from scripts.mesh.layout import LOGS
+from scripts.mesh.layout import ENVOY_ADMIN_PORT, LOGS
 
 from ..conftest import TEST_WEB_ORIGIN
 from .conftest import bearer
@@ -136,3 +137,18 @@ def test_the_access_log_tells_kept_answers_apart(edge):
         time.sleep(0.2)
     entry = logged()
     assert entry["status"] == 200 and entry["cache_age"] is not None and entry["path"] == path
+
+
+def _default_budget_checks() -> int:
+    stats = httpx.get(f"http://127.0.0.1:{ENVOY_ADMIN_PORT}/stats", params={"filter": "rate_limit_default"}).text
+    return int(re.search(r"rate_limit_default\.http_local_rate_limit\.enabled: (\d+)", stats).group(1))
+
+
+def test_answers_from_the_cache_still_count_against_the_clients_budget(edge):
+    """The rate limit comes before the cache: a flood of kept answers is still refused past it."""
+    path = _search(uuid.uuid4().hex)
+    _kept(edge, path)
+    before = _default_budget_checks()
+    for _ in range(5):
+        assert "age" in edge.get(path).headers
+    assert _default_budget_checks() >= before + 5

@@ -106,22 +106,23 @@ def test_envoy_accepts_the_config_without_warnings(rendered):
 def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
     _, config = rendered
     manager = _manager(config)
-    for route in _to_services(manager):
-        [limit] = [config for name, config in route["typed_per_filter_config"].items()
-                   if name in render.RATE_LIMIT_FILTERS.values()]
-        assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
+    # Every route that proxies, REST paths before transcoding and the cache's included.
+    for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
+        if "route" in route:
+            limit = route["typed_per_filter_config"][render.RATE_LIMIT_FILTER]
+            assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}], route["match"]
 
 
-def test_logins_are_counted_before_any_other_work(rendered):
-    """Register and login (REST and gRPC) have the strict budget, in the first filter."""
+def test_clients_are_counted_before_any_other_work(rendered):
+    """The rate limit is the first filter; register and login (REST and gRPC) have the strict budget."""
     _, config = rendered
     manager = _manager(config)
-    strict = render.RATE_LIMIT_FILTERS["strict"]
-    assert manager["http_filters"][0]["name"] == strict
+    assert manager["http_filters"][0]["name"] == render.RATE_LIMIT_FILTER
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
-    limited = {route["match"]["path"] for route in routes if strict in route.get("typed_per_filter_config", {})}
-    assert limited == {"/auth/login", "/auth/register", "/autosalon.auth.v1.AuthService/Login",
-                       "/autosalon.auth.v1.AuthService/Register"}
+    strict = {route["match"].get("path") for route in routes if "route" in route and
+              route["typed_per_filter_config"][render.RATE_LIMIT_FILTER]["stat_prefix"] == "rate_limit_strict"}
+    assert strict == {"/auth/login", "/auth/register", "/autosalon.auth.v1.AuthService/Login",
+                      "/autosalon.auth.v1.AuthService/Register"}
 
 
 def test_the_cache_sees_rest_calls_and_keeps_only_the_public_paths(rendered):
@@ -134,7 +135,8 @@ def test_the_cache_sees_rest_calls_and_keeps_only_the_public_paths(rendered):
         < names.index("envoy.filters.http.grpc_json_transcoder")
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     cached = [route for route in routes if render.CACHE_FILTER not in route.get("typed_per_filter_config", {})]
-    assert cached == [{"match": {"prefix": "/catalog/"}, "route": {"cluster": render.API_LISTENER, "timeout": "15s"}}]
+    assert [(route["match"], route["route"]) for route in cached] == [
+        ({"prefix": "/catalog/"}, {"cluster": render.API_LISTENER, "timeout": "15s"})]
     # Every other path also has a route before transcoding, with the cache off.
     assert routes[-1]["match"] == {"prefix": "/"} and routes[-1]["route"]["cluster"] == render.API_LISTENER
     cache = _filter(manager, render.CACHE_FILTER)["typed_config"]["typed_config"]
