@@ -140,6 +140,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
+    # All the load comes from this one address, standing for a showroom's worth of visitors:
+    # the default per-address budget is lifted for the run (the strict one is what the login
+    # flood measures). The figures name the limits the run had.
+    os.environ.setdefault("AUTOSALON_EDGE_DEFAULT_REQUESTS", "1000000")
     # A warm start: tools built and data present, every process stopped.
     subprocess.run([sys.executable, "-m", "scripts.mesh", "down"], check=True,
                    stdout=subprocess.DEVNULL)
