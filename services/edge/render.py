@@ -258,7 +258,7 @@ ACCESS_LOG_FORMAT = {
     "upstream": "%UPSTREAM_HOST%",
     "bytes_in": "%BYTES_RECEIVED%",
     "bytes_out": "%BYTES_SENT%",
-    # Seconds the answer had been in the edge cache; "-" when a service answered.
+    # Seconds the answer had been in the edge cache; null when a service answered.
     "cache_age": "%RESP(AGE)%",
 }
 
