@@ -1,5 +1,6 @@
 """The pieces a mesh needs before it can start: Consul, generated code, signing keys."""
 import hashlib
+import importlib
 import json
 import os
 import pathlib
@@ -90,6 +91,20 @@ def generate_code() -> None:
     run([VENV_BIN / "buf", "generate"], cwd=REPO_ROOT, env=env)
     run([VENV_BIN / "buf", "build", "-o", DESCRIPTORS], cwd=REPO_ROOT, env=env)
     stamp.write_text(fingerprint)
+    _importable(GEN / "python")
+
+
+def _importable(directory: pathlib.Path) -> None:
+    """Lets this process import code generated after it started.
+
+    The venv's .pth file names gen/python, but Python skips a directory that does not exist
+    yet at start-up, which is so on a fresh clone.
+    """
+    entry = str(directory)
+    sys.path_importer_cache.pop(entry, None)
+    if entry not in sys.path:
+        sys.path.append(entry)
+    importlib.invalidate_caches()
 
 
 def ensure_keys() -> None:
