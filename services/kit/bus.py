@@ -103,44 +103,52 @@ async def relay_outbox(database: Database, bus: Bus, poll_interval: float = 1.0)
     Several instances may relay at once: FOR UPDATE SKIP LOCKED gives each row to one of them.
     """
     await bus.ensure_stream(database.service)
-    outbox = database.outbox
     while True:
+        # Cleared before looking: a commit from now on sets it again, and one before is seen.
+        database.outbox_signal.clear()
         try:
-            sent = await _relay_batch(database, bus, outbox)
+            sent = await _relay_batch(database, bus)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.warning("outbox relay failed, retrying: %s", error)
             sent = 0
             await asyncio.sleep(poll_interval)
-        if sent:
+        if sent == RELAY_BATCH:
             continue
-        database.outbox_signal.clear()
         try:
             await asyncio.wait_for(database.outbox_signal.wait(), poll_interval)
         except asyncio.TimeoutError:
             pass
 
 
-async def _relay_batch(database: Database, bus: Bus, outbox: sa.Table, limit: int = 200) -> int:
+RELAY_BATCH = 200
+
+
+@functools.cache
+def _claim_batch(outbox: sa.Table) -> sa.Update:
+    """Marks the oldest unpublished rows no other relay holds, returning them. Built once per
+    table: building a statement costs more CPU than sending it."""
+    claimed = (
+        sa.select(outbox.c.seq)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.seq)
+        .limit(RELAY_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        outbox.update()
+        .where(outbox.c.seq.in_(claimed.scalar_subquery()))
+        .values(published_at=sa.bindparam("sent_at"))
+        .returning(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
+    )
+
+
+async def _relay_batch(database: Database, bus: Bus) -> int:
     """Claims and marks a batch in one statement, then publishes it in order before the
     commit: a failed publish rolls the marks back, and the rows are sent again later."""
     async with database.unit_of_work() as uow:
-        claimed = (
-            sa.select(outbox.c.seq)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = (
-            await uow.connection.execute(
-                outbox.update()
-                .where(outbox.c.seq.in_(claimed.scalar_subquery()))
-                .values(published_at=now())
-                .returning(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
-            )
-        ).all()
+        rows = (await uow.connection.execute(_claim_batch(database.outbox), {"sent_at": now()})).all()
         for row in sorted(rows, key=lambda row: row.seq):
             await bus.js.publish(
                 row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)}
