@@ -197,6 +197,18 @@ def jwt_filter(settings: dict, run_dir: pathlib.Path) -> dict:
     }
 
 
+# A native gRPC call: gRPC's content type, and not a REST call the transcoder turned into one.
+NATIVE_GRPC = {"and_filter": {"filters": [
+    {"header_filter": {"header": {"name": "content-type", "string_match": {"prefix": "application/grpc"}}}},
+    {"header_filter": {"header": {"name": "x-envoy-original-method", "present_match": False}}},
+]}}
+REST = {"or_filter": {"filters": [
+    {"header_filter": {"header": {"name": "content-type", "string_match": {"prefix": "application/grpc"},
+                                  "invert_match": True, "treat_missing_header_as_empty": True}}},
+    {"header_filter": {"header": {"name": "x-envoy-original-method", "present_match": True}}},
+]}}
+
+
 # Envoy's own refusals (bad JSON or query parameters from the transcoder, no token, rate
 # limited, no healthy upstream, ...) answered as the services answer: a google.rpc.Status as
 # JSON, with the gRPC code.
@@ -215,26 +227,31 @@ def _as_status(grpc_code: int, message: str = "%LOCAL_REPLY_BODY%") -> dict:
     return {"json_format": {"code": grpc_code, "message": message}, "content_type": "application/json"}
 
 
+def _rest_only(filter_: dict) -> dict:
+    """A gRPC client reads the reply's text as grpc-message: only REST callers get JSON."""
+    return {"and_filter": {"filters": [filter_, REST]}}
+
+
 def local_replies() -> dict:
     # strict_json.lua marks its refusals, which carry their field violations already.
     strict_json = {"filter": {"metadata_filter": {"matcher": {
         "filter": "autosalon.strict_json", "path": [{"key": "refused"}], "value": {"bool_match": True}},
         "match_if_key_not_found": False}}}
     no_route = {
-        "filter": {"response_flag_filter": {"flags": ["NR"]}},
+        "filter": _rest_only({"response_flag_filter": {"flags": ["NR"]}}),
         "body_format_override": _as_status(
             GRPC_CODE_FOR_HTTP[404], "no API method answers %REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"),
     }
     # jwt_authn answers 403 to a well-signed token for another audience; to this API that token
     # is no sign-in at all, as the services would say. No other filter here answers 403.
-    wrong_audience = {
-        "filter": _status_is(403),
-        "status_code": 401,
-        "body_format_override": _as_status(GRPC_CODE_FOR_HTTP[401]),
-    }
+    wrong_audience = [
+        {"filter": _rest_only(_status_is(403)), "status_code": 401,
+         "body_format_override": _as_status(GRPC_CODE_FOR_HTTP[401])},
+        {"filter": _status_is(403), "status_code": 401},
+    ]
     return {
-        "mappers": [strict_json, no_route, wrong_audience] + [
-            {"filter": _status_is(http_code), "body_format_override": _as_status(grpc_code)}
+        "mappers": [strict_json, no_route, *wrong_audience] + [
+            {"filter": _rest_only(_status_is(http_code)), "body_format_override": _as_status(grpc_code)}
             for http_code, grpc_code in GRPC_CODE_FOR_HTTP.items()
         ]
     }
@@ -313,15 +330,19 @@ def cache_filter(settings: dict, envoy_dir: pathlib.Path) -> dict:
 
 
 def _access_log(run_dir: pathlib.Path) -> list[dict]:
+    """One file, a line a request. Only native gRPC calls carry `grpc_status`: for a REST
+    answer Envoy would infer one from the HTTP code, and a 400 would read as INTERNAL."""
+    rest_format = {name: value for name, value in ACCESS_LOG_FORMAT.items() if name != "grpc_status"}
     # Straight to its own file: through supervisord's pipe, every request cost a Python wakeup.
     return [{
         "name": "envoy.access_loggers.file",
+        "filter": which,
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
             "path": str(access_log_path(run_dir)),
-            "log_format": {"json_format": ACCESS_LOG_FORMAT},
+            "log_format": {"json_format": log_format},
         },
-    }]
+    } for which, log_format in ((NATIVE_GRPC, ACCESS_LOG_FORMAT), (REST, rest_format))]
 
 
 def api_listener(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:

@@ -10,9 +10,11 @@ import time
 import urllib.request
 import uuid
 
+import grpc
 import httpx
 import pytest
 
+from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from scripts.mesh import supervisor
 from scripts.mesh.layout import LOGS, RUN, SERVICES, VENV_BIN, instances
 from services.edge.access_log import Rotation, rotate_if_due
@@ -129,6 +131,29 @@ def test_the_access_log_has_each_call_as_the_client_made_it(edge):
     logged = line()
     assert (logged["method"], logged["path"], logged["status"]) == ("DELETE", model, 401)
     assert logged["grpc_path"] == "/autosalon.catalog.v1.CatalogService/DeleteModel"
+
+
+def test_only_native_grpc_lines_carry_a_grpc_status(edge):
+    """A REST answer's gRPC status would be Envoy's guess from the HTTP code (a 400 reading as
+    INTERNAL): REST lines have the HTTP status alone, gRPC lines the service's own code; each
+    call is logged once."""
+    marker = f"grpc-status-{uuid.uuid4()}"
+    edge.post("/auth/register", json={"email": "not-an-email"}, headers={"x-request-id": f"{marker}-rest"})
+    with grpc.insecure_channel(EDGE) as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            auth_pb2_grpc.AuthServiceStub(channel).Register(
+                auth_pb2.RegisterRequest(email="not-an-email"), metadata=[("x-request-id", f"{marker}-grpc")])
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    log = LOGS / "edge-access.log"
+
+    def lines(suffix: str) -> list[dict]:
+        return [json.loads(text) for text in log.read_text(encoding="utf-8").splitlines()
+                if f"{marker}-{suffix}" in text]
+
+    assert _wait_for(lambda: lines("rest") and lines("grpc"), timeout=15)
+    [rest], [native] = lines("rest"), lines("grpc")
+    assert rest["status"] == 400 and "grpc_status" not in rest
+    assert native["grpc_status"] == "INVALID_ARGUMENT" and native["protocol"] == "HTTP/2"
 
 
 def test_a_web_front_end_on_an_allowed_origin_may_call_the_api(edge, client_session):
