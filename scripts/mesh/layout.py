@@ -4,7 +4,7 @@ import os
 import pathlib
 import sys
 
-from services.kit.settings import REPO_ROOT, load
+from services.kit.settings import load
 
 SETTINGS = load()
 RUN = SETTINGS.run_dir
@@ -20,11 +20,12 @@ NATS_MONITOR_PORT = int(os.environ.get("AUTOSALON_NATS_MONITOR_PORT", "8222"))
 
 # PostgreSQL refuses to run as root, so as root it runs as this system user, with its
 # binaries and data where that user can reach them (a checkout may sit in a 700 folder).
+# One database cluster per run directory: the test suite's mesh has its own (./scripts/test).
 PG_SYSTEM_USER = "autosalon-pg"
 RUNNING_AS_ROOT = os.geteuid() == 0
-_checkout_key = hashlib.sha256(str(REPO_ROOT).encode()).hexdigest()[:12]
+_run_dir_key = hashlib.sha256(str(RUN.resolve()).encode()).hexdigest()[:12]
 PG_HOME = (
-    pathlib.Path("/var/lib/autosalon") / _checkout_key if RUNNING_AS_ROOT else RUN / "postgres"
+    pathlib.Path("/var/lib/autosalon") / _run_dir_key if RUNNING_AS_ROOT else RUN / "postgres"
 )
 PG_DATA = PG_HOME / "data"
 
