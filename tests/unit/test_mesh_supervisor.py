@@ -1,8 +1,12 @@
 """supervisord's config: a changed setting restarts only the programs that read it."""
 import configparser
+import json
 import os
+import subprocess
+import sys
 
 from scripts.mesh import supervisor
+from services.kit.settings import REPO_ROOT
 
 
 def _sections(monkeypatch, **variables) -> configparser.ConfigParser:
@@ -34,3 +38,18 @@ def test_the_shared_environment_does_not_depend_on_the_caller(monkeypatch):
     second = _sections(monkeypatch, AUTOSALON_EDGE_STRICT_REQUESTS="300")["supervisord"]["environment"]
     assert first == second
     assert "PATH" not in first
+
+
+def _layout_in(run_dir: str) -> dict:
+    """Where a mesh kept in `run_dir` puts its state, as a fresh process reads it."""
+    probe = "import json; from scripts.mesh import layout as l; print(json.dumps({'pg': str(l.PG_DATA), 'logs': str(l.LOGS)}))"
+    environment = {**os.environ, "AUTOSALON_RUN_DIR": run_dir}
+    return json.loads(subprocess.run([sys.executable, "-c", probe], env=environment, cwd=REPO_ROOT,
+                                     check=True, capture_output=True, text=True).stdout)
+
+
+def test_each_run_directory_has_its_own_databases_and_logs(tmp_path):
+    """./scripts/test's mesh (.run-test) never writes into a developer's (.run)."""
+    own, tests = _layout_in(str(tmp_path / ".run")), _layout_in(str(tmp_path / ".run-test"))
+    assert own["pg"] != tests["pg"] and own["logs"] != tests["logs"]
+    assert _layout_in(str(tmp_path / ".run")) == own
