@@ -31,6 +31,15 @@ RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
 CACHE_FILTER = "envoy.filters.http.cache"
 # The cache is on only for the routes of the public paths (see routes()).
 CACHE_OFF = {CACHE_FILTER: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "disabled": True}}
+# A REST answer is plain HTTP: the gRPC headers the transcoder leaves on it (its status went
+# into the HTTP code and the JSON body) are taken off, last of all the edge's filters. The
+# filter takes its route config from the client's first route, before any transcoding.
+REST_ANSWER_FILTER = "envoy.filters.http.header_mutation"
+HEADER_MUTATION = f"{FILTERS}.http.header_mutation.v3"
+GRPC_ONLY_HEADERS = {"response_mutations": [
+    {"remove": name} for name in ("grpc-status", "grpc-message", "grpc-accept-encoding", "grpc-encoding")]}
+REST_ANSWER = {REST_ANSWER_FILTER: {"@type": f"{HEADER_MUTATION}.HeaderMutationPerRoute",
+                                    "mutations": GRPC_ONLY_HEADERS}}
 AS_SENT_REQUEST_ID = {"typed_config": {
     "@type": "type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
     "pack_trace_reason": False,
@@ -133,18 +142,21 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
             table.append(_route({"path": f"/{method}"}, cluster, timeout, {**strict, **CACHE_OFF}))
     to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
     # Their REST paths too, before the transcoder (which then routes the call again, above).
-    table += [{"match": {"path": path}, "route": to_api_listener, "typed_per_filter_config": {**strict, **CACHE_OFF}}
+    table += [{"match": {"path": path}, "route": to_api_listener,
+               "typed_per_filter_config": {**strict, **CACHE_OFF, **REST_ANSWER}}
               for path in strict_cfg["rest_paths"]]
     table += service_routes(services, timeout, {**generous, **CACHE_OFF})
     # Before the transcoder a REST path matches none of the above. These last routes give it
     # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
     # Where the transcoder turns the call into a gRPC one it is routed again, above; what stays
     # here goes to the API listener, which fills the cache or answers 404 for an unknown path.
-    # The rate limit is counted here too, on the client's first route: for a REST call, one of these.
-    table += [{"match": {"prefix": prefix}, "route": to_api_listener, "typed_per_filter_config": generous}
+    # The rate limit is counted here too, on the client's first route: for a REST call, one of these;
+    # so is what becomes of the answer's headers (REST_ANSWER).
+    table += [{"match": {"prefix": prefix}, "route": to_api_listener,
+               "typed_per_filter_config": {**generous, **REST_ANSWER}}
               for prefix in settings["public_cache"]["path_prefixes"]]
     table.append({"match": {"prefix": "/"}, "route": to_api_listener,
-                  "typed_per_filter_config": {**generous, **CACHE_OFF}})
+                  "typed_per_filter_config": {**generous, **CACHE_OFF, **REST_ANSWER}})
     return table
 
 
@@ -406,6 +418,8 @@ def bootstrap(services: dict[str, list[str]], settings: dict, run_dir: pathlib.P
         },
         "http_filters": [
             {"name": RATE_LIMIT_FILTER, "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}},
+            # Acts on the REST routes only (REST_ANSWER, in routes()).
+            {"name": REST_ANSWER_FILTER, "typed_config": {"@type": f"{HEADER_MUTATION}.HeaderMutation"}},
             strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
             # Before the cache, so that its answers carry the permission too (every path has a
             # route here, see routes()).

@@ -156,6 +156,19 @@ def test_only_native_grpc_lines_carry_a_grpc_status(edge):
     assert native["grpc_status"] == "INVALID_ARGUMENT" and native["protocol"] == "HTTP/2"
 
 
+def test_rest_answers_carry_no_grpc_headers(edge, client_session):
+    """The status of a REST answer is its HTTP code and JSON body; gRPC's headers stay inside."""
+    answers = [
+        edge.get("/auth/me", headers=bearer(client_session)),
+        edge.get("/catalog/models", params={"page_size": 1}),
+        edge.get(f"/catalog/models/{uuid.uuid4()}"),
+        edge.post("/auth/register", json={"email": "not-an-email"}),
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 404, 400]
+    for answer in answers:
+        assert not [name for name in answer.headers if name.startswith("grpc-")], answer.headers
+
+
 def test_a_web_front_end_on_an_allowed_origin_may_call_the_api(edge, client_session):
     origin = {"origin": TEST_WEB_ORIGIN}
     for path in ("/catalog/models", "/auth/me"):  # public, and one that needs a token

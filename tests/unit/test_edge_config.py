@@ -151,3 +151,22 @@ def test_the_api_listener_transcodes_and_answers_unknown_paths_with_404(rendered
     routes = api_listener["route_config"]["virtual_hosts"][0]["routes"]
     # No catch-all: a path that is no API method finds no route, the edge's usual 404.
     assert all(route["match"]["prefix"].startswith("/autosalon.") for route in routes)
+
+
+def test_rest_answers_lose_the_grpc_headers_and_grpc_answers_keep_them(rendered):
+    """A REST call's first route (before transcoding) takes the gRPC headers off its answer;
+    the routes of native gRPC calls leave them, as gRPC clients read their status there."""
+    _, config = rendered
+    manager = _manager(config)
+    mutation = _filter(manager, render.REST_ANSWER_FILTER)["typed_config"]
+    assert "mutations" not in mutation  # nothing happens outside the REST routes
+    # Encoded after every filter but the rate limit: it sees the transcoder's finished answer.
+    assert [f["name"] for f in manager["http_filters"]][:2] == [render.RATE_LIMIT_FILTER, render.REST_ANSWER_FILTER]
+    for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
+        if "route" not in route:
+            continue
+        rest_route = route["route"]["cluster"] == render.API_LISTENER
+        removes = route["typed_per_filter_config"].get(render.REST_ANSWER_FILTER, {}).get("mutations", {})
+        removed = {change["remove"] for change in removes.get("response_mutations", [])}
+        assert removed == ({"grpc-status", "grpc-message", "grpc-accept-encoding", "grpc-encoding"}
+                           if rest_route else set()), route["match"]
