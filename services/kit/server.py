@@ -216,6 +216,8 @@ class Microservice:
         self._background: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.verifier: identity.TokenVerifier | None = None
+        self.registration_check_seconds = 10.0
+        self._stopping = asyncio.Event()
 
     def add_service(
         self,
@@ -264,16 +266,18 @@ class Microservice:
         instance_id = f"{self.name}-{socket.gethostname()}-{port}"
         tasks = [asyncio.create_task(_supervised(task)) for task in self._background]
         await self._consul.register(self.name, instance_id, self._advertise_host, port)
-        tasks.append(asyncio.create_task(self._stay_registered(instance_id, port)))
+        keeper = asyncio.create_task(self._stay_registered(instance_id, port))
         log.info("serving %s on %s:%d as %s", self.name, self._advertise_host, port, instance_id)
 
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+            loop.add_signal_handler(signum, self.stop)
+        await self._stopping.wait()
 
         log.info("stopping %s", instance_id)
+        # First, or it would put back the registration being taken away.
+        keeper.cancel()
+        await asyncio.gather(keeper, return_exceptions=True)
         await health_servicer.enter_graceful_shutdown()
         try:
             await self._consul.deregister(instance_id)
@@ -289,10 +293,14 @@ class Microservice:
             await close()
         log.info("stopped %s", instance_id)
 
+    def stop(self) -> None:
+        """Asks run() to stop gracefully, as SIGTERM does."""
+        self._stopping.set()
+
     async def _stay_registered(self, instance_id: str, port: int) -> None:
         """Registers again if Consul lost this instance (e.g. a restarted dev agent)."""
         while True:
-            await asyncio.sleep(10)
+            await asyncio.sleep(self.registration_check_seconds)
             try:
                 if not await self._consul.is_registered(instance_id):
                     log.warning("consul lost %s; registering again", instance_id)

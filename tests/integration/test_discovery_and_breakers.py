@@ -9,6 +9,7 @@ from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.kit import errors, identity
 from services.kit.calls import Peers
 from services.kit.registry import Consul, Discovery
+from services.kit.server import Microservice
 
 
 @pytest.fixture
@@ -84,3 +85,22 @@ async def test_deregistering_twice_is_quiet(peers):
     await consul.deregister(name)
     await consul.deregister(name)
     assert not await consul.is_registered(name)
+
+
+async def test_a_stopping_instance_leaves_consul_for_good(peers):
+    """The watch that registers a lost instance again ends before the instance deregisters;
+    otherwise it could put a stopping instance back, to fail its checks for a minute."""
+    consul, _, _ = peers
+    name = f"stopping{uuid.uuid4().hex[:6]}"
+    service = Microservice(name, consul, "127.0.0.1", "127.0.0.1")
+    service.registration_check_seconds = 0.01
+    running = asyncio.create_task(service.run())
+    for _ in range(100):
+        if (await consul.healthy(name))[0]:
+            break
+        await asyncio.sleep(0.1)
+    assert len((await consul.healthy(name))[0]) == 1
+    service.stop()
+    await asyncio.wait_for(running, timeout=15)
+    await asyncio.sleep(0.2)  # past a few more of the watch's turns, had it outlived the stop
+    assert await consul.checks(name) == []
