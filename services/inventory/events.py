@@ -9,7 +9,7 @@ from autosalon.catalog.v1 import catalog_pb2
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit.bus import payload
-from services.kit.db import UnitOfWork
+from services.kit.db import UnitOfWork, report_failure
 from services.kit.errors import FailedPrecondition, NotFound
 
 from .handlers import InventoryHandlers, remember_model, remember_trim
@@ -49,8 +49,8 @@ async def expire_reservations(handlers: InventoryHandlers, every_seconds: float)
                 continue
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("reservation sweep failed; trying again")
+        except Exception as error:
+            report_failure(log, "reservation sweep failed; trying again", error)
         await asyncio.sleep(every_seconds)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from autosalon.common.v1 import common_pb2
 
 from . import logs
-from .db import Database, UnitOfWork, now
+from .db import Database, UnitOfWork, now, report_failure
 
 log = logging.getLogger(__name__)
 
@@ -265,8 +265,8 @@ async def handle_delivery(database, consumed, consumer, handler, message) -> Non
         await message.ack()
     except asyncio.CancelledError:
         raise
-    except Exception:
-        log.exception("handling %s %s failed; it will be redelivered", envelope.type, envelope.id)
+    except Exception as error:
+        report_failure(log, f"handling {envelope.type} {envelope.id} failed; it will be redelivered", error)
         await message.nak(delay=2)
 
 

@@ -4,6 +4,7 @@ A unit of work is one transaction: the state change and the events it announces 
 written together (the events into the outbox table), or neither is.
 """
 import asyncio
+import logging
 import uuid
 from datetime import datetime, timezone
 
@@ -69,6 +70,27 @@ class Database:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# PostgreSQL away (restarting, unreachable, out of connections): over once it answers again.
+DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def database_trouble(error: BaseException) -> str | None:
+    """The driver's name for the trouble when `error` is PostgreSQL being away, else None."""
+    if not isinstance(error, DATABASE_TROUBLE):
+        return None
+    return type(getattr(error, "orig", None) or error).__name__
+
+
+def report_failure(logger: logging.Logger, what: str, error: Exception) -> None:
+    """A failed pass of background work: one line when the database is away (the next pass
+    tries again), the traceback for anything else."""
+    trouble = database_trouble(error)
+    if trouble:
+        logger.warning("%s: the database did not answer (%s)", what, trouble)
+    else:
+        logger.error("%s", what, exc_info=error)
 
 
 class UnitOfWork:

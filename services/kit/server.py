@@ -13,7 +13,6 @@ import uuid
 from typing import Any, Awaitable, Callable
 
 import grpc
-import sqlalchemy as sa
 import uvloop
 from google.protobuf import any_pb2
 from google.protobuf.descriptor import ServiceDescriptor
@@ -25,6 +24,7 @@ from grpc_status import rpc_status
 
 from . import errors, identity, logs, protos
 from .calls import deadline_var
+from .db import DATABASE_TROUBLE, database_trouble, report_failure
 from .registry import Consul
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ def status_for(error: errors.DomainError) -> grpc.Status:
 
 # PostgreSQL down or unreachable, a connection lost, every pooled connection busy past the
 # pool's timeout, a deadlock or a serialization failure.
-DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class _Unreadable:
@@ -141,8 +140,7 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
             except DATABASE_TROUBLE as error:
                 # Not the request's fault, and over once PostgreSQL answers again: retryable.
                 code = "UNAVAILABLE"
-                log.warning("%s: the database did not answer (%s)", method,
-                            type(getattr(error, "orig", None) or error).__name__)
+                log.warning("%s: the database did not answer (%s)", method, database_trouble(error))
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable; try again shortly")
             except Exception:
                 code = "INTERNAL"
@@ -190,8 +188,8 @@ async def _supervised(task: Callable[[], Awaitable[None]]) -> None:
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("background task failed; restarting it in %.0f s", pause)
+        except Exception as error:
+            report_failure(log, f"background task failed; restarting it in {pause:.0f} s", error)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 30.0)
 

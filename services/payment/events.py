@@ -6,7 +6,7 @@ import logging
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit.bus import payload
-from services.kit.db import UnitOfWork
+from services.kit.db import UnitOfWork, report_failure
 
 from .handlers import PaymentHandlers
 
@@ -30,6 +30,6 @@ async def work_the_queue(handlers: PaymentHandlers, every_seconds: float) -> Non
                 continue
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("payment queue pass failed; trying again")
+        except Exception as error:
+            report_failure(log, "payment queue pass failed; trying again", error)
         await asyncio.sleep(every_seconds)
