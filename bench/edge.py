@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from scripts.mesh import supervisor
+from bench import processes
 from scripts.mesh.layout import CACHE, RUN
 from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
 from services.kit.settings import REPO_ROOT
@@ -123,23 +123,14 @@ def catalogue_searches(pages: int = 3) -> list[str]:
     return paths
 
 
-def resident_memory() -> dict:
-    """RSS in MiB of every process supervisord runs, by program name."""
-    memory = {}
-    for line in supervisor.ctl("status", check=False).stdout.splitlines():
-        match = re.match(r"(\S+)\s+RUNNING\s+pid (\d+)", line)
-        if match:
-            status = pathlib.Path(f"/proc/{match.group(2)}/status").read_text()
-            rss_kb = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-            memory[match.group(1)] = round(rss_kb / 1024, 1)
-    return memory
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
+    if args.seconds < 3:
+        parser.error("--seconds must be at least 3: the reads during the login flood start a second "
+                     "after it and end a second before it")
     # All the load comes from this one address, standing for a showroom's worth of visitors:
     # the default per-address budget is lifted for the run (the strict one is what the login
     # flood measures). The figures name the limits the run had.
@@ -191,7 +182,7 @@ def main() -> None:
     results["GET /auth/me during a login flood (REST, 32 conns)"] = wrk(
         "/auth/me", seconds - 2, 32, auth)
     results["POST /auth/login flood (REST, 32 conns)"] = json.loads(flood.communicate()[0])
-    results["resident_memory_mib"] = resident_memory()
+    results["resident_memory_mib"] = processes.resident_memory()
     print(json.dumps(results, indent=2))
 
 

@@ -5,7 +5,8 @@ it, wait until inventory has reserved the car, pay by card (the gateway emulator
 wait until sales has the order paid, and hand the car over (a manager completes it). The
 vehicles and buyer accounts are made beforehand and are not timed.
 
-Prints one JSON document: purchases/s over the whole run and p50/p99 of a purchase, and the
+Prints one JSON document: purchases/s over the whole run and p50/p99 of a purchase, the CPU
+each program of the mesh spent per purchase (where a faster saga has to come from), and the
 CPU the load generator itself used (it shares the 2 cores with the mesh; aiohttp on uvloop
 keeps its share small).
 """
@@ -20,6 +21,7 @@ import uuid
 import aiohttp
 import uvloop
 
+from bench import processes
 from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
 from services.inventory import vin
 
@@ -123,9 +125,12 @@ async def run(purchases: int, concurrency: int) -> dict:
             async with gate:
                 return await purchase(edge, buyers[index % len(buyers)], manager, vehicles[index])
 
+        mesh_cpu_started = processes.cpu_seconds()
         started, cpu_started = time.perf_counter(), time.process_time()
         results = await asyncio.gather(*(one(index) for index in range(purchases)), return_exceptions=True)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        mesh_cpu = {program: spent - mesh_cpu_started.get(program, 0.0)
+                    for program, spent in processes.cpu_seconds().items()}
     seconds = [result for result in results if isinstance(result, float)]
     failures = [str(result) for result in results if not isinstance(result, float)]
     return {
@@ -137,6 +142,10 @@ async def run(purchases: int, concurrency: int) -> dict:
         "purchases_per_second": round(len(seconds) / elapsed, 1),
         "p50_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
         "p99_ms": round(_percentile(seconds, 0.99) * 1000, 1) if seconds else None,
+        "mesh_cpu_ms_per_purchase": {
+            program: round(spent * 1000 / purchases, 1)
+            for program, spent in sorted(mesh_cpu.items(), key=lambda item: -item[1])},
+        "cores_busy": round((sum(mesh_cpu.values()) + cpu) / elapsed, 2),
         "load_generator_cpu_ms_per_purchase": round(cpu * 1000 / purchases, 1),
         "targets": {"purchases_per_second": 50, "p99_ms": 1000},
     }
