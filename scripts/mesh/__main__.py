@@ -15,7 +15,7 @@ from services.kit.settings import REPO_ROOT
 from . import postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, databases, instances,
+    EMULATORS, GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, databases, instances,
 )
 from .tools import step
 
@@ -92,14 +92,14 @@ def up() -> None:
         shutil.copyfile(edge_config, running_config)
     code_stamp, code = RUN / "running-code", tools.code_fingerprint()
     if not code_stamp.exists() or code_stamp.read_text() != code:
-        # Services still running older code stop before their migrations run.
-        supervisor.ctl("stop", *(f"{service}:*" for service in SERVICES), check=False)
+        # Programs still running older code stop (the services before their migrations run).
+        supervisor.ctl("stop", "edge-sync", *EMULATORS, *(f"{service}:*" for service in SERVICES), check=False)
         code_stamp.write_text(code)
     _databases()
     step("supervisord: starting the edge and the services")
     # One supervisorctl per program, all at once: a single `start a b c` waits out each
     # program's startsecs in turn, which made a warm start a dozen seconds longer.
-    programs = ["edge-sync", "envoy", *(f"{service}:*" for service in SERVICES)]
+    programs = ["edge-sync", "envoy", *EMULATORS, *(f"{service}:*" for service in SERVICES)]
     with ThreadPoolExecutor(len(programs)) as pool:
         results = list(pool.map(lambda program: supervisor.ctl("start", program, check=False), programs))
     failed = [result.stdout for result in results if result.returncode != 0]

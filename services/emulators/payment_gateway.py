@@ -5,7 +5,7 @@ Settings (environment): AUTOSALON_GATEWAY_ADDR (127.0.0.1:7101), AUTOSALON_GATEW
 outage). Cards ending in 0002 are declined by the issuer, in 9995 for insufficient funds; a
 number failing the Luhn check is INVALID_ARGUMENT. An approved charge can be refunded, once.
 Transactions are kept in memory: a restart forgets them, as a test environment of a real
-gateway might.
+gateway might. A caller's x-request-id is the trace id of the emulator's log lines.
 """
 import asyncio
 import logging
@@ -43,6 +43,7 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
         self.refunds: dict[str, str] = {}
 
     async def _behave_like_a_network(self, context) -> None:
+        logs.trace_id_var.set(dict(context.invocation_metadata()).get("x-request-id", ""))
         await asyncio.sleep(self.latency)
         if random.random() < self.failure_rate:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "gateway temporarily unavailable")

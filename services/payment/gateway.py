@@ -2,6 +2,8 @@
 
 The gateway is an outside system, not in Consul: its address comes from the environment.
 Only outages (UNAVAILABLE, deadlines) count against the breaker; a declined card is an answer.
+Each call carries the trace id as x-request-id, so the gateway's records of a charge can be
+matched with ours.
 """
 import os
 from dataclasses import dataclass
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 import grpc
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
-from services.kit import calls
+from services.kit import calls, logs
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,9 @@ class Gateway:
         )
 
     async def _call(self, method: str, request):
-        return await calls.guarded(self.breaker, "the payment gateway",
-                                   lambda: getattr(self._stub, method)(request, timeout=self.timeout))
+        metadata = [("x-request-id", logs.trace_id_var.get())]
+        return await calls.guarded(self.breaker, "the payment gateway", lambda: getattr(self._stub, method)(
+            request, timeout=self.timeout, metadata=metadata))
 
     async def charge(self, transaction_id: str, amount: str, currency: str, card_number: str) -> Outcome:
         """Charges once per transaction id, however often it is called."""
