@@ -30,6 +30,9 @@ class _Aborted(Exception):
 
 
 class _Context:
+    def invocation_metadata(self):
+        return (("x-request-id", "unit-test"),)
+
     async def abort(self, code, details):
         raise _Aborted(code, details)
 
