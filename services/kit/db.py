@@ -72,7 +72,8 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# PostgreSQL away (restarting, unreachable, out of connections): over once it answers again.
+# PostgreSQL down or unreachable, a connection lost, every pooled connection busy past the
+# pool's timeout, a deadlock or a serialization failure: over once it answers again.
 DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
@@ -84,8 +85,9 @@ def database_trouble(error: BaseException) -> str | None:
 
 
 def report_failure(logger: logging.Logger, what: str, error: Exception) -> None:
-    """A failed pass of background work: one line when the database is away (the next pass
-    tries again), the traceback for anything else."""
+    """A failed request, pass of background work or event: one line when the database is away
+    (over once it answers; the caller or the next pass tries again), the traceback for anything
+    else."""
     trouble = database_trouble(error)
     if trouble:
         logger.warning("%s: the database did not answer (%s)", what, trouble)

@@ -24,7 +24,7 @@ from grpc_status import rpc_status
 
 from . import errors, identity, logs, protos
 from .calls import deadline_var
-from .db import DATABASE_TROUBLE, database_trouble, report_failure
+from .db import DATABASE_TROUBLE, report_failure
 from .registry import Consul
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,6 @@ def status_for(error: errors.DomainError) -> grpc.Status:
         detail.Pack(bad_request)
         status.details.append(detail)
     return rpc_status.to_status(status)
-
-
-# PostgreSQL down or unreachable, a connection lost, every pooled connection busy past the
-# pool's timeout, a deadlock or a serialization failure.
 
 
 class _Unreadable:
@@ -140,7 +136,7 @@ class _RequestInterceptor(grpc.aio.ServerInterceptor):
             except DATABASE_TROUBLE as error:
                 # Not the request's fault, and over once PostgreSQL answers again: retryable.
                 code = "UNAVAILABLE"
-                log.warning("%s: the database did not answer (%s)", method, database_trouble(error))
+                report_failure(log, method, error)
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable; try again shortly")
             except Exception:
                 code = "INTERNAL"
