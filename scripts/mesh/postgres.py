@@ -91,7 +91,7 @@ def server_command() -> list[str]:
         str(binaries() / "postgres"), "-D", str(PG_DATA),
         "-p", str(SETTINGS.pg_port),
         "-c", f"listen_addresses={SETTINGS.pg_host}",
-        "-c", "unix_socket_directories=",
+        "-c", f"unix_socket_directories={PG_HOME}",
         "-c", "max_connections=400",
         "-c", "shared_buffers=256MB",
     ]

@@ -20,6 +20,9 @@ class Settings:
     pg_port: int
     pg_user: str
     pg_password: str
+    # Set: services reach PostgreSQL through its Unix socket in this folder, which costs both
+    # sides less CPU a statement than loopback TCP. Empty: TCP to pg_host:pg_port.
+    pg_socket_dir: str
     bind_host: str
     # The address other processes reach this one at (a container's name under compose).
     advertise_host: str
@@ -35,9 +38,10 @@ class Settings:
     public_cache_seconds: int
 
     def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
-        return (
-            f"{driver}://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/{database}"
-        )
+        credentials = f"{driver}://{self.pg_user}:{self.pg_password}"
+        if self.pg_socket_dir:
+            return f"{credentials}@/{database}?host={self.pg_socket_dir}&port={self.pg_port}"
+        return f"{credentials}@{self.pg_host}:{self.pg_port}/{database}"
 
 
 def _advertised(bind_host: str) -> str:
@@ -57,6 +61,7 @@ def load() -> Settings:
         pg_port=int(_env("AUTOSALON_PG_PORT", "55432")),
         pg_user=_env("AUTOSALON_PG_USER", "autosalon"),
         pg_password=_env("AUTOSALON_PG_PASSWORD", "autosalon"),
+        pg_socket_dir=_env("AUTOSALON_PG_SOCKET_DIR", ""),
         bind_host=_env("AUTOSALON_BIND_HOST", "127.0.0.1"),
         advertise_host=_env("AUTOSALON_ADVERTISE_HOST", "") or _advertised(
             _env("AUTOSALON_BIND_HOST", "127.0.0.1")

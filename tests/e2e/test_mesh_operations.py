@@ -12,6 +12,7 @@ import uuid
 
 import grpc
 import httpx
+import psycopg
 import pytest
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -43,6 +44,16 @@ def test_every_service_passes_in_consul(mesh, service):
     assert len(entries) == instances(service)
     for entry in entries:
         assert all(check["Status"] == "passing" for check in entry["Checks"])
+
+
+def test_services_talk_to_postgres_over_its_unix_socket(mesh):
+    """Their connections have no client port (-1: a Unix socket), whatever tests connect by TCP."""
+    with psycopg.connect(host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user,
+                         password=mesh.pg_password, dbname="postgres") as connection:
+        by_socket = {name for (name,) in connection.execute(
+            "SELECT DISTINCT datname FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND client_port = -1")}
+    assert set(SERVICES) <= by_socket
 
 
 @pytest.mark.parametrize("service, full_name, method", [

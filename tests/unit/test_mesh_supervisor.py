@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from scripts.mesh import supervisor
+from services.kit import settings
 from services.kit.settings import REPO_ROOT
 
 
@@ -53,3 +54,19 @@ def test_each_run_directory_has_its_own_databases_and_logs(tmp_path):
     own, tests = _layout_in(str(tmp_path / ".run")), _layout_in(str(tmp_path / ".run-test"))
     assert own["pg"] != tests["pg"] and own["logs"] != tests["logs"]
     assert _layout_in(str(tmp_path / ".run")) == own
+
+
+def test_services_reach_postgres_through_its_unix_socket(monkeypatch):
+    """Cheaper than loopback TCP on both sides; the socket lives with the cluster."""
+    sections = _sections(monkeypatch)
+    assert f'AUTOSALON_PG_SOCKET_DIR="{supervisor.PG_HOME}"' in sections["supervisord"]["environment"]
+    assert f"unix_socket_directories={supervisor.PG_HOME}" in sections["program:postgres"]["command"]
+
+
+def test_the_database_url_names_the_socket_folder_when_one_is_set(monkeypatch):
+    monkeypatch.setenv("AUTOSALON_PG_SOCKET_DIR", "/var/lib/pg")
+    monkeypatch.setenv("AUTOSALON_PG_PORT", "6543")
+    assert settings.load().database_url("sales").endswith("@/sales?host=/var/lib/pg&port=6543")
+    monkeypatch.delenv("AUTOSALON_PG_SOCKET_DIR")
+    monkeypatch.setenv("AUTOSALON_PG_HOST", "db.local")
+    assert settings.load().database_url("sales").endswith("@db.local:6543/sales")
