@@ -37,10 +37,6 @@ class PaymentHandlers:
         self.orphan_after = orphan_after
         self.cards: dict[uuid.UUID, str] = {}
 
-    async def _read(self, uow: UnitOfWork, payment_id: uuid.UUID) -> payment_pb2.Payment:
-        repository = PaymentRepository(uow.connection)
-        return await _with_log(repository, await repository.by_id(payment_id))
-
     async def get(self, caller: Identity, payment_id: uuid.UUID) -> payment_pb2.Payment:
         async with self.database.reading() as uow:
             repository = PaymentRepository(uow.connection)
@@ -106,19 +102,27 @@ class PaymentHandlers:
             await cancelled_orders.lock(uow.connection, order.name)
             if await cancelled_orders.is_cancelled(uow.connection, order.name):
                 raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
-            added = await repository.add(row)
-            if added == "key":
-                return await _with_log(repository, await repository.by_key(caller.user_name, key))
-            if added == "order":
+            stored = await repository.add(row)
+            if stored is None:
+                earlier = await repository.by_key(caller.user_name, key)
+                if earlier is not None:
+                    return await _with_log(repository, earlier)
                 raise AlreadyExists(f"{order.name} already has a payment under way or completed")
-            await repository.log_creation(row)
-            payment = await self._read(uow, row["id"])
+            payment = payment_to_proto(stored, [await repository.log_creation(row)])
             await uow.emit("payment.created", payment.name, payment_pb2.PaymentEvent(payment=payment))
-        if card:
-            self.cards[row["id"]] = card
-            await self._charge(row["id"])
+        if not card:
+            return payment
+        self.cards[stored.id] = card
+        try:
+            settled = await self._charge(stored)
+        except Unavailable as outage:
+            log.warning("payments/%s stays queued: %s", stored.id, outage.message)
+            settled = None
+        if settled is not None:
+            return settled
         async with self.database.reading() as uow:
-            return await self._read(uow, row["id"])
+            repository = PaymentRepository(uow.connection)
+            return await _with_log(repository, await repository.by_id(stored.id))
 
     async def update_status(
         self, caller: Identity, payment_id: uuid.UUID, wanted: str, reason: str, bank_reference: str
@@ -133,53 +137,42 @@ class PaymentHandlers:
             values = {"failure_reason": reason} if wanted in (domain.FAILED, domain.CANCELLED) else {}
             if wanted == domain.COMPLETED and bank_reference.strip():
                 values["bank_reference"] = bank_reference.strip()[:100]
-            await repository.move(current, wanted, caller.user_name, reason, values, now())
-            payment = await self._read(uow, payment_id)
+            moved = await repository.move(current, [(wanted, reason)], caller.user_name, values, now())
+            payment = await _with_log(repository, moved)
             await _announce(uow, wanted, payment)
         self.cards.pop(payment_id, None)
         return payment
 
-    async def _charge(self, payment_id: uuid.UUID) -> bool:
-        """One attempt at the gateway; False when an outage leaves the payment pending in
-        the queue."""
-        card = self.cards.get(payment_id)
-        async with self.database.reading() as uow:
-            row = await PaymentRepository(uow.connection).by_id(payment_id)
-        if card is None or row is None or row.status != domain.PENDING:
-            return True
-        try:
-            outcome = await self.gateway.charge(row.transaction_id, str(row.amount), row.currency, card)
-        except Unavailable as outage:
-            log.warning("payments/%s stays queued: %s", payment_id, outage.message)
-            return False
-        await self._settle(payment_id, outcome)
-        return True
+    async def _charge(self, row) -> payment_pb2.Payment | None:
+        """Charges the card of the pending payment `row` (its number in `self.cards`) and
+        records the gateway's answer: the payment as that left it, None when something settled
+        it meanwhile. Unavailable while the gateway is away: the payment stays queued."""
+        outcome = await self.gateway.charge(row.transaction_id, str(row.amount), row.currency,
+                                            self.cards[row.id])
+        return await self._settle(row.id, outcome)
 
-    async def _settle(self, payment_id: uuid.UUID, outcome: Outcome) -> None:
+    async def _settle(self, payment_id: uuid.UUID, outcome: Outcome) -> payment_pb2.Payment | None:
         """Records the gateway's answer, once: a second answer for the same charge finds the
-        payment no longer pending."""
+        payment no longer pending (None)."""
         async with self.database.unit_of_work() as uow:
             repository = PaymentRepository(uow.connection)
             current = await repository.by_id(payment_id, for_update=True)
             if current.status != domain.PENDING:
                 if outcome.approved and current.status == domain.CANCELLED:
                     log.warning("payments/%s was charged after it was cancelled; refunding it", payment_id)
-                    await repository.move(current, domain.REFUNDING, GATEWAY,
-                                          "the gateway charged it after it was cancelled",
-                                          {"bank_reference": outcome.bank_reference}, now())
-                return
-            moment = now()
-            await repository.move(current, domain.PROCESSING, GATEWAY, "sent to the gateway", {}, moment)
-            current = await repository.by_id(payment_id)
+                    await repository.move(current, [(domain.REFUNDING, "the gateway charged it after it was cancelled")],
+                                          GATEWAY, {"bank_reference": outcome.bank_reference}, now())
+                return None
+            sent = (domain.PROCESSING, "sent to the gateway")
             if outcome.approved:
-                await repository.move(current, domain.COMPLETED, GATEWAY, "approved",
-                                      {"bank_reference": outcome.bank_reference}, moment)
+                steps, values = [sent, (domain.COMPLETED, "approved")], {"bank_reference": outcome.bank_reference}
             else:
-                await repository.move(current, domain.FAILED, GATEWAY, outcome.decline_reason,
-                                      {"failure_reason": outcome.decline_reason}, moment)
-            payment = await self._read(uow, payment_id)
+                steps = [sent, (domain.FAILED, outcome.decline_reason)]
+                values = {"failure_reason": outcome.decline_reason}
+            payment = await _with_log(repository, await repository.move(current, steps, GATEWAY, values, now()))
             await _announce(uow, STATUS_NAME[payment.status], payment)
         self.cards.pop(payment_id, None)
+        return payment
 
     async def drain_queue(self) -> int:
         """One pass over the card payments waiting for the gateway, charges then refunds;
@@ -207,8 +200,7 @@ class PaymentHandlers:
         if outcome.known:
             await self._settle(row.id, outcome)
         elif row.id in self.cards:
-            if not await self._charge(row.id):
-                raise Unavailable("the payment gateway is unavailable")
+            await self._charge(row)
         elif row.created_at < now() - self.orphan_after:
             await self._cancel(row.id, "the card details were lost in a restart before the "
                                        "gateway could be reached; nothing was charged, please pay again")
@@ -227,9 +219,9 @@ class PaymentHandlers:
                 log.error("payments/%s: %s; staff must refund it by other means", payment_id, problem)
                 await repository.note_refund_problem(payment_id, problem, now())
                 return
-            await repository.move(current, domain.REFUNDED, GATEWAY, "refunded",
-                                  {"refund_reference": reference}, now())
-            await _announce(uow, domain.REFUNDED, await self._read(uow, payment_id))
+            refunded = await repository.move(current, [(domain.REFUNDED, "refunded")], GATEWAY,
+                                             {"refund_reference": reference}, now())
+            await _announce(uow, domain.REFUNDED, await _with_log(repository, refunded))
 
     async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
         async with self.database.unit_of_work() as uow:
@@ -239,9 +231,10 @@ class PaymentHandlers:
 
     async def _cancel_locked(self, uow: UnitOfWork, current, reason: str) -> None:
         """Cancels a pending payment whose row this unit of work holds locked."""
-        await PaymentRepository(uow.connection).move(
-            current, domain.CANCELLED, "payment", reason, {"failure_reason": reason}, now())
-        await _announce(uow, domain.CANCELLED, await self._read(uow, current.id))
+        repository = PaymentRepository(uow.connection)
+        cancelled = await repository.move(current, [(domain.CANCELLED, reason)], "payment",
+                                          {"failure_reason": reason}, now())
+        await _announce(uow, domain.CANCELLED, await _with_log(repository, cancelled))
         self.cards.pop(current.id, None)
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
@@ -257,8 +250,8 @@ class PaymentHandlers:
             if current.status == domain.PENDING:
                 await self._cancel_locked(uow, current, "the order was cancelled")
             elif current.status == domain.COMPLETED:
-                await repository.move(current, domain.REFUNDING, "payment",
-                                      "the order was cancelled after it was paid", {}, now())
+                await repository.move(current, [(domain.REFUNDING, "the order was cancelled after it was paid")],
+                                      "payment", {}, now())
             elif current.status in domain.LIVE:
                 log.error("%s was cancelled while payments/%s is %s; staff must settle it",
                           order_name, current.id, current.status)

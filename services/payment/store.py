@@ -57,27 +57,24 @@ cancelled_orders = CancelledOrders(metadata)
 outbox, consumed_events = event_tables(metadata)
 
 # The statements a payment runs, built once (building one costs more CPU than sending it).
-_ADD = insert(payments).on_conflict_do_nothing().returning(payments.c.id)
+_ADD = insert(payments).on_conflict_do_nothing().returning(*payments.c)
 _BY_ID = sa.select(payments).where(payments.c.id == sa.bindparam("payment_id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 # SET follows the values given; the key's name must not be a column's name.
 _UPDATE = payments.update().where(payments.c.id == sa.bindparam("key_id"))
+_MOVE = _UPDATE.returning(*payments.c)
 _LOG = status_log.insert()
+_LOG_CREATION = _LOG.returning(*status_log.c)
 
 
 class PaymentRepository:
     def __init__(self, connection: AsyncConnection):
         self.connection = connection
 
-    async def add(self, row: dict) -> str:
-        """"added", or which rule refused it: "key" (this idempotency key was used) or
-        "order" (the order has a live payment already)."""
-        result = await self.connection.execute(_ADD, row)
-        if result.first() is not None:
-            return "added"
-        if await self.by_key(row["created_by"], row["idempotency_key"]) is not None:
-            return "key"
-        return "order"
+    async def add(self, row: dict) -> sa.Row | None:
+        """The payment as stored; None when a rule refused it (this idempotency key was used,
+        or the order has a live payment already)."""
+        return (await self.connection.execute(_ADD, row)).first()
 
     async def by_key(self, creator: str, key: str) -> sa.Row | None:
         """The payment `creator` made with this idempotency key, if any."""
@@ -96,23 +93,30 @@ class PaymentRepository:
             found[row.payment_id].append(row)
         return found
 
-    async def move(self, current: sa.Row, wanted: str, actor: str, reason: str, values: dict,
-                   moment: datetime) -> None:
-        domain.check_transition(current.status, wanted)
-        await self.connection.execute(_UPDATE, {
-            "key_id": current.id, "status": wanted, "updated_at": moment, "updated_by": actor, **values})
-        await self.connection.execute(_LOG, {
-            "payment_id": current.id, "from_status": current.status, "to_status": wanted,
-            "changed_at": moment, "actor": actor, "reason": reason})
+    async def move(self, current: sa.Row, steps: list[tuple[str, str]], actor: str, values: dict,
+                   moment: datetime) -> sa.Row:
+        """Takes the payment through `steps`, (status, reason) pairs, each a legal transition
+        and a line in its log; returns it as it is now."""
+        status, lines = current.status, []
+        for wanted, reason in steps:
+            domain.check_transition(status, wanted)
+            lines.append({"payment_id": current.id, "from_status": status, "to_status": wanted,
+                          "changed_at": moment, "actor": actor, "reason": reason})
+            status = wanted
+        moved = (await self.connection.execute(_MOVE, {
+            "key_id": current.id, "status": status, "updated_at": moment, "updated_by": actor, **values})).one()
+        await self.connection.execute(_LOG, lines)
+        return moved
 
     async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
         await self.connection.execute(_UPDATE, {
             "key_id": payment_id, "refund_problem": problem[:domain.REASON_MAX], "updated_at": moment})
 
-    async def log_creation(self, row: dict) -> None:
-        await self.connection.execute(_LOG, {
+    async def log_creation(self, row: dict) -> sa.Row:
+        """The log's first line, as stored."""
+        return (await self.connection.execute(_LOG_CREATION, {
             "payment_id": row["id"], "from_status": "", "to_status": row["status"],
-            "changed_at": row["created_at"], "actor": row["created_by"], "reason": "created"})
+            "changed_at": row["created_at"], "actor": row["created_by"], "reason": "created"})).one()
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> list[sa.Row]:
         query = sa.select(payments).where(*conditions)
