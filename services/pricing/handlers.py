@@ -24,7 +24,7 @@ from .store import PricingRepository, cancelled_orders, claims
 class PricingHandlers:
     def __init__(self, database: Database, peers: Peers):
         self.database = database
-        self.peers = peers
+        self.catalogue = catalogue.Catalogue(peers)
 
     async def create_discount(self, caller: Identity, discount: domain.Discount,
                               idempotency_key: str = "") -> pricing_pb2.Discount:
@@ -100,7 +100,7 @@ class PricingHandlers:
     async def quote(self, trim_name: str, options: list[domain.Option], code: str,
                     own_price: Decimal | None = None) -> pricing_pb2.Quote:
         options = domain.validate_options(options)
-        model, trim = await catalogue.find_trim(self.peers, trim_name)
+        model, trim = await self.catalogue.find_trim(trim_name)
         model_id, trim_id = catalogue.trim_ids(trim_name, "trim")
         vehicle = domain.Vehicle(
             brand=model.brand, model_id=str(model_id), trim_id=str(trim_id),

@@ -17,6 +17,7 @@ async def main() -> None:
         pricing_pb2.DESCRIPTOR.services_by_name["PricingService"],
         ACCESS,
     )
+    runtime.service.add_background(lambda: handlers.catalogue.follow_changes(runtime.bus))
     runtime.service.add_background(lambda: bus.consume(
         runtime.database, runtime.bus, store.consumed_events, "sales",
         ("autosalon.sales.order.confirmed", "autosalon.sales.order.cancelled"), "saga", on_order_event(handlers)))

@@ -9,7 +9,7 @@ from scripts.mesh import supervisor
 
 from .conftest import bearer
 from .purchase import confirmed_and_ready, create_order, new_vehicle, pay
-from .test_pricing import _vesta
+from .test_pricing import new_trim
 
 
 def _until_served(call, seconds: float = 60) -> httpx.Response:
@@ -52,8 +52,8 @@ def test_a_payment_needs_sales(edge, client_session, manager_session):
 
 
 @pytest.mark.disruptive
-def test_a_quote_needs_the_catalogue(edge):
-    trim = _vesta(edge)["trims"][0]["name"]
+def test_a_quote_needs_the_catalogue(edge, manager_session):
+    trim = new_trim(edge, manager_session)["name"]  # not among the models pricing keeps
     _unavailable_while_stopped("catalog:*", lambda: edge.post("/pricing/quotes", json={"trim": trim}))
     quote = _until_served(lambda: edge.post("/pricing/quotes", json={"trim": trim}))
     assert quote.status_code == 200, quote.text

@@ -1,8 +1,10 @@
 """pricing end to end: discounts, promo codes, quotes through the edge."""
+import time
 import uuid
 
 from .conftest import bearer
 from .test_auth_rest import violations
+from .test_catalog import new_model
 
 
 def _vesta(edge) -> dict:
@@ -172,3 +174,28 @@ def test_a_retried_discount_with_one_key_is_created_once(edge, manager_session):
     assert again.json() == first.json()
     listed = edge.get("/pricing/discounts", headers=staff, params={"page_size": 500}).json()["discounts"]
     assert [d["name"] for d in listed if d["title"] == body["title"]] == [first.json()["name"]]
+
+
+def new_trim(edge, manager_session) -> dict:
+    """A trim of a model made just now: no quote has asked catalog for it yet."""
+    headers = bearer(manager_session)
+    model = edge.post("/catalog/models", json=new_model(), headers=headers).json()
+    trim = edge.post(f"/catalog/{model['name']}/trims", headers=headers, json={
+        "display_name": "Base", "price_delta": {"amount": "100000"}})
+    assert trim.status_code == 200, trim.text
+    return trim.json()
+
+
+def test_a_catalogue_price_change_holds_for_the_next_quote(edge, manager_session):
+    """pricing keeps models a few seconds, and drops them on catalog's event of a change."""
+    trim = new_trim(edge, manager_session)
+    first = edge.post("/pricing/quotes", json={"trim": trim["name"]})
+    assert first.json()["total"]["amount"] == "2600000.00"
+    model = trim["name"].rsplit("/trims/", 1)[0]
+    changed = edge.patch(f"/catalog/{model}", params={"update_mask": "base_price"}, headers=bearer(manager_session),
+                         json={"base_price": {"amount": "2000000.00"}})
+    assert changed.status_code == 200, changed.text
+    deadline = time.monotonic() + 3  # well inside the 10 s a model is kept without an event
+    while (total := edge.post("/pricing/quotes", json={"trim": trim["name"]}).json()["total"]["amount"]) != "2100000.00":
+        assert time.monotonic() < deadline, f"the quote still says {total}"
+        time.sleep(0.1)
