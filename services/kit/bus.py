@@ -1,8 +1,8 @@
 """Domain events over NATS JetStream: the outbox relay and idempotent durable consumers.
 
 Publishing: UnitOfWork.emit writes the event into the outbox in the same transaction as the
-change; the relay sends it with the event id as `Nats-Msg-Id`, so a resend after a crash is
-dropped by JetStream's de-duplication. Consuming: the event id is recorded in
+change; once that commits, the relay sends it with the event id as `Nats-Msg-Id`, so a resend
+after a crash is dropped by JetStream's de-duplication. Consuming: the event id is recorded in
 `consumed_events` in the same transaction as the handler's change, then the message is acked;
 a redelivery finds the id and changes nothing.
 """
@@ -19,7 +19,7 @@ import nats.errors
 import nats.js.errors
 import sqlalchemy as sa
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from autosalon.common.v1 import common_pb2
 
@@ -97,62 +97,87 @@ class Bus:
             await self.nc.drain()
 
 
-async def relay_outbox(database: Database, bus: Bus, poll_interval: float = 1.0) -> None:
-    """Sends unpublished outbox rows in order; runs for the life of the service.
+async def relay_outbox(
+    database: Database, bus: Bus, sweep_every: float = 1.0, sweep_after: float = 5.0
+) -> None:
+    """Sends the outbox's events; runs for the life of the service.
 
-    Several instances may relay at once: FOR UPDATE SKIP LOCKED gives each row to one of them.
+    Each unit of work hands its events over once it has committed, and they are sent at
+    once, in commit order; their rows are marked sent by the next sweep, a second later, in
+    one statement for all of them. The sweep also sends, oldest first, the rows no one sent
+    within `sweep_after` seconds: a process that died between commit and send, NATS away.
+    The first sweep takes every unsent row (the instance has just started; what it committed
+    before is its previous life's). Several instances may sweep at once: FOR UPDATE SKIP
+    LOCKED gives each row to one of them, and a row sent twice is dropped by JetStream.
     """
     await bus.ensure_stream(database.service)
+    loop = asyncio.get_running_loop()
+    sent: list[int] = []
+    next_sweep, unsent_for = loop.time(), 0.0
     while True:
         # Cleared before looking: a commit from now on sets it again, and one before is seen.
         database.outbox_signal.clear()
         try:
-            sent = await _relay_batch(database, bus)
+            await _send_committed(database, bus, sent)
+            if loop.time() >= next_sweep:
+                swept = await _sweep(database, bus, sent, now() - timedelta(seconds=unsent_for))
+                sent.clear()
+                unsent_for = sweep_after
+                next_sweep = loop.time() + (0 if swept == RELAY_BATCH else sweep_every)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.warning("outbox relay failed, retrying: %s", error)
-            sent = 0
-            await asyncio.sleep(poll_interval)
-        if sent == RELAY_BATCH:
-            continue
-        try:
-            await asyncio.wait_for(database.outbox_signal.wait(), poll_interval)
-        except asyncio.TimeoutError:
-            pass
+            await asyncio.sleep(sweep_every)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(database.outbox_signal.wait(), max(0.0, next_sweep - loop.time()))
 
 
 RELAY_BATCH = 200
 
 
+async def _send_committed(database: Database, bus: Bus, sent: list[int]) -> None:
+    """Publishes the events committed since the last look, adding their seqs to `sent`. On
+    a failure the rest are dropped here; their rows stay unsent, for the sweep."""
+    events, database.committed_events = database.committed_events, []
+    for event in events:
+        await bus.js.publish(event.subject, event.envelope, headers={"Nats-Msg-Id": str(event.event_id)})
+        sent.append(event.seq)
+
+
 @functools.cache
-def _claim_batch(outbox: sa.Table) -> sa.Update:
-    """Marks the oldest unpublished rows no other relay holds, returning them. Built once per
-    table: building a statement costs more CPU than sending it."""
+def _relay_statements(outbox: sa.Table) -> tuple[sa.Update, sa.Update]:
+    """(mark rows sent, claim and mark the oldest unsent rows no other relay holds). Built
+    once per table: building a statement costs more CPU than sending it."""
+    mark = (outbox.update().where(outbox.c.seq == sa.any_(sa.bindparam("seqs", type_=ARRAY(sa.BigInteger))))
+            .values(published_at=sa.bindparam("sent_at")))
     claimed = (
         sa.select(outbox.c.seq)
-        .where(outbox.c.published_at.is_(None))
+        .where(outbox.c.published_at.is_(None), outbox.c.created_at < sa.bindparam("created_before"))
         .order_by(outbox.c.seq)
         .limit(RELAY_BATCH)
         .with_for_update(skip_locked=True)
     )
-    return (
+    claim = (
         outbox.update()
         .where(outbox.c.seq.in_(claimed.scalar_subquery()))
         .values(published_at=sa.bindparam("sent_at"))
         .returning(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
     )
+    return mark, claim
 
 
-async def _relay_batch(database: Database, bus: Bus) -> int:
-    """Claims and marks a batch in one statement, then publishes it in order before the
-    commit: a failed publish rolls the marks back, and the rows are sent again later."""
+async def _sweep(database: Database, bus: Bus, sent: list[int], created_before: datetime) -> int:
+    """Marks the rows sent since the last sweep, then claims and marks the unsent rows from
+    before `created_before` and publishes them in order before the commit: a failed publish
+    rolls the marks back, and the rows are sent again later. Returns how many it claimed."""
+    mark, claim = _relay_statements(database.outbox)
     async with database.unit_of_work() as uow:
-        rows = (await uow.connection.execute(_claim_batch(database.outbox), {"sent_at": now()})).all()
+        if sent:
+            await uow.connection.execute(mark, {"seqs": sent, "sent_at": now()})
+        rows = (await uow.connection.execute(claim, {"created_before": created_before, "sent_at": now()})).all()
         for row in sorted(rows, key=lambda row: row.seq):
-            await bus.js.publish(
-                row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)}
-            )
+            await bus.js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)})
     return len(rows)
 
 

@@ -1,11 +1,13 @@
 """PostgreSQL through async SQLAlchemy 2 and psycopg 3, one unit of work per use case.
 
 A unit of work is one transaction: the state change and the events it announces are
-written together (the events into the outbox table), or neither is.
+written together (the events into the outbox table), or neither is. Once it commits, its
+events are handed to the relay (kit.bus) to be sent at once.
 """
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -41,6 +43,15 @@ def event_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
     return outbox, consumed
 
 
+@dataclass(frozen=True)
+class OutboxEvent:
+    """An outbox row, as the relay sends it."""
+    seq: int
+    event_id: uuid.UUID
+    subject: str
+    envelope: bytes
+
+
 class Database:
     def __init__(self, url: str, service: str, outbox: sa.Table, pool_size: int = 20):
         # Connections are kept rather than opened per burst: a new one costs a backend fork and a
@@ -53,8 +64,10 @@ class Database:
         self.outbox = outbox
         # Built once and given its values per call: building a statement costs more than
         # sending it (about 0.15 ms of CPU per statement).
-        self.record_event = outbox.insert()
-        # Set after a commit that wrote events, so the relay sends them at once.
+        self.record_event = outbox.insert().returning(outbox.c.seq)
+        # The events of committed units of work, in commit order, for the relay to send;
+        # set, the signal wakes it.
+        self.committed_events: list[OutboxEvent] = []
         self.outbox_signal = asyncio.Event()
 
     def unit_of_work(self) -> "UnitOfWork":
@@ -100,7 +113,7 @@ class UnitOfWork:
         self._database = database
         self._read_only = read_only
         self.connection: AsyncConnection | None = None
-        self._events = 0
+        self._events: list[OutboxEvent] = []
 
     async def __aenter__(self) -> "UnitOfWork":
         if self._read_only:
@@ -117,6 +130,7 @@ class UnitOfWork:
             if exc_type is None:
                 await self.connection.commit()
                 if self._events:
+                    self._database.committed_events.extend(self._events)
                     self._database.outbox_signal.set()
             else:
                 await self.connection.rollback()
@@ -141,13 +155,14 @@ class UnitOfWork:
             trace_id=logs.trace_id_var.get(),
         )
         envelope.data.Pack(data)
-        await self.connection.execute(self._database.record_event, {
+        serialized = envelope.SerializeToString()
+        seq = (await self.connection.execute(self._database.record_event, {
             "event_id": event_id,
             "subject": event_type,
-            "envelope": envelope.SerializeToString(),
+            "envelope": serialized,
             "created_at": happened,
-        })
-        self._events += 1
+        })).scalar_one()
+        self._events.append(OutboxEvent(seq, event_id, event_type, serialized))
 
 
 def create_event_tables(op) -> None:

@@ -111,18 +111,47 @@ async def test_event_of_rolled_back_transaction_is_never_sent(scratch):
 
 
 async def test_relaying_a_row_twice_sends_it_once(scratch):
-    """A relay that crashed after publishing but before marking the row sends it again:
-    the event id as Nats-Msg-Id makes JetStream drop the duplicate."""
+    """A relay that died after publishing but before marking the row: the next one (the
+    restarted service) sends it again, and the event id as Nats-Msg-Id makes JetStream drop
+    the duplicate."""
     await _emit(scratch, "once")
     relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    await _eventually(lambda: _count_is(scratch, 1))
+    await _stop(relay)
+    async with scratch.database.unit_of_work() as uow:
+        await uow.connection.execute(scratch.outbox.update().values(published_at=None))
+    restarted = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
     try:
-        await _eventually(lambda: _count_is(scratch, 1))
-        async with scratch.database.unit_of_work() as uow:
-            await uow.connection.execute(scratch.outbox.update().values(published_at=None))
-        scratch.database.outbox_signal.set()
         await _eventually(lambda: _all_published(scratch))
         await asyncio.sleep(0.3)
         assert await _stream_count(scratch) == 1
+    finally:
+        await _stop(restarted)
+
+
+async def test_a_committed_event_is_sent_at_once_and_its_row_marked_by_the_next_sweep(scratch):
+    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus, sweep_every=0.5))
+    try:
+        await asyncio.sleep(0.2)  # the first sweep is done: what follows is sent on commit
+        await _emit(scratch, "now")
+        await _eventually(lambda: _count_is(scratch, 1), timeout=0.4)
+        await _eventually(lambda: _all_published(scratch), timeout=2)
+        assert scratch.database.committed_events == []
+    finally:
+        await _stop(relay)
+
+
+async def test_an_event_committed_but_never_handed_over_is_swept_up(scratch):
+    """The process died between its commit and the send: the row alone says the event is
+    owed, and a sweep sends it once it is older than the hand-over should ever take."""
+    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus, sweep_every=0.2, sweep_after=1))
+    try:
+        await asyncio.sleep(0.3)
+        async with scratch.database.unit_of_work() as uow:
+            await uow.emit("thing.happened", "things/orphan", auth_pb2.UserEvent())
+        scratch.database.committed_events.clear()  # as if the process died before handing it over
+        await _eventually(lambda: _count_is(scratch, 1), timeout=5)
+        await _eventually(lambda: _all_published(scratch), timeout=2)
     finally:
         await _stop(relay)
 
