@@ -92,9 +92,8 @@ class CustomerHandlers:
             merged = domain.validate_profile(domain.Profile(**{
                 name: getattr(changes if name in fields else current, name)
                 for name in domain.EDITABLE}))
-            await repository.update(customer_id, {
-                **dataclasses.asdict(merged), "updated_at": now(), "updated_by": caller.user_name})
-            customer = customer_to_proto(await repository.by_id(customer_id))
+            customer = customer_to_proto(await repository.update(customer_id, {
+                **dataclasses.asdict(merged), "updated_at": now(), "updated_by": caller.user_name}))
             await uow.emit("customer.updated", customer.name, customer_pb2.CustomerEvent(customer=customer))
         return customer
 
@@ -136,11 +135,10 @@ class CustomerHandlers:
         if not await repository.add_purchase({**purchase, "customer_id": current.id}):
             return
         purchases, total = current.purchase_count + 1, current.total_spent + purchase["total"]
-        await repository.update(current.id, {
+        customer = customer_to_proto(await repository.update(current.id, {
             "purchase_count": purchases, "total_spent": total, "updated_at": now(),
             "segment": await _segment(repository, purchases, total, current.interaction_count),
-        })
-        customer = customer_to_proto(await repository.by_id(current.id))
+        }))
         await uow.emit("customer.updated", customer.name, customer_pb2.CustomerEvent(customer=customer))
 
     async def purchases(self, caller: Identity, parent: str, requested_size: int,
