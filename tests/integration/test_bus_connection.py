@@ -1,5 +1,5 @@
 """The bus through a NATS outage: one warning while it is away, one line when it is back; a
-follower of a stream goes on after it."""
+follower of a stream goes on after it; events committed meanwhile are sent when it is back."""
 import asyncio
 import logging
 import socket
@@ -8,10 +8,11 @@ import uuid
 from datetime import timedelta
 
 import nats.errors
+import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
 from scripts.mesh.layout import VENV_BIN
-from services.kit.bus import Bus, follow_from
+from services.kit.bus import Bus, follow_from, relay_outbox, stream_name
 
 
 def _free_port() -> int:
@@ -99,6 +100,52 @@ async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
         if follower is not None:
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
+        await bus.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_events_committed_while_nats_is_away_are_sent_once_it_is_back(tmp_path, scratch):
+    """The relay cannot send at commit: the rows stay unsent, and a sweep sends them when
+    NATS is back, each once."""
+    port = _free_port()
+    server = _nats_server(port, tmp_path)
+    bus = Bus(f"nats://127.0.0.1:{port}")
+    relay = None
+    try:
+        assert await _until(lambda: _listening(port))
+        await bus.connect()
+        relay = asyncio.create_task(relay_outbox(scratch.database, bus, sweep_every=0.2, sweep_after=1))
+        await asyncio.sleep(0.5)
+        server.terminate()
+        server.wait(timeout=10)
+        for note in ("first", "second"):
+            async with scratch.database.unit_of_work() as uow:
+                await uow.emit("thing.happened", f"things/{note}", common_pb2.EventEnvelope())
+        await asyncio.sleep(1.0)
+        server = _nats_server(port, tmp_path)
+
+        async def stream_has_both() -> bool:
+            try:
+                info = await bus.js.stream_info(stream_name(scratch.service))
+            except nats.errors.Error:
+                return False
+            return info.state.messages == 2
+
+        for _ in range(150):
+            if await stream_has_both():
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)  # a sweep or two more: nothing is sent again
+        assert await stream_has_both()
+        async with scratch.database.reading() as uow:
+            unsent = await uow.connection.scalar(sa.select(sa.func.count()).select_from(scratch.outbox)
+                                                 .where(scratch.outbox.c.published_at.is_(None)))
+        assert unsent == 0
+    finally:
+        if relay is not None:
+            relay.cancel()
+            await asyncio.gather(relay, return_exceptions=True)
         await bus.close()
         server.terminate()
         server.wait(timeout=10)
