@@ -40,6 +40,16 @@ async def _until(check, seconds: float = 15.0) -> bool:
     return False
 
 
+async def _shut_down(task: asyncio.Task | None, bus: Bus, server: subprocess.Popen) -> None:
+    """Ends a test's background task, its connection and its NATS server."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await bus.close()
+    server.terminate()
+    server.wait(timeout=10)
+
+
 async def test_an_outage_is_reported_once_and_the_return_too(tmp_path, caplog):
     port = _free_port()
     server = _nats_server(port, tmp_path)
@@ -58,9 +68,7 @@ async def test_an_outage_is_reported_once_and_the_return_too(tmp_path, caplog):
         assert [r.levelname for r in nats_lines] == ["WARNING", "INFO"], [r.message for r in nats_lines]
         assert not any(r.exc_info for r in caplog.records)
     finally:
-        await bus.close()
-        server.terminate()
-        server.wait(timeout=10)
+        await _shut_down(None, bus, server)
 
 
 async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
@@ -97,12 +105,7 @@ async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
                 await asyncio.sleep(0.5)
         assert await _until(lambda: heard == ["before", "after the restart"]), heard
     finally:
-        if follower is not None:
-            follower.cancel()
-            await asyncio.gather(follower, return_exceptions=True)
-        await bus.close()
-        server.terminate()
-        server.wait(timeout=10)
+        await _shut_down(follower, bus, server)
 
 
 async def test_events_committed_while_nats_is_away_are_sent_once_it_is_back(tmp_path, scratch):
@@ -143,9 +146,4 @@ async def test_events_committed_while_nats_is_away_are_sent_once_it_is_back(tmp_
                                                  .where(scratch.outbox.c.published_at.is_(None)))
         assert unsent == 0
     finally:
-        if relay is not None:
-            relay.cancel()
-            await asyncio.gather(relay, return_exceptions=True)
-        await bus.close()
-        server.terminate()
-        server.wait(timeout=10)
+        await _shut_down(relay, bus, server)
