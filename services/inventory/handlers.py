@@ -3,6 +3,7 @@ import dataclasses
 import uuid
 from datetime import timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -151,14 +152,12 @@ class InventoryHandlers:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
             if domain.reservation_outcome(current.status, current.order_id, order_id):
                 changed = now()
-                won = await repository.update(vehicle_id, {
-                    "status": domain.RESERVED, "order_id": order_id,
-                    "reserved_until": changed + timedelta(seconds=hold),
-                    "updated_at": changed, "updated_by": who,
-                }, only_if_status=domain.AVAILABLE)
-                if not won:
+                values = {"status": domain.RESERVED, "order_id": order_id,
+                          "reserved_until": changed + timedelta(seconds=hold),
+                          "updated_at": changed, "updated_by": who}
+                if not await repository.update(vehicle_id, values, only_if_status=domain.AVAILABLE):
                     raise FailedPrecondition("vehicle was reserved by another order meanwhile")
-                vehicle = await self._read(uow, vehicle_id)
+                vehicle = vehicle_to_proto(_as_written(current, values))
                 await uow.emit("vehicle.reserved", vehicle.name,
                                inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id))
                 return vehicle
@@ -184,12 +183,10 @@ class InventoryHandlers:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
             if not outcome(current.status, current.order_id, order_id):
                 return vehicle_to_proto(current)
-            if not await repository.update(
-                vehicle_id, {**values, "updated_at": now(), "updated_by": who},
-                only_if_status=domain.RESERVED,
-            ):
+            values = {**values, "updated_at": now(), "updated_by": who}
+            if not await repository.update(vehicle_id, values, only_if_status=domain.RESERVED):
                 raise FailedPrecondition("vehicle changed meanwhile; try again")
-            vehicle = await self._read(uow, vehicle_id)
+            vehicle = vehicle_to_proto(_as_written(current, values))
             await uow.emit(event, vehicle.name, inventory_pb2.VehicleEvent(
                 vehicle=vehicle, order_id=order_id, reason=reason))
             return vehicle
@@ -203,6 +200,12 @@ class InventoryHandlers:
                 await uow.emit("vehicle.released", vehicle.name, inventory_pb2.VehicleEvent(
                     vehicle=vehicle, order_id=order_id, reason="expired"))
         return len(released)
+
+
+def _as_written(current: sa.Row, values: dict) -> SimpleNamespace:
+    """The vehicle read under its row lock with `values` written over it: what reading it
+    again would give, without the second read."""
+    return SimpleNamespace(**{**current._mapping, **values})
 
 
 def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUID]:

@@ -59,6 +59,20 @@ async def test_fifty_concurrent_reservations_one_wins(inventory):
     assert len(await _events(inventory, "vehicle.reserved")) == 1
 
 
+async def test_what_a_change_answers_and_announces_is_the_vehicle_as_stored(inventory):
+    """Built from the row read under its lock and the values written, without reading it again."""
+    vehicle_id = await _vehicle(inventory)
+    for change in (lambda: inventory.reserve("t", vehicle_id, "o1", 60),
+                   lambda: inventory.mark_sold("manager", vehicle_id, "o1")):
+        answered = await change()
+        assert answered == await inventory.get_vehicle(vehicle_id)
+    reserved, sold = (await _events(inventory, "vehicle.reserved")) + (await _events(inventory, "vehicle.sold"))
+    announced = [bus.payload(common_pb2.EventEnvelope.FromString(envelope), inventory_pb2.VehicleEvent).vehicle
+                 for envelope in (reserved, sold)]
+    assert announced[0].reservation.order_id == "o1" and announced[0].reservation.HasField("expire_time")
+    assert announced[1] == answered and answered.audit.updated_by == "manager"
+
+
 async def test_release_and_sale_follow_the_holder(inventory):
     vehicle_id = await _vehicle(inventory)
     await inventory.reserve("t", vehicle_id, "o1", 0)
