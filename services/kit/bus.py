@@ -141,8 +141,14 @@ async def _send_committed(database: Database, bus: Bus, sent: list[int]) -> None
     a failure the rest are dropped here; their rows stay unsent, for the sweep."""
     events, database.committed_events = database.committed_events, []
     for event in events:
-        await bus.js.publish(event.subject, event.envelope, headers={"Nats-Msg-Id": str(event.event_id)})
+        await _publish(bus, event)
         sent.append(event.seq)
+
+
+async def _publish(bus: Bus, row) -> None:
+    """One outbox row (or its OutboxEvent) to JetStream; the event id as Nats-Msg-Id makes
+    JetStream drop a second send of it."""
+    await bus.js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)})
 
 
 @functools.cache
@@ -177,7 +183,7 @@ async def _sweep(database: Database, bus: Bus, sent: list[int], created_before: 
             await uow.connection.execute(mark, {"seqs": sent, "sent_at": now()})
         rows = (await uow.connection.execute(claim, {"created_before": created_before, "sent_at": now()})).all()
         for row in sorted(rows, key=lambda row: row.seq):
-            await bus.js.publish(row.subject, row.envelope, headers={"Nats-Msg-Id": str(row.event_id)})
+            await _publish(bus, row)
     return len(rows)
 
 
