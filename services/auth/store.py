@@ -4,9 +4,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kit.db import event_tables
+from services.kit.db import Connection, Prepared, event_tables
 from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
@@ -45,9 +44,18 @@ refresh_tokens = sa.Table(
 
 outbox, consumed_events = event_tables(metadata)
 
+# The statements of every sign-in and of /auth/me, built once (building one costs more CPU
+# than sending it).
+_BY_ID = sa.select(users).where(users.c.id == sa.bindparam("user_id"))
+_USER = Prepared(_BY_ID)
+_USER_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
+_BY_EMAIL = Prepared(sa.select(users).where(users.c.email_lower == sa.bindparam("email_lower")))
+_TOKEN_FOR_UPDATE = Prepared(
+    sa.select(refresh_tokens).where(refresh_tokens.c.token_hash == sa.bindparam("token_hash")).with_for_update())
+
 
 class UserRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def add(self, row: dict) -> bool:
@@ -61,14 +69,11 @@ class UserRepository:
         return result.first() is not None
 
     async def by_id(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
-        query = sa.select(users).where(users.c.id == user_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.connection.execute(query)).first()
+        query = _USER_FOR_UPDATE if for_update else _USER
+        return (await self.connection.execute(query, {"user_id": user_id})).first()
 
     async def by_email(self, email_lower: str) -> sa.Row | None:
-        query = sa.select(users).where(users.c.email_lower == email_lower)
-        return (await self.connection.execute(query)).first()
+        return (await self.connection.execute(_BY_EMAIL, {"email_lower": email_lower})).first()
 
     async def update(self, user_id: uuid.UUID, values: dict) -> None:
         await self.connection.execute(users.update().where(users.c.id == user_id).values(**values))
@@ -85,19 +90,14 @@ class UserRepository:
 
 
 class RefreshTokenRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def add(self, row: dict) -> None:
         await self.connection.execute(refresh_tokens.insert().values(**row))
 
     async def by_hash_for_update(self, token_hash: str) -> sa.Row | None:
-        query = (
-            sa.select(refresh_tokens)
-            .where(refresh_tokens.c.token_hash == token_hash)
-            .with_for_update()
-        )
-        return (await self.connection.execute(query)).first()
+        return (await self.connection.execute(_TOKEN_FOR_UPDATE, {"token_hash": token_hash})).first()
 
     async def mark_used(self, token_id: uuid.UUID, when: datetime) -> None:
         await self.connection.execute(

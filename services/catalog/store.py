@@ -4,9 +4,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kit.db import event_tables
+from services.kit.db import Connection, event_tables
 from services.kit.idempotency import IdempotencyClaims
 
 from .domain import ModelSearch
@@ -113,7 +112,7 @@ def search_conditions(search: ModelSearch) -> list[sa.ColumnElement]:
 
 
 class CatalogRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def version(self) -> int:

@@ -3,9 +3,8 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kit.db import event_tables
+from services.kit.db import Connection, Prepared, event_tables
 from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
@@ -75,17 +74,20 @@ outbox, consumed_events = event_tables(metadata)
 
 # The statements a profile's reads and changes run, built once (building one costs more CPU
 # than sending it).
-_BY_ID = sa.select(customers).where(customers.c.id == sa.bindparam("customer_id"))
-_BY_USER = sa.select(customers).where(customers.c.user_id == sa.bindparam("user_id"))
-_BY_ID_FOR_UPDATE, _BY_USER_FOR_UPDATE = _BY_ID.with_for_update(), _BY_USER.with_for_update()
+_ID_IS = customers.c.id == sa.bindparam("customer_id")
+_USER_IS = customers.c.user_id == sa.bindparam("user_id")
+_BY_ID = Prepared(sa.select(customers).where(_ID_IS))
+_BY_USER = Prepared(sa.select(customers).where(_USER_IS))
+_BY_ID_FOR_UPDATE = Prepared(sa.select(customers).where(_ID_IS).with_for_update())
+_BY_USER_FOR_UPDATE = Prepared(sa.select(customers).where(_USER_IS).with_for_update())
 # SET follows the values given; the key's name must not be a column's name.
-_UPDATE = customers.update().where(customers.c.id == sa.bindparam("key_id")).returning(*customers.c)
-_ADD_PURCHASE = insert(purchases).on_conflict_do_nothing().returning(purchases.c.order_id)
-_RULES = sa.select(segment_rules)
+_UPDATE = Prepared(customers.update().where(customers.c.id == sa.bindparam("key_id")).returning(*customers.c))
+_ADD_PURCHASE = Prepared(insert(purchases).on_conflict_do_nothing().returning(purchases.c.order_id))
+_RULES = Prepared(sa.select(segment_rules))
 
 
 class CustomerRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def add(self, row: dict) -> bool:
@@ -136,7 +138,7 @@ class CustomerRepository:
 
     async def rules(self) -> list[SegmentRule]:
         rows = await self.connection.execute(_RULES)
-        return [SegmentRule(**row._mapping) for row in rows]
+        return [SegmentRule(**row._asdict()) for row in rows]
 
 
 def search_conditions(query: str, segment: str, tag: str) -> list:

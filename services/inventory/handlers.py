@@ -205,7 +205,7 @@ class InventoryHandlers:
 def _as_written(current: sa.Row, values: dict) -> SimpleNamespace:
     """The vehicle read under its row lock with `values` written over it: what reading it
     again would give, without the second read."""
-    return SimpleNamespace(**{**current._mapping, **values})
+    return SimpleNamespace(**{**current._asdict(), **values})
 
 
 def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUID]:

@@ -4,9 +4,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kit.db import event_tables
+from services.kit.db import Connection, Prepared, event_tables
 from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
@@ -78,15 +77,17 @@ VEHICLE_COLUMNS = [
 ]
 
 # The statements a reservation runs, built once (building one costs more CPU than sending it).
-_VEHICLE = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(vehicles.c.id == sa.bindparam("vehicle_id"))
-_VEHICLE_FOR_UPDATE = _VEHICLE.with_for_update(of=vehicles)
+_BY_ID = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(vehicles.c.id == sa.bindparam("vehicle_id"))
+_VEHICLE = Prepared(_BY_ID)
+_VEHICLE_FOR_UPDATE = Prepared(_BY_ID.with_for_update(of=vehicles))
 # SET follows the values given; the key names must not be columns' names.
-_UPDATE = vehicles.update().where(vehicles.c.id == sa.bindparam("key_id")).returning(vehicles.c.id)
-_UPDATE_IF_STATUS = _UPDATE.where(vehicles.c.status == sa.bindparam("key_status"))
+_CHANGE = vehicles.update().where(vehicles.c.id == sa.bindparam("key_id")).returning(vehicles.c.id)
+_UPDATE = Prepared(_CHANGE)
+_UPDATE_IF_STATUS = Prepared(_CHANGE.where(vehicles.c.status == sa.bindparam("key_status")))
 
 
 class InventoryRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def add(self, row: dict) -> bool:
@@ -138,7 +139,7 @@ class InventoryRepository:
 class CatalogCopy:
     """inventory's read copy of the catalogue: newest change wins, whatever the arrival order."""
 
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def put_model(self, row: dict) -> None:

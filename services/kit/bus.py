@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from autosalon.common.v1 import common_pb2
 
 from . import logs
-from .db import Database, UnitOfWork, now, report_failure
+from .db import Database, Prepared, UnitOfWork, now, report_failure
 
 log = logging.getLogger(__name__)
 
@@ -276,10 +276,10 @@ async def keep_event_tables_short(database: Database, retention_days: int, every
 
 
 @functools.cache
-def _first_delivery(consumed: sa.Table) -> sa.Insert:
+def _first_delivery(consumed: sa.Table) -> Prepared:
     """Records a consumed event id, returning it only the first time. Built once per table:
     building a statement costs more CPU than sending it."""
-    return insert(consumed).on_conflict_do_nothing().returning(consumed.c.event_id)
+    return Prepared(insert(consumed).on_conflict_do_nothing().returning(consumed.c.event_id))
 
 
 async def handle_delivery(database, consumed, consumer, handler, message) -> None:

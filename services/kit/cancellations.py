@@ -9,7 +9,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .db import Connection, Prepared
 
 
 def _table(metadata: sa.MetaData) -> sa.Table:
@@ -32,16 +33,16 @@ class CancelledOrders:
     def __init__(self, metadata: sa.MetaData):
         self.table = _table(metadata)
         # A transaction-scoped advisory lock: no row needs to exist for the order to be locked.
-        self._lock = sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("order_id"))))
-        self._exists = sa.select(sa.exists().where(self.table.c.order_id == sa.bindparam("order_id")))
-        self._mark = insert(self.table).on_conflict_do_nothing()
+        self._lock = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("order_id")))))
+        self._exists = Prepared(sa.select(sa.exists().where(self.table.c.order_id == sa.bindparam("order_id"))))
+        self._mark = Prepared(insert(self.table).on_conflict_do_nothing())
 
-    async def lock(self, connection: AsyncConnection, order_id: str) -> None:
+    async def lock(self, connection: Connection, order_id: str) -> None:
         """Holds the order until the transaction ends."""
         await connection.execute(self._lock, {"order_id": order_id})
 
-    async def is_cancelled(self, connection: AsyncConnection, order_id: str) -> bool:
+    async def is_cancelled(self, connection: Connection, order_id: str) -> bool:
         return await connection.scalar(self._exists, {"order_id": order_id})
 
-    async def mark(self, connection: AsyncConnection, order_id: str, moment: datetime) -> None:
+    async def mark(self, connection: Connection, order_id: str, moment: datetime) -> None:
         await connection.execute(self._mark, {"order_id": order_id, "cancelled_at": moment})

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .db import Connection
 from .errors import NotFound
 
 
@@ -43,7 +43,7 @@ class IdempotencyClaims:
             self.table.c.caller == sa.bindparam("caller"), self.table.c.scope == sa.bindparam("scope"),
             self.table.c.key == sa.bindparam("key"))
 
-    async def earlier(self, connection: AsyncConnection, caller: str, scope: str, key: str,
+    async def earlier(self, connection: Connection, caller: str, scope: str, key: str,
                       new_id, moment: datetime):
         """None when there is no key or this is its first use: the caller goes on to create
         `new_id`, the key now standing for it. Otherwise the id the key's first use created."""

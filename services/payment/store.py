@@ -3,11 +3,10 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from services.kit.cancellations import CancelledOrders
-from services.kit.db import event_tables
+from services.kit.db import Connection, Prepared, event_tables
 from services.kit.paging import newest_first
 
 from . import domain
@@ -57,18 +56,25 @@ cancelled_orders = CancelledOrders(metadata)
 outbox, consumed_events = event_tables(metadata)
 
 # The statements a payment runs, built once (building one costs more CPU than sending it).
-_ADD = insert(payments).on_conflict_do_nothing().returning(*payments.c)
+_ADD = Prepared(insert(payments).on_conflict_do_nothing().returning(*payments.c))
 _BY_ID = sa.select(payments).where(payments.c.id == sa.bindparam("payment_id"))
-_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_READ = Prepared(_BY_ID)
+_READ_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
+_BY_KEY = Prepared(sa.select(payments).where(
+    payments.c.created_by == sa.bindparam("creator"), payments.c.idempotency_key == sa.bindparam("key")))
 # SET follows the values given; the key's name must not be a column's name.
 _UPDATE = payments.update().where(payments.c.id == sa.bindparam("key_id"))
-_MOVE = _UPDATE.returning(*payments.c)
-_LOG = status_log.insert()
-_LOG_CREATION = _LOG.returning(*status_log.c)
+_CHANGE = Prepared(_UPDATE)
+_MOVE = Prepared(_UPDATE.returning(*payments.c))
+_LOG = Prepared(status_log.insert())
+_LOG_CREATION = Prepared(status_log.insert().returning(*status_log.c))
+_LOG_OF = Prepared(sa.select(status_log).where(
+    status_log.c.payment_id == sa.any_(sa.bindparam("payment_ids", type_=ARRAY(sa.Uuid))))
+    .order_by(status_log.c.seq))
 
 
 class PaymentRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def add(self, row: dict) -> sa.Row | None:
@@ -78,18 +84,15 @@ class PaymentRepository:
 
     async def by_key(self, creator: str, key: str) -> sa.Row | None:
         """The payment `creator` made with this idempotency key, if any."""
-        return (await self.connection.execute(sa.select(payments).where(
-            payments.c.created_by == creator, payments.c.idempotency_key == key))).first()
+        return (await self.connection.execute(_BY_KEY, {"creator": creator, "key": key})).first()
 
     async def by_id(self, payment_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
-        query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        query = _READ_FOR_UPDATE if for_update else _READ
         return (await self.connection.execute(query, {"payment_id": payment_id})).first()
 
     async def log_of(self, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[sa.Row]]:
         found: dict[uuid.UUID, list[sa.Row]] = {payment_id: [] for payment_id in payment_ids}
-        for row in await self.connection.execute(
-                sa.select(status_log).where(status_log.c.payment_id.in_(payment_ids))
-                .order_by(status_log.c.seq)):
+        for row in await self.connection.execute(_LOG_OF, {"payment_ids": payment_ids}):
             found[row.payment_id].append(row)
         return found
 
@@ -109,7 +112,7 @@ class PaymentRepository:
         return moved
 
     async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
-        await self.connection.execute(_UPDATE, {
+        await self.connection.execute(_CHANGE, {
             "key_id": payment_id, "refund_problem": problem[:domain.REASON_MAX], "updated_at": moment})
 
     async def log_creation(self, row: dict) -> sa.Row:

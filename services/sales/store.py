@@ -4,9 +4,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kit.db import event_tables
+from services.kit.db import Connection, Prepared, event_tables
 from services.kit.paging import newest_first
 
 from . import domain
@@ -43,13 +42,13 @@ outbox, consumed_events = event_tables(metadata)
 
 
 # The statements every saga step runs, built once (building one costs more CPU than sending it).
-_EVENTS = (sa.select(order_events).where(order_events.c.order_id == sa.bindparam("order_id"))
-           .order_by(order_events.c.version))
-_LOCK = sa.select(orders.c.id).where(orders.c.id == sa.bindparam("order_id")).with_for_update()
-_APPEND = insert(order_events).on_conflict_do_nothing().returning(order_events.c.version)
+_EVENTS = Prepared(sa.select(order_events).where(order_events.c.order_id == sa.bindparam("order_id"))
+                   .order_by(order_events.c.version))
+_LOCK = Prepared(sa.select(orders.c.id).where(orders.c.id == sa.bindparam("order_id")).with_for_update())
+_APPEND = Prepared(insert(order_events).on_conflict_do_nothing().returning(order_events.c.version))
 _PROJECTED = ("customer", "status", "version", "deleted", "updated_at")
-_PROJECT = insert(orders).on_conflict_do_update(
-    index_elements=[orders.c.id], set_={name: insert(orders).excluded[name] for name in _PROJECTED})
+_PROJECT = Prepared(insert(orders).on_conflict_do_update(
+    index_elements=[orders.c.id], set_={name: insert(orders).excluded[name] for name in _PROJECTED}))
 
 
 def _event(row: sa.Row) -> domain.Event:
@@ -57,7 +56,7 @@ def _event(row: sa.Row) -> domain.Event:
 
 
 class OrderRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: Connection):
         self.connection = connection
 
     async def events(self, order_id: uuid.UUID) -> list[domain.Event]:

@@ -82,7 +82,8 @@ async def _used_count(pricing: PricingHandlers) -> int:
 
 async def _events(pricing: PricingHandlers) -> list[str]:
     async with pricing.database.reading() as uow:
-        subjects = await uow.connection.scalars(sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))
+        subjects = (await uow.connection.execute(
+            sa.select(store.outbox.c.subject).order_by(store.outbox.c.seq))).scalars()
     return [subject.removeprefix(f"autosalon.{pricing.database.service}.") for subject in subjects]
 
 
