@@ -227,8 +227,18 @@ async def consume(
         while True:
             for message in await _next_messages(subscription, batch):
                 await handle_delivery(database, consumed, consumer, handler, message)
+            _stop_if_cancelled()
     finally:
         await subscription.unsubscribe()
+
+
+def _stop_if_cancelled() -> None:
+    """For the loops that wait for messages: nats-py waits in a task of its own, and a
+    cancellation landing just as a message (or the server's end of a pull) arrives can be
+    lost there (Python 3.11's wait_for returns the message instead). The request stays
+    counted on the task, so the loop honours it here rather than run on forever."""
+    if asyncio.current_task().cancelling():
+        raise asyncio.CancelledError
 
 
 async def _next_messages(subscription, batch: int) -> list:
@@ -339,6 +349,8 @@ async def follow_from(bus: Bus, source_service: str, subject: str, since: timede
                     message = await subscription.next_msg(timeout=1.0)
                 except nats.errors.TimeoutError:
                     continue
+                finally:
+                    _stop_if_cancelled()
                 after_sequence = message.metadata.sequence.stream
                 callback(common_pb2.EventEnvelope.FromString(message.data))
         finally:

@@ -1,0 +1,43 @@
+"""The loops that wait for NATS messages stop when cancelled, even when the wait loses it."""
+import asyncio
+
+import pytest
+
+from services.kit import bus
+
+
+async def _wait_that_loses_a_cancellation() -> str:
+    """As nats-py's wait for a message can end: cancelled just as the message came, it
+    returns the message instead of raising."""
+    try:
+        await asyncio.sleep(0.2)
+    except asyncio.CancelledError:
+        return "a message"
+    return "a message"
+
+
+async def test_a_loop_stops_when_its_wait_lost_the_cancellation():
+    turns = 0
+
+    async def loop():
+        nonlocal turns
+        for _ in range(3):
+            turns += 1
+            await asyncio.create_task(_wait_that_loses_a_cancellation())
+            bus._stop_if_cancelled()
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 2)
+    assert turns == 1
+
+
+async def test_a_loop_not_cancelled_goes_on():
+    async def one_turn():
+        await asyncio.create_task(asyncio.sleep(0))
+        bus._stop_if_cancelled()
+        return "went on"
+
+    assert await one_turn() == "went on"
