@@ -65,15 +65,18 @@ def on_order_event(handlers: InventoryHandlers, hold_seconds: int):
         event = payload(envelope, sales_pb2.OrderChanged)
         order = event.order
         vehicle_id = uuid.UUID(order.vehicle.removeprefix("vehicles/"))
+        # In the consumer's own unit of work: the change and the event's record commit together.
+        # A refusal writes nothing (a failed reservation is announced as reservation_failed).
         try:
             if kind == "confirmed":
-                await handlers.reserve("sales", vehicle_id, order.name, hold_seconds)
+                _, refusal = await handlers.reserve_in(uow, "sales", vehicle_id, order.name, hold_seconds)
+                if refusal is not None:
+                    raise refusal
             elif kind == "cancelled":
-                await handlers.release("sales", vehicle_id, order.name)
+                await handlers.release_in(uow, "sales", vehicle_id, order.name)
             else:
-                await handlers.mark_sold("sales", vehicle_id, order.name)
+                await handlers.mark_sold_in(uow, "sales", vehicle_id, order.name)
         except (FailedPrecondition, NotFound) as refusal:
-            # Already announced (reservation_failed) or nothing of this order's left to undo.
             log.info("%s of %s for %s: %s", kind, order.vehicle, order.name, refusal.message)
 
     return apply

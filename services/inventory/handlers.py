@@ -129,67 +129,58 @@ class InventoryHandlers:
     async def reserve(
         self, who: str, vehicle_id: uuid.UUID, order_id: str, ttl_seconds: int
     ) -> inventory_pb2.Vehicle:
-        order_id, hold = domain.check_order_id(order_id), domain.hold_seconds(ttl_seconds)
-        try:
-            return await self._reserve(who, vehicle_id, order_id, hold)
-        except FailedPrecondition as refusal:
-            # The refusal is news too (the purchase saga cancels on it): announced in a
-            # transaction of its own, since the attempt's own was rolled back.
-            async with self.database.unit_of_work() as uow:
-                await uow.emit("vehicle.reservation_failed", f"vehicles/{vehicle_id}",
-                               inventory_pb2.ReservationFailedEvent(
-                                   vehicle=f"vehicles/{vehicle_id}", order_id=order_id,
-                                   reason=refusal.message))
-            raise
-
-    async def _reserve(
-        self, who: str, vehicle_id: uuid.UUID, order_id: str, hold: int
-    ) -> inventory_pb2.Vehicle:
         async with self.database.unit_of_work() as uow:
-            repository = InventoryRepository(uow.connection)
+            vehicle, refusal = await self.reserve_in(uow, who, vehicle_id, order_id, ttl_seconds)
+        if refusal is not None:
+            raise refusal
+        return vehicle
+
+    async def reserve_in(
+        self, uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str, ttl_seconds: int
+    ) -> tuple[inventory_pb2.Vehicle | None, FailedPrecondition | None]:
+        """Holds the vehicle for the order within `uow`: (the vehicle, None), or (None, why
+        not). A refusal is news too (the purchase saga cancels on it), announced in `uow`,
+        in which the refused attempt wrote nothing."""
+        order_id, hold = domain.check_order_id(order_id), domain.hold_seconds(ttl_seconds)
+        repository = InventoryRepository(uow.connection)
+        try:
             current = await repository.vehicle(vehicle_id, for_update=True)
             if current is None:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
-            if domain.reservation_outcome(current.status, current.order_id, order_id):
-                changed = now()
-                values = {"status": domain.RESERVED, "order_id": order_id,
-                          "reserved_until": changed + timedelta(seconds=hold),
-                          "updated_at": changed, "updated_by": who}
-                if not await repository.update(vehicle_id, values, only_if_status=domain.AVAILABLE):
-                    raise FailedPrecondition("vehicle was reserved by another order meanwhile")
-                vehicle = vehicle_to_proto(_as_written(current, values))
-                await uow.emit("vehicle.reserved", vehicle.name,
-                               inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id))
-                return vehicle
-            return vehicle_to_proto(current)
+            if not domain.reservation_outcome(current.status, current.order_id, order_id):
+                return vehicle_to_proto(current), None
+            changed = now()
+            values = {"status": domain.RESERVED, "order_id": order_id,
+                      "reserved_until": changed + timedelta(seconds=hold),
+                      "updated_at": changed, "updated_by": who}
+            if not await repository.update(vehicle_id, values, only_if_status=domain.AVAILABLE):
+                raise FailedPrecondition("vehicle was reserved by another order meanwhile")
+        except FailedPrecondition as refusal:
+            await uow.emit("vehicle.reservation_failed", f"vehicles/{vehicle_id}",
+                           inventory_pb2.ReservationFailedEvent(
+                               vehicle=f"vehicles/{vehicle_id}", order_id=order_id, reason=refusal.message))
+            return None, refusal
+        vehicle = vehicle_to_proto(_as_written(current, values))
+        await uow.emit("vehicle.reserved", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id))
+        return vehicle, None
 
     async def release(self, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
-        order_id = domain.check_order_id(order_id)
-        return await self._finish(who, vehicle_id, order_id, domain.release_outcome, {
+        async with self.database.unit_of_work() as uow:
+            return await self.release_in(uow, who, vehicle_id, order_id)
+
+    async def release_in(self, uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
+        return await _finish(uow, who, vehicle_id, domain.check_order_id(order_id), domain.release_outcome, {
             "status": domain.AVAILABLE, "order_id": None, "reserved_until": None,
         }, "vehicle.released", "released")
 
     async def mark_sold(self, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
-        order_id = domain.check_order_id(order_id)
-        return await self._finish(who, vehicle_id, order_id, domain.sale_outcome, {
+        async with self.database.unit_of_work() as uow:
+            return await self.mark_sold_in(uow, who, vehicle_id, order_id)
+
+    async def mark_sold_in(self, uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
+        return await _finish(uow, who, vehicle_id, domain.check_order_id(order_id), domain.sale_outcome, {
             "status": domain.SOLD, "reserved_until": None,
         }, "vehicle.sold", "")
-
-    async def _finish(self, who, vehicle_id, order_id, outcome, values, event, reason):
-        async with self.database.unit_of_work() as uow:
-            repository = InventoryRepository(uow.connection)
-            current = await repository.vehicle(vehicle_id, for_update=True)
-            if current is None:
-                raise NotFound(f"vehicles/{vehicle_id} does not exist")
-            if not outcome(current.status, current.order_id, order_id):
-                return vehicle_to_proto(current)
-            values = {**values, "updated_at": now(), "updated_by": who}
-            if not await repository.update(vehicle_id, values, only_if_status=domain.RESERVED):
-                raise FailedPrecondition("vehicle changed meanwhile; try again")
-            vehicle = vehicle_to_proto(_as_written(current, values))
-            await uow.emit(event, vehicle.name, inventory_pb2.VehicleEvent(
-                vehicle=vehicle, order_id=order_id, reason=reason))
-            return vehicle
 
     async def release_expired(self) -> int:
         """One sweep of reservations past their time; returns how many it freed."""
@@ -200,6 +191,23 @@ class InventoryHandlers:
                 await uow.emit("vehicle.released", vehicle.name, inventory_pb2.VehicleEvent(
                     vehicle=vehicle, order_id=order_id, reason="expired"))
         return len(released)
+
+
+async def _finish(uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str, outcome, values: dict,
+                  event: str, reason: str) -> inventory_pb2.Vehicle:
+    """Ends the order's reservation (released, or sold) within `uow`, if `outcome` says so."""
+    repository = InventoryRepository(uow.connection)
+    current = await repository.vehicle(vehicle_id, for_update=True)
+    if current is None:
+        raise NotFound(f"vehicles/{vehicle_id} does not exist")
+    if not outcome(current.status, current.order_id, order_id):
+        return vehicle_to_proto(current)
+    values = {**values, "updated_at": now(), "updated_by": who}
+    if not await repository.update(vehicle_id, values, only_if_status=domain.RESERVED):
+        raise FailedPrecondition("vehicle changed meanwhile; try again")
+    vehicle = vehicle_to_proto(_as_written(current, values))
+    await uow.emit(event, vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id, reason=reason))
+    return vehicle
 
 
 def _as_written(current: sa.Row, values: dict) -> SimpleNamespace:

@@ -34,20 +34,20 @@ class SalesHandlers:
     async def _append(
         self, uow: UnitOfWork, order: domain.Order | None, changes: list[tuple[str, dict]],
         actor: str, idempotency_key: str | None = None,
-    ) -> domain.Order:
+    ) -> sales_pb2.Order:
+        """Appends the changes' events, each with the projection it leaves; the order as it is now."""
         repository = OrderRepository(uow.connection)
         moment, version = now(), order.version if order else 0
         for event_type, data in changes:
             version += 1
             event = domain.Event(version, event_type, data, actor, moment, logs.trace_id_var.get())
             order = domain.apply(order, event)
-            if not await repository.append(uuid.UUID(order.id), event):
+            shown = order_to_proto(order)
+            if not await repository.record(order, event, shown.SerializeToString(), idempotency_key):
                 raise Conflict(f"{order.name} was changed meanwhile; read it again and retry")
             if event_type in PUBLISHED:
-                await uow.emit(f"order.{event_type}", order.name,
-                               sales_pb2.OrderChanged(order=order_to_proto(order), actor=actor))
-        await repository.project(order, idempotency_key)
-        return order
+                await uow.emit(f"order.{event_type}", order.name, sales_pb2.OrderChanged(order=shown, actor=actor))
+        return shown
 
     async def _load(self, uow: UnitOfWork, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
         return _visible(domain.fold(await OrderRepository(uow.connection).events(order_id)), caller, order_id)
@@ -61,12 +61,15 @@ class SalesHandlers:
                 if not etag.isascii() or not etag.isdigit():
                     raise InvalidArgument({"etag": "must be the etag the order showed, a whole number"})
                 raise Conflict(f"{order.name} is at version {order.version}, not {etag}; read it again")
-            order = await self._append(uow, order, decide(order), caller.user_name)
-        return order_to_proto(order)
+            return await self._append(uow, order, decide(order), caller.user_name)
 
-    async def get(self, caller: Identity, order_id: uuid.UUID) -> sales_pb2.Order:
+    async def get(self, caller: Identity | None, order_id: uuid.UUID) -> sales_pb2.Order:
         async with self.database.reading() as uow:
-            return order_to_proto(await self._load(uow, caller, order_id))
+            current = await OrderRepository(uow.connection).current(order_id)
+            if current is None or current.snapshot is None:
+                return order_to_proto(await self._load(uow, caller, order_id))
+        _visible(current, caller, order_id)
+        return sales_pb2.Order.FromString(current.snapshot)
 
     async def history(self, caller: Identity, order_id: uuid.UUID) -> list[sales_pb2.OrderEvent]:
         async with self.database.reading() as uow:
@@ -90,8 +93,9 @@ class SalesHandlers:
             repository = OrderRepository(uow.connection)
             rows, total = await repository.page(conditions, size, after)
             rows, token = paging.newest_page(rows, size, query)
-            found = await repository.events_of([row.id for row in rows])
-        return [order_to_proto(domain.fold(found[row.id])) for row in rows], token, total
+            folded = await repository.events_of([row.id for row in rows if row.snapshot is None])
+        return [sales_pb2.Order.FromString(row.snapshot) if row.snapshot is not None
+                else order_to_proto(domain.fold(folded[row.id])) for row in rows], token, total
 
     async def _price(self, trim: str, options: list[dict], promo_code: str, own_price: str) -> dict:
         quote = await self.peers.call(
@@ -135,21 +139,18 @@ class SalesHandlers:
         })]
         try:
             async with self.database.unit_of_work() as uow:
-                order = await self._append(uow, None, created, caller.user_name, idempotency_key)
+                return await self._append(uow, None, created, caller.user_name, idempotency_key)
         except sa.exc.IntegrityError:
             # The same key raced in from a retry: the first order stands.
             earlier = await self._by_idempotency_key(buyer, idempotency_key)
             if earlier is None:
                 raise
             return earlier
-        return order_to_proto(order)
 
     async def _by_idempotency_key(self, buyer: str, key: str) -> sales_pb2.Order | None:
         async with self.database.reading() as uow:
             order_id = await OrderRepository(uow.connection).by_idempotency_key(buyer, key)
-            if order_id is None:
-                return None
-            return order_to_proto(await self._load(uow, None, order_id))
+        return None if order_id is None else await self.get(None, order_id)
 
     async def update(
         self, caller: Identity, order_id: uuid.UUID, etag: str, changes: dict, mask: list[str]
@@ -207,8 +208,9 @@ def _buyer(caller: Identity, customer: str) -> str:
     return f"users/{resource_id(customer, 'users', 'customer')}"
 
 
-def _visible(order: domain.Order | None, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
-    """The order, if it exists and `caller` (None: the saga itself) may see it."""
+def _visible(order, caller: Identity | None, order_id: uuid.UUID):
+    """The order (an Order, or its projection row), if it exists and `caller` (None: the saga
+    itself) may see it."""
     if order is None or order.deleted or (
             caller is not None and not caller.is_staff and order.customer != caller.user_name):
         # A client learns nothing about other clients' orders, not even that they exist.

@@ -24,7 +24,8 @@ order_events = sa.Table(
     sa.Column("trace_id", sa.Text, nullable=False),
 )
 
-# Rebuilt from the events on every change; only for listing and finding orders.
+# Rebuilt from the events on every change, for listing, finding and reading orders: a read
+# answers with the snapshot instead of folding the events again.
 orders = sa.Table(
     "orders",
     metadata,
@@ -36,6 +37,9 @@ orders = sa.Table(
     sa.Column("idempotency_key", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The order as an autosalon.sales.v1.Order, as of `version`; none for an order last
+    # changed before snapshots were kept.
+    sa.Column("snapshot", sa.LargeBinary),
 )
 
 outbox, consumed_events = event_tables(metadata)
@@ -45,10 +49,35 @@ outbox, consumed_events = event_tables(metadata)
 _EVENTS = Prepared(sa.select(order_events).where(order_events.c.order_id == sa.bindparam("order_id"))
                    .order_by(order_events.c.version))
 _LOCK = Prepared(sa.select(orders.c.id).where(orders.c.id == sa.bindparam("order_id")).with_for_update())
-_APPEND = Prepared(insert(order_events).on_conflict_do_nothing().returning(order_events.c.version))
-_PROJECTED = ("customer", "status", "version", "deleted", "updated_at")
-_PROJECT = Prepared(insert(orders).on_conflict_do_update(
-    index_elements=[orders.c.id], set_={name: insert(orders).excluded[name] for name in _PROJECTED}))
+
+
+def _record_statement() -> Prepared:
+    """Appends one event and, only if its version was still free, sets the order's projection
+    row to the order after it, in one round trip; returns the version when it did."""
+    appended = (
+        insert(order_events)
+        .values(order_id=sa.bindparam("order_id"), version=sa.bindparam("order_version"),
+                **{name: sa.bindparam(name) for name in ("type", "data", "actor", "occurred_at", "trace_id")})
+        .on_conflict_do_nothing()
+        .returning(order_events.c.version)
+        .cte("appended")
+    )
+    # Projection column -> parameter (an INSERT reserves its own columns' names for itself).
+    projected = {"id": "order_id", "customer": "customer", "status": "status", "version": "order_version",
+                 "deleted": "deleted", "idempotency_key": "idempotency_key", "created_at": "created_at",
+                 "updated_at": "updated_at", "snapshot": "snapshot"}
+    statement = insert(orders).from_select(list(projected), sa.select(
+        *(sa.bindparam(parameter, type_=orders.c[column].type) for column, parameter in projected.items())
+    ).where(sa.exists(appended.select())))
+    changing = ("customer", "status", "version", "deleted", "updated_at", "snapshot")
+    return Prepared(statement.on_conflict_do_update(
+        index_elements=[orders.c.id], set_={name: statement.excluded[name] for name in changing},
+    ).returning(orders.c.version))
+
+
+_RECORD = _record_statement()
+_CURRENT = Prepared(sa.select(orders.c.customer, orders.c.deleted, orders.c.snapshot)
+                    .where(orders.c.id == sa.bindparam("order_id")))
 
 
 def _event(row: sa.Row) -> domain.Event:
@@ -67,28 +96,31 @@ class OrderRepository:
         """Lines up the saga's writers on one order (clients' writes stay optimistic)."""
         await self.connection.execute(_LOCK, {"order_id": order_id})
 
-    async def append(self, order_id: uuid.UUID, event: domain.Event) -> bool:
-        """False when that version exists: someone else changed the order meanwhile."""
-        result = await self.connection.execute(_APPEND, {
-            "order_id": order_id, "version": event.version, "type": event.type, "data": event.data,
-            "actor": event.actor, "occurred_at": event.occurred_at, "trace_id": event.trace_id,
+    async def record(self, order: domain.Order, event: domain.Event, snapshot: bytes,
+                     idempotency_key: str | None = None) -> bool:
+        """Appends `event` and sets the projection to `order` (as it is after the event, with
+        `snapshot` its protobuf bytes). False when that version exists: someone else changed
+        the order meanwhile, and nothing was written."""
+        result = await self.connection.execute(_RECORD, {
+            "order_id": uuid.UUID(order.id), "order_version": event.version, "type": event.type,
+            "data": event.data, "actor": event.actor, "occurred_at": event.occurred_at,
+            "trace_id": event.trace_id, "customer": order.customer, "status": order.status,
+            "deleted": order.deleted, "idempotency_key": idempotency_key or None,
+            "created_at": order.created_at, "updated_at": order.updated_at, "snapshot": snapshot,
         })
         return result.first() is not None
 
-    async def project(self, order: domain.Order, idempotency_key: str | None = None) -> None:
-        await self.connection.execute(_PROJECT, {
-            "id": uuid.UUID(order.id), "created_at": order.created_at,
-            "idempotency_key": idempotency_key or None, "customer": order.customer,
-            "status": order.status, "version": order.version, "deleted": order.deleted,
-            "updated_at": order.updated_at,
-        })
+    async def current(self, order_id: uuid.UUID) -> sa.Row | None:
+        """The order's owner, whether it is deleted, and its snapshot (None for an order not
+        changed since snapshots were kept)."""
+        return (await self.connection.execute(_CURRENT, {"order_id": order_id})).first()
 
     async def by_idempotency_key(self, customer: str, key: str) -> uuid.UUID | None:
         return await self.connection.scalar(sa.select(orders.c.id).where(
             orders.c.customer == customer, orders.c.idempotency_key == key))
 
     async def page(self, conditions: list, limit: int, after: tuple[datetime, uuid.UUID] | None):
-        query = sa.select(orders.c.id, orders.c.created_at).where(~orders.c.deleted, *conditions)
+        query = sa.select(orders.c.id, orders.c.created_at, orders.c.snapshot).where(~orders.c.deleted, *conditions)
         rows = list(await self.connection.execute(
             newest_first(query, orders.c.created_at, orders.c.id, after, limit)))
         total = await self.connection.scalar(

@@ -6,9 +6,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
 from services.kit.identity import Identity
 from services.sales import domain, store
+from services.sales.convert import order_to_proto
 from services.sales.handlers import SalesHandlers
 
 from .conftest import migrated_database
@@ -56,6 +58,8 @@ async def test_concurrent_changes_at_one_version_one_wins(sales):
     assert all(isinstance(error, (errors.Conflict, errors.FailedPrecondition)) for error in lost)
     history = await sales.history(BUYER, order_id)
     assert [event.version for event in history] == [1, 2]
+    # The losers wrote nothing, their projection neither: the snapshot is the winner's.
+    assert await sales.get(BUYER, order_id) == won[0] == await _fold(sales, order_id)
 
 
 async def test_saga_reports_on_one_order_line_up_instead_of_conflicting(sales):
@@ -82,3 +86,45 @@ async def test_reports_about_unknown_orders_are_ignored(sales):
     async with sales.database.unit_of_work() as uow:
         await sales.follow(uow, f"orders/{uuid.uuid4()}", "inventory", domain.vehicle_reserved)
         await sales.follow(uow, "not-an-order", "inventory", domain.vehicle_reserved)
+
+
+async def _fold(sales: SalesHandlers, order_id: uuid.UUID):
+    async with sales.database.reading() as uow:
+        return order_to_proto(domain.fold(await store.OrderRepository(uow.connection).events(order_id)))
+
+
+async def test_a_read_answers_with_the_snapshot_the_last_change_kept(sales):
+    order_id = await _new_order(sales)
+    await sales.confirm(BUYER, order_id, "1")
+    async with sales.database.unit_of_work() as uow:
+        await sales.follow(uow, f"orders/{order_id}", "inventory", domain.vehicle_reserved)
+    async with sales.database.reading() as uow:
+        kept = (await store.OrderRepository(uow.connection).current(order_id)).snapshot
+    order = await sales.get(BUYER, order_id)
+    assert order.SerializeToString() == kept
+    assert order == await _fold(sales, order_id) and order.vehicle_reserved and order.etag == "3"
+    listed, _, _ = await sales.list_orders(BUYER, 0, "", 10, "")
+    assert [each for each in listed if each.name == order.name] == [order]
+
+
+async def test_an_order_without_a_snapshot_is_read_from_its_events(sales):
+    """Orders last changed before snapshots were kept (migration 0002) read as before."""
+    order_id = await _new_order(sales)
+    await sales.confirm(BUYER, order_id, "1")
+    async with sales.database.unit_of_work() as uow:
+        await uow.connection.execute(store.orders.update().where(store.orders.c.id == order_id).values(snapshot=None))
+    order = await sales.get(BUYER, order_id)
+    assert order == await _fold(sales, order_id) and order.status == sales_pb2.ORDER_STATUS_CONFIRMED
+    listed, _, _ = await sales.list_orders(BUYER, 0, "", 10, "")
+    assert [each for each in listed if each.name == order.name] == [order]
+    with pytest.raises(errors.NotFound):
+        await sales.get(Identity(str(uuid.uuid4()), "client", "other@example.ru", "t"), order_id)
+
+
+async def test_another_clients_order_is_not_found_from_its_snapshot(sales):
+    order_id = await _new_order(sales)
+    with pytest.raises(errors.NotFound):
+        await sales.get(Identity(str(uuid.uuid4()), "client", "other@example.ru", "t"), order_id)
+    await sales.delete(BUYER, order_id, "1")
+    with pytest.raises(errors.NotFound):
+        await sales.get(BUYER, order_id)
