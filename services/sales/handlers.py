@@ -24,6 +24,8 @@ from .store import OrderRepository, orders
 Decision = Callable[[domain.Order], list[tuple[str, dict]]]
 # The order events other services hear about, as autosalon.sales.order.<type>.
 PUBLISHED = {"created", "updated", "confirmed", "paid", "cancelled", "completed", "deleted"}
+# How often a saga report reads an order again when other writers keep taking its version.
+FOLLOW_ATTEMPTS = 5
 
 
 class SalesHandlers:
@@ -185,19 +187,30 @@ class SalesHandlers:
 
     async def follow(self, uow: UnitOfWork, order_name: str, actor: str, decide: Decision) -> None:
         """Applies what another service reported about an order, inside the consumer's unit
-        of work (so the event is marked consumed together with the change)."""
+        of work (so the event is marked consumed together with the change).
+
+        Reports on one order may come at once (the reservation, the promo code, the payment):
+        when another writer took the version first, this reads the order again and decides
+        anew, in the same transaction (each statement sees what committed before it), rather
+        than fail the event. A refused version writes nothing, so the retry starts clean."""
         try:
             order_id = uuid.UUID(order_name.removeprefix("orders/"))
         except ValueError:
             return
         repository = OrderRepository(uow.connection)
-        await repository.lock(order_id)
-        order = domain.fold(await repository.events(order_id))
-        if order is None:
-            return
-        changes = decide(order)
-        if changes:
-            await self._append(uow, order, changes, actor)
+        for _ in range(FOLLOW_ATTEMPTS):
+            order = domain.fold(await repository.events(order_id))
+            if order is None:
+                return
+            changes = decide(order)
+            if not changes:
+                return
+            try:
+                await self._append(uow, order, changes, actor)
+                return
+            except Conflict:
+                continue
+        raise Conflict(f"{order.name} kept changing under {actor}'s report; it will be applied again")
 
 
 def _buyer(caller: Identity, customer: str) -> str:

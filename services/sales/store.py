@@ -48,7 +48,6 @@ outbox, consumed_events = event_tables(metadata)
 # The statements every saga step runs, built once (building one costs more CPU than sending it).
 _EVENTS = Prepared(sa.select(order_events).where(order_events.c.order_id == sa.bindparam("order_id"))
                    .order_by(order_events.c.version))
-_LOCK = Prepared(sa.select(orders.c.id).where(orders.c.id == sa.bindparam("order_id")).with_for_update())
 
 
 def _record_statement() -> Prepared:
@@ -91,10 +90,6 @@ class OrderRepository:
     async def events(self, order_id: uuid.UUID) -> list[domain.Event]:
         rows = await self.connection.execute(_EVENTS, {"order_id": order_id})
         return [_event(row) for row in rows]
-
-    async def lock(self, order_id: uuid.UUID) -> None:
-        """Lines up the saga's writers on one order (clients' writes stay optimistic)."""
-        await self.connection.execute(_LOCK, {"order_id": order_id})
 
     async def record(self, order: domain.Order, event: domain.Event, snapshot: bytes,
                      idempotency_key: str | None = None) -> bool:

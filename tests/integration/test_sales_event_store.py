@@ -11,7 +11,7 @@ from services.kit import errors
 from services.kit.identity import Identity
 from services.sales import domain, store
 from services.sales.convert import order_to_proto
-from services.sales.handlers import SalesHandlers
+from services.sales.handlers import FOLLOW_ATTEMPTS, SalesHandlers
 
 from .conftest import migrated_database
 
@@ -128,3 +128,56 @@ async def test_another_clients_order_is_not_found_from_its_snapshot(sales):
     await sales.delete(BUYER, order_id, "1")
     with pytest.raises(errors.NotFound):
         await sales.get(BUYER, order_id)
+
+
+async def test_a_report_that_loses_its_version_to_another_reads_the_order_again(sales, monkeypatch):
+    """A rival report commits between this one's read and its write: this one reads the
+    order again in the same transaction and applies on top, instead of failing the event."""
+    order_id = await _new_order(sales)
+    await sales.confirm(BUYER, order_id, "")
+    order_name = f"orders/{order_id}"
+
+    async def report(decide, actor):
+        async with sales.database.unit_of_work() as uow:
+            await sales.follow(uow, order_name, actor, decide)
+
+    read_events, rivals = store.OrderRepository.events, []
+
+    async def events_then_a_rival(repository, wanted):
+        found = await read_events(repository, wanted)
+        if not rivals:
+            rivals.append("pricing")
+            await report(domain.promo_code_redeemed, "pricing")
+        return found
+
+    monkeypatch.setattr(store.OrderRepository, "events", events_then_a_rival)
+    await report(domain.vehicle_reserved, "inventory")
+    history = await sales.history(BUYER, order_id)
+    assert [(event.version, event.type) for event in history][2:] == [
+        (3, "promo_code_redeemed"), (4, "vehicle_reserved")]
+    assert (await sales.get(BUYER, order_id)).ready_for_payment
+
+
+async def test_a_report_that_keeps_losing_fails_and_writes_nothing(sales, monkeypatch):
+    """Bounded: past FOLLOW_ATTEMPTS the event fails (JetStream redelivers it later)."""
+    order_id = await _new_order(sales)
+    await sales.confirm(BUYER, order_id, "")
+    order_name = f"orders/{order_id}"
+    read_events, busy = store.OrderRepository.events, []
+
+    async def events_then_a_rival(repository, wanted):
+        found = await read_events(repository, wanted)
+        if not busy:
+            busy.append(True)
+            async with sales.database.unit_of_work() as uow:
+                await sales.follow(uow, order_name, "pricing", lambda order: [("promo_code_redeemed", {})])
+            busy.clear()
+        return found
+
+    monkeypatch.setattr(store.OrderRepository, "events", events_then_a_rival)
+    with pytest.raises(errors.Conflict):
+        async with sales.database.unit_of_work() as uow:
+            await sales.follow(uow, order_name, "inventory", domain.vehicle_reserved)
+    history = await sales.history(BUYER, order_id)
+    assert len(history) == 2 + FOLLOW_ATTEMPTS
+    assert "vehicle_reserved" not in [event.type for event in history]
