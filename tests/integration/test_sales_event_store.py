@@ -62,18 +62,23 @@ async def test_concurrent_changes_at_one_version_one_wins(sales):
     assert await sales.get(BUYER, order_id) == won[0] == await _fold(sales, order_id)
 
 
-async def test_saga_reports_on_one_order_line_up_instead_of_conflicting(sales):
+async def _confirmed_order(sales: SalesHandlers) -> tuple[uuid.UUID, str]:
     order_id = await _new_order(sales)
     await sales.confirm(BUYER, order_id, "")
-    order_name = f"orders/{order_id}"
+    return order_id, f"orders/{order_id}"
 
-    async def report(decide, actor):
-        async with sales.database.unit_of_work() as uow:
-            await sales.follow(uow, order_name, actor, decide)
 
-    await asyncio.gather(report(domain.vehicle_reserved, "inventory"),
-                         report(domain.promo_code_redeemed, "pricing"),
-                         report(domain.vehicle_reserved, "inventory"))
+async def _report(sales: SalesHandlers, order_name: str, decide, actor: str) -> None:
+    """A saga report, as a consumer applies it in its unit of work."""
+    async with sales.database.unit_of_work() as uow:
+        await sales.follow(uow, order_name, actor, decide)
+
+
+async def test_saga_reports_on_one_order_line_up_instead_of_conflicting(sales):
+    order_id, order_name = await _confirmed_order(sales)
+    await asyncio.gather(_report(sales, order_name, domain.vehicle_reserved, "inventory"),
+                         _report(sales, order_name, domain.promo_code_redeemed, "pricing"),
+                         _report(sales, order_name, domain.vehicle_reserved, "inventory"))
     order = await sales.get(BUYER, order_id)
     assert order.ready_for_payment and order.etag == "4"
     async with sales.database.unit_of_work() as uow:
@@ -133,25 +138,18 @@ async def test_another_clients_order_is_not_found_from_its_snapshot(sales):
 async def test_a_report_that_loses_its_version_to_another_reads_the_order_again(sales, monkeypatch):
     """A rival report commits between this one's read and its write: this one reads the
     order again in the same transaction and applies on top, instead of failing the event."""
-    order_id = await _new_order(sales)
-    await sales.confirm(BUYER, order_id, "")
-    order_name = f"orders/{order_id}"
-
-    async def report(decide, actor):
-        async with sales.database.unit_of_work() as uow:
-            await sales.follow(uow, order_name, actor, decide)
-
+    order_id, order_name = await _confirmed_order(sales)
     read_events, rivals = store.OrderRepository.events, []
 
     async def events_then_a_rival(repository, wanted):
         found = await read_events(repository, wanted)
         if not rivals:
             rivals.append("pricing")
-            await report(domain.promo_code_redeemed, "pricing")
+            await _report(sales, order_name, domain.promo_code_redeemed, "pricing")
         return found
 
     monkeypatch.setattr(store.OrderRepository, "events", events_then_a_rival)
-    await report(domain.vehicle_reserved, "inventory")
+    await _report(sales, order_name, domain.vehicle_reserved, "inventory")
     history = await sales.history(BUYER, order_id)
     assert [(event.version, event.type) for event in history][2:] == [
         (3, "promo_code_redeemed"), (4, "vehicle_reserved")]
@@ -160,24 +158,20 @@ async def test_a_report_that_loses_its_version_to_another_reads_the_order_again(
 
 async def test_a_report_that_keeps_losing_fails_and_writes_nothing(sales, monkeypatch):
     """Bounded: past FOLLOW_ATTEMPTS the event fails (JetStream redelivers it later)."""
-    order_id = await _new_order(sales)
-    await sales.confirm(BUYER, order_id, "")
-    order_name = f"orders/{order_id}"
+    order_id, order_name = await _confirmed_order(sales)
     read_events, busy = store.OrderRepository.events, []
 
     async def events_then_a_rival(repository, wanted):
         found = await read_events(repository, wanted)
         if not busy:
             busy.append(True)
-            async with sales.database.unit_of_work() as uow:
-                await sales.follow(uow, order_name, "pricing", lambda order: [("promo_code_redeemed", {})])
+            await _report(sales, order_name, lambda order: [("promo_code_redeemed", {})], "pricing")
             busy.clear()
         return found
 
     monkeypatch.setattr(store.OrderRepository, "events", events_then_a_rival)
     with pytest.raises(errors.Conflict):
-        async with sales.database.unit_of_work() as uow:
-            await sales.follow(uow, order_name, "inventory", domain.vehicle_reserved)
+        await _report(sales, order_name, domain.vehicle_reserved, "inventory")
     history = await sales.history(BUYER, order_id)
     assert len(history) == 2 + FOLLOW_ATTEMPTS
     assert "vehicle_reserved" not in [event.type for event in history]
