@@ -3,7 +3,7 @@ import asyncio
 import os
 from datetime import timedelta
 
-from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+from autosalon.auth.v1 import auth_pb2
 from services.kit import app, server
 from services.kit.cpu import BoundedExecutor
 from services.kit.identity import TokenVerifier
@@ -39,7 +39,6 @@ async def main() -> None:
     # auth verifies tokens with its own keys rather than asking itself over the network.
     service.verifier = TokenVerifier(own_jwks, runtime.accounts)
     service.add_service(
-        auth_pb2_grpc.add_AuthServiceServicer_to_server,
         AuthApi(handlers),
         auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
         ACCESS,

@@ -1,5 +1,5 @@
 """catalog's composition root."""
-from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from autosalon.catalog.v1 import catalog_pb2
 from services.kit import app, bus, server
 
 from . import store
@@ -11,7 +11,6 @@ async def main() -> None:
     runtime = await app.start("catalog", store.outbox)
     handlers = CatalogHandlers(runtime.database)
     runtime.service.add_service(
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server,
         CatalogApi(handlers, runtime.config.public_cache_seconds),
         catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
         ACCESS,

@@ -1,5 +1,5 @@
 """customer's composition root."""
-from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
+from autosalon.customer.v1 import customer_pb2
 from services.kit import app, bus, server
 
 from . import store
@@ -12,7 +12,6 @@ async def main() -> None:
     runtime = await app.start("customer", store.outbox)
     handlers = CustomerHandlers(runtime.database)
     runtime.service.add_service(
-        customer_pb2_grpc.add_CustomerServiceServicer_to_server,
         CustomerApi(handlers),
         customer_pb2.DESCRIPTOR.services_by_name["CustomerService"],
         ACCESS,

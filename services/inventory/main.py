@@ -1,7 +1,7 @@
 """inventory's composition root."""
 import os
 
-from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from autosalon.inventory.v1 import inventory_pb2
 from services.kit import app, bus, server
 
 from . import store
@@ -15,7 +15,6 @@ async def main() -> None:
     handlers = InventoryHandlers(runtime.database, runtime.peers)
     service = runtime.service
     service.add_service(
-        inventory_pb2_grpc.add_InventoryServiceServicer_to_server,
         InventoryApi(handlers),
         inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"],
         ACCESS,

@@ -2,7 +2,7 @@
 import os
 from datetime import timedelta
 
-from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
+from autosalon.payment.v1 import payment_pb2
 from services.kit import app, bus, server
 
 from . import store
@@ -19,7 +19,6 @@ async def main() -> None:
     handlers = PaymentHandlers(runtime.database, runtime.peers, gateway, orphan_after)
     service = runtime.service
     service.add_service(
-        payment_pb2_grpc.add_PaymentServiceServicer_to_server,
         PaymentApi(handlers),
         payment_pb2.DESCRIPTOR.services_by_name["PaymentService"],
         ACCESS,

@@ -1,5 +1,5 @@
 """pricing's composition root."""
-from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
+from autosalon.pricing.v1 import pricing_pb2
 from services.kit import app, bus, server
 
 from . import store
@@ -12,7 +12,6 @@ async def main() -> None:
     runtime = await app.start("pricing", store.outbox)
     handlers = PricingHandlers(runtime.database, runtime.peers)
     runtime.service.add_service(
-        pricing_pb2_grpc.add_PricingServiceServicer_to_server,
         PricingApi(handlers),
         pricing_pb2.DESCRIPTOR.services_by_name["PricingService"],
         ACCESS,

@@ -1,7 +1,7 @@
 """sales' composition root."""
 import functools
 
-from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
+from autosalon.sales.v1 import sales_pb2
 from services.kit import app, bus, server
 
 from . import store
@@ -24,7 +24,6 @@ async def main() -> None:
     runtime = await app.start("sales", store.outbox)
     handlers = SalesHandlers(runtime.database, runtime.peers)
     runtime.service.add_service(
-        sales_pb2_grpc.add_SalesServiceServicer_to_server,
         SalesApi(handlers),
         sales_pb2.DESCRIPTOR.services_by_name["SalesService"],
         ACCESS,
