@@ -15,7 +15,7 @@ from .registry import Discovery
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
-# Absolute time.monotonic() deadline of the RPC being served, set by the server interceptor.
+# Absolute time.monotonic() deadline of the RPC being served, set by the server's per-call policy.
 deadline_var: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
 # Statuses that say the peer is in trouble, not that it answered: only these trip a breaker.

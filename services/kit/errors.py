@@ -1,7 +1,7 @@
 """Domain errors: what a rule says went wrong, in words a caller can act on.
 
 Pure Python on purpose: domain code raises these without knowing about gRPC; the kit's
-server interceptor turns each into its gRPC status (and HTTP code at the edge).
+per-call policy (kit.server) turns each into its gRPC status (and HTTP code at the edge).
 """
 
 

@@ -1,4 +1,4 @@
-"""The gRPC server every service runs: health, reflection, interceptors, Consul, graceful stop.
+"""The gRPC server every service runs: health, reflection, the per-call policy, Consul, graceful stop.
 
 A service builds a `Microservice`, adds its servicer with an access rule per RPC and its
 background tasks (outbox relay, consumers), and awaits `run()`.
