@@ -100,9 +100,10 @@ class Rows:
         return self._rows[0] if self._rows else None
 
     def one(self):
-        if len(self._rows) != 1:
-            raise sa.exc.NoResultFound("expected one row") if not self._rows else \
-                sa.exc.MultipleResultsFound("expected one row")
+        if not self._rows:
+            raise sa.exc.NoResultFound("expected one row, found none")
+        if len(self._rows) > 1:
+            raise sa.exc.MultipleResultsFound(f"expected one row, found {len(self._rows)}")
         return self._rows[0]
 
     def scalar(self):
@@ -132,8 +133,8 @@ class Connection:
         dialect = self.sqlalchemy.dialect
         try:
             if isinstance(params, list):
-                sql = statement.sql_and_values(dialect, params[0])[0]
-                values = [statement.sql_and_values(dialect, each)[1] for each in params]
+                compiled = [statement.sql_and_values(dialect, each) for each in params]
+                sql, values = compiled[0][0], [each_values for _, each_values in compiled]
                 await cursor.executemany(sql, values)
                 return Rows([], cursor.rowcount)
             sql, values = statement.sql_and_values(dialect, params or {})
