@@ -1,8 +1,8 @@
 """auth's rows <-> protobuf messages."""
-import sqlalchemy as sa
 
 from autosalon.auth.v1 import auth_pb2
 
+from services.kit.db import Row
 from services.kit.protos import timestamp
 
 from .domain import Role
@@ -15,7 +15,7 @@ ROLE_TO_PROTO = {
 ROLE_FROM_PROTO = {value: role for role, value in ROLE_TO_PROTO.items()}
 
 
-def user_to_proto(row: sa.Row) -> auth_pb2.User:
+def user_to_proto(row: Row) -> auth_pb2.User:
     return auth_pb2.User(
         name=f"users/{row.id}",
         email=row.email,
@@ -28,5 +28,5 @@ def user_to_proto(row: sa.Row) -> auth_pb2.User:
     )
 
 
-def user_event(user: sa.Row) -> auth_pb2.UserEvent:
+def user_event(user: Row) -> auth_pb2.UserEvent:
     return auth_pb2.UserEvent(user=user_to_proto(user))

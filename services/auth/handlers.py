@@ -3,12 +3,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from services.kit import paging
 from services.kit.cache import ExpiringCache
 from services.kit.cpu import BoundedExecutor
-from services.kit.db import Database, now
+from services.kit.db import Database, Row, now
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from services.kit.identity import Identity
 
@@ -25,10 +23,10 @@ class Session:
     access_ttl: int
     refresh_token: str
     refresh_ttl: int
-    user: sa.Row
+    user: Row
 
 
-def profile_of(row: sa.Row) -> domain.UserProfile:
+def profile_of(row: Row) -> domain.UserProfile:
     return domain.UserProfile(
         id=str(row.id), email=row.email, full_name=row.full_name, phone=row.phone,
         role=domain.Role(row.role), active=row.active,
@@ -50,11 +48,11 @@ class AuthHandlers:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         # Users read recently, by id: GetCurrentUser is on every page a client opens.
-        self.users: ExpiringCache[sa.Row] = ExpiringCache(ttl_seconds=30)
+        self.users: ExpiringCache[Row] = ExpiringCache(ttl_seconds=30)
 
     async def register(
         self, email: str, password: str, confirm_password: str, full_name: str, phone: str
-    ) -> sa.Row:
+    ) -> Row:
         fields = domain.validate_registration(email, password, confirm_password, full_name, phone)
         password_hash = await self.hashing.run(domain.hash_password, password)
         created = now()
@@ -96,7 +94,7 @@ class AuthHandlers:
             return await self._start_session(RefreshTokenRepository(uow.connection), user, uuid.uuid4())
 
     async def _start_session(
-        self, refresh_tokens: RefreshTokenRepository, user: sa.Row, family_id: uuid.UUID
+        self, refresh_tokens: RefreshTokenRepository, user: Row, family_id: uuid.UUID
     ) -> Session:
         issued = now()
         plain, record = tokens.new_refresh_token(str(user.id), str(family_id), issued, self.refresh_ttl)
@@ -155,7 +153,7 @@ class AuthHandlers:
                 raise PermissionDenied("that refresh token belongs to another user")
             await refresh_tokens.revoke_family(row.family_id, now())
 
-    async def get_user(self, caller: Identity, user_id: uuid.UUID) -> sa.Row:
+    async def get_user(self, caller: Identity, user_id: uuid.UUID) -> Row:
         if not domain.can_read_user(caller.user_id, domain.Role(caller.role), str(user_id)):
             raise PermissionDenied("clients may read only their own account")
         user = self.users.get(user_id)
@@ -170,7 +168,7 @@ class AuthHandlers:
 
     async def list_users(
         self, role: domain.Role | None, requested_size: int, page_token: str
-    ) -> tuple[list[sa.Row], str, int]:
+    ) -> tuple[list[Row], str, int]:
         size = paging.page_size(requested_size)
         query = {"role": role.value if role else ""}
         after = paging.time_position(paging.decode_token(page_token, query))
@@ -183,7 +181,7 @@ class AuthHandlers:
 
     async def update_user(
         self, caller: Identity, user_id: uuid.UUID, changes: dict, mask: list[str]
-    ) -> sa.Row:
+    ) -> Row:
         async with self.database.unit_of_work() as uow:
             users = UserRepository(uow.connection)
             current = await users.by_id(user_id, for_update=True)
@@ -212,14 +210,14 @@ class AuthHandlers:
         self.users.evict(user_id)
         return user
 
-    async def deactivate(self, caller: Identity, user_id: uuid.UUID) -> sa.Row:
+    async def deactivate(self, caller: Identity, user_id: uuid.UUID) -> Row:
         return await self.update_user(caller, user_id, {"active": False}, ["active"])
 
     def jwks(self) -> dict:
         return self.signer.jwks()
 
 
-def _record(row: sa.Row) -> tokens.RefreshToken:
+def _record(row: Row) -> tokens.RefreshToken:
     return tokens.RefreshToken(
         id=str(row.id), family_id=str(row.family_id), user_id=str(row.user_id),
         token_hash=row.token_hash, expires_at=row.expires_at, used_at=row.used_at,

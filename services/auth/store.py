@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from services.kit.db import Connection, Prepared, event_tables
+from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.paging import newest_first
 
 metadata = sa.MetaData()
@@ -68,11 +68,11 @@ class UserRepository:
         )
         return result.first() is not None
 
-    async def by_id(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def by_id(self, user_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = _USER_FOR_UPDATE if for_update else _USER
         return (await self.connection.execute(query, {"user_id": user_id})).first()
 
-    async def by_email(self, email_lower: str) -> sa.Row | None:
+    async def by_email(self, email_lower: str) -> Row | None:
         return (await self.connection.execute(_BY_EMAIL, {"email_lower": email_lower})).first()
 
     async def update(self, user_id: uuid.UUID, values: dict) -> None:
@@ -80,7 +80,7 @@ class UserRepository:
 
     async def page(
         self, role: str | None, limit: int, after: tuple[datetime, uuid.UUID] | None
-    ) -> tuple[list[sa.Row], int]:
+    ) -> tuple[list[Row], int]:
         """Newest first; keyset paging on (created_at, id)."""
         condition = sa.true() if role is None else users.c.role == role
         query = newest_first(sa.select(users).where(condition), users.c.created_at, users.c.id, after, limit)
@@ -96,7 +96,7 @@ class RefreshTokenRepository:
     async def add(self, row: dict) -> None:
         await self.connection.execute(refresh_tokens.insert().values(**row))
 
-    async def by_hash_for_update(self, token_hash: str) -> sa.Row | None:
+    async def by_hash_for_update(self, token_hash: str) -> Row | None:
         return (await self.connection.execute(_TOKEN_FOR_UPDATE, {"token_hash": token_hash})).first()
 
     async def mark_used(self, token_id: uuid.UUID, when: datetime) -> None:

@@ -1,10 +1,9 @@
 """catalog's rows <-> protobuf messages."""
 import uuid
 
-import sqlalchemy as sa
-
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import money
+from services.kit.db import Row
 from services.kit.protos import audit, resource_id
 
 from . import domain
@@ -50,7 +49,7 @@ def model_id(name: str, field: str = "name") -> uuid.UUID:
     return resource_id(name, "models", field)
 
 
-def trim_to_proto(row: sa.Row, base_price) -> catalog_pb2.Trim:
+def trim_to_proto(row: Row, base_price) -> catalog_pb2.Trim:
     return catalog_pb2.Trim(
         name=f"models/{row.model_id}/trims/{row.id}",
         display_name=row.display_name,
@@ -61,7 +60,7 @@ def trim_to_proto(row: sa.Row, base_price) -> catalog_pb2.Trim:
     )
 
 
-def model_to_proto(row: sa.Row, trims: list[sa.Row]) -> catalog_pb2.VehicleModel:
+def model_to_proto(row: Row, trims: list[Row]) -> catalog_pb2.VehicleModel:
     return catalog_pb2.VehicleModel(
         name=f"models/{row.id}",
         brand=row.brand,

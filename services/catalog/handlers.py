@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import paging
 from services.kit.cache import ExpiringCache
-from services.kit.db import Database, now
-from services.kit.masks import masked_fields
+from services.kit.db import Database, Row, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.idempotency import still_there
 from services.kit.identity import Identity
+from services.kit.masks import masked_fields
 from services.kit.money import to_proto
 from services.kit.protos import timestamp
 
@@ -131,7 +131,7 @@ class CatalogHandlers:
             merged = domain.validate_model(merged)
             changed_at = now()
             try:
-                async with uow.connection.begin_nested():
+                async with uow.connection.savepoint():
                     await catalog.update_model(model_id, {
                         **merged.__dict__, "updated_at": changed_at, "updated_by": caller.user_name})
             except sa.exc.IntegrityError:
@@ -211,7 +211,7 @@ class CatalogHandlers:
                 for name in domain.TRIM_MASK
             }))
             try:
-                async with uow.connection.begin_nested():
+                async with uow.connection.savepoint():
                     await catalog.update_trim(trim_id, {
                         **merged.__dict__, "updated_at": now(), "updated_by": caller.user_name})
             except sa.exc.IntegrityError:
@@ -250,7 +250,7 @@ class CatalogHandlers:
 
 async def _model_and_trim(
     catalog: CatalogRepository, model_id: uuid.UUID, trim_id: uuid.UUID
-) -> tuple[sa.Row, sa.Row]:
+) -> tuple[Row, Row]:
     """A model and one of its trims, the trim locked for a change, or NotFound."""
     model = await catalog.model(model_id)
     trim = await catalog.trim(model_id, trim_id, for_update=True)

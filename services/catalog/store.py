@@ -5,7 +5,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import Connection, event_tables
+from services.kit.db import Connection, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
 
 from .domain import ModelSearch
@@ -129,7 +129,7 @@ class CatalogRepository:
         )
         return result.first() is not None
 
-    async def model(self, model_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def model(self, model_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = sa.select(models).where(models.c.id == model_id)
         if for_update:
             query = query.with_for_update()
@@ -146,7 +146,7 @@ class CatalogRepository:
 
     async def search(
         self, search: ModelSearch, limit: int, after: list | None
-    ) -> tuple[list[sa.Row], int]:
+    ) -> tuple[list[Row], int]:
         conditions = search_conditions(search)
         order_columns = _ORDER_COLUMNS[search.order] + [models.c.id]
         query = sa.select(models).where(*conditions)
@@ -161,8 +161,8 @@ class CatalogRepository:
         )
         return rows, total
 
-    async def trims_of(self, model_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[sa.Row]]:
-        found: dict[uuid.UUID, list[sa.Row]] = {model_id: [] for model_id in model_ids}
+    async def trims_of(self, model_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+        found: dict[uuid.UUID, list[Row]] = {model_id: [] for model_id in model_ids}
         if not model_ids:
             return found
         rows = await self.connection.execute(
@@ -174,7 +174,7 @@ class CatalogRepository:
             found[row.model_id].append(row)
         return found
 
-    async def trim(self, model_id: uuid.UUID, trim_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def trim(self, model_id: uuid.UUID, trim_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = sa.select(trims).where(trims.c.id == trim_id, trims.c.model_id == model_id)
         if for_update:
             query = query.with_for_update()
@@ -208,7 +208,7 @@ class CatalogRepository:
         await self.connection.execute(price_changes.insert().values(
             model_id=model_id, old_price=old, new_price=new, changed_by=who, changed_at=when))
 
-    async def price_history(self, model_id: uuid.UUID, limit: int, after_seq: int | None) -> list[sa.Row]:
+    async def price_history(self, model_id: uuid.UUID, limit: int, after_seq: int | None) -> list[Row]:
         query = sa.select(price_changes).where(price_changes.c.model_id == model_id)
         if after_seq is not None:
             query = query.where(price_changes.c.seq < after_seq)

@@ -2,10 +2,9 @@
 import uuid
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from autosalon.customer.v1 import customer_pb2
 from services.kit import money
+from services.kit.db import Row
 from services.kit.protos import audit, resource_id, timestamp
 
 from .domain import Profile
@@ -42,7 +41,7 @@ def profile_from_proto(customer: customer_pb2.Customer) -> Profile:
     )
 
 
-def customer_to_proto(row: sa.Row) -> customer_pb2.Customer:
+def customer_to_proto(row: Row) -> customer_pb2.Customer:
     preferences = row.preferences
     return customer_pb2.Customer(
         name=f"customers/{row.id}",
@@ -60,14 +59,14 @@ def customer_to_proto(row: sa.Row) -> customer_pb2.Customer:
     )
 
 
-def purchase_to_proto(row: sa.Row) -> customer_pb2.Purchase:
+def purchase_to_proto(row: Row) -> customer_pb2.Purchase:
     return customer_pb2.Purchase(
         name=f"customers/{row.customer_id}/purchases/{row.order_id}", order=f"orders/{row.order_id}",
         vehicle=row.vehicle, vehicle_title=row.vehicle_title,
         total=money.to_proto(row.total, row.currency), complete_time=timestamp(row.completed_at))
 
 
-def interaction_to_proto(row: sa.Row) -> customer_pb2.Interaction:
+def interaction_to_proto(row: Row) -> customer_pb2.Interaction:
     return customer_pb2.Interaction(
         name=f"customers/{row.customer_id}/interactions/{row.id}", type=TYPE_TO_PROTO[row.type],
         note=row.note, occur_time=timestamp(row.occurred_at), logged_by=row.logged_by)

@@ -6,11 +6,9 @@ from types import SimpleNamespace
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from autosalon.customer.v1 import customer_pb2
 from services.kit import paging
-from services.kit.db import Database, UnitOfWork, now
+from services.kit.db import Database, Row, UnitOfWork, now
 from services.kit.errors import NotFound
 from services.kit.identity import Identity
 
@@ -169,7 +167,7 @@ class CustomerHandlers:
 
 
 async def _visible_profile(repository: CustomerRepository, caller: Identity,
-                           customer_id: uuid.UUID | None, for_update: bool = False) -> sa.Row:
+                           customer_id: uuid.UUID | None, for_update: bool = False) -> Row:
     """The caller's own profile (no id), or the one named if the caller may see it."""
     if customer_id is None:
         row = await repository.by_user(uuid.UUID(caller.user_id))

@@ -4,7 +4,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
-from services.kit.db import Connection, Prepared, event_tables
+from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
@@ -96,33 +96,33 @@ class CustomerRepository:
             insert(customers).values(**row).on_conflict_do_nothing().returning(customers.c.id))
         return result.first() is not None
 
-    async def by_id(self, customer_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def by_id(self, customer_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
         return (await self.connection.execute(query, {"customer_id": customer_id})).first()
 
-    async def by_user(self, user_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def by_user(self, user_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = _BY_USER_FOR_UPDATE if for_update else _BY_USER
         return (await self.connection.execute(query, {"user_id": user_id})).first()
 
-    async def update(self, customer_id: uuid.UUID, values: dict) -> sa.Row | None:
+    async def update(self, customer_id: uuid.UUID, values: dict) -> Row | None:
         """The profile as changed; None when there is none."""
         return (await self.connection.execute(_UPDATE, {"key_id": customer_id, **values})).first()
 
-    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
+    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[Row], int]:
         query = sa.select(customers).where(*conditions)
         rows = (await self.connection.execute(
             newest_first(query, customers.c.created_at, customers.c.id, after, limit))).all()
         total = await self.connection.scalar(sa.select(sa.func.count()).select_from(customers).where(*conditions))
         return rows, total
 
-    async def interaction(self, interaction_id: uuid.UUID) -> sa.Row | None:
+    async def interaction(self, interaction_id: uuid.UUID) -> Row | None:
         return (await self.connection.execute(
             sa.select(interactions).where(interactions.c.id == interaction_id))).first()
 
     async def add_interaction(self, row: dict) -> None:
         await self.connection.execute(interactions.insert().values(**row))
 
-    async def interactions(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
+    async def interactions(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[Row]:
         query = sa.select(interactions).where(interactions.c.customer_id == customer_id)
         return (await self.connection.execute(
             newest_first(query, interactions.c.occurred_at, interactions.c.id, after, limit))).all()
@@ -131,7 +131,7 @@ class CustomerRepository:
         """False when that order is recorded already."""
         return (await self.connection.execute(_ADD_PURCHASE, row)).first() is not None
 
-    async def purchases(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[sa.Row]:
+    async def purchases(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[Row]:
         query = sa.select(purchases).where(purchases.c.customer_id == customer_id)
         return (await self.connection.execute(
             newest_first(query, purchases.c.completed_at, purchases.c.order_id, after, limit))).all()

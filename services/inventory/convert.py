@@ -1,10 +1,9 @@
 """inventory's rows <-> protobuf messages."""
 import uuid
 
-import sqlalchemy as sa
-
 from autosalon.inventory.v1 import inventory_pb2
 from services.kit import money
+from services.kit.db import Row
 from services.kit.protos import audit, resource_id, timestamp
 
 CONDITION_TO_PROTO = {"new": inventory_pb2.CONDITION_NEW, "used": inventory_pb2.CONDITION_USED}
@@ -21,7 +20,7 @@ def vehicle_id(name: str, field: str = "name") -> uuid.UUID:
     return resource_id(name, "vehicles", field)
 
 
-def vehicle_to_proto(row: sa.Row) -> inventory_pb2.Vehicle:
+def vehicle_to_proto(row: Row) -> inventory_pb2.Vehicle:
     vehicle = inventory_pb2.Vehicle(
         name=f"vehicles/{row.id}",
         vin=row.vin,

@@ -11,7 +11,7 @@ from autosalon.catalog.v1 import catalog_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from services.kit import catalogue, money, paging
 from services.kit.calls import Peers
-from services.kit.db import Database, UnitOfWork, now
+from services.kit.db import Database, Row, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
@@ -210,7 +210,7 @@ async def _finish(uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: st
     return vehicle
 
 
-def _as_written(current: sa.Row, values: dict) -> SimpleNamespace:
+def _as_written(current: Row, values: dict) -> SimpleNamespace:
     """The vehicle read under its row lock with `values` written over it: what reading it
     again would give, without the second read."""
     return SimpleNamespace(**{**current._asdict(), **values})

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import Connection, Prepared, event_tables
+from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
@@ -96,7 +96,7 @@ class InventoryRepository:
             .returning(vehicles.c.id))
         return result.first() is not None
 
-    async def vehicle(self, vehicle_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def vehicle(self, vehicle_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = _VEHICLE_FOR_UPDATE if for_update else _VEHICLE
         return (await self.connection.execute(query, {"vehicle_id": vehicle_id})).first()
 
@@ -110,7 +110,7 @@ class InventoryRepository:
         result = await self.connection.execute(query, {**values, **keys})
         return result.first() is not None
 
-    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[sa.Row], int]:
+    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[Row], int]:
         query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(*conditions)
         rows = (await self.connection.execute(
             newest_first(query, vehicles.c.created_at, vehicles.c.id, after, limit))).all()
@@ -118,7 +118,7 @@ class InventoryRepository:
             sa.select(sa.func.count()).select_from(_VIEW).where(*conditions))
         return rows, total
 
-    async def release_expired(self, now: datetime, limit: int = 100) -> list[sa.Row]:
+    async def release_expired(self, now: datetime, limit: int = 100) -> list[Row]:
         """Frees reservations past their time, each exactly once even with many instances."""
         expired = (
             sa.select(vehicles.c.id, vehicles.c.order_id)
@@ -156,6 +156,6 @@ class CatalogCopy:
             where=table.c.changed_at <= statement.excluded.changed_at,
         ))
 
-    async def model(self, model_id: uuid.UUID) -> sa.Row | None:
+    async def model(self, model_id: uuid.UUID) -> Row | None:
         return (await self.connection.execute(
             sa.select(catalog_models).where(catalog_models.c.id == model_id))).first()

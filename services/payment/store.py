@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from services.kit.cancellations import CancelledOrders
-from services.kit.db import Connection, Prepared, event_tables
+from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.paging import newest_first
 
 from . import domain
@@ -77,27 +77,27 @@ class PaymentRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
 
-    async def add(self, row: dict) -> sa.Row | None:
+    async def add(self, row: dict) -> Row | None:
         """The payment as stored; None when a rule refused it (this idempotency key was used,
         or the order has a live payment already)."""
         return (await self.connection.execute(_ADD, row)).first()
 
-    async def by_key(self, creator: str, key: str) -> sa.Row | None:
+    async def by_key(self, creator: str, key: str) -> Row | None:
         """The payment `creator` made with this idempotency key, if any."""
         return (await self.connection.execute(_BY_KEY, {"creator": creator, "key": key})).first()
 
-    async def by_id(self, payment_id: uuid.UUID, for_update: bool = False) -> sa.Row | None:
+    async def by_id(self, payment_id: uuid.UUID, for_update: bool = False) -> Row | None:
         query = _READ_FOR_UPDATE if for_update else _READ
         return (await self.connection.execute(query, {"payment_id": payment_id})).first()
 
-    async def log_of(self, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[sa.Row]]:
-        found: dict[uuid.UUID, list[sa.Row]] = {payment_id: [] for payment_id in payment_ids}
+    async def log_of(self, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+        found: dict[uuid.UUID, list[Row]] = {payment_id: [] for payment_id in payment_ids}
         for row in await self.connection.execute(_LOG_OF, {"payment_ids": payment_ids}):
             found[row.payment_id].append(row)
         return found
 
-    async def move(self, current: sa.Row, steps: list[tuple[str, str]], actor: str, values: dict,
-                   moment: datetime) -> sa.Row:
+    async def move(self, current: Row, steps: list[tuple[str, str]], actor: str, values: dict,
+                   moment: datetime) -> Row:
         """Takes the payment through `steps`, (status, reason) pairs, each a legal transition
         and a line in its log; returns it as it is now."""
         status, lines = current.status, []
@@ -115,29 +115,29 @@ class PaymentRepository:
         await self.connection.execute(_CHANGE, {
             "key_id": payment_id, "refund_problem": problem[:domain.REASON_MAX], "updated_at": moment})
 
-    async def log_creation(self, row: dict) -> sa.Row:
+    async def log_creation(self, row: dict) -> Row:
         """The log's first line, as stored."""
         return (await self.connection.execute(_LOG_CREATION, {
             "payment_id": row["id"], "from_status": "", "to_status": row["status"],
             "changed_at": row["created_at"], "actor": row["created_by"], "reason": "created"})).one()
 
-    async def page(self, conditions: list, limit: int, after: tuple | None) -> list[sa.Row]:
+    async def page(self, conditions: list, limit: int, after: tuple | None) -> list[Row]:
         query = sa.select(payments).where(*conditions)
         return list(await self.connection.execute(
             newest_first(query, payments.c.created_at, payments.c.id, after, limit)))
 
-    async def waiting_for_gateway(self, status: str, older_than: datetime) -> list[sa.Row]:
+    async def waiting_for_gateway(self, status: str, older_than: datetime) -> list[Row]:
         """Card payments in `status` (pending: a charge; refunding: a refund) the queue owes the
         gateway, oldest first."""
         return list(await self.connection.execute(sa.select(payments).where(
             payments.c.method == domain.CARD, payments.c.status == status,
             payments.c.refund_problem == "", payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
 
-    async def live_for_order(self, order_id: str) -> list[sa.Row]:
+    async def live_for_order(self, order_id: str) -> list[Row]:
         return list(await self.connection.execute(sa.select(payments).where(
             payments.c.order_id == order_id, payments.c.status.in_(domain.LIVE))))
 
-    async def stats(self, conditions: list) -> list[sa.Row]:
+    async def stats(self, conditions: list) -> list[Row]:
         return list(await self.connection.execute(
             sa.select(payments.c.status, payments.c.method, sa.func.count().label("count"),
                       sa.func.coalesce(sa.func.sum(payments.c.amount), 0).label("amount"))

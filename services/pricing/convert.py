@@ -2,10 +2,9 @@
 from datetime import timezone
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from autosalon.pricing.v1 import pricing_pb2
 from services.kit import money
+from services.kit.db import Row
 from services.kit.protos import audit, timestamp
 
 from . import domain
@@ -47,7 +46,7 @@ def scope_to_row(scope: domain.Scope) -> dict:
             "trim_ids": list(scope.trim_ids), "min_price": str(scope.min_price)}
 
 
-def discount_from_row(row: sa.Row) -> domain.Discount:
+def discount_from_row(row: Row) -> domain.Discount:
     scope = row.scope
     return domain.Discount(
         id=f"discounts/{row.id}", title=row.title, kind=row.kind, value=row.value,
@@ -65,7 +64,7 @@ def _scope_to_proto(scope: dict) -> pricing_pb2.Scope:
         trims=scope["trim_ids"], min_price=money.to_proto(Decimal(scope["min_price"])))
 
 
-def discount_to_proto(row: sa.Row) -> pricing_pb2.Discount:
+def discount_to_proto(row: Row) -> pricing_pb2.Discount:
     discount = pricing_pb2.Discount(
         name=f"discounts/{row.id}", title=row.title, kind=KIND_TO_PROTO[row.kind],
         value=str(row.value), scope=_scope_to_proto(row.scope), stackable=row.stackable,
@@ -78,7 +77,7 @@ def discount_to_proto(row: sa.Row) -> pricing_pb2.Discount:
     return discount
 
 
-def promo_code_to_proto(row: sa.Row) -> pricing_pb2.PromoCode:
+def promo_code_to_proto(row: Row) -> pricing_pb2.PromoCode:
     code = pricing_pb2.PromoCode(code=row.code, title=row.title, kind=KIND_TO_PROTO[row.kind],
                                  value=str(row.value), scope=_scope_to_proto(row.scope))
     if row.valid_until is not None:

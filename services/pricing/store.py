@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from services.kit.cancellations import CancelledOrders
-from services.kit.db import Connection, Prepared, event_tables
+from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
 from services.kit.paging import newest_first
 
@@ -69,18 +69,18 @@ class PricingRepository:
             insert(discounts).values(**row).on_conflict_do_nothing().returning(discounts.c.id))
         return result.first() is not None
 
-    async def by_id(self, discount_id: uuid.UUID) -> sa.Row | None:
+    async def by_id(self, discount_id: uuid.UUID) -> Row | None:
         return (await self.connection.execute(sa.select(discounts).where(
             discounts.c.id == discount_id, ~discounts.c.deleted))).first()
 
-    async def by_code(self, code: str, for_update: bool = False) -> sa.Row | None:
+    async def by_code(self, code: str, for_update: bool = False) -> Row | None:
         query = _CODE_FOR_UPDATE if for_update else _CODE
         return (await self.connection.execute(query, {"code": code})).first()
 
-    async def automatic(self) -> list[sa.Row]:
+    async def automatic(self) -> list[Row]:
         return list(await self.connection.execute(_AUTOMATIC))
 
-    async def page(self, limit: int, after: tuple | None) -> list[sa.Row]:
+    async def page(self, limit: int, after: tuple | None) -> list[Row]:
         query = sa.select(discounts).where(~discounts.c.deleted)
         return list(await self.connection.execute(
             newest_first(query, discounts.c.created_at, discounts.c.id, after, limit)))
@@ -88,7 +88,7 @@ class PricingRepository:
     async def update(self, discount_id: uuid.UUID, values: dict) -> None:
         await self.connection.execute(discounts.update().where(discounts.c.id == discount_id).values(**values))
 
-    async def by_id_for_update(self, discount_id: uuid.UUID) -> sa.Row | None:
+    async def by_id_for_update(self, discount_id: uuid.UUID) -> Row | None:
         return (await self.connection.execute(sa.select(discounts).where(
             discounts.c.id == discount_id, ~discounts.c.deleted).with_for_update())).first()
 
@@ -98,7 +98,7 @@ class PricingRepository:
             .values(deleted=True, code=None).returning(discounts.c.id))
         return result.first() is not None
 
-    async def redemption(self, discount_id: uuid.UUID, order_id: str) -> sa.Row | None:
+    async def redemption(self, discount_id: uuid.UUID, order_id: str) -> Row | None:
         return (await self.connection.execute(sa.select(redemptions).where(
             redemptions.c.discount_id == discount_id, redemptions.c.order_id == order_id))).first()
 
@@ -118,7 +118,7 @@ class PricingRepository:
     async def record(self, row: dict) -> None:
         await self.connection.execute(redemptions.insert().values(**row))
 
-    async def give_back(self, order_id: str) -> list[sa.Row]:
+    async def give_back(self, order_id: str) -> list[Row]:
         """Drops the order's redemptions and returns their uses to the codes, once: a second
         call finds no redemption left."""
         dropped = list(await self.connection.execute(

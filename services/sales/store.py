@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import Connection, Prepared, event_tables
+from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.paging import newest_first
 
 from . import domain
@@ -79,7 +79,7 @@ _CURRENT = Prepared(sa.select(orders.c.customer, orders.c.deleted, orders.c.snap
                     .where(orders.c.id == sa.bindparam("order_id")))
 
 
-def _event(row: sa.Row) -> domain.Event:
+def _event(row: Row) -> domain.Event:
     return domain.Event(row.version, row.type, row.data, row.actor, row.occurred_at, row.trace_id)
 
 
@@ -105,7 +105,7 @@ class OrderRepository:
         })
         return result.first() is not None
 
-    async def current(self, order_id: uuid.UUID) -> sa.Row | None:
+    async def current(self, order_id: uuid.UUID) -> Row | None:
         """The order's owner, whether it is deleted, and its snapshot (None for an order not
         changed since snapshots were kept)."""
         return (await self.connection.execute(_CURRENT, {"order_id": order_id})).first()
