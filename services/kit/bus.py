@@ -29,6 +29,8 @@ from .db import Database, Prepared, UnitOfWork, now, report_failure
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, common_pb2.EventEnvelope], Awaitable[None]]
+# Whether an event asks anything of the consumer at all (see consume).
+Relevance = Callable[[common_pb2.EventEnvelope], bool]
 
 
 def payload(envelope: common_pb2.EventEnvelope, message_class):
@@ -196,9 +198,12 @@ async def consume(
     durable: str,
     handler: Handler,
     batch: int = 50,
+    relevant: Relevance | None = None,
 ) -> None:
     """Applies every event on `subjects` once, for the life of the service. Only the events
-    named are delivered at all (JetStream filters them), so the others cost nothing here."""
+    named are delivered at all (JetStream filters them), so the others cost nothing here.
+    A delivered event `relevant` says asks nothing of this service is acked without a unit
+    of work: applying it would change nothing, so there is nothing to record either."""
     consumer = f"{database.service}.{durable}"
     name = f"{database.service}-{durable}"
     subjects = (subjects,) if isinstance(subjects, str) else subjects
@@ -226,7 +231,7 @@ async def consume(
     try:
         while True:
             for message in await _next_messages(subscription, batch):
-                await handle_delivery(database, consumed, consumer, handler, message)
+                await handle_delivery(database, consumed, consumer, handler, message, relevant)
             _stop_if_cancelled()
     finally:
         await subscription.unsubscribe()
@@ -292,11 +297,14 @@ def _first_delivery(consumed: sa.Table) -> Prepared:
     return Prepared(insert(consumed).on_conflict_do_nothing().returning(consumed.c.event_id))
 
 
-async def handle_delivery(database, consumed, consumer, handler, message) -> None:
+async def handle_delivery(database, consumed, consumer, handler, message, relevant: Relevance | None = None) -> None:
     """Applies one delivered event once (recording its id), then acks; naks on failure."""
     envelope = common_pb2.EventEnvelope.FromString(message.data)
     logs.trace_id_var.set(envelope.trace_id)
     try:
+        if relevant is not None and not relevant(envelope):
+            await message.ack()
+            return
         async with database.unit_of_work() as uow:
             first_time = await uow.connection.execute(_first_delivery(consumed), {
                 "consumer": consumer, "event_id": uuid.UUID(envelope.id), "consumed_at": now(),

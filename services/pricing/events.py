@@ -13,6 +13,14 @@ from .handlers import PricingHandlers
 log = logging.getLogger(__name__)
 
 
+def concerns_pricing(envelope: common_pb2.EventEnvelope) -> bool:
+    """A cancelled order may give a use back; a confirmed order matters only with a promo
+    code (most have none, and their confirmation needs no unit of work here at all)."""
+    if envelope.type == "autosalon.sales.order.confirmed":
+        return bool(payload(envelope, sales_pb2.OrderChanged).order.promo_code)
+    return True
+
+
 def on_order_event(handlers: PricingHandlers):
     """The purchase saga: a confirmed order takes its promo code's use (or is refused, and
     sales cancels it); a cancelled order gives the use back, once."""

@@ -4,7 +4,7 @@ from services.kit import app, bus, server
 
 from . import store
 from .api import ACCESS, PricingApi
-from .events import on_order_event
+from .events import concerns_pricing, on_order_event
 from .handlers import PricingHandlers
 
 
@@ -19,7 +19,8 @@ async def main() -> None:
     runtime.service.add_background(lambda: handlers.catalogue.follow_changes(runtime.bus))
     runtime.service.add_background(lambda: bus.consume(
         runtime.database, runtime.bus, store.consumed_events, "sales",
-        ("autosalon.sales.order.confirmed", "autosalon.sales.order.cancelled"), "saga", on_order_event(handlers)))
+        ("autosalon.sales.order.confirmed", "autosalon.sales.order.cancelled"), "saga", on_order_event(handlers),
+        relevant=concerns_pricing))
     await runtime.service.run()
 
 

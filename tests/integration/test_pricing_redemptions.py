@@ -1,5 +1,6 @@
 """Promo code redemption against a real PostgreSQL: a code with limit 1 raced by two orders;
-a cancelled order gives its use back once and redeems nothing afterwards."""
+a cancelled order gives its use back once and redeems nothing afterwards; a confirmation
+without a code costs no unit of work."""
 import asyncio
 import datetime
 import uuid
@@ -13,7 +14,8 @@ from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
 from services.kit.identity import Identity
 from services.pricing import domain, store
-from services.pricing.events import on_order_event
+from services.kit.bus import handle_delivery
+from services.pricing.events import concerns_pricing, on_order_event
 from services.pricing.handlers import PricingHandlers
 
 from .conftest import migrated_database
@@ -130,3 +132,30 @@ async def test_retries_of_a_discount_with_one_key_create_one(pricing):
     await pricing.delete_discount(uuid.UUID(first.name.split("/")[1]))
     with pytest.raises(errors.NotFound, match="was deleted since"):
         await pricing.create_discount(MANAGER, automatic, idempotency_key="autumn-sale")
+
+
+class _Delivery:
+    """A JetStream message as the consumer loop hands it over."""
+
+    def __init__(self, envelope: common_pb2.EventEnvelope):
+        self.data = envelope.SerializeToString()
+        self.acks = self.naks = 0
+
+    async def ack(self):
+        self.acks += 1
+
+    async def nak(self, delay=None):
+        self.naks += 1
+
+
+async def test_only_the_order_events_that_concern_pricing_are_applied_and_recorded(pricing):
+    await pricing.create_discount(MANAGER, _code("SAGA1", 0))
+    for kind, code in [("confirmed", ""), ("confirmed", "SAGA1"), ("cancelled", "")]:
+        delivery = _Delivery(_order_event(kind, f"orders/{uuid.uuid4()}", code))
+        await handle_delivery(pricing.database, store.consumed_events, "pricing.saga", on_order_event(pricing),
+                              delivery, relevant=concerns_pricing)
+        assert (delivery.acks, delivery.naks) == (1, 0)
+    async with pricing.database.reading() as uow:
+        recorded = await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.consumed_events))
+    assert recorded == 2, "the confirmation without a code was recorded, so it had a unit of work"
+    assert await _used_count(pricing) == 1
