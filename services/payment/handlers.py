@@ -108,7 +108,7 @@ class PaymentHandlers:
                 if earlier is not None:
                     return await _with_log(repository, earlier)
                 raise AlreadyExists(f"{order.name} already has a payment under way or completed")
-            payment = payment_to_proto(stored, [await repository.log_creation(row)])
+            payment = payment_to_proto(stored, [stored])  # the row carries its log's first line
             await uow.emit("payment.created", payment.name, payment_pb2.PaymentEvent(payment=payment))
         if not card:
             return payment
@@ -137,7 +137,8 @@ class PaymentHandlers:
             values = {"failure_reason": reason} if wanted in (domain.FAILED, domain.CANCELLED) else {}
             if wanted == domain.COMPLETED and bank_reference.strip():
                 values["bank_reference"] = bank_reference.strip()[:100]
-            moved = await repository.move(current, [(wanted, reason)], caller.user_name, values, now())
+            moved = await repository.move(current.id, current.status, [(wanted, reason)], caller.user_name,
+                                          values, now())
             payment = await _with_log(repository, moved)
             await _announce(uow, wanted, payment)
         self.cards.pop(payment_id, None)
@@ -154,22 +155,25 @@ class PaymentHandlers:
     async def _settle(self, payment_id: uuid.UUID, outcome: Outcome) -> payment_pb2.Payment | None:
         """Records the gateway's answer, once: a second answer for the same charge finds the
         payment no longer pending (None)."""
+        sent = (domain.PROCESSING, "sent to the gateway")
+        if outcome.approved:
+            steps, values = [sent, (domain.COMPLETED, "approved")], {"bank_reference": outcome.bank_reference}
+        else:
+            steps = [sent, (domain.FAILED, outcome.decline_reason)]
+            values = {"failure_reason": outcome.decline_reason}
         async with self.database.unit_of_work() as uow:
             repository = PaymentRepository(uow.connection)
-            current = await repository.by_id(payment_id, for_update=True)
-            if current.status != domain.PENDING:
+            # Still pending, as nearly always: settled in one statement, with no read first.
+            moved = await repository.move(payment_id, domain.PENDING, steps, GATEWAY, values, now())
+            if moved is None:
+                current = await repository.by_id(payment_id, for_update=True)
                 if outcome.approved and current.status == domain.CANCELLED:
                     log.warning("payments/%s was charged after it was cancelled; refunding it", payment_id)
-                    await repository.move(current, [(domain.REFUNDING, "the gateway charged it after it was cancelled")],
+                    await repository.move(current.id, current.status,
+                                          [(domain.REFUNDING, "the gateway charged it after it was cancelled")],
                                           GATEWAY, {"bank_reference": outcome.bank_reference}, now())
                 return None
-            sent = (domain.PROCESSING, "sent to the gateway")
-            if outcome.approved:
-                steps, values = [sent, (domain.COMPLETED, "approved")], {"bank_reference": outcome.bank_reference}
-            else:
-                steps = [sent, (domain.FAILED, outcome.decline_reason)]
-                values = {"failure_reason": outcome.decline_reason}
-            payment = await _with_log(repository, await repository.move(current, steps, GATEWAY, values, now()))
+            payment = await _with_log(repository, moved)
             await _announce(uow, STATUS_NAME[payment.status], payment)
         self.cards.pop(payment_id, None)
         return payment
@@ -219,7 +223,7 @@ class PaymentHandlers:
                 log.error("payments/%s: %s; staff must refund it by other means", payment_id, problem)
                 await repository.note_refund_problem(payment_id, problem, now())
                 return
-            refunded = await repository.move(current, [(domain.REFUNDED, "refunded")], GATEWAY,
+            refunded = await repository.move(current.id, current.status, [(domain.REFUNDED, "refunded")], GATEWAY,
                                              {"refund_reference": reference}, now())
             await _announce(uow, domain.REFUNDED, await _with_log(repository, refunded))
 
@@ -232,7 +236,7 @@ class PaymentHandlers:
     async def _cancel_locked(self, uow: UnitOfWork, current, reason: str) -> None:
         """Cancels a pending payment whose row this unit of work holds locked."""
         repository = PaymentRepository(uow.connection)
-        cancelled = await repository.move(current, [(domain.CANCELLED, reason)], "payment",
+        cancelled = await repository.move(current.id, current.status, [(domain.CANCELLED, reason)], "payment",
                                           {"failure_reason": reason}, now())
         await _announce(uow, domain.CANCELLED, await _with_log(repository, cancelled))
         self.cards.pop(current.id, None)
@@ -250,7 +254,8 @@ class PaymentHandlers:
             if current.status == domain.PENDING:
                 await self._cancel_locked(uow, current, "the order was cancelled")
             elif current.status == domain.COMPLETED:
-                await repository.move(current, [(domain.REFUNDING, "the order was cancelled after it was paid")],
+                await repository.move(current.id, current.status,
+                                      [(domain.REFUNDING, "the order was cancelled after it was paid")],
                                       "payment", {}, now())
             elif current.status in domain.LIVE:
                 log.error("%s was cancelled while payments/%s is %s; staff must settle it",

@@ -56,18 +56,46 @@ cancelled_orders = CancelledOrders(metadata)
 outbox, consumed_events = event_tables(metadata)
 
 # The statements a payment runs, built once (building one costs more CPU than sending it).
-_ADD = Prepared(insert(payments).on_conflict_do_nothing().returning(*payments.c))
+# A new payment's columns; the rest take their defaults.
+_NEW = ("id", "order_id", "customer", "amount", "currency", "method", "status", "transaction_id",
+        "card_last_four", "bank_reference", "failure_reason", "idempotency_key", "created_at",
+        "updated_at", "created_by", "updated_by")
+
+
+def _add_statement() -> Prepared:
+    """Adds a payment unless a rule refuses it, with the first line of its log, in one round
+    trip: the payment's columns and the line's, or no row."""
+    added = (insert(payments).values(**{name: sa.bindparam(f"new_{name}") for name in _NEW})
+             .on_conflict_do_nothing().returning(*payments.c).cte("added"))
+    logged = insert(status_log).from_select(
+        ["payment_id", "from_status", "to_status", "changed_at", "actor", "reason"],
+        sa.select(added.c.id, sa.literal("", sa.Text), added.c.status, added.c.created_at, added.c.created_by,
+                  sa.literal("created", sa.Text)),
+    ).returning(*(column for column in status_log.c if column.name != "payment_id")).cte("logged")
+    return Prepared(sa.select(added, logged).select_from(added.join(logged, sa.true())))
+
+
+# A move's log lines, in order, from arrays of their parts.
+_LINES = sa.func.unnest(
+    sa.bindparam("from_statuses", type_=ARRAY(sa.Text)), sa.bindparam("to_statuses", type_=ARRAY(sa.Text)),
+    sa.bindparam("reasons", type_=ARRAY(sa.Text)),
+).table_valued("from_status", "to_status", "reason", with_ordinality="position").render_derived("line")
+
+_ADD = _add_statement()
 _BY_ID = sa.select(payments).where(payments.c.id == sa.bindparam("payment_id"))
 _READ = Prepared(_BY_ID)
 _READ_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
 _BY_KEY = Prepared(sa.select(payments).where(
     payments.c.created_by == sa.bindparam("creator"), payments.c.idempotency_key == sa.bindparam("key")))
-# SET follows the values given; the key's name must not be a column's name.
+# SET follows the values given; the keys' names must not be columns' names.
 _UPDATE = payments.update().where(payments.c.id == sa.bindparam("key_id"))
 _CHANGE = Prepared(_UPDATE)
-_MOVE = Prepared(_UPDATE.returning(*payments.c))
-_LOG = Prepared(status_log.insert())
-_LOG_CREATION = Prepared(status_log.insert().returning(*status_log.c))
+_MOVE = Prepared(_UPDATE.where(payments.c.status == sa.bindparam("key_status")).returning(*payments.c))
+_LOG = Prepared(insert(status_log).from_select(
+    ["payment_id", "from_status", "to_status", "changed_at", "actor", "reason"],
+    sa.select(sa.bindparam("payment_id", type_=sa.Uuid), _LINES.c.from_status, _LINES.c.to_status,
+              sa.bindparam("changed_at", type_=status_log.c.changed_at.type),
+              sa.bindparam("actor", type_=sa.Text), _LINES.c.reason).order_by(_LINES.c.position)))
 _LOG_OF = Prepared(sa.select(status_log).where(
     status_log.c.payment_id == sa.any_(sa.bindparam("payment_ids", type_=ARRAY(sa.Uuid))))
     .order_by(status_log.c.seq))
@@ -78,9 +106,10 @@ class PaymentRepository:
         self.connection = connection
 
     async def add(self, row: dict) -> Row | None:
-        """The payment as stored; None when a rule refused it (this idempotency key was used,
-        or the order has a live payment already)."""
-        return (await self.connection.execute(_ADD, row)).first()
+        """The payment as stored, with its log's first line (`seq`, `from_status`, `to_status`,
+        `changed_at`, `actor`, `reason`); None when a rule refused it (this idempotency key was
+        used, or the order has a live payment already)."""
+        return (await self.connection.execute(_ADD, {f"new_{name}": row[name] for name in _NEW})).first()
 
     async def by_key(self, creator: str, key: str) -> Row | None:
         """The payment `creator` made with this idempotency key, if any."""
@@ -96,30 +125,29 @@ class PaymentRepository:
             found[row.payment_id].append(row)
         return found
 
-    async def move(self, current: Row, steps: list[tuple[str, str]], actor: str, values: dict,
-                   moment: datetime) -> Row:
-        """Takes the payment through `steps`, (status, reason) pairs, each a legal transition
-        and a line in its log; returns it as it is now."""
-        status, lines = current.status, []
+    async def move(self, payment_id: uuid.UUID, status: str, steps: list[tuple[str, str]], actor: str,
+                   values: dict, moment: datetime) -> Row | None:
+        """Takes the payment from `status` through `steps`, (status, reason) pairs, each a legal
+        transition and a line in its log; returns it as it is now. None, with nothing written,
+        when it was no longer in `status`."""
+        lines = []
         for wanted, reason in steps:
             domain.check_transition(status, wanted)
-            lines.append({"payment_id": current.id, "from_status": status, "to_status": wanted,
-                          "changed_at": moment, "actor": actor, "reason": reason})
+            lines.append((status, wanted, reason))
             status = wanted
         moved = (await self.connection.execute(_MOVE, {
-            "key_id": current.id, "status": status, "updated_at": moment, "updated_by": actor, **values})).one()
-        await self.connection.execute(_LOG, lines)
+            "key_id": payment_id, "key_status": lines[0][0], "status": status, "updated_at": moment,
+            "updated_by": actor, **values})).first()
+        if moved is not None:
+            from_statuses, to_statuses, reasons = (list(parts) for parts in zip(*lines))
+            await self.connection.execute(_LOG, {
+                "payment_id": payment_id, "from_statuses": from_statuses, "to_statuses": to_statuses,
+                "reasons": reasons, "changed_at": moment, "actor": actor})
         return moved
 
     async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
         await self.connection.execute(_CHANGE, {
             "key_id": payment_id, "refund_problem": problem[:domain.REASON_MAX], "updated_at": moment})
-
-    async def log_creation(self, row: dict) -> Row:
-        """The log's first line, as stored."""
-        return (await self.connection.execute(_LOG_CREATION, {
-            "payment_id": row["id"], "from_status": "", "to_status": row["status"],
-            "changed_at": row["created_at"], "actor": row["created_by"], "reason": "created"})).one()
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> list[Row]:
         query = sa.select(payments).where(*conditions)

@@ -45,10 +45,13 @@ class SalesHandlers:
             event = domain.Event(version, event_type, data, actor, moment, logs.trace_id_var.get())
             order = domain.apply(order, event)
             shown = order_to_proto(order)
-            if not await repository.record(order, event, shown.SerializeToString(), idempotency_key):
+            announcement = uow.outbox_row(f"order.{event_type}", order.name, sales_pb2.OrderChanged(
+                order=shown, actor=actor)) if event_type in PUBLISHED else None
+            recorded = await repository.record(order, event, shown.SerializeToString(), idempotency_key, announcement)
+            if recorded is None:
                 raise Conflict(f"{order.name} was changed meanwhile; read it again and retry")
-            if event_type in PUBLISHED:
-                await uow.emit(f"order.{event_type}", order.name, sales_pb2.OrderChanged(order=shown, actor=actor))
+            if announcement is not None:
+                uow.written(announcement, recorded.outbox_seq)
         return shown
 
     async def _load(self, uow: UnitOfWork, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:

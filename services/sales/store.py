@@ -50,9 +50,10 @@ _EVENTS = Prepared(sa.select(order_events).where(order_events.c.order_id == sa.b
                    .order_by(order_events.c.version))
 
 
-def _record_statement() -> Prepared:
+def _record_statement(announced: bool) -> Prepared:
     """Appends one event and, only if its version was still free, sets the order's projection
-    row to the order after it, in one round trip; returns the version when it did."""
+    row to the order after it and (`announced`) writes the event's outbox row, in one round
+    trip; returns the version and the outbox row's seq when it did."""
     appended = (
         insert(order_events)
         .values(order_id=sa.bindparam("order_id"), version=sa.bindparam("order_version"),
@@ -69,12 +70,21 @@ def _record_statement() -> Prepared:
         *(sa.bindparam(parameter, type_=orders.c[column].type) for column, parameter in projected.items())
     ).where(sa.exists(appended.select())))
     changing = ("customer", "status", "version", "deleted", "updated_at", "snapshot")
-    return Prepared(statement.on_conflict_do_update(
-        index_elements=[orders.c.id], set_={name: statement.excluded[name] for name in changing},
-    ).returning(orders.c.version))
+    statement = statement.on_conflict_do_update(
+        index_elements=[orders.c.id], set_={name: statement.excluded[name] for name in changing})
+    if not announced:
+        return Prepared(statement.returning(orders.c.version))
+    outboxed = insert(outbox).from_select(list(OUTBOX_COLUMNS), sa.select(
+        *(sa.bindparam(f"outbox_{column}", type_=outbox.c[column].type) for column in OUTBOX_COLUMNS)
+    ).where(sa.exists(appended.select()))).returning(outbox.c.seq).cte("outboxed")
+    return Prepared(statement.returning(
+        orders.c.version, sa.select(outboxed.c.seq).scalar_subquery().label("outbox_seq")))
 
 
-_RECORD = _record_statement()
+# What UnitOfWork.outbox_row gives, written by the record statement.
+OUTBOX_COLUMNS = ("event_id", "subject", "envelope", "created_at")
+_RECORD = _record_statement(announced=False)
+_RECORD_AND_ANNOUNCE = _record_statement(announced=True)
 _CURRENT = Prepared(sa.select(orders.c.customer, orders.c.deleted, orders.c.snapshot)
                     .where(orders.c.id == sa.bindparam("order_id")))
 
@@ -92,18 +102,22 @@ class OrderRepository:
         return [_event(row) for row in rows]
 
     async def record(self, order: domain.Order, event: domain.Event, snapshot: bytes,
-                     idempotency_key: str | None = None) -> bool:
+                     idempotency_key: str | None = None, announcement: dict | None = None) -> Row | None:
         """Appends `event` and sets the projection to `order` (as it is after the event, with
-        `snapshot` its protobuf bytes). False when that version exists: someone else changed
-        the order meanwhile, and nothing was written."""
-        result = await self.connection.execute(_RECORD, {
+        `snapshot` its protobuf bytes), writing `announcement` (an outbox row) with them. The
+        row written (its `outbox_seq` the announcement's), or None when that version exists:
+        someone else changed the order meanwhile, and nothing was written."""
+        params = {
             "order_id": uuid.UUID(order.id), "order_version": event.version, "type": event.type,
             "data": event.data, "actor": event.actor, "occurred_at": event.occurred_at,
             "trace_id": event.trace_id, "customer": order.customer, "status": order.status,
             "deleted": order.deleted, "idempotency_key": idempotency_key or None,
             "created_at": order.created_at, "updated_at": order.updated_at, "snapshot": snapshot,
-        })
-        return result.first() is not None
+        }
+        if announcement is None:
+            return (await self.connection.execute(_RECORD, params)).first()
+        params.update({f"outbox_{column}": announcement[column] for column in OUTBOX_COLUMNS})
+        return (await self.connection.execute(_RECORD_AND_ANNOUNCE, params)).first()
 
     async def current(self, order_id: uuid.UUID) -> Row | None:
         """The order's owner, whether it is deleted, and its snapshot (None for an order not

@@ -212,8 +212,7 @@ async def test_a_charge_settling_while_its_order_is_cancelled_is_refunded(paymen
         pending.transaction_id, str(pending.amount), pending.currency, "4111111111111111")
     async with payments.database.unit_of_work() as settling:
         repository = store.PaymentRepository(settling.connection)
-        current = await repository.by_id(payment_id, for_update=True)
-        await repository.move(current, [("processing", "sent to the gateway"), ("completed", "approved")],
+        await repository.move(payment_id, "pending", [("processing", "sent to the gateway"), ("completed", "approved")],
                               "gateway", {"bank_reference": approval.bank_reference}, now())
         cancelling = asyncio.create_task(_order_cancelled(payments, payment_id))
         await asyncio.sleep(0.5)  # the cancellation now waits on the payment's row
@@ -276,3 +275,24 @@ async def test_a_cash_payment_of_a_cancelled_order_waits_for_staff_to_give_it_ba
     refunded = await payments.update_status(manager, payment_id, "refunded", "cash handed back", "")
     assert refunded.status == payment_pb2.PAYMENT_STATUS_REFUNDED
     assert await _events(payments) == ["payment.refunded"]
+
+
+async def _log(handlers: PaymentHandlers, payment_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    async with handlers.database.reading() as uow:
+        lines = (await store.PaymentRepository(uow.connection).log_of([payment_id]))[payment_id]
+    return [(line.from_status, line.to_status, line.reason) for line in lines]
+
+
+async def test_a_move_logs_each_step_in_order_and_one_from_a_status_left_behind_writes_nothing(payments):
+    payment_id = await _pending_card_payment(payments, None)
+    assert await _log(payments, payment_id) == [("", "pending", "created")]
+    async with payments.database.unit_of_work() as uow:
+        repository = store.PaymentRepository(uow.connection)
+        moved = await repository.move(payment_id, "pending", [("processing", "sent"), ("completed", "approved")],
+                                      "gateway", {"bank_reference": "B-1"}, now())
+        assert (moved.status, moved.bank_reference) == ("completed", "B-1")
+        assert await repository.move(payment_id, "pending", [("cancelled", "too late")], "payment",
+                                     {"failure_reason": "too late"}, now()) is None
+    assert await _status(payments, payment_id) == "completed"
+    assert await _log(payments, payment_id) == [
+        ("", "pending", "created"), ("pending", "processing", "sent"), ("processing", "completed", "approved")]

@@ -6,6 +6,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
 from services.kit.identity import Identity
@@ -60,6 +61,35 @@ async def test_concurrent_changes_at_one_version_one_wins(sales):
     assert [event.version for event in history] == [1, 2]
     # The losers wrote nothing, their projection neither: the snapshot is the winner's.
     assert await sales.get(BUYER, order_id) == won[0] == await _fold(sales, order_id)
+
+
+async def _outbox(sales: SalesHandlers) -> list:
+    async with sales.database.reading() as uow:
+        return (await uow.connection.execute(
+            sa.select(store.outbox.c.seq, store.outbox.c.subject, store.outbox.c.envelope).order_by(store.outbox.c.seq)
+        )).all()
+
+
+async def test_each_published_change_is_in_the_outbox_and_handed_to_the_relay_once_committed(sales):
+    order_id = await _new_order(sales)
+    await sales.confirm(BUYER, order_id, "1")
+    with pytest.raises(errors.Conflict):
+        await sales.cancel(BUYER, order_id, "1", "a stale version writes no event either")
+    rows = await _outbox(sales)
+    assert [row.subject for row in rows] == [f"autosalon.{sales.database.service}.order.created",
+                                             f"autosalon.{sales.database.service}.order.confirmed"]
+    handed = sales.database.committed_events
+    assert [(event.seq, event.subject, event.envelope) for event in handed] == [tuple(row) for row in rows]
+    confirmed = sales_pb2.OrderChanged()
+    common_pb2.EventEnvelope.FromString(rows[1].envelope).data.Unpack(confirmed)
+    assert confirmed.order == await sales.get(BUYER, order_id)
+
+
+async def test_a_change_other_services_do_not_hear_of_writes_no_outbox_row(sales):
+    order_id, order_name = await _confirmed_order(sales)
+    await _report(sales, order_name, domain.vehicle_reserved, "inventory")
+    assert [row.subject.rpartition(".")[2] for row in await _outbox(sales)] == ["created", "confirmed"]
+    assert (await sales.get(BUYER, order_id)).vehicle_reserved
 
 
 async def _confirmed_order(sales: SalesHandlers) -> tuple[uuid.UUID, str]:
