@@ -65,6 +65,13 @@ def _refuse(status: str, holder: str | None, wanted: str, order_id: str) -> Fail
     return FailedPrecondition(f"vehicle is {status}{held}; cannot make it {wanted} for order {order_id}")
 
 
+# The state each change for an order starts from, the one its outcome below answers True
+# for: (status, whether the order must already hold the vehicle).
+RESERVE_FROM = (AVAILABLE, False)
+RELEASE_FROM = (RESERVED, True)
+SALE_FROM = (RESERVED, True)
+
+
 def reservation_outcome(status: str, holder: str | None, order_id: str) -> bool:
     """True to reserve now, False when this order already holds it; raises otherwise."""
     if status == AVAILABLE:

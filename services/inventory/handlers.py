@@ -3,7 +3,6 @@ import dataclasses
 import uuid
 from datetime import timedelta, timezone
 from decimal import Decimal
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -142,26 +141,21 @@ class InventoryHandlers:
         not). A refusal is news too (the purchase saga cancels on it), announced in `uow`,
         in which the refused attempt wrote nothing."""
         order_id, hold = domain.check_order_id(order_id), domain.hold_seconds(ttl_seconds)
-        repository = InventoryRepository(uow.connection)
+        changed_at = now()
+        values = {"status": domain.RESERVED, "order_id": order_id,
+                  "reserved_until": changed_at + timedelta(seconds=hold), "updated_at": changed_at, "updated_by": who}
         try:
-            current = await repository.vehicle(vehicle_id, for_update=True)
-            if current is None:
-                raise NotFound(f"vehicles/{vehicle_id} does not exist")
-            if not domain.reservation_outcome(current.status, current.order_id, order_id):
-                return vehicle_to_proto(current), None
-            changed = now()
-            values = {"status": domain.RESERVED, "order_id": order_id,
-                      "reserved_until": changed + timedelta(seconds=hold),
-                      "updated_at": changed, "updated_by": who}
-            if not await repository.update(vehicle_id, values, only_if_status=domain.AVAILABLE):
-                raise FailedPrecondition("vehicle was reserved by another order meanwhile")
+            row, changed = await _change_for_order(InventoryRepository(uow.connection), vehicle_id, order_id,
+                                                   domain.RESERVE_FROM, domain.reservation_outcome, values)
         except FailedPrecondition as refusal:
             await uow.emit("vehicle.reservation_failed", f"vehicles/{vehicle_id}",
                            inventory_pb2.ReservationFailedEvent(
                                vehicle=f"vehicles/{vehicle_id}", order_id=order_id, reason=refusal.message))
             return None, refusal
-        vehicle = vehicle_to_proto(_as_written(current, values))
-        await uow.emit("vehicle.reserved", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id))
+        vehicle = vehicle_to_proto(row)
+        if changed:
+            await uow.emit("vehicle.reserved", vehicle.name,
+                           inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id))
         return vehicle, None
 
     async def release(self, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
@@ -169,18 +163,18 @@ class InventoryHandlers:
             return await self.release_in(uow, who, vehicle_id, order_id)
 
     async def release_in(self, uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
-        return await _finish(uow, who, vehicle_id, domain.check_order_id(order_id), domain.release_outcome, {
-            "status": domain.AVAILABLE, "order_id": None, "reserved_until": None,
-        }, "vehicle.released", "released")
+        return await _finish(uow, who, vehicle_id, domain.check_order_id(order_id), domain.RELEASE_FROM,
+                             domain.release_outcome, {"status": domain.AVAILABLE, "order_id": None},
+                             "vehicle.released", "released")
 
     async def mark_sold(self, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
         async with self.database.unit_of_work() as uow:
             return await self.mark_sold_in(uow, who, vehicle_id, order_id)
 
     async def mark_sold_in(self, uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str) -> inventory_pb2.Vehicle:
-        return await _finish(uow, who, vehicle_id, domain.check_order_id(order_id), domain.sale_outcome, {
-            "status": domain.SOLD, "reserved_until": None,
-        }, "vehicle.sold", "")
+        order_id = domain.check_order_id(order_id)
+        return await _finish(uow, who, vehicle_id, order_id, domain.SALE_FROM, domain.sale_outcome,
+                             {"status": domain.SOLD, "order_id": order_id}, "vehicle.sold", "")
 
     async def release_expired(self) -> int:
         """One sweep of reservations past their time; returns how many it freed."""
@@ -193,27 +187,33 @@ class InventoryHandlers:
         return len(released)
 
 
-async def _finish(uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str, outcome, values: dict,
+async def _finish(uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: str, start, outcome, values: dict,
                   event: str, reason: str) -> inventory_pb2.Vehicle:
     """Ends the order's reservation (released, or sold) within `uow`, if `outcome` says so."""
-    repository = InventoryRepository(uow.connection)
+    values = {**values, "reserved_until": None, "updated_at": now(), "updated_by": who}
+    row, changed = await _change_for_order(InventoryRepository(uow.connection), vehicle_id, order_id, start,
+                                           outcome, values)
+    vehicle = vehicle_to_proto(row)
+    if changed:
+        await uow.emit(event, vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id, reason=reason))
+    return vehicle
+
+
+async def _change_for_order(repository: InventoryRepository, vehicle_id: uuid.UUID, order_id: str,
+                            start: tuple[str, bool], outcome, values: dict) -> tuple[Row, bool]:
+    """(the vehicle, whether it changed): `values` written if the vehicle is in the state
+    `start` names, as it nearly always is, in one statement. Otherwise it is read under its
+    lock for `outcome` to decide: already done (unchanged), possible after all (written now,
+    under the lock), or refused (raised)."""
+    changed = await repository.transition(vehicle_id, start, order_id, values)
+    if changed is not None:
+        return changed, True
     current = await repository.vehicle(vehicle_id, for_update=True)
     if current is None:
         raise NotFound(f"vehicles/{vehicle_id} does not exist")
     if not outcome(current.status, current.order_id, order_id):
-        return vehicle_to_proto(current)
-    values = {**values, "updated_at": now(), "updated_by": who}
-    if not await repository.update(vehicle_id, values, only_if_status=domain.RESERVED):
-        raise FailedPrecondition("vehicle changed meanwhile; try again")
-    vehicle = vehicle_to_proto(_as_written(current, values))
-    await uow.emit(event, vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle, order_id=order_id, reason=reason))
-    return vehicle
-
-
-def _as_written(current: Row, values: dict) -> SimpleNamespace:
-    """The vehicle read under its row lock with `values` written over it: what reading it
-    again would give, without the second read."""
-    return SimpleNamespace(**{**current._asdict(), **values})
+        return current, False
+    return await repository.transition(vehicle_id, start, order_id, values), True
 
 
 def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUID]:

@@ -62,28 +62,49 @@ claims = IdempotencyClaims(metadata)
 
 outbox, consumed_events = event_tables(metadata)
 
-# The price asked: the vehicle's own, or its trim's catalogue price.
-PRICE = sa.func.coalesce(
-    vehicles.c.price_override, catalog_models.c.base_price + catalog_trims.c.price_delta
-)
-_VIEW = (
-    vehicles.join(catalog_models, catalog_models.c.id == vehicles.c.model_id, isouter=True)
-    .join(catalog_trims, catalog_trims.c.id == vehicles.c.trim_id, isouter=True)
-)
-VEHICLE_COLUMNS = [
-    *vehicles.c,
-    catalog_models.c.brand, catalog_models.c.model.label("model_name"), catalog_models.c.year,
-    catalog_trims.c.display_name.label("trim_name"), PRICE.label("price"),
-]
+def _asking_price(source) -> sa.ColumnElement:
+    """The price asked: the vehicle's own, or its trim's catalogue price."""
+    return sa.func.coalesce(source.c.price_override, catalog_models.c.base_price + catalog_trims.c.price_delta)
+
+
+def _with_catalogue(source) -> sa.Join:
+    return (source.join(catalog_models, catalog_models.c.id == source.c.model_id, isouter=True)
+            .join(catalog_trims, catalog_trims.c.id == source.c.trim_id, isouter=True))
+
+
+def _viewed(source) -> sa.Select:
+    """Vehicles of `source` (the table, or the rows a statement changed) as the API shows them:
+    with their catalogue names and the price asked."""
+    return sa.select(
+        *source.c, catalog_models.c.brand, catalog_models.c.model.label("model_name"), catalog_models.c.year,
+        catalog_trims.c.display_name.label("trim_name"), _asking_price(source).label("price"),
+    ).select_from(_with_catalogue(source))
+
+
+PRICE = _asking_price(vehicles)
+# A change for an order (see domain.RESERVE_FROM) sets these, all of them.
+TRANSITION_COLUMNS = ("status", "order_id", "reserved_until", "updated_at", "updated_by")
+
+
+def _transition_statement(held: bool) -> Prepared:
+    """Changes a vehicle only while it has `key_status` (and, `held`, is held by `key_holder`),
+    returning it as the API shows it, in one round trip; no row when it did not apply."""
+    conditions = [vehicles.c.id == sa.bindparam("key_id"), vehicles.c.status == sa.bindparam("key_status")]
+    if held:
+        conditions.append(vehicles.c.order_id == sa.bindparam("key_holder"))
+    changed = (vehicles.update().where(*conditions)
+               .values(**{name: sa.bindparam(f"new_{name}") for name in TRANSITION_COLUMNS})
+               .returning(*vehicles.c).cte("changed"))
+    return Prepared(_viewed(changed))
+
 
 # The statements a reservation runs, built once (building one costs more CPU than sending it).
-_BY_ID = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(vehicles.c.id == sa.bindparam("vehicle_id"))
+_BY_ID = _viewed(vehicles).where(vehicles.c.id == sa.bindparam("vehicle_id"))
 _VEHICLE = Prepared(_BY_ID)
 _VEHICLE_FOR_UPDATE = Prepared(_BY_ID.with_for_update(of=vehicles))
-# SET follows the values given; the key names must not be columns' names.
-_CHANGE = vehicles.update().where(vehicles.c.id == sa.bindparam("key_id")).returning(vehicles.c.id)
-_UPDATE = Prepared(_CHANGE)
-_UPDATE_IF_STATUS = Prepared(_CHANGE.where(vehicles.c.status == sa.bindparam("key_status")))
+_TRANSITION = {held: _transition_statement(held) for held in (False, True)}
+# SET follows the values given; the key's name must not be a column's name.
+_UPDATE = Prepared(vehicles.update().where(vehicles.c.id == sa.bindparam("key_id")))
 
 
 class InventoryRepository:
@@ -100,22 +121,24 @@ class InventoryRepository:
         query = _VEHICLE_FOR_UPDATE if for_update else _VEHICLE
         return (await self.connection.execute(query, {"vehicle_id": vehicle_id})).first()
 
-    async def update(self, vehicle_id: uuid.UUID, values: dict, only_if_status: str | None = None) -> bool:
-        """Changes a vehicle; with `only_if_status`, only while it still has that status —
-        the database, not the caller's earlier read, decides who wins a race."""
-        if only_if_status is None:
-            query, keys = _UPDATE, {"key_id": vehicle_id}
-        else:
-            query, keys = _UPDATE_IF_STATUS, {"key_id": vehicle_id, "key_status": only_if_status}
-        result = await self.connection.execute(query, {**values, **keys})
-        return result.first() is not None
+    async def transition(self, vehicle_id: uuid.UUID, start: tuple[str, bool], order_id: str,
+                         values: dict) -> Row | None:
+        """The vehicle with `values` (TRANSITION_COLUMNS) written, if it was in the state
+        `start` names for the order (see domain.RESERVE_FROM); None, with nothing written, if not."""
+        status, held = start
+        keys = {"key_id": vehicle_id, "key_status": status, **({"key_holder": order_id} if held else {})}
+        return (await self.connection.execute(_TRANSITION[held], {
+            **keys, **{f"new_{name}": values[name] for name in TRANSITION_COLUMNS}})).first()
+
+    async def update(self, vehicle_id: uuid.UUID, values: dict) -> None:
+        await self.connection.execute(_UPDATE, {**values, "key_id": vehicle_id})
 
     async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[Row], int]:
-        query = sa.select(*VEHICLE_COLUMNS).select_from(_VIEW).where(*conditions)
+        query = _viewed(vehicles).where(*conditions)
         rows = (await self.connection.execute(
             newest_first(query, vehicles.c.created_at, vehicles.c.id, after, limit))).all()
         total = await self.connection.scalar(
-            sa.select(sa.func.count()).select_from(_VIEW).where(*conditions))
+            sa.select(sa.func.count()).select_from(_with_catalogue(vehicles)).where(*conditions))
         return rows, total
 
     async def release_expired(self, now: datetime, limit: int = 100) -> list[Row]:

@@ -1,10 +1,12 @@
 """inventory's rules: VIN vectors, vehicle fields, and the reservation state machine."""
 import datetime
+import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
-from services.inventory import domain, vin
+from services.inventory import domain, handlers, vin
 from services.kit import errors
 
 
@@ -111,6 +113,24 @@ def test_reservation_state_machine():
             domain.sale_outcome(status, holder, "o1")
 
 
+@pytest.mark.parametrize("start, outcome", [
+    (domain.RESERVE_FROM, domain.reservation_outcome),
+    (domain.RELEASE_FROM, domain.release_outcome),
+    (domain.SALE_FROM, domain.sale_outcome),
+])
+def test_each_change_starts_from_the_state_its_outcome_allows(start, outcome):
+    """The database applies a change only from `start`; the outcome explains anything else."""
+    status, held = start
+    for current in (domain.AVAILABLE, domain.RESERVED, domain.SOLD):
+        for holder in (None, "o1", "o2"):
+            expected = current == status and (not held or holder == "o1")
+            try:
+                allowed = outcome(current, holder, "o1")
+            except errors.FailedPrecondition:
+                allowed = False
+            assert allowed == expected, (current, holder)
+
+
 def test_refusals_say_the_state():
     with pytest.raises(errors.FailedPrecondition, match="vehicle is sold for another order"):
         domain.reservation_outcome("sold", "o2", "o1")
@@ -122,3 +142,40 @@ def test_hold_time_bounds():
     for bad in (1, 10**7):
         with pytest.raises(errors.InvalidArgument):
             domain.hold_seconds(bad)
+
+
+class _Vehicles:
+    """A repository whose vehicle was not in the change's starting state when the one-statement
+    change ran, and is `current` when read under its lock."""
+
+    def __init__(self, current):
+        self.current = current
+        self.transitions = 0
+
+    async def transition(self, vehicle_id, start, order_id, values):
+        self.transitions += 1
+        return None if self.transitions == 1 else SimpleNamespace(**values)
+
+    async def vehicle(self, vehicle_id, for_update=False):
+        assert for_update
+        return self.current
+
+
+async def _reserve(vehicles: _Vehicles):
+    return await handlers._change_for_order(vehicles, uuid.uuid4(), "o1", domain.RESERVE_FROM,
+                                            domain.reservation_outcome, {"status": domain.RESERVED})
+
+
+async def test_a_change_that_did_not_apply_is_decided_again_under_the_vehicles_lock():
+    freed_meanwhile = _Vehicles(SimpleNamespace(status=domain.AVAILABLE, order_id=None))
+    row, changed = await _reserve(freed_meanwhile)
+    assert (row.status, changed, freed_meanwhile.transitions) == (domain.RESERVED, True, 2)
+
+    already_ours = _Vehicles(SimpleNamespace(status=domain.RESERVED, order_id="o1"))
+    row, changed = await _reserve(already_ours)
+    assert (row, changed, already_ours.transitions) == (already_ours.current, False, 1)
+
+    with pytest.raises(errors.FailedPrecondition, match="another order"):
+        await _reserve(_Vehicles(SimpleNamespace(status=domain.RESERVED, order_id="o2")))
+    with pytest.raises(errors.NotFound):
+        await _reserve(_Vehicles(None))
