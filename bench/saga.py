@@ -175,11 +175,13 @@ async def run(purchases: int, concurrency: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--purchases", type=int, default=300)
-    # Buyers at once. Measured on 2 cores: at 12 they left about a sixth of the CPU idle
-    # (35/s, p99 0.41-0.48 s); 20 kept it busy (36-39/s, p99 0.67-0.92 s); 24 only queued
-    # more (38/s, p99 0.8-0.85 s).
-    parser.add_argument("--concurrency", type=int, default=20)
+    # Enough for the steady state to outweigh the first and last seconds, when fewer buyers
+    # are under way.
+    parser.add_argument("--purchases", type=int, default=600)
+    # Buyers at once: enough that the CPU is not left idle while they wait between steps.
+    # Measured on 2 cores, three alternating runs each: 20 left about a tenth of it idle
+    # (55-58/s, p99 0.42-0.46 s); 26 kept it busy (58-62/s, p99 0.56-0.62 s).
+    parser.add_argument("--concurrency", type=int, default=26)
     args = parser.parse_args()
     print(json.dumps({"purchase saga (REST through the edge)": uvloop.run(
         run(args.purchases, args.concurrency))}, indent=2))
