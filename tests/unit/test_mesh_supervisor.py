@@ -78,3 +78,27 @@ def test_the_database_url_names_the_socket_folder_when_one_is_set(monkeypatch):
     monkeypatch.delenv("AUTOSALON_PG_SOCKET_DIR")
     monkeypatch.setenv("AUTOSALON_PG_HOST", "db.local")
     assert settings.load().database_url("sales").endswith("@db.local:6543/sales")
+
+
+def test_every_program_and_the_image_run_grpc_on_its_classic_poller(monkeypatch):
+    shared = _sections(monkeypatch)["supervisord"]["environment"]
+    assert f'GRPC_EXPERIMENTS="{supervisor.GRPC_EXPERIMENTS}"' in shared
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert f"ENV GRPC_EXPERIMENTS={supervisor.GRPC_EXPERIMENTS}\n" in dockerfile
+
+
+def test_grpc_knows_every_experiment_the_mesh_turns_off():
+    """An upgraded grpcio that dropped one would ignore it, with only a line on stderr."""
+    serve_once = ("import asyncio, grpc\n"
+                  "async def main():\n"
+                  "    server = grpc.aio.server(); server.add_insecure_port('127.0.0.1:0')\n"
+                  "    await server.start(); await server.stop(None)\n"
+                  "asyncio.run(main())\n")
+    environment = {**os.environ, "GRPC_EXPERIMENTS": supervisor.GRPC_EXPERIMENTS}
+    ran = subprocess.run([sys.executable, "-c", serve_once], env=environment, capture_output=True, text=True,
+                         timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert "Unknown experiment" not in ran.stderr
+    bogus = subprocess.run([sys.executable, "-c", serve_once], env={**environment, "GRPC_EXPERIMENTS": "-no_such_one"},
+                           capture_output=True, text=True, timeout=60)
+    assert "Unknown experiment" in bogus.stderr, "the check above would not notice a dropped experiment"
