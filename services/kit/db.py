@@ -167,7 +167,8 @@ class Connection:
         sql, values = self._sql_and_values(statement, params)
         await self._run(self._cursor.execute, sql, values)
         cursor = self._cursor
-        return Rows(await cursor.fetchall() if cursor.description is not None else [], cursor.rowcount)
+        # rownumber is None unless the statement returned rows (cheaper to ask than description).
+        return Rows(await cursor.fetchall() if cursor.rownumber is not None else [], cursor.rowcount)
 
     async def scalar(self, statement, params: dict[str, Any] | None = None):
         return (await self.execute(statement, params)).scalar()
@@ -206,8 +207,8 @@ _savepoints = itertools.count()
 
 
 class Pool:
-    """Open connections kept for reuse, at most `size` at once, all in autocommit (a unit of
-    work that writes begins its own transaction).
+    """Open connections kept for reuse (each with its cursor), at most `size` at once, all in
+    autocommit (a unit of work that writes begins its own transaction).
 
     A connection is opened when none is idle, and PostgreSQL being away fails the request at
     once instead of queueing it; only when all `size` are out does a request wait for one, at
@@ -222,10 +223,10 @@ class Pool:
         self._size = size
         self._wait_seconds = wait_seconds
         self._free = asyncio.Semaphore(size)
-        self._idle: list[psycopg.AsyncConnection] = []
+        self._idle: list[Connection] = []
         self._closed = False
 
-    async def acquire(self) -> psycopg.AsyncConnection:
+    async def acquire(self) -> Connection:
         if self._free.locked():
             try:
                 await asyncio.wait_for(self._free.acquire(), self._wait_seconds)
@@ -237,20 +238,22 @@ class Pool:
         if self._idle:
             return self._idle.pop()
         try:
-            return await psycopg.AsyncConnection.connect(autocommit=True, **self._connect_args)
+            return Connection(await psycopg.AsyncConnection.connect(autocommit=True, **self._connect_args),
+                              self._dialect)
         except BaseException as error:
             self._free.release()
             if isinstance(error, psycopg.Error):
                 raise _as_sqlalchemy_error(error, None, None, self._dialect) from error
             raise
 
-    async def release(self, connection: psycopg.AsyncConnection) -> None:
+    async def release(self, connection: Connection) -> None:
+        driver = connection.driver
         try:
-            if connection.broken or connection.closed:
+            if driver.broken or driver.closed:
                 await self._close_idle()
-                await connection.close()
-            elif self._closed or connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                await connection.close()
+                await driver.close()
+            elif self._closed or driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                await driver.close()
             else:
                 self._idle.append(connection)
         finally:
@@ -264,7 +267,7 @@ class Pool:
     async def _close_idle(self) -> None:
         idle, self._idle = self._idle, []
         for connection in idle:
-            await connection.close()
+            await connection.driver.close()
 
 
 @dataclass(frozen=True)
@@ -342,14 +345,13 @@ class UnitOfWork:
 
     async def __aenter__(self) -> "UnitOfWork":
         pool = self._database.pool
-        driver = await pool.acquire()
-        try:
-            self.connection = Connection(driver, self._database.dialect)
-            if not self._read_only:
+        self.connection = await pool.acquire()
+        if not self._read_only:
+            try:
                 await self.connection.command("BEGIN")
-        except BaseException:
-            await pool.release(driver)
-            raise
+            except BaseException:
+                await pool.release(self.connection)
+                raise
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
@@ -367,7 +369,7 @@ class UnitOfWork:
                 with contextlib.suppress(sa.exc.DBAPIError):
                     await self.connection.command("ROLLBACK")
         finally:
-            await self._database.pool.release(self.connection.driver)
+            await self._database.pool.release(self.connection)
 
     async def emit(self, entity_event: str, subject: str, data: proto_message.Message) -> None:
         """Records `autosalon.<service>.<entity_event>` about `subject` in the outbox."""
