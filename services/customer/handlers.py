@@ -125,12 +125,12 @@ class CustomerHandlers:
         count, and the segment it earns; once per order however often it is told. A buyer
         without a profile (an account made before the CRM) gets nothing recorded."""
         repository = CustomerRepository(uow.connection)
-        current = await repository.by_user(user_id, for_update=True)
+        current = await repository.add_purchase(user_id, purchase)
         if current is None:
             log.warning("orders/%s was completed for users/%s, who has no customer profile",
                         purchase["order_id"], user_id)
             return
-        if not await repository.add_purchase({**purchase, "customer_id": current.id}):
+        if not current.purchase_added:
             return
         purchases, total = current.purchase_count + 1, current.total_spent + purchase["total"]
         customer = customer_to_proto(await repository.update(current.id, {

@@ -82,7 +82,22 @@ _BY_ID_FOR_UPDATE = Prepared(sa.select(customers).where(_ID_IS).with_for_update(
 _BY_USER_FOR_UPDATE = Prepared(sa.select(customers).where(_USER_IS).with_for_update())
 # SET follows the values given; the key's name must not be a column's name.
 _UPDATE = Prepared(customers.update().where(customers.c.id == sa.bindparam("key_id")).returning(*customers.c))
-_ADD_PURCHASE = Prepared(insert(purchases).on_conflict_do_nothing().returning(purchases.c.order_id))
+# A purchase's columns but the customer's id, which the profile gives.
+_PURCHASE = ("order_id", "vehicle", "vehicle_title", "total", "currency", "completed_at")
+
+
+def _add_purchase_statement() -> Prepared:
+    """Locks the buyer's profile and adds the purchase to it, in one round trip: the profile
+    (as it was) with `purchase_added`, false when that order is recorded already; no row
+    when the buyer has no profile."""
+    current = sa.select(customers).where(_USER_IS).with_for_update().cte("current")
+    added = insert(purchases).from_select(["customer_id", *_PURCHASE], sa.select(
+        current.c.id, *(sa.bindparam(f"purchase_{name}", type_=purchases.c[name].type) for name in _PURCHASE),
+    )).on_conflict_do_nothing().returning(purchases.c.order_id).cte("added")
+    return Prepared(sa.select(current, sa.exists(added.select()).label("purchase_added")))
+
+
+_ADD_PURCHASE = _add_purchase_statement()
 _RULES = Prepared(sa.select(segment_rules))
 
 
@@ -127,9 +142,12 @@ class CustomerRepository:
         return (await self.connection.execute(
             newest_first(query, interactions.c.occurred_at, interactions.c.id, after, limit))).all()
 
-    async def add_purchase(self, row: dict) -> bool:
-        """False when that order is recorded already."""
-        return (await self.connection.execute(_ADD_PURCHASE, row)).first() is not None
+    async def add_purchase(self, user_id: uuid.UUID, purchase: dict) -> Row | None:
+        """Adds `purchase` to the profile of the account `user_id`, which it locks: the profile
+        as it was before, with `purchase_added` (false when that order is recorded already);
+        None when the account has no profile."""
+        return (await self.connection.execute(_ADD_PURCHASE, {
+            "user_id": user_id, **{f"purchase_{name}": purchase[name] for name in _PURCHASE}})).first()
 
     async def purchases(self, customer_id: uuid.UUID, limit: int, after: tuple | None) -> list[Row]:
         query = sa.select(purchases).where(purchases.c.customer_id == customer_id)

@@ -34,8 +34,13 @@ class CancelledOrders:
         self.table = _table(metadata)
         # A transaction-scoped advisory lock: no row needs to exist for the order to be locked.
         self._lock = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("order_id")))))
-        self._exists = Prepared(sa.select(sa.exists().where(self.table.c.order_id == sa.bindparam("order_id"))))
+        self._exists = Prepared(sa.select(self.includes(sa.bindparam("order_id"))))
         self._mark = Prepared(insert(self.table).on_conflict_do_nothing())
+
+    def includes(self, order_id: sa.ColumnElement) -> sa.Exists:
+        """Whether `order_id` is a cancelled order, for a statement of the service's own (taken
+        after the lock, it sees a cancellation committed before)."""
+        return sa.exists().where(self.table.c.order_id == order_id)
 
     async def lock(self, connection: Connection, order_id: str) -> None:
         """Holds the order until the transaction ends."""

@@ -100,10 +100,10 @@ class PaymentHandlers:
         async with self.database.unit_of_work() as uow:
             repository = PaymentRepository(uow.connection)
             await cancelled_orders.lock(uow.connection, order.name)
-            if await cancelled_orders.is_cancelled(uow.connection, order.name):
-                raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
             stored = await repository.add(row)
             if stored is None:
+                if await cancelled_orders.is_cancelled(uow.connection, order.name):
+                    raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
                 earlier = await repository.by_key(caller.user_name, key)
                 if earlier is not None:
                     return await _with_log(repository, earlier)
@@ -137,9 +137,8 @@ class PaymentHandlers:
             values = {"failure_reason": reason} if wanted in (domain.FAILED, domain.CANCELLED) else {}
             if wanted == domain.COMPLETED and bank_reference.strip():
                 values["bank_reference"] = bank_reference.strip()[:100]
-            moved = await repository.move(current.id, current.status, [(wanted, reason)], caller.user_name,
-                                          values, now())
-            payment = await _with_log(repository, moved)
+            payment = payment_to_proto(*await repository.move(
+                current.id, current.status, [(wanted, reason)], caller.user_name, values, now()))
             await _announce(uow, wanted, payment)
         self.cards.pop(payment_id, None)
         return payment
@@ -173,7 +172,7 @@ class PaymentHandlers:
                                           [(domain.REFUNDING, "the gateway charged it after it was cancelled")],
                                           GATEWAY, {"bank_reference": outcome.bank_reference}, now())
                 return None
-            payment = await _with_log(repository, moved)
+            payment = payment_to_proto(*moved)
             await _announce(uow, STATUS_NAME[payment.status], payment)
         self.cards.pop(payment_id, None)
         return payment
@@ -225,7 +224,7 @@ class PaymentHandlers:
                 return
             refunded = await repository.move(current.id, current.status, [(domain.REFUNDED, "refunded")], GATEWAY,
                                              {"refund_reference": reference}, now())
-            await _announce(uow, domain.REFUNDED, await _with_log(repository, refunded))
+            await _announce(uow, domain.REFUNDED, payment_to_proto(*refunded))
 
     async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
         async with self.database.unit_of_work() as uow:
@@ -238,7 +237,7 @@ class PaymentHandlers:
         repository = PaymentRepository(uow.connection)
         cancelled = await repository.move(current.id, current.status, [(domain.CANCELLED, reason)], "payment",
                                           {"failure_reason": reason}, now())
-        await _announce(uow, domain.CANCELLED, await _with_log(repository, cancelled))
+        await _announce(uow, domain.CANCELLED, payment_to_proto(*cancelled))
         self.cards.pop(current.id, None)
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:

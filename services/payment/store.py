@@ -63,9 +63,11 @@ _NEW = ("id", "order_id", "customer", "amount", "currency", "method", "status", 
 
 
 def _add_statement() -> Prepared:
-    """Adds a payment unless a rule refuses it, with the first line of its log, in one round
-    trip: the payment's columns and the line's, or no row."""
-    added = (insert(payments).values(**{name: sa.bindparam(f"new_{name}") for name in _NEW})
+    """Adds a payment unless its order was cancelled or a rule refuses it, with the first line
+    of its log, in one round trip: the payment's columns and the line's, or no row."""
+    values = sa.select(*(sa.bindparam(f"new_{name}", type_=payments.c[name].type) for name in _NEW))
+    added = (insert(payments)
+             .from_select(list(_NEW), values.where(~cancelled_orders.includes(sa.bindparam("new_order_id"))))
              .on_conflict_do_nothing().returning(*payments.c).cte("added"))
     logged = insert(status_log).from_select(
         ["payment_id", "from_status", "to_status", "changed_at", "actor", "reason"],
@@ -91,11 +93,23 @@ _BY_KEY = Prepared(sa.select(payments).where(
 _UPDATE = payments.update().where(payments.c.id == sa.bindparam("key_id"))
 _CHANGE = Prepared(_UPDATE)
 _MOVE = Prepared(_UPDATE.where(payments.c.status == sa.bindparam("key_status")).returning(*payments.c))
-_LOG = Prepared(insert(status_log).from_select(
-    ["payment_id", "from_status", "to_status", "changed_at", "actor", "reason"],
-    sa.select(sa.bindparam("payment_id", type_=sa.Uuid), _LINES.c.from_status, _LINES.c.to_status,
-              sa.bindparam("changed_at", type_=status_log.c.changed_at.type),
-              sa.bindparam("actor", type_=sa.Text), _LINES.c.reason).order_by(_LINES.c.position)))
+
+
+def _log_statement() -> Prepared:
+    """Adds a move's lines to the payment's log and returns the whole log, in one round trip
+    (the lines before it are read as of the statement's start, so none comes twice)."""
+    logged = insert(status_log).from_select(
+        ["payment_id", "from_status", "to_status", "changed_at", "actor", "reason"],
+        sa.select(sa.bindparam("payment_id", type_=sa.Uuid), _LINES.c.from_status, _LINES.c.to_status,
+                  sa.bindparam("changed_at", type_=status_log.c.changed_at.type),
+                  sa.bindparam("actor", type_=sa.Text), _LINES.c.reason).order_by(_LINES.c.position),
+    ).returning(*status_log.c).cte("logged")
+    earlier = sa.select(status_log).where(status_log.c.payment_id == sa.bindparam("payment_id"))
+    whole = sa.union_all(earlier, sa.select(logged)).subquery()
+    return Prepared(sa.select(whole).order_by(whole.c.seq))
+
+
+_LOG = _log_statement()
 _LOG_OF = Prepared(sa.select(status_log).where(
     status_log.c.payment_id == sa.any_(sa.bindparam("payment_ids", type_=ARRAY(sa.Uuid))))
     .order_by(status_log.c.seq))
@@ -107,8 +121,9 @@ class PaymentRepository:
 
     async def add(self, row: dict) -> Row | None:
         """The payment as stored, with its log's first line (`seq`, `from_status`, `to_status`,
-        `changed_at`, `actor`, `reason`); None when a rule refused it (this idempotency key was
-        used, or the order has a live payment already)."""
+        `changed_at`, `actor`, `reason`); None when its order was cancelled (hold the order's
+        lock first) or a rule refused it (this idempotency key was used, or the order has a
+        live payment already)."""
         return (await self.connection.execute(_ADD, {f"new_{name}": row[name] for name in _NEW})).first()
 
     async def by_key(self, creator: str, key: str) -> Row | None:
@@ -126,10 +141,10 @@ class PaymentRepository:
         return found
 
     async def move(self, payment_id: uuid.UUID, status: str, steps: list[tuple[str, str]], actor: str,
-                   values: dict, moment: datetime) -> Row | None:
+                   values: dict, moment: datetime) -> tuple[Row, list[Row]] | None:
         """Takes the payment from `status` through `steps`, (status, reason) pairs, each a legal
-        transition and a line in its log; returns it as it is now. None, with nothing written,
-        when it was no longer in `status`."""
+        transition and a line in its log: the payment as it is now, and its whole log. None,
+        with nothing written, when it was no longer in `status`."""
         lines = []
         for wanted, reason in steps:
             domain.check_transition(status, wanted)
@@ -138,12 +153,13 @@ class PaymentRepository:
         moved = (await self.connection.execute(_MOVE, {
             "key_id": payment_id, "key_status": lines[0][0], "status": status, "updated_at": moment,
             "updated_by": actor, **values})).first()
-        if moved is not None:
-            from_statuses, to_statuses, reasons = (list(parts) for parts in zip(*lines))
-            await self.connection.execute(_LOG, {
-                "payment_id": payment_id, "from_statuses": from_statuses, "to_statuses": to_statuses,
-                "reasons": reasons, "changed_at": moment, "actor": actor})
-        return moved
+        if moved is None:
+            return None
+        from_statuses, to_statuses, reasons = (list(parts) for parts in zip(*lines))
+        log = await self.connection.execute(_LOG, {
+            "payment_id": payment_id, "from_statuses": from_statuses, "to_statuses": to_statuses,
+            "reasons": reasons, "changed_at": moment, "actor": actor})
+        return moved, log.all()
 
     async def note_refund_problem(self, payment_id: uuid.UUID, problem: str, moment: datetime) -> None:
         await self.connection.execute(_CHANGE, {

@@ -100,6 +100,25 @@ async def test_a_completed_order_is_one_purchase_however_often_it_is_told(custom
     assert [(row.order_id, str(row.total)) for row in history] == [(order_id, "2399000.00")]
 
 
+async def test_orders_completed_at_once_for_one_buyer_all_count(customers):
+    user_id = uuid.uuid4()
+    await handle_delivery(customers.database, store.consumed_events, "customer.registered-users",
+                          on_user_registered(customers), _Message(_registered(user_id)))
+    apply = on_order_completed(customers)
+    await asyncio.gather(*(handle_delivery(customers.database, store.consumed_events, "customer.purchases", apply,
+                                           _Message(_completed(user_id, uuid.uuid4()))) for _ in range(4)))
+    async with customers.database.reading() as uow:
+        profile = await store.CustomerRepository(uow.connection).by_user(user_id)
+    assert (profile.purchase_count, str(profile.total_spent)) == (4, "9596000.00")
+
+
+async def test_a_purchase_by_an_account_without_a_profile_records_nothing(customers):
+    await handle_delivery(customers.database, store.consumed_events, "customer.purchases",
+                          on_order_completed(customers), _Message(_completed(uuid.uuid4(), uuid.uuid4())))
+    async with customers.database.reading() as uow:
+        assert await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.purchases)) == 0
+
+
 MANAGER = Identity(str(uuid.uuid4()), "manager", "m@example.ru", "t")
 WALK_IN = domain.Profile("Pavel Walkin", "pavel@example.ru", "+79161234567", {}, {"channels": ["sms"]}, [])
 

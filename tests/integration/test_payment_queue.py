@@ -283,14 +283,16 @@ async def _log(handlers: PaymentHandlers, payment_id: uuid.UUID) -> list[tuple[s
     return [(line.from_status, line.to_status, line.reason) for line in lines]
 
 
-async def test_a_move_logs_each_step_in_order_and_one_from_a_status_left_behind_writes_nothing(payments):
+async def test_a_move_logs_each_step_in_order_returns_the_whole_log_and_from_a_status_left_behind_writes_nothing(
+        payments):
     payment_id = await _pending_card_payment(payments, None)
     assert await _log(payments, payment_id) == [("", "pending", "created")]
     async with payments.database.unit_of_work() as uow:
         repository = store.PaymentRepository(uow.connection)
-        moved = await repository.move(payment_id, "pending", [("processing", "sent"), ("completed", "approved")],
-                                      "gateway", {"bank_reference": "B-1"}, now())
+        moved, log = await repository.move(payment_id, "pending", [("processing", "sent"), ("completed", "approved")],
+                                           "gateway", {"bank_reference": "B-1"}, now())
         assert (moved.status, moved.bank_reference) == ("completed", "B-1")
+        assert [line.to_status for line in log] == ["pending", "processing", "completed"], "the whole log, once"
         assert await repository.move(payment_id, "pending", [("cancelled", "too late")], "payment",
                                      {"failure_reason": "too late"}, now()) is None
     assert await _status(payments, payment_id) == "completed"
