@@ -4,9 +4,10 @@ import subprocess
 import sys
 import time
 
+from services.kit import cores as kit_cores
 from services.kit.settings import REPO_ROOT
 
-from . import postgres
+from . import cores, postgres
 from .layout import (
     CONSUL_HTTP_PORT, EMULATORS, LOGS, NATS_MONITOR_PORT, NATS_PORT, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
     RUNNING_AS_ROOT, SERVICES, VENV_BIN, instances,
@@ -57,8 +58,8 @@ def _environment(variables: dict) -> str:
     return ",".join(f'{key}="{value}"' for key, value in variables.items())
 
 
-def _settings_environment() -> str:
-    """The caller's AUTOSALON_* settings, for the Python programs only.
+def _settings_environment(own: dict | None = None) -> str:
+    """The caller's AUTOSALON_* settings, for the Python programs only, with the program's `own`.
 
     supervisord's `update` restarts every program whose environment changed: settings given to
     all programs made a test run's edge limits restart PostgreSQL, NATS and Consul under the
@@ -68,7 +69,15 @@ def _settings_environment() -> str:
         key: value for key, value in sorted(os.environ.items())
         if key.startswith("AUTOSALON_") and not key.startswith(_EDGE_SETTINGS)
     }
+    settings.update(own or {})
     return f"environment={_environment(settings)}\n" if settings else ""
+
+
+def _core_environment(cores: list[int] | None) -> dict:
+    """Which core each instance runs on (supervisord numbers a program's processes from 0)."""
+    if not cores:
+        return {}
+    return {kit_cores.CORES: ",".join(str(core) for core in cores), kit_cores.INSTANCE: "%(process_num)d"}
 
 
 def render(consul_binary) -> None:
@@ -116,12 +125,13 @@ def config(consul_binary) -> str:
     ]
     for program, module in EMULATORS.items():
         programs.append(_program(program, [python, "-m", module], 40, True, settings))
+    placed = cores.placement({service: instances(service) for service in SERVICES}, cores.available())
     for service in SERVICES:
         programs.append(
             _program(
                 service, [python, "-m", f"services.{service}.main"], 100, False,
                 f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
-                "stopsignal=TERM\n" + settings,
+                "stopsignal=TERM\n" + _settings_environment(_core_environment(placed.get(service))),
                 log_name="%(program_name)s-%(process_num)d",
             )
         )

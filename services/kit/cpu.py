@@ -8,6 +8,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
+from . import cores
 from .errors import ResourceExhausted
 
 T = TypeVar("T")
@@ -15,7 +16,8 @@ T = TypeVar("T")
 
 class BoundedExecutor:
     def __init__(self, workers: int, max_waiting: int, name: str):
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        # The event loop's thread may be held to one core; this work may use them all.
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name, initializer=cores.anywhere)
         self._slots = asyncio.Semaphore(workers + max_waiting)
         self._name = name
 

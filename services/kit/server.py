@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from . import errors, identity, logs, protos
+from . import cores, errors, identity, logs, protos
 from .calls import deadline_var
 from .db import DATABASE_TROUBLE, report_failure
 from .registry import Consul
@@ -187,7 +187,9 @@ async def _supervised(task: Callable[[], Awaitable[None]]) -> None:
 
 
 def run(main: Callable[[], Awaitable[None]]) -> None:
-    """Runs a service's main coroutine on uvloop (about a fifth more requests per core)."""
+    """Runs a service's main coroutine on uvloop (about a fifth more requests per core), on
+    the core the mesh gave this instance if it gave one."""
+    cores.pin_from_environment()
     uvloop.run(main())
 
 
@@ -253,7 +255,8 @@ class Microservice:
         tasks = [asyncio.create_task(_supervised(task)) for task in self._background]
         await self._consul.register(self.name, instance_id, self._advertise_host, port)
         keeper = asyncio.create_task(self._stay_registered(instance_id, port))
-        log.info("serving %s on %s:%d as %s", self.name, self._advertise_host, port, instance_id)
+        log.info("serving %s on %s:%d as %s (cores %s)", self.name, self._advertise_host, port, instance_id,
+                 ",".join(str(core) for core in sorted(os.sched_getaffinity(0))))
 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
