@@ -10,7 +10,7 @@ import pybreaker
 from google.rpc import error_details_pb2, status_pb2
 
 from . import errors, identity, logs
-from .registry import Discovery
+from .registry import Discovery, Instance
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +103,30 @@ class Peers:
         as_caller: bool = True,
     ) -> Any:
         """Calls `service`'s `method`; outages become errors.Unavailable, other statuses the
-        matching domain error. With `as_caller`, the caller's token travels along."""
+        matching domain error. With `as_caller`, the caller's token travels along.
+
+        The calls between services are reads, so one an instance answers UNAVAILABLE is tried
+        once more on another instance: one that died a moment ago stays listed until Consul's
+        next health check (2 s), and half the calls would otherwise fail meanwhile."""
         instance = await self._discovery.pick(service)
         if instance is None:
             raise errors.Unavailable(f"{service} is unavailable (no healthy instance)")
-        stub = stub_class(self._channel(instance.target))
+
+        async def attempt(target: Instance):
+            return await getattr(stub_class(self._channel(target.target)), method)(
+                request, timeout=self._timeout(timeout), metadata=self._metadata(as_caller))
+
+        async def on_two_instances():
+            try:
+                return await attempt(instance)
+            except grpc.aio.AioRpcError as error:
+                other = await self._discovery.pick(service, besides=instance)
+                if error.code() != grpc.StatusCode.UNAVAILABLE or other is None:
+                    raise
+                return await attempt(other)
+
         try:
-            return await guarded(self.breaker(service), service, lambda: getattr(stub, method)(
-                request, timeout=self._timeout(timeout), metadata=self._metadata(as_caller)
-            ))
+            return await guarded(self.breaker(service), service, on_two_instances)
         except grpc.aio.AioRpcError as error:
             raise _domain_error(service, error) from None
 

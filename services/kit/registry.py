@@ -109,8 +109,9 @@ class Discovery:
             return []
         return self._instances.get(name, [])
 
-    async def pick(self, name: str) -> Instance | None:
-        instances = await self.instances(name)
+    async def pick(self, name: str, besides: Instance | None = None) -> Instance | None:
+        """A healthy instance of `name` at random (other than `besides`), or None."""
+        instances = [instance for instance in await self.instances(name) if instance != besides]
         return random.choice(instances) if instances else None
 
     async def _watch(self, name: str) -> None:

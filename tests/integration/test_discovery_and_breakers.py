@@ -104,3 +104,25 @@ async def test_a_stopping_instance_leaves_consul_for_good(peers):
     await asyncio.wait_for(running, timeout=15)
     await asyncio.sleep(0.2)  # past a few more of the watch's turns, had it outlived the stop
     assert await consul.checks(name) == []
+
+
+async def test_a_call_to_an_instance_that_just_died_is_made_on_another(peers):
+    """Consul lists a dead instance until its next check: the read goes to a live one instead,
+    every time, and the breaker stays closed."""
+    consul, discovery, calls = peers
+    live = (await discovery.instances("auth"))[0]
+    name = f"halfdead{uuid.uuid4().hex[:6]}"
+    await consul.register(name, f"{name}-dead", "127.0.0.1", _closed_port(), grpc_check=False)
+    await consul.register(name, f"{name}-live", live.address, live.port, grpc_check=False)
+    try:
+        for _ in range(100):
+            if len(await discovery.instances(name)) == 2:
+                break
+            await asyncio.sleep(0.1)
+        for _ in range(12):
+            jwks = await calls.call(name, auth_pb2_grpc.AuthServiceStub, "GetJwks", auth_pb2.GetJwksRequest())
+            assert jwks.keys
+        assert calls.breaker(name).current_state == "closed"
+    finally:
+        await consul.deregister(f"{name}-dead")
+        await consul.deregister(f"{name}-live")
