@@ -120,8 +120,10 @@ class Peers:
             try:
                 return await attempt(instance)
             except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise
                 other = await self._discovery.pick(service, besides=instance)
-                if error.code() != grpc.StatusCode.UNAVAILABLE or other is None:
+                if other is None:
                     raise
                 return await attempt(other)
 
