@@ -270,6 +270,11 @@ class Pool:
             await connection.driver.close()
 
 
+# The columns of an outbox row as UnitOfWork.outbox_row gives it, for a service's own
+# statement that writes the row.
+OUTBOX_COLUMNS = ("event_id", "subject", "envelope", "created_at")
+
+
 @dataclass(frozen=True)
 class OutboxEvent:
     """An outbox row, as the relay sends it."""

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import Connection, Prepared, Row, event_tables
+from services.kit.db import OUTBOX_COLUMNS, Connection, Prepared, Row, event_tables
 from services.kit.paging import newest_first
 
 from . import domain
@@ -81,8 +81,6 @@ def _record_statement(announced: bool) -> Prepared:
         orders.c.version, sa.select(outboxed.c.seq).scalar_subquery().label("outbox_seq")))
 
 
-# What UnitOfWork.outbox_row gives, written by the record statement.
-OUTBOX_COLUMNS = ("event_id", "subject", "envelope", "created_at")
 _RECORD = _record_statement(announced=False)
 _RECORD_AND_ANNOUNCE = _record_statement(announced=True)
 _CURRENT = Prepared(sa.select(orders.c.customer, orders.c.deleted, orders.c.snapshot)
