@@ -18,7 +18,8 @@ from services.kit import logs, settings
 from services.kit.registry import Consul
 
 from .access_log import Rotation, keep_bounded
-from .render import endpoints, write_atomically
+from .envoy.clusters import endpoints
+from .render import write_atomically
 
 log = logging.getLogger("edge.sync")
 

@@ -10,6 +10,10 @@ from scripts.mesh.layout import VENV_BIN
 from scripts.mesh.tools import DESCRIPTORS
 from services.auth import tokens
 from services.edge import render, strict_json
+from services.edge.envoy.cache import CACHE_FILTER
+from services.edge.envoy.rate_limit import RATE_LIMIT_FILTER
+from services.edge.envoy.rest_answer import REST_ANSWER_FILTER
+from services.edge.envoy.routes import API_LISTENER
 from services.kit.settings import REPO_ROOT
 
 
@@ -55,13 +59,13 @@ def _manager(config: dict, listener: int = 0) -> dict:
 
 def _to_services(manager: dict) -> list[dict]:
     return [route for route in manager["route_config"]["virtual_hosts"][0]["routes"]
-            if "route" in route and route["route"]["cluster"] != render.API_LISTENER]
+            if "route" in route and route["route"]["cluster"] != API_LISTENER]
 
 
 def test_clusters_and_routes_follow_the_protos(rendered):
     _, config = rendered
     clusters = {cluster["name"] for cluster in config["static_resources"]["clusters"]}
-    assert clusters == set(render.mesh_services(DESCRIPTORS)) | {render.API_LISTENER}
+    assert clusters == set(render.mesh_services(DESCRIPTORS)) | {API_LISTENER}
     manager = _manager(config)
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     matches = [route["match"] for route in routes]
@@ -109,7 +113,7 @@ def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
     # Every route that proxies, REST paths before transcoding and the cache's included.
     for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
         if "route" in route:
-            limit = route["typed_per_filter_config"][render.RATE_LIMIT_FILTER]
+            limit = route["typed_per_filter_config"][RATE_LIMIT_FILTER]
             assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}], route["match"]
 
 
@@ -117,10 +121,10 @@ def test_clients_are_counted_before_any_other_work(rendered):
     """The rate limit is the first filter; register and login (REST and gRPC) have the strict budget."""
     _, config = rendered
     manager = _manager(config)
-    assert manager["http_filters"][0]["name"] == render.RATE_LIMIT_FILTER
+    assert manager["http_filters"][0]["name"] == RATE_LIMIT_FILTER
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     strict = {route["match"].get("path") for route in routes if "route" in route and
-              route["typed_per_filter_config"][render.RATE_LIMIT_FILTER]["stat_prefix"] == "rate_limit_strict"}
+              route["typed_per_filter_config"][RATE_LIMIT_FILTER]["stat_prefix"] == "rate_limit_strict"}
     assert strict == {"/auth/login", "/auth/register", "/autosalon.auth.v1.AuthService/Login",
                       "/autosalon.auth.v1.AuthService/Register"}
 
@@ -131,15 +135,15 @@ def test_the_cache_sees_rest_calls_and_keeps_only_the_public_paths(rendered):
     names = [f["name"] for f in manager["http_filters"]]
     # CORS before the cache (its answers need the permission too), the cache before the
     # transcoder (it keeps the JSON answers of REST GETs).
-    assert names.index("envoy.filters.http.cors") < names.index(render.CACHE_FILTER) \
+    assert names.index("envoy.filters.http.cors") < names.index(CACHE_FILTER) \
         < names.index("envoy.filters.http.grpc_json_transcoder")
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
-    cached = [route for route in routes if render.CACHE_FILTER not in route.get("typed_per_filter_config", {})]
+    cached = [route for route in routes if CACHE_FILTER not in route.get("typed_per_filter_config", {})]
     assert [(route["match"], route["route"]) for route in cached] == [
-        ({"prefix": "/catalog/"}, {"cluster": render.API_LISTENER, "timeout": "15s"})]
+        ({"prefix": "/catalog/"}, {"cluster": API_LISTENER, "timeout": "15s"})]
     # Every other path also has a route before transcoding, with the cache off.
-    assert routes[-1]["match"] == {"prefix": "/"} and routes[-1]["route"]["cluster"] == render.API_LISTENER
-    cache = _filter(manager, render.CACHE_FILTER)["typed_config"]["typed_config"]
+    assert routes[-1]["match"] == {"prefix": "/"} and routes[-1]["route"]["cluster"] == API_LISTENER
+    cache = _filter(manager, CACHE_FILTER)["typed_config"]["typed_config"]
     assert cache["max_cache_size_bytes"] > 0 and cache["max_cache_entry_count"] > 0
 
 
@@ -158,15 +162,15 @@ def test_rest_answers_lose_the_grpc_headers_and_grpc_answers_keep_them(rendered)
     the routes of native gRPC calls leave them, as gRPC clients read their status there."""
     _, config = rendered
     manager = _manager(config)
-    mutation = _filter(manager, render.REST_ANSWER_FILTER)["typed_config"]
+    mutation = _filter(manager, REST_ANSWER_FILTER)["typed_config"]
     assert "mutations" not in mutation  # nothing happens outside the REST routes
     # Encoded after every filter but the rate limit: it sees the transcoder's finished answer.
-    assert [f["name"] for f in manager["http_filters"]][:2] == [render.RATE_LIMIT_FILTER, render.REST_ANSWER_FILTER]
+    assert [f["name"] for f in manager["http_filters"]][:2] == [RATE_LIMIT_FILTER, REST_ANSWER_FILTER]
     for route in manager["route_config"]["virtual_hosts"][0]["routes"]:
         if "route" not in route:
             continue
-        rest_route = route["route"]["cluster"] == render.API_LISTENER
-        removes = route["typed_per_filter_config"].get(render.REST_ANSWER_FILTER, {}).get("mutations", {})
+        rest_route = route["route"]["cluster"] == API_LISTENER
+        removes = route["typed_per_filter_config"].get(REST_ANSWER_FILTER, {}).get("mutations", {})
         removed = {change["remove"] for change in removes.get("response_mutations", [])}
         assert removed == ({"grpc-status", "grpc-message", "grpc-accept-encoding", "grpc-encoding"}
                            if rest_route else set()), route["match"]

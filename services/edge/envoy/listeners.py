@@ -1,0 +1,110 @@
+"""The edge's two listeners: the clients' one, and the internal one the cache fills itself from.
+Each is an HTTP connection manager: its routes, its local replies and its chain of HTTP filters."""
+import pathlib
+
+from .. import strict_json
+from . import FILTERS
+from .access_log import access_log
+from .cache import cache_filter
+from .cors import cors_filter, cors_policy
+from .jwt_authn import jwt_filter
+from .local_replies import local_replies
+from .rate_limit import rate_limit_filter
+from .rest_answer import rest_answer_filter
+from .routes import API_LISTENER, routes, service_routes
+from .transcoder import transcoder
+
+HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
+AS_SENT_REQUEST_ID = {"typed_config": {
+    "@type": "type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
+    "pack_trace_reason": False,
+}}
+
+
+def _grpc_services(services: dict[str, list[str]]) -> list[str]:
+    return [name for names in services.values() for name in names]
+
+
+def _router() -> dict:
+    return {"name": "envoy.filters.http.router", "typed_config": {"@type": f"{FILTERS}.http.router.v3.Router"}}
+
+
+def _filter_chains(connection_manager: dict) -> list[dict]:
+    """A listener's filter chains: the HTTP connection manager alone."""
+    return [{"filters": [
+        {"name": "envoy.filters.network.http_connection_manager", "typed_config": connection_manager}
+    ]}]
+
+
+def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:
+    envoy_dir = run_dir / "envoy"
+    connection_manager = {
+        "@type": HCM,
+        "stat_prefix": "edge",
+        "codec_type": "AUTO",
+        "generate_request_id": True,
+        "always_set_request_id_in_response": True,
+        # Clients connect straight to the edge: the access log names the connection's address,
+        # never an X-Forwarded-For a client made up.
+        "use_remote_address": True,
+        # A client's own X-Request-Id stays the trace id, so it can find its calls in the logs,
+        # as sent: Envoy would otherwise write its tracing decision into one of its characters.
+        "preserve_external_request_id": True,
+        "request_id_extension": AS_SENT_REQUEST_ID,
+        "access_log": access_log(run_dir),
+        "local_reply_config": local_replies(),
+        "route_config": {
+            "name": "edge",
+            "virtual_hosts": [{
+                "name": "edge", "domains": ["*"], "routes": routes(services, settings),
+                "typed_per_filter_config": cors_policy(settings),
+            }],
+        },
+        "http_filters": [
+            # First: an abusive client is refused before any work on its request, answers from
+            # the cache included.
+            rate_limit_filter(),
+            # Encodes an answer after every filter but the rate limit: it sees the transcoder's
+            # finished one.
+            rest_answer_filter(),
+            strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
+            # Before the cache, so that its answers carry the permission too (every path has a
+            # route here, see routes.py).
+            cors_filter(),
+            cache_filter(settings, envoy_dir),
+            transcoder(envoy_dir, _grpc_services(services)),
+            jwt_filter(settings, run_dir),
+            _router(),
+        ],
+    }
+    return {
+        "name": "edge",
+        "address": {"socket_address": {
+            "address": settings["listener"]["address"], "port_value": settings["listener"]["port"]}},
+        "filter_chains": _filter_chains(connection_manager),
+    }
+
+
+def api_listener(services: dict[str, list[str]], settings: dict, run_dir: pathlib.Path) -> dict:
+    """The internal listener the cache filter fills itself from. Envoy sends a request the cache
+    may answer past the rest of the edge's filters, straight to the route's cluster: this
+    listener transcodes and checks the token for it, as the edge does for every other call.
+    Rate limits and the access log stay with the edge, which sees the client."""
+    connection_manager = {
+        "@type": HCM,
+        "stat_prefix": API_LISTENER,
+        # The edge's request id, for the services' logs.
+        "preserve_external_request_id": True,
+        "request_id_extension": AS_SENT_REQUEST_ID,
+        "local_reply_config": local_replies(),
+        "route_config": {"name": API_LISTENER, "virtual_hosts": [{
+            "name": API_LISTENER, "domains": ["*"],
+            "routes": service_routes(services, settings["route_timeout_seconds"], {}),
+        }]},
+        "http_filters": [
+            transcoder(run_dir / "envoy", _grpc_services(services)),
+            jwt_filter(settings, run_dir),
+            _router(),
+        ],
+    }
+    return {"name": API_LISTENER, "internal_listener": {}, "filter_chains": _filter_chains(connection_manager)}

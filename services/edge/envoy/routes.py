@@ -1,0 +1,68 @@
+"""The edge's routes, each with its rate limit, whether the cache may keep its answers and, for
+a REST call, what becomes of the answer's headers: /health, each gRPC service's prefix to its
+cluster (the strictly limited methods before it), and every REST path, before transcoding, to
+the API listener."""
+from .cache import CACHE_OFF
+from .rate_limit import per_address_limit
+from .rest_answer import REST_ANSWER
+
+# The internal listener (and its cluster) that fills the edge cache; see listeners.api_listener().
+API_LISTENER = "edge_api"
+
+
+def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
+    return {
+        "match": match,
+        "route": {
+            "cluster": cluster,
+            "timeout": f"{timeout}s",
+            # An instance that just went away: try another before answering 503.
+            "retry_policy": {"retry_on": "connect-failure,refused-stream,reset-before-request", "num_retries": 2},
+        },
+        **({"typed_per_filter_config": per_filter} if per_filter else {}),
+    }
+
+
+def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
+    timeout = settings["route_timeout_seconds"]
+    strict_cfg, default_cfg = settings["rate_limits"]["strict"], settings["rate_limits"]["default"]
+    strict = per_address_limit("strict", strict_cfg["requests"], strict_cfg["per_seconds"])
+    generous = per_address_limit("default", default_cfg["requests"], default_cfg["per_seconds"])
+    table = [
+        {
+            "match": {"path": "/health"},
+            "direct_response": {"status": 200, "body": {"inline_string": '{"status":"SERVING"}'}},
+            "response_headers_to_add": [
+                {"header": {"key": "content-type", "value": "application/json"}}
+            ],
+            "typed_per_filter_config": CACHE_OFF,
+        }
+    ]
+    strict_methods = set(strict_cfg["methods"])
+    for cluster, full_names in sorted(services.items()):
+        for method in sorted(m for m in strict_methods if m.split("/")[0] in full_names):
+            table.append(_route({"path": f"/{method}"}, cluster, timeout, {**strict, **CACHE_OFF}))
+    to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
+    # Their REST paths too, before the transcoder (which then routes the call again, above).
+    table += [{"match": {"path": path}, "route": to_api_listener,
+               "typed_per_filter_config": {**strict, **CACHE_OFF, **REST_ANSWER}}
+              for path in strict_cfg["rest_paths"]]
+    table += service_routes(services, timeout, {**generous, **CACHE_OFF})
+    # Before the transcoder a REST path matches none of the above. These last routes give it
+    # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
+    # Where the transcoder turns the call into a gRPC one it is routed again, above; what stays
+    # here goes to the API listener, which fills the cache or answers 404 for an unknown path.
+    # The rate limit is counted here too, on the client's first route: for a REST call, one of these;
+    # so is what becomes of the answer's headers (REST_ANSWER).
+    table += [{"match": {"prefix": prefix}, "route": to_api_listener,
+               "typed_per_filter_config": {**generous, **REST_ANSWER}}
+              for prefix in settings["public_cache"]["path_prefixes"]]
+    table.append({"match": {"prefix": "/"}, "route": to_api_listener,
+                  "typed_per_filter_config": {**generous, **CACHE_OFF, **REST_ANSWER}})
+    return table
+
+
+def service_routes(services: dict[str, list[str]], timeout: int, per_filter: dict) -> list[dict]:
+    """Each gRPC service's prefix, to its cluster."""
+    return [_route({"prefix": f"/{full_name}/"}, cluster, timeout, per_filter)
+            for cluster, full_names in sorted(services.items()) for full_name in full_names]
