@@ -17,7 +17,7 @@ import httpx
 
 from bench import processes
 from scripts.mesh.layout import CACHE, RUN
-from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+from services.kit import settings
 from services.kit.settings import REPO_ROOT
 
 EDGE = "127.0.0.1:8080"
@@ -149,8 +149,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], check=True,
                    stdout=subprocess.DEVNULL)
     up_seconds = round(time.monotonic() - started, 2)
-    email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
-    password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
+    email, password = settings.load().admin_email, settings.load().admin_password
     token = httpx.post(f"http://{EDGE}/auth/login", json={"email": email, "password": password},
                        timeout=10).json()["access_token"]
     auth = {"authorization": f"Bearer {token}"}

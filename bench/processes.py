@@ -4,6 +4,7 @@ import pathlib
 import re
 
 from scripts.mesh import supervisor
+from scripts.mesh.layout import SERVICES
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -18,13 +19,22 @@ def programs() -> dict[str, int]:
     return found
 
 
-def resident_memory() -> dict[str, float]:
-    """RSS in MiB of every process supervisord runs, by program name."""
-    memory = {}
+def resident_memory() -> dict:
+    """Memory in MiB of every process supervisord runs, by program name: RSS, and PSS (its
+    share of the pages it holds: a library mapped by ten processes counts a tenth in each),
+    with the whole mesh's totals and the services' alone. RSS counts shared pages once in
+    every process; the PSS total is what the mesh takes from the machine."""
+    processes, totals = {}, {"mesh": [0.0, 0.0], "services": [0.0, 0.0]}
     for name, pid in programs().items():
-        status = pathlib.Path(f"/proc/{pid}/status").read_text()
-        memory[name] = round(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024, 1)
-    return memory
+        rollup = pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text()
+        rss, pss = (round(int(re.search(rf"^{field}:\s+(\d+) kB", rollup, re.M).group(1)) / 1024, 1)
+                    for field in ("Rss", "Pss"))
+        processes[name] = {"rss": rss, "pss": pss}
+        for group in ("mesh", "services") if name.partition(":")[0] in SERVICES else ("mesh",):
+            totals[group][0] += rss
+            totals[group][1] += pss
+    return {"processes": processes, **{f"{group}_total": {"rss": round(rss), "pss": round(pss)}
+                                       for group, (rss, pss) in totals.items()}}
 
 
 def _cpu_and_parent() -> dict[int, tuple[float, int]]:

@@ -13,7 +13,6 @@ keeps its share small).
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import time
 import uuid
@@ -22,8 +21,8 @@ import aiohttp
 import uvloop
 
 from bench import processes
-from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
 from services.inventory import vin
+from services.kit import settings
 
 EDGE = "http://127.0.0.1:8080"
 PASSWORD = "Bench-Buyer-2026"
@@ -137,8 +136,7 @@ async def run(purchases: int, concurrency: int) -> dict:
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         edge = Edge(session)
-        manager = await _token(edge, os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL),
-                               os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD))
+        manager = await _token(edge, settings.load().admin_email, settings.load().admin_password)
         buyers = await _buyers(edge, min(concurrency, 8))
         vehicles = await _vehicles(edge, manager, purchases)
         gate = asyncio.Semaphore(concurrency)

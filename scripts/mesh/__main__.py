@@ -10,7 +10,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from services.kit import migrations
-from services.kit.settings import REPO_ROOT
+from services.kit.manifest import hook
+from services.kit.settings import REPO_ROOT, Settings, described
 
 from . import postgres, supervisor, tools
 from .layout import (
@@ -113,33 +114,44 @@ def up() -> None:
         _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
     _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
-    _demo_stock()
+    _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
 
 
 def _databases() -> None:
-    """One database a service, its migrations, and the initial admin."""
-    from services.auth.seed import ensure_admin
-    from services.catalog import demo as catalog_demo
-
+    """One database a service, its migrations, then its seed (the initial admin, the demo showroom)."""
     postgres.wait_ready()
     postgres.ensure_databases(databases())
     for service in SERVICES:
         step(f"{service}: migrations")
         migrations.upgrade(service, SETTINGS.database_url(service))
-    step("auth: initial admin")
-    ensure_admin(SETTINGS.database_url("auth"))
-    added = catalog_demo.load_sync(SETTINGS.database_url("catalog"))
-    step(f"catalog: demo showroom {'loaded, ' + str(added) + ' models' if added else 'present'}")
+    for name, service in SERVICES.items():
+        if service.seed:
+            step(f"{name}: {hook(service.seed)(SETTINGS)}")
 
 
-def _demo_stock() -> None:
-    from services.auth.seed import admin_credentials
-    from services.inventory import demo as inventory_demo
+def _demo_data() -> None:
+    """What the services load through the running mesh (the demo stock)."""
+    for name, service in SERVICES.items():
+        if service.demo:
+            step(f"{name}: {hook(service.demo)(SETTINGS, f'127.0.0.1:{EDGE_PORT}')}")
 
-    added = inventory_demo.load_through_edge(f"127.0.0.1:{EDGE_PORT}", *admin_credentials())
-    step(f"inventory: demo stock {'loaded, ' + str(added) + ' vehicles' if added else 'present'}")
+
+def print_settings() -> None:
+    """Every setting of the mesh and its services, as the README's Configuration table."""
+    print(settings_table(), end="")
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting: the mesh's, then each service's own."""
+    sections = [("mesh", Settings)] + [(name, service.settings) for name, service in SERVICES.items()
+                                       if service.settings is not None]
+    lines = ["| variable | default | what it sets |", "|---|---|---|"]
+    for who, settings_class in sections:
+        for variable, default, meaning in described(settings_class):
+            lines.append(f"| `{variable}` | {f'`{default}`' if default else '(empty)'} | {who}: {meaning} |")
+    return "\n".join(lines) + "\n"
 
 
 def bootstrap() -> None:
@@ -201,6 +213,7 @@ def main() -> int:
     commands.add_parser("status")
     commands.add_parser("generate")
     commands.add_parser("bootstrap")
+    commands.add_parser("settings")
     down_parser = commands.add_parser("down")
     down_parser.add_argument("--purge", action="store_true", help="also delete databases and state")
     args = parser.parse_args()
@@ -212,6 +225,8 @@ def main() -> int:
         tools.generate_code()
     elif args.command == "bootstrap":
         bootstrap()
+    elif args.command == "settings":
+        print_settings()
     elif args.command == "down":
         down(args.purge)
     else:

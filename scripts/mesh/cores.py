@@ -11,11 +11,11 @@ CPU-heavy worker threads (password hashing) are let out onto every core (kit.cor
 """
 import os
 
-# CPU each service spent per purchase in the saga bench (ms, measured 2026-11-30): the load
-# that decides which services share a core. A service not named counts as idle.
-LOAD_PER_PURCHASE = {
-    "sales": 6.5, "payment": 3.0, "inventory": 2.8, "customer": 1.6, "pricing": 1.2, "auth": 0.1, "catalog": 0.1,
-}
+from .layout import SERVICES
+
+# CPU each service spends per purchase in the saga bench (ms; its manifest's core_weight): the
+# load that decides which services share a core.
+LOAD_PER_PURCHASE = {name: service.core_weight for name, service in SERVICES.items()}
 
 
 def available() -> list[int]:

@@ -4,6 +4,7 @@ import os
 import pathlib
 import sys
 
+from services.kit.manifest import every_service
 from services.kit.settings import load
 
 SETTINGS = load()
@@ -38,11 +39,8 @@ def socket_folder(pg_home: pathlib.Path, port: int) -> str:
 
 PG_SOCKET_DIR = socket_folder(PG_HOME, SETTINGS.pg_port)
 
-# Every service of the mesh and how many instances it runs by default
-# (AUTOSALON_<NAME>_INSTANCES overrides).
-SERVICES = {
-    "auth": 2, "catalog": 2, "inventory": 1, "customer": 1, "pricing": 1, "sales": 1, "payment": 1,
-}
+# Every service of the mesh, as its manifest declares it (services/<name>/__init__.py).
+SERVICES = every_service()
 
 
 # Stand-ins for outside systems: program name -> module (not in Consul, not behind the edge).
@@ -51,7 +49,8 @@ GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
 
 
 def instances(service: str) -> int:
-    return int(os.environ.get(f"AUTOSALON_{service.upper()}_INSTANCES", SERVICES[service]))
+    """How many instances of `service` run: its manifest's, unless AUTOSALON_<NAME>_INSTANCES says."""
+    return int(os.environ.get(f"AUTOSALON_{service.upper()}_INSTANCES", SERVICES[service].instances))
 
 
 def databases() -> list[str]:

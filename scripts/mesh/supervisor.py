@@ -126,10 +126,10 @@ def config(consul_binary) -> str:
     for program, module in EMULATORS.items():
         programs.append(_program(program, [python, "-m", module], 40, True, settings))
     placed = cores.placement({service: instances(service) for service in SERVICES}, cores.available())
-    for service in SERVICES:
+    for service, manifest in SERVICES.items():
         programs.append(
             _program(
-                service, [python, "-m", f"services.{service}.main"], 100, False,
+                service, [python, "-m", manifest.module], 100, False,
                 f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
                 "stopsignal=TERM\n" + _settings_environment(_core_environment(placed.get(service))),
                 log_name="%(program_name)s-%(process_num)d",

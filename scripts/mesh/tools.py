@@ -111,7 +111,7 @@ def ensure_keys() -> None:
     """The auth service's signing key and the JWKS that Envoy and the services verify with."""
     from services.auth.tokens import TokenSigner, generate_signing_key
 
-    key_file, jwks_file = SETTINGS.signing_key_file, SETTINGS.jwks_file
+    key_file, jwks_file = SETTINGS.signing_key_path, SETTINGS.jwks_path
     if key_file.exists() and jwks_file.exists():
         step(f"signing keys: present in {key_file.parent}")
         return

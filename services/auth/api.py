@@ -7,8 +7,8 @@ from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, ANYONE_SIGNED_IN, PUBLIC
 from services.kit.protos import mask_paths, resource_id
 
-from .convert import ROLE_FROM_PROTO, user_to_proto
-from .handlers import AuthHandlers, Session
+from .convert import ROLE_FROM_PROTO
+from .handlers import AuthHandlers
 
 ACCESS = {
     "Register": PUBLIC,
@@ -24,33 +24,19 @@ ACCESS = {
 }
 
 
-def _token_pair(session: Session) -> auth_pb2.TokenPair:
-    return auth_pb2.TokenPair(
-        access_token=session.access_token,
-        expires_in=session.access_ttl,
-        refresh_token=session.refresh_token,
-        refresh_expires_in=session.refresh_ttl,
-        token_type="Bearer",
-        user=user_to_proto(session.user),
-    )
-
-
 class AuthApi(auth_pb2_grpc.AuthServiceServicer):
     def __init__(self, handlers: AuthHandlers):
         self.handlers = handlers
 
     async def Register(self, request, context):
-        user = await self.handlers.register(
-            request.email, request.password, request.confirm_password, request.full_name,
-            request.phone,
-        )
-        return user_to_proto(user)
+        return await self.handlers.register(
+            request.email, request.password, request.confirm_password, request.full_name, request.phone)
 
     async def Login(self, request, context):
-        return _token_pair(await self.handlers.login(request.email, request.password))
+        return await self.handlers.login(request.email, request.password)
 
     async def RefreshToken(self, request, context):
-        return _token_pair(await self.handlers.refresh(request.refresh_token))
+        return await self.handlers.refresh(request.refresh_token)
 
     async def Logout(self, request, context):
         await self.handlers.logout(identity.current(), request.refresh_token)
@@ -58,12 +44,10 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
 
     async def GetCurrentUser(self, request, context):
         caller = identity.current()
-        user = await self.handlers.get_user(caller, resource_id(caller.user_name, "users"))
-        return user_to_proto(user)
+        return await self.handlers.get_user(caller, resource_id(caller.user_name, "users"))
 
     async def GetUser(self, request, context):
-        user = await self.handlers.get_user(identity.current(), resource_id(request.name, "users"))
-        return user_to_proto(user)
+        return await self.handlers.get_user(identity.current(), resource_id(request.name, "users"))
 
     async def ListUsers(self, request, context):
         role = None
@@ -71,12 +55,8 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
             role = ROLE_FROM_PROTO.get(request.role)
             if role is None:
                 raise InvalidArgument({"role": "is not a known role"})
-        rows, next_token, total = await self.handlers.list_users(
-            role, request.page_size, request.page_token
-        )
-        return auth_pb2.ListUsersResponse(
-            users=[user_to_proto(row) for row in rows], next_page_token=next_token, total_size=total
-        )
+        users, next_token, total = await self.handlers.list_users(role, request.page_size, request.page_token)
+        return auth_pb2.ListUsersResponse(users=users, next_page_token=next_token, total_size=total)
 
     async def UpdateUser(self, request, context):
         if not request.HasField("user"):
@@ -88,14 +68,10 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
             "role": ROLE_FROM_PROTO.get(request.user.role),
             "active": request.user.active,
         }
-        user = await self.handlers.update_user(
-            identity.current(), user_id, changes, mask_paths(request.update_mask.paths)
-        )
-        return user_to_proto(user)
+        return await self.handlers.update_user(identity.current(), user_id, changes, mask_paths(request.update_mask.paths))
 
     async def DeleteUser(self, request, context):
-        user = await self.handlers.deactivate(identity.current(), resource_id(request.name, "users"))
-        return user_to_proto(user)
+        return await self.handlers.deactivate(identity.current(), resource_id(request.name, "users"))
 
     async def GetJwks(self, request, context):
-        return auth_pb2.Jwks(keys=[auth_pb2.Jwk(**key) for key in self.handlers.jwks()["keys"]])
+        return self.handlers.jwks()

@@ -2,8 +2,8 @@
 
 from autosalon.auth.v1 import auth_pb2
 
-from services.kit.db import Row
 from services.kit.protos import timestamp
+from services.kit.statements import Row
 
 from .domain import Role
 
@@ -27,6 +27,3 @@ def user_to_proto(row: Row) -> auth_pb2.User:
         update_time=timestamp(row.updated_at),
     )
 
-
-def user_event(user: Row) -> auth_pb2.UserEvent:
-    return auth_pb2.UserEvent(user=user_to_proto(user))

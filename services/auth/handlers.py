@@ -1,29 +1,21 @@
 """auth's use cases: one coroutine each, every write in one unit of work."""
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
+from autosalon.auth.v1 import auth_pb2
 from services.kit import paging
-from services.kit.cache import ExpiringCache
-from services.kit.cpu import BoundedExecutor
-from services.kit.db import Database, Row, now
+from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from services.kit.identity import Identity
+from services.kit.statements import Row
+from services.kit.ttl_cache import ExpiringCache
+from services.kit.workers import BoundedExecutor
 
 from . import domain, tokens
-from .convert import user_event
-from .store import RefreshTokenRepository, UserRepository
+from .convert import user_to_proto
+from .store import RefreshTokenRepository
 
 WRONG_CREDENTIALS = "email or password is wrong"
-
-
-@dataclass(frozen=True)
-class Session:
-    access_token: str
-    access_ttl: int
-    refresh_token: str
-    refresh_ttl: int
-    user: Row
 
 
 def profile_of(row: Row) -> domain.UserProfile:
@@ -48,11 +40,11 @@ class AuthHandlers:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         # Users read recently, by id: GetCurrentUser is on every page a client opens.
-        self.users: ExpiringCache[Row] = ExpiringCache(ttl_seconds=30)
+        self.users: ExpiringCache[auth_pb2.User] = ExpiringCache(ttl_seconds=30)
 
     async def register(
         self, email: str, password: str, confirm_password: str, full_name: str, phone: str
-    ) -> Row:
+    ) -> auth_pb2.User:
         fields = domain.validate_registration(email, password, confirm_password, full_name, phone)
         password_hash = await self.hashing.run(domain.hash_password, password)
         created = now()
@@ -69,19 +61,19 @@ class AuthHandlers:
             "updated_at": created,
         }
         async with self.database.unit_of_work() as uow:
-            users = UserRepository(uow.connection)
+            users = uow.repository.users
             if not await users.add(row):
                 raise AlreadyExists(f"an account with email {fields.email} already exists")
-            user = await users.by_id(row["id"])
-            await uow.emit("user.registered", f"users/{user.id}", user_event(user))
+            user = user_to_proto(await users.by_id(row["id"]))
+            await uow.emit("user.registered", user.name, auth_pb2.UserEvent(user=user))
         return user
 
-    async def login(self, email: str, password: str) -> Session:
+    async def login(self, email: str, password: str) -> auth_pb2.TokenPair:
         missing = {name: "is required" for name, value in (("email", email), ("password", password)) if not value}
         if missing:
             raise InvalidArgument(missing)
         async with self.database.unit_of_work() as uow:
-            user = await UserRepository(uow.connection).by_email(domain.normalize_email(email))
+            user = await uow.repository.users.by_email(domain.normalize_email(email))
         if user is None:
             # As slow as a wrong password, so timing does not tell which emails exist.
             await self.hashing.run(domain.dummy_verify)
@@ -91,11 +83,11 @@ class AuthHandlers:
         if not user.active:
             raise Unauthenticated("this account is deactivated")
         async with self.database.unit_of_work() as uow:
-            return await self._start_session(RefreshTokenRepository(uow.connection), user, uuid.uuid4())
+            return await self._start_session(uow.repository.tokens, user, uuid.uuid4())
 
     async def _start_session(
         self, refresh_tokens: RefreshTokenRepository, user: Row, family_id: uuid.UUID
-    ) -> Session:
+    ) -> auth_pb2.TokenPair:
         issued = now()
         plain, record = tokens.new_refresh_token(str(user.id), str(family_id), issued, self.refresh_ttl)
         await refresh_tokens.add(
@@ -111,20 +103,18 @@ class AuthHandlers:
         access = self.signer.issue_access_token(
             str(user.id), user.role, user.email, issued, self.access_ttl
         )
-        return Session(
-            access_token=access,
-            access_ttl=int(self.access_ttl.total_seconds()),
-            refresh_token=plain,
-            refresh_ttl=int(self.refresh_ttl.total_seconds()),
-            user=user,
+        return auth_pb2.TokenPair(
+            access_token=access, expires_in=int(self.access_ttl.total_seconds()),
+            refresh_token=plain, refresh_expires_in=int(self.refresh_ttl.total_seconds()),
+            token_type="Bearer", user=user_to_proto(user),
         )
 
-    async def refresh(self, refresh_token: str) -> Session:
+    async def refresh(self, refresh_token: str) -> auth_pb2.TokenPair:
         if not refresh_token:
             raise InvalidArgument({"refresh_token": "is required"})
         reuse_detected = False
         async with self.database.unit_of_work() as uow:
-            refresh_tokens = RefreshTokenRepository(uow.connection)
+            refresh_tokens = uow.repository.tokens
             row = await refresh_tokens.by_hash_for_update(tokens.hash_refresh_token(refresh_token))
             record = None if row is None else _record(row)
             decision = tokens.decide_refresh(record, now())
@@ -133,7 +123,7 @@ class AuthHandlers:
                 await refresh_tokens.revoke_family(row.family_id, now())
                 reuse_detected = True
             elif decision is tokens.RefreshDecision.ROTATE:
-                user = await UserRepository(uow.connection).by_id(row.user_id)
+                user = await uow.repository.users.by_id(row.user_id)
                 if user is not None and user.active:
                     await refresh_tokens.mark_used(row.id, now())
                     return await self._start_session(refresh_tokens, user, row.family_id)
@@ -145,7 +135,7 @@ class AuthHandlers:
         if not refresh_token:
             raise InvalidArgument({"refresh_token": "is required"})
         async with self.database.unit_of_work() as uow:
-            refresh_tokens = RefreshTokenRepository(uow.connection)
+            refresh_tokens = uow.repository.tokens
             row = await refresh_tokens.by_hash_for_update(tokens.hash_refresh_token(refresh_token))
             if row is None:
                 return
@@ -153,37 +143,38 @@ class AuthHandlers:
                 raise PermissionDenied("that refresh token belongs to another user")
             await refresh_tokens.revoke_family(row.family_id, now())
 
-    async def get_user(self, caller: Identity, user_id: uuid.UUID) -> Row:
+    async def get_user(self, caller: Identity, user_id: uuid.UUID) -> auth_pb2.User:
         if not domain.can_read_user(caller.user_id, domain.Role(caller.role), str(user_id)):
             raise PermissionDenied("clients may read only their own account")
         user = self.users.get(user_id)
         if user is None:
             generation = self.users.generation
             async with self.database.reading() as uow:
-                user = await UserRepository(uow.connection).by_id(user_id)
-            if user is None:
+                row = await uow.repository.users.by_id(user_id)
+            if row is None:
                 raise NotFound(f"users/{user_id} does not exist")
+            user = user_to_proto(row)
             self.users.put(user_id, user, generation)
         return user
 
     async def list_users(
         self, role: domain.Role | None, requested_size: int, page_token: str
-    ) -> tuple[list[Row], str, int]:
+    ) -> tuple[list[auth_pb2.User], str, int]:
         size = paging.page_size(requested_size)
         query = {"role": role.value if role else ""}
         after = paging.time_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
-            rows, total = await UserRepository(uow.connection).page(
+            rows, total = await uow.repository.users.page(
                 role.value if role else None, size, after
             )
         rows, next_token = paging.newest_page(rows, size, query)
-        return rows, next_token, total
+        return [user_to_proto(row) for row in rows], next_token, total
 
     async def update_user(
         self, caller: Identity, user_id: uuid.UUID, changes: dict, mask: list[str]
-    ) -> Row:
+    ) -> auth_pb2.User:
         async with self.database.unit_of_work() as uow:
-            users = UserRepository(uow.connection)
+            users = uow.repository.users
             current = await users.by_id(user_id, for_update=True)
             if current is None:
                 if caller.role != domain.Role.ADMIN.value and caller.user_id != str(user_id):
@@ -203,18 +194,18 @@ class AuthHandlers:
                 },
             )
             if not updated.active and current.active:
-                await RefreshTokenRepository(uow.connection).revoke_user(user_id, now())
-            user = await users.by_id(user_id)
+                await uow.repository.tokens.revoke_user(user_id, now())
+            user = user_to_proto(await users.by_id(user_id))
             event = "user.deactivated" if current.active and not user.active else "user.updated"
-            await uow.emit(event, f"users/{user_id}", user_event(user))
+            await uow.emit(event, user.name, auth_pb2.UserEvent(user=user))
         self.users.evict(user_id)
         return user
 
-    async def deactivate(self, caller: Identity, user_id: uuid.UUID) -> Row:
+    async def deactivate(self, caller: Identity, user_id: uuid.UUID) -> auth_pb2.User:
         return await self.update_user(caller, user_id, {"active": False}, ["active"])
 
-    def jwks(self) -> dict:
-        return self.signer.jwks()
+    def jwks(self) -> auth_pb2.Jwks:
+        return auth_pb2.Jwks(keys=[auth_pb2.Jwk(**key) for key in self.signer.jwks()["keys"]])
 
 
 def _record(row: Row) -> tokens.RefreshToken:

@@ -1,35 +1,25 @@
 """The initial admin, created by ./scripts/up from AUTOSALON_ADMIN_EMAIL/PASSWORD, once."""
-import os
 import uuid
 
 import sqlalchemy as sa
 
 from services.kit.db import now
 from services.kit.errors import InvalidArgument
+from services.kit.settings import Settings
 
 from . import domain
 from .store import users
 
-DEFAULT_ADMIN_EMAIL = "admin@autosalon.local"
-DEFAULT_ADMIN_PASSWORD = "Showroom-Keys-2026"
 
-
-def admin_credentials() -> tuple[str, str]:
-    return (
-        os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL),
-        os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
-    )
-
-
-def ensure_admin(database_url: str) -> bool:
-    """Creates the admin unless a user with that email exists; True when it created one."""
-    email, password = admin_credentials()
+def ensure_admin(settings: Settings) -> str:
+    """Creates the admin unless a user with that email exists; says which."""
+    email, password = settings.admin_email, settings.admin_password
     try:
         fields = domain.validate_registration(email, password, password, "Administrator", "")
     except InvalidArgument as error:
         problems = "; ".join(f"{field} {problem}" for field, problem in error.violations)
         raise SystemExit(f"AUTOSALON_ADMIN_EMAIL/PASSWORD rejected: {problems}") from None
-    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
+    engine = sa.create_engine(settings.database_url("auth"), poolclass=sa.NullPool)
     try:
         with engine.begin() as connection:
             email_lower = domain.normalize_email(fields.email)
@@ -37,7 +27,7 @@ def ensure_admin(database_url: str) -> bool:
                 sa.select(users.c.id).where(users.c.email_lower == email_lower)
             ).first()
             if exists:
-                return False
+                return "initial admin present"
             created = now()
             connection.execute(
                 users.insert().values(
@@ -47,6 +37,6 @@ def ensure_admin(database_url: str) -> bool:
                     updated_at=created,
                 )
             )
-            return True
+            return f"initial admin {fields.email} created"
     finally:
         engine.dispose()

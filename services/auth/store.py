@@ -5,8 +5,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from services.kit.db import Connection, Prepared, Row, event_tables
+from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Prepared, Row
 
 metadata = sa.MetaData()
 
@@ -117,3 +119,11 @@ class RefreshTokenRepository:
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=when)
         )
+
+
+class AuthRepository:
+    """What a unit of work hands out: the users and their refresh tokens, on its connection."""
+
+    def __init__(self, connection: Connection):
+        self.users = UserRepository(connection)
+        self.tokens = RefreshTokenRepository(connection)

@@ -3,8 +3,7 @@ from decimal import Decimal
 
 from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.kit import identity, money
-from services.kit.caching import allow_public_caching
-from services.kit.catalogue import trim_ids
+from services.kit.cache_control import allow_public_caching
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
 from services.kit.masks import masked_fields
@@ -13,6 +12,7 @@ from services.kit.protos import idempotency_key, mask_paths
 from . import domain
 from .convert import body_type_from_proto, model_id, specifications_from_proto
 from .handlers import CatalogHandlers
+from .convert import trim_ids
 
 ACCESS = {
     "ListModels": PUBLIC,

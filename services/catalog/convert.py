@@ -3,8 +3,8 @@ import uuid
 
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import money
-from services.kit.db import Row
-from services.kit.protos import audit, resource_id
+from services.kit.protos import audit, resource_id, resource_ids
+from services.kit.statements import Row
 
 from . import domain
 
@@ -47,6 +47,11 @@ def specifications_to_proto(values: dict) -> catalog_pb2.Specifications:
 
 def model_id(name: str, field: str = "name") -> uuid.UUID:
     return resource_id(name, "models", field)
+
+
+def trim_ids(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
+    """(model id, trim id) of "models/{uuid}/trims/{uuid}"."""
+    return resource_ids(name, "models", "trims", field=field)
 
 
 def trim_to_proto(row: Row, base_price) -> catalog_pb2.Trim:

@@ -4,15 +4,14 @@ Loaded once by ./scripts/up through the same use cases as the API (so every mode
 validated and announced as an event); skipped when the catalogue has any model.
 """
 import asyncio
-import uuid
 from decimal import Decimal
 
 from services.kit.db import Database
 from services.kit.identity import Identity
+from services.kit.settings import Settings
 
-from . import domain, store
+from . import convert, domain, store
 from .handlers import CatalogHandlers
-from .store import CatalogRepository
 
 LOADER = Identity(user_id="demo-data", role="admin", email="", token="")
 
@@ -91,7 +90,7 @@ def _ladder(base_price: Decimal) -> str:
 async def load(database: Database) -> int:
     """Loads the demo catalogue unless there is one; returns how many models it added."""
     async with database.unit_of_work() as uow:
-        if await CatalogRepository(uow.connection).count_models():
+        if await uow.repository.count_models():
             return 0
     handlers = CatalogHandlers(database)
     for (brand, model, year, body, price, engine, litres, hp, gearbox, drive, consumption,
@@ -108,7 +107,7 @@ async def load(database: Database) -> int:
             specifications=specifications,
             description=f"{brand} {model} {year}: {hp} hp, {drive} wheel drive, {seats} seats.",
         ))
-        model_id = uuid.UUID(created.name.split("/")[1])
+        model_id = convert.model_id(created.name)
         for name, share, features in LADDERS[_ladder(base_price)]:
             delta = (base_price * Decimal(share)).quantize(Decimal("1000"))
             await handlers.create_trim(LOADER, model_id, domain.TrimFields(
@@ -116,12 +115,16 @@ async def load(database: Database) -> int:
     return len(MODELS)
 
 
-def load_sync(database_url: str) -> int:
+def load_showroom(settings: Settings) -> str:
+    """The demo showroom, unless the catalogue has models already; says which."""
+
     async def run() -> int:
-        database = Database(database_url, "catalog", store.outbox, pool_size=2)
+        database = Database(settings.database_url("catalog"), "catalog", store.outbox, store.CatalogRepository,
+                            pool_size=2)
         try:
             return await load(database)
         finally:
             await database.close()
 
-    return asyncio.run(run())
+    added = asyncio.run(run())
+    return f"demo showroom loaded, {added} models" if added else "demo showroom present"

@@ -8,14 +8,15 @@ import sqlalchemy as sa
 
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import paging
-from services.kit.cache import ExpiringCache
-from services.kit.db import Database, Row, now
+from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.idempotency import still_there
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.money import to_proto
 from services.kit.protos import timestamp
+from services.kit.statements import Row
+from services.kit.ttl_cache import ExpiringCache
 
 from . import domain
 from .convert import model_to_proto, trim_to_proto
@@ -41,14 +42,14 @@ class CatalogHandlers:
         """A unit of work that changes the catalogue: cached answers go once it commits."""
         async with self.database.unit_of_work() as uow:
             yield uow
-            await CatalogRepository(uow.connection).raise_version()
+            await uow.repository.raise_version()
         self.reads.clear()
 
     async def _cached(self, key, read, fresh: bool):
         if fresh:
             async with self.database.reading() as uow:
                 # Read before the answer: a change committed in between makes it newer, never older.
-                key = (await CatalogRepository(uow.connection).version(), *key)
+                key = (await uow.repository.version(), *key)
         found = self.reads.get(key)
         if found is None:
             generation = self.reads.generation
@@ -67,7 +68,7 @@ class CatalogHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             if earlier := await claims.earlier(
                     uow.connection, caller.user_name, "models", idempotency_key, row["id"], created):
                 return model_to_proto(still_there(await catalog.model(earlier), f"models/{earlier}"), [])
@@ -82,7 +83,7 @@ class CatalogHandlers:
 
     async def _read_model(self, model_id: uuid.UUID) -> catalog_pb2.VehicleModel:
         async with self.database.reading() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             row = await catalog.model(model_id)
             if row is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -103,7 +104,7 @@ class CatalogHandlers:
         size = paging.page_size(requested_size)
         position = paging.decode_token(page_token, search.key())
         async with self.database.reading() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             rows, total = await catalog.search(search, size, _typed(position, search.order))
             rows, more = rows[:size], len(rows) > size
             trims = await catalog.trims_of([row.id for row in rows] if with_trims else [])
@@ -120,7 +121,7 @@ class CatalogHandlers:
     ) -> catalog_pb2.VehicleModel:
         fields_to_change = masked_fields(mask, domain.MODEL_MASK)
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             current = await catalog.model(model_id, for_update=True)
             if current is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -150,7 +151,7 @@ class CatalogHandlers:
 
     async def delete_model(self, model_id: uuid.UUID) -> None:
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             row = await catalog.model(model_id, for_update=True)
             if row is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -163,7 +164,7 @@ class CatalogHandlers:
 
     async def get_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> catalog_pb2.Trim:
         async with self.database.reading() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             model, trim = await catalog.model(model_id), await catalog.trim(model_id, trim_id)
         if model is None or trim is None:
             raise NotFound(f"models/{model_id}/trims/{trim_id} does not exist")
@@ -181,7 +182,7 @@ class CatalogHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             model = await catalog.model(model_id, for_update=True)
             if model is None:
                 raise NotFound(f"models/{model_id} does not exist")
@@ -204,7 +205,7 @@ class CatalogHandlers:
     ) -> catalog_pb2.Trim:
         fields_to_change = masked_fields(mask, domain.TRIM_MASK)
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             model, current = await _model_and_trim(catalog, model_id, trim_id)
             merged = domain.validate_trim(domain.TrimFields(**{
                 name: getattr(changes if name in fields_to_change else current, name)
@@ -222,7 +223,7 @@ class CatalogHandlers:
 
     async def delete_trim(self, model_id: uuid.UUID, trim_id: uuid.UUID) -> None:
         async with self._changing() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             model, current = await _model_and_trim(catalog, model_id, trim_id)
             trim = trim_to_proto(current, model.base_price)
             await catalog.delete_trim(trim_id)
@@ -235,7 +236,7 @@ class CatalogHandlers:
         query = {"model": str(model_id)}
         after = paging.sequence_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
-            catalog = CatalogRepository(uow.connection)
+            catalog = uow.repository
             if await catalog.model(model_id) is None:
                 raise NotFound(f"models/{model_id} does not exist")
             rows = await catalog.price_history(model_id, size, after)

@@ -1,24 +1,21 @@
 """catalog's composition root."""
 from autosalon.catalog.v1 import catalog_pb2
-from services.kit import app, bus, server
+from services.kit import runtime, server
+from services.peers import auth
 
-from . import store
+from . import SERVICE, store
 from .api import ACCESS, CatalogApi
 from .handlers import CatalogHandlers
 
 
 async def main() -> None:
-    runtime = await app.start("catalog", store.outbox)
-    handlers = CatalogHandlers(runtime.database)
-    runtime.service.add_service(
-        CatalogApi(handlers, runtime.config.public_cache_seconds),
-        catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
-        ACCESS,
-    )
+    service = await runtime.start(SERVICE, store.outbox, store.CatalogRepository, auth.TRUST)
+    handlers = CatalogHandlers(service.database)
+    service.serve(CatalogApi(handlers, service.config.public_cache_seconds),
+                  catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"], ACCESS)
     # Another instance changed the catalogue: our cached answers are stale.
-    runtime.service.add_background(lambda: bus.on_every_event(
-        runtime.bus, "autosalon.catalog.>", lambda envelope: handlers.reads.clear()))
-    await runtime.service.run()
+    service.hear("autosalon.catalog.>", lambda envelope: handlers.reads.clear())
+    await service.run()
 
 
 if __name__ == "__main__":

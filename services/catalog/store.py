@@ -5,8 +5,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import Connection, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
+from services.kit.outbox import event_tables
+from services.kit.pool import Connection
+from services.kit.statements import Row
 
 from .domain import ModelSearch
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from autosalon.customer.v1 import customer_pb2
 from services.kit import money
-from services.kit.db import Row
 from services.kit.protos import audit, resource_id, timestamp
+from services.kit.statements import Row
 
 from .domain import Profile
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from autosalon.customer.v1 import customer_pb2
 from services.kit import paging
-from services.kit.db import Database, Row, UnitOfWork, now
+from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import NotFound
 from services.kit.identity import Identity
+from services.kit.statements import Row
 
 from . import domain
 from .convert import customer_id, customer_to_proto, interaction_to_proto, purchase_to_proto
@@ -29,7 +30,7 @@ class CustomerHandlers:
 
     async def _create(self, uow: UnitOfWork, who: str, user_id: uuid.UUID | None,
                       profile: domain.Profile, new_id: uuid.UUID | None = None) -> customer_pb2.Customer | None:
-        repository = CustomerRepository(uow.connection)
+        repository = uow.repository
         created = now()
         row = {
             "id": new_id or uuid.uuid4(), "user_id": user_id, **dataclasses.asdict(profile),
@@ -50,7 +51,7 @@ class CustomerHandlers:
         async with self.database.unit_of_work() as uow:
             if earlier := await claims.earlier(
                     uow.connection, caller.user_name, "customers", idempotency_key, new_id, now()):
-                return customer_to_proto(await CustomerRepository(uow.connection).by_id(earlier))
+                return customer_to_proto(await uow.repository.by_id(earlier))
             return await self._create(uow, caller.user_name, None, profile, new_id)
 
     async def create_for_account(self, uow: UnitOfWork, user_id: uuid.UUID, full_name: str,
@@ -62,12 +63,12 @@ class CustomerHandlers:
 
     async def get(self, caller: Identity, customer_id: uuid.UUID) -> customer_pb2.Customer:
         async with self.database.reading() as uow:
-            row = await _visible_profile(CustomerRepository(uow.connection), caller, customer_id)
+            row = await _visible_profile(uow.repository, caller, customer_id)
         return customer_to_proto(row)
 
     async def mine(self, caller: Identity) -> customer_pb2.Customer:
         async with self.database.reading() as uow:
-            row = await _visible_profile(CustomerRepository(uow.connection), caller, None)
+            row = await _visible_profile(uow.repository, caller, None)
         return customer_to_proto(row)
 
     async def search(self, query: str, segment: str, tag: str, requested_size: int,
@@ -76,7 +77,7 @@ class CustomerHandlers:
         key = {"query": query, "segment": segment, "tag": tag}
         after = paging.time_position(paging.decode_token(page_token, key))
         async with self.database.reading() as uow:
-            rows, total = await CustomerRepository(uow.connection).page(
+            rows, total = await uow.repository.page(
                 search_conditions(query, segment, tag), size, after)
         rows, next_token = paging.newest_page(rows, size, key)
         return [customer_to_proto(row) for row in rows], next_token, total
@@ -85,7 +86,7 @@ class CustomerHandlers:
                      mask: list[str]) -> customer_pb2.Customer:
         fields = domain.check_update(mask, caller.is_staff)
         async with self.database.unit_of_work() as uow:
-            repository = CustomerRepository(uow.connection)
+            repository = uow.repository
             current = await _visible_profile(repository, caller, customer_id, for_update=True)
             merged = domain.validate_profile(domain.Profile(**{
                 name: getattr(changes if name in fields else current, name)
@@ -103,7 +104,7 @@ class CustomerHandlers:
         note = domain.check_interaction(kind, note, moment, now())
         new_id = uuid.uuid4()
         async with self.database.unit_of_work() as uow:
-            repository = CustomerRepository(uow.connection)
+            repository = uow.repository
             current = await repository.by_id(customer_id, for_update=True)
             if current is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
@@ -124,7 +125,7 @@ class CustomerHandlers:
         """From autosalon.sales.order.completed: the purchase in the history, one more in the
         count, and the segment it earns; once per order however often it is told. A buyer
         without a profile (an account made before the CRM) gets nothing recorded."""
-        repository = CustomerRepository(uow.connection)
+        repository = uow.repository
         current = await repository.add_purchase(user_id, purchase)
         if current is None:
             log.warning("orders/%s was completed for users/%s, who has no customer profile",
@@ -143,7 +144,7 @@ class CustomerHandlers:
                         page_token: str) -> tuple[list[customer_pb2.Purchase], str]:
         size = paging.page_size(requested_size)
         async with self.database.reading() as uow:
-            repository = CustomerRepository(uow.connection)
+            repository = uow.repository
             row = await _visible_profile(
                 repository, caller, None if parent == "customers/me" else customer_id(parent, "parent"))
             key = {"customer": str(row.id)}
@@ -158,7 +159,7 @@ class CustomerHandlers:
         key = {"customer": str(customer_id)}
         after = paging.time_position(paging.decode_token(page_token, key))
         async with self.database.reading() as uow:
-            repository = CustomerRepository(uow.connection)
+            repository = uow.repository
             if await repository.by_id(customer_id) is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
             rows = await repository.interactions(customer_id, size, after)

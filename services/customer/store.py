@@ -4,9 +4,11 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
-from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
+from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Prepared, Row
 
 from .domain import SegmentRule
 

@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.kit import logs, server
-from services.kit.cards import luhn_valid
+from services.peers.payment import luhn_valid
 
 log = logging.getLogger(__name__)
 

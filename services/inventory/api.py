@@ -1,16 +1,15 @@
 """inventory's gRPC servicer."""
-import uuid
 from decimal import Decimal
 
 from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import PUBLIC, STAFF
-from services.kit.protos import idempotency_key, mask_paths
+from services.kit.protos import idempotency_key, mask_paths, referenced_id
 
 from . import domain
 from .convert import CONDITION_FROM_PROTO, STATUS_FROM_PROTO, vehicle_id
-from .handlers import InventoryHandlers, VehicleFilter
+from .handlers import InventoryHandlers
 
 ACCESS = {
     "ListVehicles": PUBLIC,
@@ -43,19 +42,14 @@ class InventoryApi(inventory_pb2_grpc.InventoryServiceServicer):
         self.handlers = handlers
 
     async def ListVehicles(self, request, context):
-        model_id = None
-        if request.model:
-            try:
-                model_id = uuid.UUID(request.model.removeprefix("models/"))
-            except ValueError:
-                raise InvalidArgument({"model": "must look like models/{uuid}"}) from None
+        model_id = referenced_id(request.model, "models", "model") if request.model else None
         price_min = _optional_amount(request.price_min, "price_min")
         price_max = _optional_amount(request.price_max, "price_max")
         if price_min is not None and price_max is not None and price_min > price_max:
             raise InvalidArgument({"price_max": "must not be below price_min"})
         if request.mileage_max < 0:
             raise InvalidArgument({"mileage_max": "must not be negative; 0 for no bound"})
-        search = VehicleFilter(
+        search = domain.VehicleFilter(
             model_id=model_id, brand=request.brand,
             status=STATUS_FROM_PROTO.get(request.status), branch=request.branch.strip(),
             condition=CONDITION_FROM_PROTO.get(request.condition),

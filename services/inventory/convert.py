@@ -3,8 +3,8 @@ import uuid
 
 from autosalon.inventory.v1 import inventory_pb2
 from services.kit import money
-from services.kit.db import Row
 from services.kit.protos import audit, resource_id, timestamp
+from services.kit.statements import Row
 
 CONDITION_TO_PROTO = {"new": inventory_pb2.CONDITION_NEW, "used": inventory_pb2.CONDITION_USED}
 CONDITION_FROM_PROTO = {number: name for name, number in CONDITION_TO_PROTO.items()}

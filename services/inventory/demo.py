@@ -13,6 +13,8 @@ from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
+from services.kit.settings import Settings
+
 from . import vin
 
 BRANCHES = ("Moscow, Leningradsky prospekt 39", "Saint Petersburg, Pulkovskoe shosse 40")
@@ -33,8 +35,13 @@ def make_vin(brand: str, year: int, serial: int) -> str:
     return vin.with_check_digit(body)
 
 
-def load_through_edge(edge: str, email: str, password: str) -> int:
-    """Adds demo stock unless there is some; returns how many vehicles it added."""
+def load_stock(settings: Settings, edge: str) -> str:
+    """Adds demo stock through the edge, as the initial admin, unless there is some; says which."""
+    added = _add_through_edge(edge, settings.admin_email, settings.admin_password)
+    return f"demo stock loaded, {added} vehicles" if added else "demo stock present"
+
+
+def _add_through_edge(edge: str, email: str, password: str) -> int:
     with grpc.insecure_channel(edge) as channel:
         inventory = inventory_pb2_grpc.InventoryServiceStub(channel)
         if inventory.ListVehicles(inventory_pb2.ListVehiclesRequest(page_size=1)).total_size:

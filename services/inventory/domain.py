@@ -1,5 +1,6 @@
 """inventory's rules: vehicle fields, and who may hold, free or sell a vehicle when."""
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from services.kit.errors import FailedPrecondition, InvalidArgument
@@ -97,3 +98,19 @@ def sale_outcome(status: str, holder: str | None, order_id: str) -> bool:
     if status == SOLD and holder == order_id:
         return False
     raise _refuse(status, holder, SOLD, order_id)
+
+
+@dataclass(frozen=True)
+class VehicleFilter:
+    """A search of the stock: every field set narrows it."""
+    model_id: uuid.UUID | None
+    brand: str
+    status: str | None
+    branch: str
+    condition: str | None
+    price_min: Decimal | None
+    price_max: Decimal | None
+    mileage_max: int
+
+    def key(self) -> dict:
+        return {name: str(value) for name, value in asdict(self).items()}

@@ -1,58 +1,26 @@
 """inventory's use cases, each one unit of work."""
 import dataclasses
+import logging
 import uuid
 from datetime import timedelta, timezone
-from decimal import Decimal
-
-import sqlalchemy as sa
 
 from autosalon.catalog.v1 import catalog_pb2
 from autosalon.inventory.v1 import inventory_pb2
-from services.kit import catalogue, money, paging
+from services.kit import money, paging
 from services.kit.calls import Peers
-from services.kit.db import Database, Row, UnitOfWork, now
+from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
+from services.kit.protos import resource_id
+from services.kit.statements import Row
+from services.peers import catalog
 
 from . import domain, vin
 from .convert import vehicle_to_proto
-from .store import PRICE, CatalogCopy, InventoryRepository, catalog_models, claims, vehicles
+from .store import InventoryRepository, claims
 
-
-@dataclasses.dataclass(frozen=True)
-class VehicleFilter:
-    model_id: uuid.UUID | None
-    brand: str
-    status: str | None
-    branch: str
-    condition: str | None
-    price_min: Decimal | None
-    price_max: Decimal | None
-    mileage_max: int
-
-    def conditions(self) -> list:
-        found = []
-        if self.model_id:
-            found.append(vehicles.c.model_id == self.model_id)
-        if self.brand:
-            found.append(sa.func.lower(catalog_models.c.brand) == self.brand.strip().lower())
-        if self.status:
-            found.append(vehicles.c.status == self.status)
-        if self.branch:
-            found.append(vehicles.c.branch == self.branch)
-        if self.condition:
-            found.append(vehicles.c.condition == self.condition)
-        if self.price_min is not None:
-            found.append(PRICE >= self.price_min)
-        if self.price_max is not None:
-            found.append(PRICE <= self.price_max)
-        if self.mileage_max:
-            found.append(vehicles.c.mileage_km <= self.mileage_max)
-        return found
-
-    def key(self) -> dict:
-        return {name: str(value) for name, value in dataclasses.asdict(self).items()}
+log = logging.getLogger(__name__)
 
 
 class InventoryHandlers:
@@ -68,7 +36,7 @@ class InventoryHandlers:
         facts = vin.decode(raw_vin)
         fields = domain.validate_vehicle(fields)
         model_id, trim_id = _catalogue_ids(model_name, trim_name)
-        model, trim = await catalogue.find_trim(self.peers, trim_name, "vehicle.trim")
+        model, trim = await catalog.get_trim(self.peers, trim_name, "vehicle.trim")
         created = now()
         row = {
             "id": uuid.uuid4(), "vin": vin.normalize(raw_vin), "model_id": model_id,
@@ -81,15 +49,15 @@ class InventoryHandlers:
                     uow.connection, caller.user_name, "vehicles", idempotency_key, row["id"], created):
                 return await self._read(uow, earlier)
             await remember_model(uow, model)
-            await remember_trim(uow, model_id, trim)
-            if not await InventoryRepository(uow.connection).add(row):
+            await remember_trim(uow, trim)
+            if not await uow.repository.add(row):
                 raise AlreadyExists(f"a vehicle with VIN {row['vin']} is already in stock")
             vehicle = await self._read(uow, row["id"])
             await uow.emit("vehicle.added", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle))
         return vehicle
 
     async def _read(self, uow: UnitOfWork, vehicle_id: uuid.UUID) -> inventory_pb2.Vehicle:
-        row = await InventoryRepository(uow.connection).vehicle(vehicle_id)
+        row = await uow.repository.vehicle(vehicle_id)
         if row is None:
             raise NotFound(f"vehicles/{vehicle_id} does not exist")
         return vehicle_to_proto(row)
@@ -99,12 +67,12 @@ class InventoryHandlers:
             return await self._read(uow, vehicle_id)
 
     async def list_vehicles(
-        self, search: VehicleFilter, requested_size: int, page_token: str
+        self, search: domain.VehicleFilter, requested_size: int, page_token: str
     ) -> tuple[list[inventory_pb2.Vehicle], str, int]:
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, search.key()))
         async with self.database.reading() as uow:
-            rows, total = await InventoryRepository(uow.connection).page(search.conditions(), size, after)
+            rows, total = await uow.repository.page(search, size, after)
         rows, next_token = paging.newest_page(rows, size, search.key())
         return [vehicle_to_proto(row) for row in rows], next_token, total
 
@@ -113,7 +81,7 @@ class InventoryHandlers:
     ) -> inventory_pb2.Vehicle:
         fields = masked_fields(mask, domain.EDITABLE)
         async with self.database.unit_of_work() as uow:
-            repository = InventoryRepository(uow.connection)
+            repository = uow.repository
             current = await repository.vehicle(vehicle_id, for_update=True)
             if current is None:
                 raise NotFound(f"vehicles/{vehicle_id} does not exist")
@@ -145,7 +113,7 @@ class InventoryHandlers:
         values = {"status": domain.RESERVED, "order_id": order_id,
                   "reserved_until": changed_at + timedelta(seconds=hold), "updated_at": changed_at, "updated_by": who}
         try:
-            row, changed = await _change_for_order(InventoryRepository(uow.connection), vehicle_id, order_id,
+            row, changed = await _change_for_order(uow.repository, vehicle_id, order_id,
                                                    domain.RESERVE_FROM, domain.reservation_outcome, values)
         except FailedPrecondition as refusal:
             await uow.emit("vehicle.reservation_failed", f"vehicles/{vehicle_id}",
@@ -179,11 +147,13 @@ class InventoryHandlers:
     async def release_expired(self) -> int:
         """One sweep of reservations past their time; returns how many it freed."""
         async with self.database.unit_of_work() as uow:
-            released = await InventoryRepository(uow.connection).release_expired(now())
+            released = await uow.repository.release_expired(now())
             for vehicle_id, order_id in released:
                 vehicle = await self._read(uow, vehicle_id)
                 await uow.emit("vehicle.released", vehicle.name, inventory_pb2.VehicleEvent(
                     vehicle=vehicle, order_id=order_id, reason="expired"))
+        if released:
+            log.info("released %d expired reservation(s)", len(released))
         return len(released)
 
 
@@ -191,7 +161,7 @@ async def _finish(uow: UnitOfWork, who: str, vehicle_id: uuid.UUID, order_id: st
                   event: str, reason: str) -> inventory_pb2.Vehicle:
     """Ends the order's reservation (released, or sold) within `uow`, if `outcome` says so."""
     values = {**values, "reserved_until": None, "updated_at": now(), "updated_by": who}
-    row, changed = await _change_for_order(InventoryRepository(uow.connection), vehicle_id, order_id, start,
+    row, changed = await _change_for_order(uow.repository, vehicle_id, order_id, start,
                                            outcome, values)
     vehicle = vehicle_to_proto(row)
     if changed:
@@ -219,14 +189,12 @@ async def _change_for_order(repository: InventoryRepository, vehicle_id: uuid.UU
 def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUID]:
     problems = []
     try:
-        model_id = uuid.UUID(model_name.removeprefix("models/"))
-        if not model_name.startswith("models/"):
-            raise ValueError
-    except ValueError:
-        problems.append(("vehicle.model", "must look like models/{uuid}"))
+        model_id = resource_id(model_name, "models", "vehicle.model")
+    except InvalidArgument as malformed:
+        problems.extend(malformed.violations)
         model_id = None
     try:
-        trim_model, trim_id = catalogue.trim_ids(trim_name, "vehicle.trim")
+        trim_model, trim_id = catalog.trim_ids(trim_name, "vehicle.trim")
         if model_id and trim_model != model_id:
             problems.append(("vehicle.trim", "must be a trim of vehicle.model"))
     except InvalidArgument as malformed:
@@ -237,17 +205,18 @@ def _catalogue_ids(model_name: str, trim_name: str) -> tuple[uuid.UUID, uuid.UUI
 
 
 async def remember_model(uow: UnitOfWork, model: catalog_pb2.VehicleModel) -> None:
-    await CatalogCopy(uow.connection).put_model({
-        "id": uuid.UUID(model.name.removeprefix("models/")), "brand": model.brand,
+    await uow.repository.catalogue.put_model({
+        "id": resource_id(model.name, "models"), "brand": model.brand,
         "model": model.model, "year": model.year,
         "base_price": money.from_proto(model.base_price, "base_price"),
         "changed_at": model.audit.update_time.ToDatetime(tzinfo=timezone.utc), "deleted": False,
     })
 
 
-async def remember_trim(uow: UnitOfWork, model_id: uuid.UUID, trim: catalog_pb2.Trim) -> None:
-    await CatalogCopy(uow.connection).put_trim({
-        "id": uuid.UUID(trim.name.split("/")[3]), "model_id": model_id,
+async def remember_trim(uow: UnitOfWork, trim: catalog_pb2.Trim) -> None:
+    model_id, trim_id = catalog.trim_ids(trim.name)
+    await uow.repository.catalogue.put_trim({
+        "id": trim_id, "model_id": model_id,
         "display_name": trim.display_name,
         "price_delta": money.from_proto(trim.price_delta, "price_delta"),
         "changed_at": trim.audit.update_time.ToDatetime(tzinfo=timezone.utc), "deleted": False,

@@ -5,9 +5,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
+from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Prepared, Row
+
+from .domain import VehicleFilter
 
 metadata = sa.MetaData()
 MONEY = sa.Numeric(14, 2)
@@ -107,9 +111,32 @@ _TRANSITION = {held: _transition_statement(held) for held in (False, True)}
 _UPDATE = Prepared(vehicles.update().where(vehicles.c.id == sa.bindparam("key_id")))
 
 
+def search_conditions(search: VehicleFilter) -> list[sa.ColumnElement]:
+    """The WHERE clauses of a stock search."""
+    found = []
+    if search.model_id:
+        found.append(vehicles.c.model_id == search.model_id)
+    if search.brand:
+        found.append(sa.func.lower(catalog_models.c.brand) == search.brand.strip().lower())
+    if search.status:
+        found.append(vehicles.c.status == search.status)
+    if search.branch:
+        found.append(vehicles.c.branch == search.branch)
+    if search.condition:
+        found.append(vehicles.c.condition == search.condition)
+    if search.price_min is not None:
+        found.append(PRICE >= search.price_min)
+    if search.price_max is not None:
+        found.append(PRICE <= search.price_max)
+    if search.mileage_max:
+        found.append(vehicles.c.mileage_km <= search.mileage_max)
+    return found
+
+
 class InventoryRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.catalogue = CatalogCopy(connection)
 
     async def add(self, row: dict) -> bool:
         result = await self.connection.execute(
@@ -133,7 +160,8 @@ class InventoryRepository:
     async def update(self, vehicle_id: uuid.UUID, values: dict) -> None:
         await self.connection.execute(_UPDATE, {**values, "key_id": vehicle_id})
 
-    async def page(self, conditions: list, limit: int, after: tuple | None) -> tuple[list[Row], int]:
+    async def page(self, search: VehicleFilter, limit: int, after: tuple | None) -> tuple[list[Row], int]:
+        conditions = search_conditions(search)
         query = _viewed(vehicles).where(*conditions)
         rows = (await self.connection.execute(
             newest_first(query, vehicles.c.created_at, vehicles.c.id, after, limit))).all()
@@ -170,6 +198,12 @@ class CatalogCopy:
 
     async def put_trim(self, row: dict) -> None:
         await self._upsert(catalog_trims, row)
+
+    async def mark_model_deleted(self, model_id: uuid.UUID) -> None:
+        await self.connection.execute(catalog_models.update().where(catalog_models.c.id == model_id).values(deleted=True))
+
+    async def mark_trim_deleted(self, trim_id: uuid.UUID) -> None:
+        await self.connection.execute(catalog_trims.update().where(catalog_trims.c.id == trim_id).values(deleted=True))
 
     async def _upsert(self, table: sa.Table, row: dict) -> None:
         statement = insert(table).values(**row)

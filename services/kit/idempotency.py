@@ -6,12 +6,13 @@ more. The key is claimed in the transaction that creates, before anything else i
 the claim and the creation are committed together or not at all, and a retry racing the first
 attempt waits on the claim's row until that commits, then finds it.
 """
+import functools
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from .db import Connection
+from .pool import Connection
 from .errors import NotFound
 
 
@@ -42,6 +43,10 @@ class IdempotencyClaims:
         self._earlier = sa.select(self.table.c.resource_id).where(
             self.table.c.caller == sa.bindparam("caller"), self.table.c.scope == sa.bindparam("scope"),
             self.table.c.key == sa.bindparam("key"))
+
+    def on(self, connection: Connection):
+        """`earlier` on one unit of work's connection (for the service's repository to hand out)."""
+        return functools.partial(self.earlier, connection)
 
     async def earlier(self, connection: Connection, caller: str, scope: str, key: str,
                       new_id, moment: datetime):

@@ -6,7 +6,7 @@ reachable over native gRPC inside the mesh, and must never trust a header it can
 import contextvars
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 import jwt
 
@@ -169,17 +169,12 @@ def check_access(method: str, rule: "Public | frozenset[str] | None", who: Ident
         raise PermissionDenied(f"role {who.role} may not call {method}")
 
 
-def jwks_from_auth(peers) -> Callable[[], Awaitable[dict]]:
-    """For every service but auth: fetch the JWKS from an auth instance found in Consul."""
-    from google.protobuf import json_format
-
-    from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
-
-    async def fetch() -> dict:
-        jwks = await peers.call(
-            "auth", auth_pb2_grpc.AuthServiceStub, "GetJwks", auth_pb2.GetJwksRequest(),
-            as_caller=False,
-        )
-        return json_format.MessageToDict(jwks, preserving_proto_field_name=True)
-
-    return fetch
+@dataclass(frozen=True)
+class Trust:
+    """Where a service learns which access tokens to accept: `keys(peers)` fetches the
+    signer's public keys (a JWKS), and the events on `account_changes`, read by `account`
+    as (user id, role, active), revoke a changed account's older tokens at once. The signer's
+    typed client (services.peers.auth) provides it: the kit knows no service's contract."""
+    keys: Callable[[Any], Callable[[], Awaitable[dict]]]
+    account_changes: str
+    account: Callable[[Any], tuple[str, str, bool]]

@@ -48,13 +48,20 @@ def mask_paths(paths) -> list[str]:
 
 def resource_id(name: str, collection: str, field: str = "name") -> uuid.UUID:
     """The uuid in a resource name like "users/{uuid}", or InvalidArgument on `field`."""
-    prefix, _, raw_id = name.partition("/")
+    return resource_ids(name, collection, field=field)[0]
+
+
+def resource_ids(name: str, *collections: str, field: str = "name") -> tuple[uuid.UUID, ...]:
+    """The uuids of a nested resource name: resource_ids("models/{a}/trims/{b}", "models",
+    "trims") is (a, b); InvalidArgument on `field` for any other shape."""
+    parts = name.split("/")
     try:
-        if prefix != collection:
+        if parts[::2] != list(collections) or len(parts) != 2 * len(collections):
             raise ValueError
-        return uuid.UUID(raw_id)
+        return tuple(uuid.UUID(raw_id) for raw_id in parts[1::2])
     except ValueError:
-        raise InvalidArgument({field: f"must look like {collection}/{{uuid}}"}) from None
+        shape = "/".join(f"{collection}/{{uuid}}" for collection in collections)
+        raise InvalidArgument({field: f"must look like {shape}"}) from None
 
 
 def referenced_id(value: str, collection: str, field: str) -> uuid.UUID:

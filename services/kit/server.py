@@ -24,7 +24,7 @@ from grpc_status import rpc_status
 
 from . import cores, errors, identity, logs, protos
 from .calls import deadline_var
-from .db import DATABASE_TROUBLE, report_failure
+from .failures import DATABASE_TROUBLE, report_failure
 from .registry import Consul
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class Microservice:
         self._consul = consul
         self._bind_host = bind_host
         self._advertise_host = advertise_host
-        self._port = int(os.environ.get("AUTOSALON_PORT", port))
+        self._port = port
         self._rules: dict[str, Any] = {}
         self._service_names: list[str] = [reflection.SERVICE_NAME, health.SERVICE_NAME]
         self._services: list[tuple[Any, ServiceDescriptor]] = []

@@ -1,76 +1,141 @@
-"""Where the mesh's shared parts are, from the environment, with defaults for a local run."""
+"""Settings from the environment: one frozen dataclass a service (and one for the whole mesh),
+every field typed, defaulted for a local run, validated, and documented where it is declared.
+
+    @dataclass(frozen=True)
+    class InventorySettings:
+        saga_hold_seconds: int = setting(1800, "AUTOSALON_SAGA_HOLD_SECONDS",
+                                         "how long a confirmed order holds its car unpaid", minimum=1)
+
+`load(InventorySettings)` (the mesh's own `Settings` by default) reads each field's variable (unset or empty: the default), converts
+it to the field's type and checks its bounds; a bad value stops the process with a message
+naming the variable. `described(...)` lists them all (`python -m scripts.mesh settings`
+prints the README's Configuration table from it).
+"""
+import dataclasses
 import os
 import pathlib
 import socket
-from dataclasses import dataclass
+from typing import Any, Mapping, TypeVar
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name) or default
+S = TypeVar("S")
 
 
-@dataclass(frozen=True)
+class BadSetting(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+def setting(default: Any, env: str, doc: str, *, minimum: float | None = None,
+            maximum: float | None = None) -> Any:
+    """A settings field: its default, its environment variable, what it means, its bounds."""
+    return dataclasses.field(default=default, metadata={"env": env, "doc": doc, "minimum": minimum,
+                                                        "maximum": maximum})
+
+
+def _convert(field: dataclasses.Field, raw: str) -> Any:
+    kind = field.type if isinstance(field.type, type) else type(field.default)
+    env = field.metadata["env"]
+    try:
+        if kind is bool:
+            if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                raise ValueError
+            value = raw.lower() in ("1", "true", "yes")
+        else:
+            value = kind(raw)
+    except ValueError:
+        raise BadSetting(f"{env}={raw!r} is not a valid {kind.__name__}") from None
+    low, high = field.metadata["minimum"], field.metadata["maximum"]
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise BadSetting(f"{env}={raw!r} must be {bounds}")
+    return value
+
+
+def load(cls: type[S] = None, environ: Mapping[str, str] | None = None) -> S:
+    """`cls` (the mesh's Settings unless named) with every field from its environment
+    variable, or its default."""
+    cls = Settings if cls is None else cls
+    environ = os.environ if environ is None else environ
+    values = {}
+    for field in dataclasses.fields(cls):
+        raw = environ.get(field.metadata["env"], "")
+        values[field.name] = _convert(field, raw) if raw else field.default
+    return cls(**values)
+
+
+def described(cls: type) -> list[tuple[str, str, str]]:
+    """(variable, default as text, meaning) of every setting of `cls`; a path in the checkout
+    is shown relative to it."""
+    def shown(default: Any) -> str:
+        if isinstance(default, pathlib.Path) and default.is_relative_to(REPO_ROOT):
+            return f"{default.relative_to(REPO_ROOT)} in the checkout"
+        return str(default)
+
+    return [(field.metadata["env"], shown(field.default), field.metadata["doc"]) for field in dataclasses.fields(cls)]
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
-    run_dir: pathlib.Path
-    consul_addr: str
-    nats_url: str
-    pg_host: str
-    pg_port: int
-    pg_user: str
-    pg_password: str
-    # Set: services reach PostgreSQL through its Unix socket in this folder, which costs both
-    # sides less CPU a statement than loopback TCP. Empty: TCP to pg_host:pg_port.
-    pg_socket_dir: str
-    bind_host: str
-    # The address other processes reach this one at (a container's name under compose).
-    advertise_host: str
-    jwks_file: pathlib.Path
-    signing_key_file: pathlib.Path
-    # How long JetStream keeps events, and services their outbox rows and consumed event ids.
-    event_retention_days: int
-    # How long an access token lives: auth signs them so, and every service must know which
-    # account changes may still have tokens out.
-    access_token_ttl_seconds: int
-    # How old an anonymous read of public data may be when a cache (the edge's, a browser's)
-    # answers it; 0 keeps nothing.
-    public_cache_seconds: int
+    """Where the mesh's shared parts are, and the policies every service shares."""
+    run_dir: pathlib.Path = setting(REPO_ROOT / ".run", "AUTOSALON_RUN_DIR", "the mesh's state, logs and keys")
+    consul_addr: str = setting("127.0.0.1:8500", "AUTOSALON_CONSUL_ADDR", "Consul's HTTP API")
+    nats_url: str = setting("nats://127.0.0.1:4222", "AUTOSALON_NATS_URL", "NATS JetStream")
+    pg_host: str = setting("127.0.0.1", "AUTOSALON_PG_HOST", "PostgreSQL's host")
+    pg_port: int = setting(55432, "AUTOSALON_PG_PORT", "PostgreSQL's port", minimum=1, maximum=65535)
+    pg_user: str = setting("autosalon", "AUTOSALON_PG_USER", "PostgreSQL's user")
+    pg_password: str = setting("autosalon", "AUTOSALON_PG_PASSWORD", "PostgreSQL's password")
+    # Unix sockets cost both sides less CPU a statement than loopback TCP.
+    pg_socket_dir: str = setting(
+        "", "AUTOSALON_PG_SOCKET_DIR",
+        "the folder of PostgreSQL's Unix socket, which the services then use instead of TCP "
+        "(`./scripts/up` sets it when the socket's path fits the kernel's 107 bytes)")
+    bind_host: str = setting("127.0.0.1", "AUTOSALON_BIND_HOST", "the address services listen on")
+    advertise_host: str = setting(
+        "", "AUTOSALON_ADVERTISE_HOST",
+        "the address other processes reach a service at (empty: the bind address, or the "
+        "host's own when binding every interface, as in a container)")
+    port: int = setting(0, "AUTOSALON_PORT", "a service's gRPC port (0: any free one, as registered in Consul)",
+                        minimum=0, maximum=65535)
+    jwks_file: str = setting("", "AUTOSALON_JWKS_FILE", "auth's public keys for the edge (empty: `keys/jwks.json` in the run folder)")
+    signing_key_file: str = setting(
+        "", "AUTOSALON_SIGNING_KEY_FILE", "auth's private signing key (empty: `keys/auth-signing-key.pem` in the run folder)")
+    event_retention_days: int = setting(
+        30, "AUTOSALON_EVENT_RETENTION_DAYS",
+        "how long JetStream keeps events and the services their published outbox rows and "
+        "consumed event ids (pruned hourly)", minimum=1)
+    access_token_ttl_seconds: int = setting(
+        900, "AUTOSALON_ACCESS_TOKEN_TTL",
+        "how long an access token lives: auth signs them so, and every service replays this "
+        "much of auth's account changes when it starts", minimum=60)
+    public_cache_seconds: int = setting(
+        5, "AUTOSALON_PUBLIC_CACHE_SECONDS",
+        "the least time an anonymous read of public data (the catalogue) may be kept by the edge "
+        "or a browser; 0 keeps nothing", minimum=0)
+    admin_email: str = setting("admin@autosalon.local", "AUTOSALON_ADMIN_EMAIL",
+                               "the initial admin, created by the first `./scripts/up`")
+    admin_password: str = setting("Showroom-Keys-2026", "AUTOSALON_ADMIN_PASSWORD",
+                                  "the initial admin's password")
+
+    @property
+    def jwks_path(self) -> pathlib.Path:
+        return pathlib.Path(self.jwks_file or self.run_dir / "keys" / "jwks.json")
+
+    @property
+    def signing_key_path(self) -> pathlib.Path:
+        return pathlib.Path(self.signing_key_file or self.run_dir / "keys" / "auth-signing-key.pem")
+
+    @property
+    def advertised_host(self) -> str:
+        """Listening on every interface (a container), peers reach us at our own address."""
+        if self.advertise_host:
+            return self.advertise_host
+        if self.bind_host in ("0.0.0.0", "::"):
+            return socket.gethostbyname(socket.gethostname())
+        return self.bind_host
 
     def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
         credentials = f"{driver}://{self.pg_user}:{self.pg_password}"
         if self.pg_socket_dir:
             return f"{credentials}@/{database}?host={self.pg_socket_dir}&port={self.pg_port}"
         return f"{credentials}@{self.pg_host}:{self.pg_port}/{database}"
-
-
-def _advertised(bind_host: str) -> str:
-    """Listening on every interface (a container), peers reach us at our own address."""
-    if bind_host in ("0.0.0.0", "::"):
-        return socket.gethostbyname(socket.gethostname())
-    return bind_host
-
-
-def load() -> Settings:
-    run_dir = pathlib.Path(_env("AUTOSALON_RUN_DIR", str(REPO_ROOT / ".run")))
-    return Settings(
-        run_dir=run_dir,
-        consul_addr=_env("AUTOSALON_CONSUL_ADDR", "127.0.0.1:8500"),
-        nats_url=_env("AUTOSALON_NATS_URL", "nats://127.0.0.1:4222"),
-        pg_host=_env("AUTOSALON_PG_HOST", "127.0.0.1"),
-        pg_port=int(_env("AUTOSALON_PG_PORT", "55432")),
-        pg_user=_env("AUTOSALON_PG_USER", "autosalon"),
-        pg_password=_env("AUTOSALON_PG_PASSWORD", "autosalon"),
-        pg_socket_dir=_env("AUTOSALON_PG_SOCKET_DIR", ""),
-        bind_host=_env("AUTOSALON_BIND_HOST", "127.0.0.1"),
-        advertise_host=_env("AUTOSALON_ADVERTISE_HOST", "") or _advertised(
-            _env("AUTOSALON_BIND_HOST", "127.0.0.1")
-        ),
-        jwks_file=pathlib.Path(_env("AUTOSALON_JWKS_FILE", str(run_dir / "keys" / "jwks.json"))),
-        signing_key_file=pathlib.Path(
-            _env("AUTOSALON_SIGNING_KEY_FILE", str(run_dir / "keys" / "auth-signing-key.pem"))
-        ),
-        event_retention_days=int(_env("AUTOSALON_EVENT_RETENTION_DAYS", "30")),
-        access_token_ttl_seconds=int(_env("AUTOSALON_ACCESS_TOKEN_TTL", "900")),
-        public_cache_seconds=int(_env("AUTOSALON_PUBLIC_CACHE_SECONDS", "5")),
-    )

@@ -1,8 +1,8 @@
 """Payment rules: methods, the status machine, and what a card number must be."""
 import re
 
-from services.kit.cards import luhn_valid
 from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.peers.payment import luhn_valid
 
 CARD, BANK_TRANSFER, CASH, CREDIT = "card", "bank_transfer", "cash", "credit"
 PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, REFUNDING, REFUNDED = (

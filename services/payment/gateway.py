@@ -5,7 +5,6 @@ Only outages (UNAVAILABLE, deadlines) count against the breaker; a declined card
 Each call carries the trace id as x-request-id, so the gateway's records of a charge can be
 matched with ours.
 """
-import os
 from dataclasses import dataclass
 
 import grpc
@@ -30,14 +29,6 @@ class Gateway:
         self.breaker = calls.new_breaker("gateway", fail_max, reset_timeout)
         self._channel = grpc.aio.insecure_channel(address, options=calls.CHANNEL_OPTIONS)
         self._stub = gateway_pb2_grpc.PaymentGatewayServiceStub(self._channel)
-
-    @classmethod
-    def from_environment(cls) -> "Gateway":
-        return cls(
-            os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101"),
-            fail_max=int(os.environ.get("AUTOSALON_GATEWAY_BREAKER_FAILURES", "3")),
-            reset_timeout=float(os.environ.get("AUTOSALON_GATEWAY_BREAKER_RESET_SECONDS", "5")),
-        )
 
     async def _call(self, method: str, request):
         metadata = [("x-request-id", logs.trace_id_var.get())]

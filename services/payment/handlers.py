@@ -11,17 +11,18 @@ import uuid
 from datetime import datetime, timedelta
 
 from autosalon.payment.v1 import payment_pb2
-from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
+from autosalon.sales.v1 import sales_pb2
 from services.kit import money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
 from services.kit.identity import Identity
+from services.peers import sales
 
 from . import domain
 from .convert import STATUS_NAME, payment_to_proto, stats_to_proto
 from .gateway import Gateway, Outcome
-from .store import PaymentRepository, cancelled_orders, payments
+from .store import PaymentRepository, cancelled_orders
 
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
@@ -39,7 +40,7 @@ class PaymentHandlers:
 
     async def get(self, caller: Identity, payment_id: uuid.UUID) -> payment_pb2.Payment:
         async with self.database.reading() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             row = await repository.by_id(payment_id)
             if row is None or (not caller.is_staff and row.customer != caller.user_name):
                 raise NotFound(f"payments/{payment_id} does not exist")
@@ -47,30 +48,20 @@ class PaymentHandlers:
 
     async def list_payments(self, caller: Identity, status: int, order: str, requested_size: int,
                    page_token: str) -> tuple[list[payment_pb2.Payment], str]:
-        conditions, query = [], {"status": status, "order": order}
-        if status:
-            conditions.append(payments.c.status == STATUS_NAME[status])
-        if order:
-            conditions.append(payments.c.order_id == order)
-        if not caller.is_staff:
-            conditions.append(payments.c.customer == caller.user_name)
+        query = {"status": status, "order": order}
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
-            repository = PaymentRepository(uow.connection)
-            rows = await repository.page(conditions, size, after)
+            repository = uow.repository
+            rows = await repository.page(STATUS_NAME.get(status), order, None if caller.is_staff else caller.user_name,
+                                        size, after)
             rows, token = paging.newest_page(rows, size, query)
             logs = await repository.log_of([row.id for row in rows])
         return [payment_to_proto(row, logs[row.id]) for row in rows], token
 
     async def stats(self, start: datetime | None, end: datetime | None) -> payment_pb2.PaymentStats:
-        conditions = []
-        if start:
-            conditions.append(payments.c.created_at >= start)
-        if end:
-            conditions.append(payments.c.created_at < end)
         async with self.database.reading() as uow:
-            rows = await PaymentRepository(uow.connection).stats(conditions)
+            rows = await uow.repository.stats(start, end)
         return stats_to_proto(rows)
 
     async def create(
@@ -78,12 +69,11 @@ class PaymentHandlers:
     ) -> payment_pb2.Payment:
         card = domain.card_number(method, raw_card)
         async with self.database.reading() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             earlier = await repository.by_key(caller.user_name, key)
             if earlier is not None:
                 return await _with_log(repository, earlier)
-        order = await self.peers.call("sales", sales_pb2_grpc.SalesServiceStub, "GetOrder",
-                                      sales_pb2.GetOrderRequest(name=order_name))
+        order = await sales.get_order(self.peers, order_name)
         if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
             raise AlreadyExists(f"{order.name} is paid already")
         if not order.ready_for_payment:
@@ -98,7 +88,7 @@ class PaymentHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             await cancelled_orders.lock(uow.connection, order.name)
             stored = await repository.add(row)
             if stored is None:
@@ -121,14 +111,14 @@ class PaymentHandlers:
         if settled is not None:
             return settled
         async with self.database.reading() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             return await _with_log(repository, await repository.by_id(stored.id))
 
     async def update_status(
         self, caller: Identity, payment_id: uuid.UUID, wanted: str, reason: str, bank_reference: str
     ) -> payment_pb2.Payment:
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             current = await repository.by_id(payment_id, for_update=True)
             if current is None:
                 raise NotFound(f"payments/{payment_id} does not exist")
@@ -161,7 +151,7 @@ class PaymentHandlers:
             steps = [sent, (domain.FAILED, outcome.decline_reason)]
             values = {"failure_reason": outcome.decline_reason}
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             # Still pending, as nearly always: settled in one statement, with no read first.
             moved = await repository.move(payment_id, domain.PENDING, steps, GATEWAY, values, now())
             if moved is None:
@@ -181,7 +171,7 @@ class PaymentHandlers:
         """One pass over the card payments waiting for the gateway, charges then refunds;
         returns how many were settled."""
         async with self.database.reading() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             # A charge younger than a second may still be in its inline attempt; refunds have none.
             charges = await repository.waiting_for_gateway(domain.PENDING, now() - timedelta(seconds=1))
             refunds = await repository.waiting_for_gateway(domain.REFUNDING, now())
@@ -214,7 +204,7 @@ class PaymentHandlers:
     async def _refunded(self, payment_id: uuid.UUID, reference: str, problem: str) -> None:
         """Records the gateway's answer to a refund: refunded, or why staff must refund by hand."""
         async with self.database.unit_of_work() as uow:
-            repository = PaymentRepository(uow.connection)
+            repository = uow.repository
             current = await repository.by_id(payment_id, for_update=True)
             if current.status != domain.REFUNDING:
                 return
@@ -228,13 +218,13 @@ class PaymentHandlers:
 
     async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
         async with self.database.unit_of_work() as uow:
-            current = await PaymentRepository(uow.connection).by_id(payment_id, for_update=True)
+            current = await uow.repository.by_id(payment_id, for_update=True)
             if current.status == domain.PENDING:
                 await self._cancel_locked(uow, current, reason)
 
     async def _cancel_locked(self, uow: UnitOfWork, current, reason: str) -> None:
         """Cancels a pending payment whose row this unit of work holds locked."""
-        repository = PaymentRepository(uow.connection)
+        repository = uow.repository
         cancelled = await repository.move(current.id, current.status, [(domain.CANCELLED, reason)], "payment",
                                           {"failure_reason": reason}, now())
         await _announce(uow, domain.CANCELLED, payment_to_proto(*cancelled))
@@ -243,7 +233,7 @@ class PaymentHandlers:
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
         """A cancelled order keeps no money: a payment still waiting is cancelled, one already
         made is refunded (card payments by the gateway queue, others by staff)."""
-        repository = PaymentRepository(uow.connection)
+        repository = uow.repository
         await cancelled_orders.lock(uow.connection, order_name)
         await cancelled_orders.mark(uow.connection, order_name, now())
         for row in await repository.live_for_order(order_name):

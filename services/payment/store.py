@@ -5,9 +5,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from services.kit.cancellations import CancelledOrders
-from services.kit.db import Connection, Prepared, Row, event_tables
+from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Prepared, Row
+from services.peers.sales import CancelledOrders
 
 from . import domain
 
@@ -165,7 +167,16 @@ class PaymentRepository:
         await self.connection.execute(_CHANGE, {
             "key_id": payment_id, "refund_problem": problem[:domain.REASON_MAX], "updated_at": moment})
 
-    async def page(self, conditions: list, limit: int, after: tuple | None) -> list[Row]:
+    async def page(self, status: str | None, order: str, customer: str | None, limit: int,
+                   after: tuple | None) -> list[Row]:
+        """A page of payments, newest first, narrowed to one status, order or customer when named."""
+        conditions = []
+        if status:
+            conditions.append(payments.c.status == status)
+        if order:
+            conditions.append(payments.c.order_id == order)
+        if customer:
+            conditions.append(payments.c.customer == customer)
         query = sa.select(payments).where(*conditions)
         return list(await self.connection.execute(
             newest_first(query, payments.c.created_at, payments.c.id, after, limit)))
@@ -181,7 +192,13 @@ class PaymentRepository:
         return list(await self.connection.execute(sa.select(payments).where(
             payments.c.order_id == order_id, payments.c.status.in_(domain.LIVE))))
 
-    async def stats(self, conditions: list) -> list[Row]:
+    async def stats(self, start: datetime | None, end: datetime | None) -> list[Row]:
+        """Count and amount of the payments made in [start, end), by status and method."""
+        conditions = []
+        if start:
+            conditions.append(payments.c.created_at >= start)
+        if end:
+            conditions.append(payments.c.created_at < end)
         return list(await self.connection.execute(
             sa.select(payments.c.status, payments.c.method, sa.func.count().label("count"),
                       sa.func.coalesce(sa.func.sum(payments.c.amount), 0).label("amount"))

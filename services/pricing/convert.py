@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from autosalon.pricing.v1 import pricing_pb2
 from services.kit import money
-from services.kit.db import Row
 from services.kit.protos import audit, timestamp
+from services.kit.statements import Row
 
 from . import domain
 

@@ -4,38 +4,23 @@ import logging
 from autosalon.common.v1 import common_pb2
 from autosalon.pricing.v1 import pricing_pb2
 from autosalon.sales.v1 import sales_pb2
-from services.kit.bus import payload
+from services.kit.consumers import Route, Routes
 from services.kit.db import UnitOfWork
 from services.kit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from services.peers import sales
 
 from .handlers import PricingHandlers
 
 log = logging.getLogger(__name__)
 
 
-def concerns_pricing(envelope: common_pb2.EventEnvelope) -> bool:
-    """A cancelled order may give a use back; a confirmed order matters only with a promo
-    code (most have none, and their confirmation needs no unit of work here at all)."""
-    if envelope.type == "autosalon.sales.order.confirmed":
-        return bool(payload(envelope, sales_pb2.OrderChanged).order.promo_code)
-    return True
-
-
-def on_order_event(handlers: PricingHandlers):
+def saga(handlers: PricingHandlers) -> Routes:
     """The purchase saga: a confirmed order takes its promo code's use (or is refused, and
-    sales cancels it); a cancelled order gives the use back, once."""
+    sales cancels it); a cancelled order gives the use back, once. A confirmed order without a
+    promo code (most of them) asks nothing of pricing: it is acked without a unit of work."""
 
-    async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        kind = envelope.type.removeprefix("autosalon.sales.order.")
-        if kind not in ("confirmed", "cancelled"):
-            return
-        event = payload(envelope, sales_pb2.OrderChanged)
+    async def confirmed(uow: UnitOfWork, event: sales_pb2.OrderChanged, envelope: common_pb2.EventEnvelope) -> None:
         order = event.order
-        if kind == "cancelled":
-            await handlers.order_cancelled(uow, order.name)
-            return
-        if not order.promo_code:
-            return
         try:
             await handlers.redeem_in(uow, order.promo_code, order.name, order.customer)
         except FailedPrecondition:
@@ -44,7 +29,14 @@ def on_order_event(handlers: PricingHandlers):
             await uow.emit("promo_code.rejected", order.name, pricing_pb2.RedemptionRejectedEvent(
                 code=order.promo_code, order_id=order.name, reason=_reason(refusal)))
 
-    return apply
+    async def cancelled(uow: UnitOfWork, event: sales_pb2.OrderChanged, envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.order_cancelled(uow, event.order.name)
+
+    return {
+        sales.order_event("confirmed"): Route(sales_pb2.OrderChanged, confirmed,
+                                              wanted=lambda event: bool(event.order.promo_code)),
+        sales.order_event("cancelled"): Route(sales_pb2.OrderChanged, cancelled),
+    }
 
 
 def _reason(refusal: DomainError) -> str:

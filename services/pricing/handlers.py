@@ -4,7 +4,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from autosalon.pricing.v1 import pricing_pb2
-from services.kit import catalogue, money, paging
+from services.kit import money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import (
@@ -13,18 +13,19 @@ from services.kit.errors import (
 from services.kit.idempotency import still_there
 from services.kit.identity import Identity
 from services.kit.protos import timestamp
+from services.peers import catalog
 
 from . import domain
 from .convert import (
     discount_from_row, discount_to_proto, promo_code_to_proto, quote_to_proto, scope_to_row,
 )
-from .store import PricingRepository, cancelled_orders, claims
+from .store import cancelled_orders, claims
 
 
 class PricingHandlers:
     def __init__(self, database: Database, peers: Peers):
         self.database = database
-        self.catalogue = catalogue.Catalogue(peers)
+        self.catalogue = catalog.Catalogue(peers)
 
     async def create_discount(self, caller: Identity, discount: domain.Discount,
                               idempotency_key: str = "") -> pricing_pb2.Discount:
@@ -41,7 +42,7 @@ class PricingHandlers:
             "updated_at": created, "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.connection)
+            repository = uow.repository
             if earlier := await claims.earlier(
                     uow.connection, caller.user_name, "discounts", idempotency_key, row["id"], created):
                 return discount_to_proto(still_there(await repository.by_id(earlier), f"discounts/{earlier}"))
@@ -51,7 +52,7 @@ class PricingHandlers:
 
     async def get_discount(self, discount_id: uuid.UUID) -> pricing_pb2.Discount:
         async with self.database.reading() as uow:
-            row = await PricingRepository(uow.connection).by_id(discount_id)
+            row = await uow.repository.by_id(discount_id)
         if row is None:
             raise NotFound(f"discounts/{discount_id} does not exist")
         return discount_to_proto(row)
@@ -60,7 +61,7 @@ class PricingHandlers:
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, {}))
         async with self.database.reading() as uow:
-            rows = await PricingRepository(uow.connection).page(size, after)
+            rows = await uow.repository.page(size, after)
         rows, token = paging.newest_page(rows, size, {})
         return [discount_to_proto(row) for row in rows], token
 
@@ -68,7 +69,7 @@ class PricingHandlers:
         self, caller: Identity, discount_id: uuid.UUID, changes: domain.Discount, mask: list[str]
     ) -> pricing_pb2.Discount:
         async with self.database.unit_of_work() as uow:
-            repository = PricingRepository(uow.connection)
+            repository = uow.repository
             current = await repository.by_id_for_update(discount_id)
             if current is None:
                 raise NotFound(f"discounts/{discount_id} does not exist")
@@ -87,12 +88,12 @@ class PricingHandlers:
 
     async def delete_discount(self, discount_id: uuid.UUID) -> None:
         async with self.database.unit_of_work() as uow:
-            if not await PricingRepository(uow.connection).delete(discount_id):
+            if not await uow.repository.delete(discount_id):
                 raise NotFound(f"discounts/{discount_id} does not exist")
 
     async def promo_code(self, code: str) -> pricing_pb2.PromoCode:
         async with self.database.reading() as uow:
-            row = await PricingRepository(uow.connection).by_code(domain.normalize_code(code))
+            row = await uow.repository.by_code(domain.normalize_code(code))
         if row is None:
             raise NotFound(f"there is no promo code {domain.normalize_code(code)}")
         return promo_code_to_proto(row)
@@ -100,15 +101,15 @@ class PricingHandlers:
     async def quote(self, trim_name: str, options: list[domain.Option], code: str,
                     own_price: Decimal | None = None) -> pricing_pb2.Quote:
         options = domain.validate_options(options)
-        model, trim = await self.catalogue.find_trim(trim_name)
-        model_id, trim_id = catalogue.trim_ids(trim_name, "trim")
+        model, trim = await self.catalogue.get_trim(trim_name)
+        model_id, trim_id = catalog.trim_ids(trim_name, "trim")
         vehicle = domain.Vehicle(
             brand=model.brand, model_id=str(model_id), trim_id=str(trim_id),
             base_price=money.from_proto(model.base_price, "base_price"),
             trim_price_delta=money.from_proto(trim.price_delta, "price_delta"), own_price=own_price)
         moment, problem = now(), ""
         async with self.database.reading() as uow:
-            repository = PricingRepository(uow.connection)
+            repository = uow.repository
             candidates = [discount_from_row(row) for row in await repository.automatic()]
             if code.strip():
                 row = await repository.by_code(domain.normalize_code(code))
@@ -121,7 +122,7 @@ class PricingHandlers:
         """A cancelled order gives its promo code uses back, once, and redeems none later."""
         await cancelled_orders.lock(uow.connection, order_name)
         await cancelled_orders.mark(uow.connection, order_name, now())
-        for row in await PricingRepository(uow.connection).give_back(order_name):
+        for row in await uow.repository.give_back(order_name):
             await uow.emit("promo_code.returned", f"discounts/{row.discount_id}", pricing_pb2.RedemptionEvent(
                 redemption=pricing_pb2.Redemption(order_id=row.order_id, customer=row.customer,
                                                   redeem_time=timestamp(row.redeemed_at)),
@@ -142,7 +143,7 @@ class PricingHandlers:
         await cancelled_orders.lock(uow.connection, order_id)
         if await cancelled_orders.is_cancelled(uow.connection, order_id):
             raise FailedPrecondition(f"{order_id} is cancelled; no promo code is redeemed for it")
-        repository = PricingRepository(uow.connection)
+        repository = uow.repository
         # The code's row lock lines up concurrent redemptions of the same code.
         row = await repository.by_code(code, for_update=True)
         if row is None:

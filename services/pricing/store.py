@@ -4,10 +4,12 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.cancellations import CancelledOrders
-from services.kit.db import Connection, Prepared, Row, event_tables
 from services.kit.idempotency import IdempotencyClaims
+from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Prepared, Row
+from services.peers.sales import CancelledOrders
 
 metadata = sa.MetaData()
 MONEY = sa.Numeric(14, 2)

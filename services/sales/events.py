@@ -6,60 +6,66 @@ from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from autosalon.payment.v1 import payment_pb2
 from autosalon.pricing.v1 import pricing_pb2
-from services.kit.bus import payload
+from services.kit.consumers import Route, Routes
 from services.kit.db import UnitOfWork
 
 from . import domain
 from .handlers import SalesHandlers
 
 
-def on_inventory_event(handlers: SalesHandlers):
-    async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        kind = envelope.type.removeprefix("autosalon.inventory.vehicle.")
-        if kind == "reserved":
-            event = payload(envelope, inventory_pb2.VehicleEvent)
-            await handlers.follow(uow, event.order_id, "inventory", domain.vehicle_reserved)
-        elif kind == "reservation_failed":
-            event = payload(envelope, inventory_pb2.ReservationFailedEvent)
-            await handlers.follow(uow, event.order_id, "inventory", functools.partial(
-                domain.saga_cancel, reason=f"the vehicle could not be reserved: {event.reason}"))
-        elif kind == "released":
-            event = payload(envelope, inventory_pb2.VehicleEvent)
-            if event.reason == "expired":
-                await handlers.follow(uow, event.order_id, "inventory", functools.partial(
-                    domain.saga_cancel, reason="the vehicle's reservation expired before payment"))
+def inventory(handlers: SalesHandlers) -> Routes:
+    async def reserved(uow: UnitOfWork, event: inventory_pb2.VehicleEvent, envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.follow(uow, event.order_id, "inventory", domain.vehicle_reserved)
 
-    return apply
+    async def refused(uow: UnitOfWork, event: inventory_pb2.ReservationFailedEvent,
+                      envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.follow(uow, event.order_id, "inventory", functools.partial(
+            domain.saga_cancel, reason=f"the vehicle could not be reserved: {event.reason}"))
 
+    async def released(uow: UnitOfWork, event: inventory_pb2.VehicleEvent, envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.follow(uow, event.order_id, "inventory", functools.partial(
+            domain.saga_cancel, reason="the vehicle's reservation expired before payment"))
 
-def on_pricing_event(handlers: SalesHandlers):
-    async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        kind = envelope.type.removeprefix("autosalon.pricing.promo_code.")
-        if kind == "redeemed":
-            event = payload(envelope, pricing_pb2.RedemptionEvent)
-            await handlers.follow(uow, event.redemption.order_id, "pricing", domain.promo_code_redeemed)
-        elif kind == "rejected":
-            event = payload(envelope, pricing_pb2.RedemptionRejectedEvent)
-            await handlers.follow(uow, event.order_id, "pricing", functools.partial(
-                domain.saga_cancel, reason=f"promo code {event.code} could not be used: {event.reason}"))
-
-    return apply
+    return {
+        "autosalon.inventory.vehicle.reserved": Route(inventory_pb2.VehicleEvent, reserved),
+        "autosalon.inventory.vehicle.reservation_failed": Route(inventory_pb2.ReservationFailedEvent, refused),
+        # Only a reservation that ran out cancels the order; a release sales asked for does not.
+        "autosalon.inventory.vehicle.released": Route(inventory_pb2.VehicleEvent, released,
+                                                      wanted=lambda event: event.reason == "expired"),
+    }
 
 
-def on_payment_event(handlers: SalesHandlers):
-    async def apply(uow: UnitOfWork, envelope: common_pb2.EventEnvelope) -> None:
-        kind = envelope.type.removeprefix("autosalon.payment.payment.")
-        if kind not in ("succeeded", "failed", "refunded"):
-            return
-        payment = payload(envelope, payment_pb2.PaymentEvent).payment
-        if kind == "succeeded":
-            await handlers.follow(uow, payment.order, "payment",
-                                  functools.partial(domain.paid, payment=payment.name))
-        elif kind == "refunded":
-            await handlers.follow(uow, payment.order, "payment", functools.partial(
-                domain.payment_refunded, payment=payment.name, reference=payment.refund_reference))
-        else:
-            await handlers.follow(uow, payment.order, "payment", functools.partial(
-                domain.saga_cancel, reason=f"payment failed: {payment.failure_reason}"))
+def pricing(handlers: SalesHandlers) -> Routes:
+    async def redeemed(uow: UnitOfWork, event: pricing_pb2.RedemptionEvent, envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.follow(uow, event.redemption.order_id, "pricing", domain.promo_code_redeemed)
 
-    return apply
+    async def rejected(uow: UnitOfWork, event: pricing_pb2.RedemptionRejectedEvent,
+                       envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.follow(uow, event.order_id, "pricing", functools.partial(
+            domain.saga_cancel, reason=f"promo code {event.code} could not be used: {event.reason}"))
+
+    return {
+        "autosalon.pricing.promo_code.redeemed": Route(pricing_pb2.RedemptionEvent, redeemed),
+        "autosalon.pricing.promo_code.rejected": Route(pricing_pb2.RedemptionRejectedEvent, rejected),
+    }
+
+
+def payment(handlers: SalesHandlers) -> Routes:
+    async def succeeded(uow: UnitOfWork, event: payment_pb2.PaymentEvent, envelope: common_pb2.EventEnvelope) -> None:
+        paid = event.payment
+        await handlers.follow(uow, paid.order, "payment", functools.partial(domain.paid, payment=paid.name))
+
+    async def refunded(uow: UnitOfWork, event: payment_pb2.PaymentEvent, envelope: common_pb2.EventEnvelope) -> None:
+        refund = event.payment
+        await handlers.follow(uow, refund.order, "payment", functools.partial(
+            domain.payment_refunded, payment=refund.name, reference=refund.refund_reference))
+
+    async def failed(uow: UnitOfWork, event: payment_pb2.PaymentEvent, envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.follow(uow, event.payment.order, "payment", functools.partial(
+            domain.saga_cancel, reason=f"payment failed: {event.payment.failure_reason}"))
+
+    return {
+        "autosalon.payment.payment.succeeded": Route(payment_pb2.PaymentEvent, succeeded),
+        "autosalon.payment.payment.refunded": Route(payment_pb2.PaymentEvent, refunded),
+        "autosalon.payment.payment.failed": Route(payment_pb2.PaymentEvent, failed),
+    }

@@ -6,20 +6,19 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
-from autosalon.pricing.v1 import pricing_pb2, pricing_pb2_grpc
+from autosalon.inventory.v1 import inventory_pb2
 from autosalon.sales.v1 import sales_pb2
-from services.kit import logs, money, paging
+from services.kit import logs, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.protos import resource_id
+from services.peers import inventory, pricing
 
 from . import domain
 from .convert import STATUS_NAME, event_to_proto, order_to_proto, quote_to_json
-from .store import OrderRepository, orders
 
 Decision = Callable[[domain.Order], list[tuple[str, dict]]]
 # The order events other services hear about, as autosalon.sales.order.<type>.
@@ -38,7 +37,7 @@ class SalesHandlers:
         actor: str, idempotency_key: str | None = None,
     ) -> sales_pb2.Order:
         """Appends the changes' events, each with the projection it leaves; the order as it is now."""
-        repository = OrderRepository(uow.connection)
+        repository = uow.repository
         moment, version = now(), order.version if order else 0
         for event_type, data in changes:
             version += 1
@@ -55,7 +54,7 @@ class SalesHandlers:
         return shown
 
     async def _load(self, uow: UnitOfWork, caller: Identity | None, order_id: uuid.UUID) -> domain.Order:
-        return _visible(domain.fold(await OrderRepository(uow.connection).events(order_id)), caller, order_id)
+        return _visible(domain.fold(await uow.repository.events(order_id)), caller, order_id)
 
     async def _change(
         self, caller: Identity, order_id: uuid.UUID, etag: str, decide: Decision
@@ -70,7 +69,7 @@ class SalesHandlers:
 
     async def get(self, caller: Identity | None, order_id: uuid.UUID) -> sales_pb2.Order:
         async with self.database.reading() as uow:
-            current = await OrderRepository(uow.connection).current(order_id)
+            current = await uow.repository.current(order_id)
             if current is None or current.snapshot is None:
                 return order_to_proto(await self._load(uow, caller, order_id))
         _visible(current, caller, order_id)
@@ -78,38 +77,30 @@ class SalesHandlers:
 
     async def history(self, caller: Identity, order_id: uuid.UUID) -> list[sales_pb2.OrderEvent]:
         async with self.database.reading() as uow:
-            events = await OrderRepository(uow.connection).events(order_id)
+            events = await uow.repository.events(order_id)
         _visible(domain.fold(events), caller, order_id)
         return [event_to_proto(event) for event in events]
 
     async def list_orders(
         self, caller: Identity, status: int, customer: str, requested_size: int, page_token: str
     ) -> tuple[list[sales_pb2.Order], str, int]:
-        conditions, query = [], {"status": status, "customer": customer}
-        if status:
-            conditions.append(orders.c.status == STATUS_NAME[status])
-        if not caller.is_staff:
-            conditions.append(orders.c.customer == caller.user_name)
-        elif customer:
-            conditions.append(orders.c.customer == customer)
+        query = {"status": status, "customer": customer}
+        # A client sees only their own orders; staff see anyone's, or one customer's.
+        buyer = customer if caller.is_staff else caller.user_name
         size = paging.page_size(requested_size)
         after = paging.time_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
-            repository = OrderRepository(uow.connection)
-            rows, total = await repository.page(conditions, size, after)
+            repository = uow.repository
+            rows, total = await repository.page(STATUS_NAME.get(status), buyer, size, after)
             rows, token = paging.newest_page(rows, size, query)
             folded = await repository.events_of([row.id for row in rows if row.snapshot is None])
         return [sales_pb2.Order.FromString(row.snapshot) if row.snapshot is not None
                 else order_to_proto(domain.fold(folded[row.id])) for row in rows], token, total
 
     async def _price(self, trim: str, options: list[dict], promo_code: str, own_price: str) -> dict:
-        quote = await self.peers.call(
-            "pricing", pricing_pb2_grpc.PricingServiceStub, "CreateQuote",
-            pricing_pb2.CreateQuoteRequest(
-                trim=trim, promo_code=promo_code,
-                vehicle_price=money.to_proto(Decimal(own_price)) if own_price else None,
-                options=[pricing_pb2.Option(name=option["name"], price=money.to_proto(Decimal(option["price"])))
-                         for option in options]))
+        quote = await pricing.create_quote(
+            self.peers, trim, promo_code, [(option["name"], Decimal(option["price"])) for option in options],
+            Decimal(own_price) if own_price else None)
         if promo_code and quote.code_problem:
             raise InvalidArgument({"promo_code": quote.code_problem})
         return quote_to_json(quote)
@@ -124,14 +115,11 @@ class SalesHandlers:
             earlier = await self._by_idempotency_key(buyer, idempotency_key)
             if earlier is not None:
                 return earlier
-        vehicle = await self.peers.call(
-            "inventory", inventory_pb2_grpc.InventoryServiceStub, "GetVehicle",
-            inventory_pb2.GetVehicleRequest(name=f"vehicles/{vehicle_id}"))
+        vehicle = await inventory.get_vehicle(self.peers, vehicle_id)
         if trim_id and trim_id not in (vehicle.trim, vehicle.trim.rpartition("/")[2]):
             raise InvalidArgument({"trim_id": f"vehicle {vehicle.name} is a {vehicle.trim}"})
         if vehicle.status != inventory_pb2.VEHICLE_STATUS_AVAILABLE:
-            raise FailedPrecondition(f"{vehicle.name} is not available (it is "
-                                     f"{inventory_pb2.VehicleStatus.Name(vehicle.status).lower()[15:]})")
+            raise FailedPrecondition(f"{vehicle.name} is not available (it is {inventory.status_name(vehicle)})")
         code = promo_code.strip().upper()
         own_price = vehicle.price_override.amount if vehicle.HasField("price_override") else ""
         price = await self._price(vehicle.trim, options, code, own_price)
@@ -154,7 +142,7 @@ class SalesHandlers:
 
     async def _by_idempotency_key(self, buyer: str, key: str) -> sales_pb2.Order | None:
         async with self.database.reading() as uow:
-            order_id = await OrderRepository(uow.connection).by_idempotency_key(buyer, key)
+            order_id = await uow.repository.by_idempotency_key(buyer, key)
         return None if order_id is None else await self.get(None, order_id)
 
     async def update(
@@ -197,10 +185,10 @@ class SalesHandlers:
         anew, in the same transaction (each statement sees what committed before it), rather
         than fail the event. A refused version writes nothing, so the retry starts clean."""
         try:
-            order_id = uuid.UUID(order_name.removeprefix("orders/"))
-        except ValueError:
+            order_id = resource_id(order_name, "orders")
+        except InvalidArgument:
             return
-        repository = OrderRepository(uow.connection)
+        repository = uow.repository
         for _ in range(FOLLOW_ATTEMPTS):
             order = domain.fold(await repository.events(order_id))
             if order is None:

@@ -5,8 +5,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.db import OUTBOX_COLUMNS, Connection, Prepared, Row, event_tables
+from services.kit.outbox import OUTBOX_COLUMNS, event_tables
 from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Prepared, Row
 
 from . import domain
 
@@ -126,7 +128,15 @@ class OrderRepository:
         return await self.connection.scalar(sa.select(orders.c.id).where(
             orders.c.customer == customer, orders.c.idempotency_key == key))
 
-    async def page(self, conditions: list, limit: int, after: tuple[datetime, uuid.UUID] | None):
+    async def page(self, status: str | None, customer: str | None, limit: int,
+                   after: tuple[datetime, uuid.UUID] | None):
+        """A page of live orders, newest first, of one status and one customer when named,
+        and how many there are in all."""
+        conditions = []
+        if status:
+            conditions.append(orders.c.status == status)
+        if customer:
+            conditions.append(orders.c.customer == customer)
         query = sa.select(orders.c.id, orders.c.created_at, orders.c.snapshot).where(~orders.c.deleted, *conditions)
         rows = list(await self.connection.execute(
             newest_first(query, orders.c.created_at, orders.c.id, after, limit)))

@@ -5,7 +5,6 @@ import grpc
 import httpx
 import pytest
 
-from services.auth.seed import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
 
 EDGE = f"127.0.0.1:{os.environ.get('AUTOSALON_EDGE_PORT', '8080')}"
 STRONG_PASSWORD = "Correct-Horse-42"
@@ -57,9 +56,8 @@ def client_session(edge) -> dict:
 
 
 @pytest.fixture(scope="session")
-def admin_session(edge) -> dict:
-    email = os.environ.get("AUTOSALON_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
-    password = os.environ.get("AUTOSALON_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
+def admin_session(edge, mesh) -> dict:
+    email, password = mesh.admin_email, mesh.admin_password
     return login(edge, email, password)
 
 

@@ -48,7 +48,7 @@ def bad_authorization(session: dict, kind: str) -> dict:
     now = int(time.time())
 
     def signed(key=None, key_id: str = kid, **changes) -> str:
-        key = key or load().signing_key_file.read_bytes()
+        key = key or load().signing_key_path.read_bytes()
         return jwt.encode({**claims, **changes}, key, algorithm="ES256", headers={"kid": key_id})
 
     forged = {
@@ -196,7 +196,7 @@ def test_expired_token_is_401(edge, client_session):
     past = int(time.time()) - 3600
     expired = jwt.encode(
         {**claims, "iat": past - 900, "exp": past},
-        settings.signing_key_file.read_bytes(), algorithm="ES256", headers={"kid": kid},
+        settings.signing_key_path.read_bytes(), algorithm="ES256", headers={"kid": kid},
     )
     response = edge.get("/auth/me", headers={"authorization": f"Bearer {expired}"})
     assert response.status_code == 401

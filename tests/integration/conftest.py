@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from services.kit import bus as kit_bus
 from services.kit import migrations
-from services.kit.db import Database, event_tables
+from services.kit.db import Database
+from services.kit.outbox import event_tables
 
 
 @contextlib.contextmanager
@@ -37,13 +38,13 @@ def create_tables(url: str, metadata: sa.MetaData) -> None:
 
 
 @contextlib.asynccontextmanager
-async def migrated_database(mesh, service: str, outbox: sa.Table, publishing_as: str | None = None,
+async def migrated_database(mesh, service: str, outbox: sa.Table, repository, publishing_as: str | None = None,
                             pool_size: int = 20):
     """A scratch database with `service`'s migrations applied, as that service's Database.
     Its events are named after the scratch database unless `publishing_as` names a service."""
     with scratch_database(mesh, f"it{service}") as name:
         await asyncio.to_thread(migrations.upgrade, service, mesh.database_url(name))
-        database = Database(mesh.database_url(name), publishing_as or name, outbox, pool_size=pool_size)
+        database = Database(mesh.database_url(name), publishing_as or name, outbox, repository, pool_size=pool_size)
         try:
             yield database
         finally:

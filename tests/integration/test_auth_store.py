@@ -1,5 +1,6 @@
 """auth's store and use cases against a real PostgreSQL, on a fresh migrated database."""
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,8 +9,8 @@ import sqlalchemy as sa
 from services.auth import domain, store, tokens
 from services.auth.handlers import AuthHandlers
 from services.kit import errors
-from services.kit.cpu import BoundedExecutor
 from services.kit.identity import Identity
+from services.kit.workers import BoundedExecutor
 
 from .conftest import migrated_database
 
@@ -18,7 +19,7 @@ STRONG = "Correct-Horse-42"
 
 @pytest.fixture
 async def handlers(mesh):
-    async with migrated_database(mesh, "auth", store.outbox, publishing_as="auth") as database:
+    async with migrated_database(mesh, "auth", store.outbox, store.AuthRepository, publishing_as="auth") as database:
         pem, kid = tokens.generate_signing_key()
         hashing = BoundedExecutor(workers=2, max_waiting=4, name="hashing")
         yield AuthHandlers(database, tokens.TokenSigner(pem, kid), hashing,
@@ -35,8 +36,10 @@ async def _outbox_subjects(handlers) -> list[str]:
 
 async def test_register_writes_user_and_event_together(handlers):
     user = await handlers.register("Olga@Example.ru", STRONG, STRONG, "Olga", "")
-    assert user.email == "Olga@Example.ru" and user.email_lower == "olga@example.ru"
-    assert user.password_hash != STRONG
+    assert user.email == "Olga@Example.ru" and user.name.startswith("users/")
+    async with handlers.database.reading() as uow:
+        row = await uow.repository.users.by_email("olga@example.ru")
+    assert row.email_lower == "olga@example.ru" and row.password_hash != STRONG
     assert await _outbox_subjects(handlers) == ["autosalon.auth.user.registered"]
 
 
@@ -99,8 +102,8 @@ async def test_deactivation_revokes_sessions_and_publishes(handlers):
     admin_row = await handlers.register("boss@example.ru", STRONG, STRONG, "Boss", "")
     user = await handlers.register("leaver@example.ru", STRONG, STRONG, "Leaver", "")
     session = await handlers.login("leaver@example.ru", STRONG)
-    boss = Identity(str(admin_row.id), "admin", "boss@example.ru", "t")
-    deactivated = await handlers.deactivate(boss, user.id)
+    boss = Identity(admin_row.name.removeprefix("users/"), "admin", "boss@example.ru", "t")
+    deactivated = await handlers.deactivate(boss, uuid.UUID(user.name.removeprefix("users/")))
     assert deactivated.active is False
     with pytest.raises(errors.Unauthenticated):
         await handlers.refresh(session.refresh_token)

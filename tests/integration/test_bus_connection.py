@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
 from scripts.mesh.layout import VENV_BIN
-from services.kit.bus import Bus, follow_from, relay_outbox, stream_name
+from services.kit.bus import Bus, stream_name
+from services.kit.followers import follow_from
+from services.kit.relay import relay_outbox
 
 
 def _free_port() -> int:
@@ -90,7 +92,7 @@ async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
 
         await publish("before")
         follower = asyncio.create_task(follow_from(
-            bus, "itfollow", "autosalon.itfollow.>", timedelta(minutes=5),
+            bus, "autosalon.itfollow.>", timedelta(minutes=5),
             lambda envelope: heard.append(envelope.subject)))
         assert await _until(lambda: heard == ["before"])
         server.terminate()

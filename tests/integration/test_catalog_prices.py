@@ -13,7 +13,9 @@ from autosalon.catalog.v1 import catalog_pb2
 from services.catalog import domain, store
 from services.catalog.handlers import CatalogHandlers
 from services.kit import bus, errors
+from services.kit.consumers import Route, consume
 from services.kit.identity import Identity
+from services.kit.relay import relay_outbox
 
 from .conftest import migrated_database
 
@@ -25,7 +27,7 @@ SPECS = {"engine_type": "petrol", "engine_volume_l": "1.6", "power_hp": 106,
 @pytest.fixture
 async def catalog(mesh):
     """catalog's real schema in a scratch database, publishing as a scratch service."""
-    async with migrated_database(mesh, "catalog", store.outbox) as database:
+    async with migrated_database(mesh, "catalog", store.outbox, store.CatalogRepository) as database:
         name = database.service
         events = bus.Bus(mesh.nats_url)
         await events.connect()
@@ -50,15 +52,12 @@ async def test_price_change_history_and_event_once(catalog):
 
     received = []
 
-    async def remember(uow, envelope):
-        event = catalog_pb2.PriceChangedEvent()
-        envelope.data.Unpack(event)
+    async def remember(uow, event, envelope):
         received.append((envelope.id, event.model, event.change.new_price.amount))
 
-    relay = asyncio.create_task(bus.relay_outbox(database, events))
-    consumer = asyncio.create_task(bus.consume(
-        database, events, store.consumed_events, database.service,
-        f"autosalon.{database.service}.model.price_changed", "prices", remember))
+    relay = asyncio.create_task(relay_outbox(database, events))
+    consumer = asyncio.create_task(consume(database, events, "prices", {
+        f"autosalon.{database.service}.model.price_changed": Route(catalog_pb2.PriceChangedEvent, remember)}))
     try:
         for _ in range(100):
             if received:

@@ -10,9 +10,9 @@ from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.customer import domain, store
-from services.customer.events import on_order_completed, on_user_registered
+from services.customer.events import accounts, purchases
 from services.customer.handlers import CustomerHandlers
-from services.kit.bus import handle_delivery
+from services.kit.consumers import handle_delivery
 from services.kit.identity import Identity
 
 from .conftest import migrated_database
@@ -34,7 +34,7 @@ class _Message:
 
 @pytest.fixture
 async def customers(mesh):
-    async with migrated_database(mesh, "customer", store.outbox, publishing_as="customer") as database:
+    async with migrated_database(mesh, "customer", store.outbox, store.CustomerRepository, publishing_as="customer") as database:
         yield CustomerHandlers(database)
 
 
@@ -54,11 +54,11 @@ async def _count(handlers, table=store.customers) -> int:
 
 async def test_redelivered_registration_creates_one_profile(customers):
     user_id = uuid.uuid4()
-    apply = on_user_registered(customers)
+    apply = accounts(customers)
     first, again = _Message(_registered(user_id)), None
-    await handle_delivery(customers.database, store.consumed_events, "customer.registered-users", apply, first)
+    await handle_delivery(customers.database, "customer.registered-users", apply, first)
     again = _Message(first.data)
-    await handle_delivery(customers.database, store.consumed_events, "customer.registered-users", apply, again)
+    await handle_delivery(customers.database, "customer.registered-users", apply, again)
     assert first.acks == again.acks == 1
     assert await _count(customers) == 1
 
@@ -66,9 +66,9 @@ async def test_redelivered_registration_creates_one_profile(customers):
 async def test_a_second_event_for_the_same_account_changes_nothing(customers):
     """Another event id (e.g. auth re-publishing) for an account that has a profile."""
     user_id = uuid.uuid4()
-    apply = on_user_registered(customers)
+    apply = accounts(customers)
     for _ in range(2):
-        await handle_delivery(customers.database, store.consumed_events, "customer.registered-users", apply,
+        await handle_delivery(customers.database, "customer.registered-users", apply,
                       _Message(_registered(user_id)))
     assert await _count(customers) == 1
 
@@ -87,34 +87,34 @@ def _completed(user_id: uuid.UUID, order_id: uuid.UUID) -> bytes:
 
 async def test_a_completed_order_is_one_purchase_however_often_it_is_told(customers):
     user_id, order_id = uuid.uuid4(), uuid.uuid4()
-    await handle_delivery(customers.database, store.consumed_events, "customer.registered-users",
-                          on_user_registered(customers), _Message(_registered(user_id)))
-    apply = on_order_completed(customers)
+    await handle_delivery(customers.database, "customer.registered-users",
+                          accounts(customers), _Message(_registered(user_id)))
+    apply = purchases(customers)
     for _ in range(2):
-        await handle_delivery(customers.database, store.consumed_events, "customer.purchases", apply,
+        await handle_delivery(customers.database, "customer.purchases", apply,
                               _Message(_completed(user_id, order_id)))
     async with customers.database.reading() as uow:
-        profile = await store.CustomerRepository(uow.connection).by_user(user_id)
-        history = await store.CustomerRepository(uow.connection).purchases(profile.id, 10, None)
+        profile = await uow.repository.by_user(user_id)
+        history = await uow.repository.purchases(profile.id, 10, None)
     assert (profile.purchase_count, str(profile.total_spent)) == (1, "2399000.00")
     assert [(row.order_id, str(row.total)) for row in history] == [(order_id, "2399000.00")]
 
 
 async def test_orders_completed_at_once_for_one_buyer_all_count(customers):
     user_id = uuid.uuid4()
-    await handle_delivery(customers.database, store.consumed_events, "customer.registered-users",
-                          on_user_registered(customers), _Message(_registered(user_id)))
-    apply = on_order_completed(customers)
-    await asyncio.gather(*(handle_delivery(customers.database, store.consumed_events, "customer.purchases", apply,
+    await handle_delivery(customers.database, "customer.registered-users",
+                          accounts(customers), _Message(_registered(user_id)))
+    apply = purchases(customers)
+    await asyncio.gather(*(handle_delivery(customers.database, "customer.purchases", apply,
                                            _Message(_completed(user_id, uuid.uuid4()))) for _ in range(4)))
     async with customers.database.reading() as uow:
-        profile = await store.CustomerRepository(uow.connection).by_user(user_id)
+        profile = await uow.repository.by_user(user_id)
     assert (profile.purchase_count, str(profile.total_spent)) == (4, "9596000.00")
 
 
 async def test_a_purchase_by_an_account_without_a_profile_records_nothing(customers):
-    await handle_delivery(customers.database, store.consumed_events, "customer.purchases",
-                          on_order_completed(customers), _Message(_completed(uuid.uuid4(), uuid.uuid4())))
+    await handle_delivery(customers.database, "customer.purchases",
+                          purchases(customers), _Message(_completed(uuid.uuid4(), uuid.uuid4())))
     async with customers.database.reading() as uow:
         assert await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.purchases)) == 0
 

@@ -6,10 +6,11 @@ import uuid
 import pytest
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
-from services.kit import errors, identity
+from services.kit import errors
 from services.kit.calls import Peers
 from services.kit.registry import Consul, Discovery
 from services.kit.server import Microservice
+from services.peers import auth
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ async def test_auth_is_found_and_called_for_its_keys(peers):
     _, discovery, calls = peers
     instances = await discovery.instances("auth")
     assert len(instances) >= 2
-    jwks = await identity.jwks_from_auth(calls)()
+    jwks = await auth.jwks(calls)()
     assert jwks["keys"][0]["kty"] == "EC"
 
 

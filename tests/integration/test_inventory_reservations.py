@@ -13,13 +13,14 @@ from services.inventory import store, vin
 from services.inventory.handlers import InventoryHandlers
 from services.kit import bus, errors
 from services.kit.db import now
+from services.kit.relay import relay_outbox
 
 from .conftest import migrated_database
 
 
 @pytest.fixture
 async def inventory(mesh):
-    async with migrated_database(mesh, "inventory", store.outbox, pool_size=30) as database:
+    async with migrated_database(mesh, "inventory", store.outbox, store.InventoryRepository, pool_size=30) as database:
         yield InventoryHandlers(database, peers=None)
 
 
@@ -28,7 +29,7 @@ async def _vehicle(handlers: InventoryHandlers) -> uuid.UUID:
     created = now()
     code = vin.example("XTAGFL110S")
     async with handlers.database.unit_of_work() as uow:
-        await store.InventoryRepository(uow.connection).add({
+        await uow.repository.add({
             "id": vehicle_id, "vin": code, "model_id": uuid.uuid4(), "trim_id": uuid.uuid4(),
             "colour": "white", "mileage_km": 0, "condition": "new", "branch": "Moscow",
             "status": "available", "vin_facts": dataclasses.asdict(vin.decode(code)),
@@ -102,7 +103,7 @@ async def test_expired_reservation_is_released_once_and_published_once(inventory
 
     events = bus.Bus(mesh.nats_url)
     await events.connect()
-    relay = asyncio.create_task(bus.relay_outbox(inventory.database, events))
+    relay = asyncio.create_task(relay_outbox(inventory.database, events))
     try:
         stream = bus.stream_name(inventory.database.service)
         subject = f"autosalon.{inventory.database.service}.vehicle.released"

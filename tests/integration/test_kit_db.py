@@ -13,7 +13,10 @@ from google.protobuf import empty_pb2
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-from services.kit.db import Database, Pool, Prepared, event_tables
+from services.kit.db import Database
+from services.kit.outbox import event_tables
+from services.kit.pool import Pool
+from services.kit.statements import Prepared
 
 from .conftest import create_tables, scratch_database
 

@@ -8,7 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from autosalon.auth.v1 import auth_pb2
-from services.kit import bus
+from services.kit import bus, followers
+from services.kit.consumers import Route, consume
+from services.kit.relay import prune_event_tables, relay_outbox
 
 pytestmark = pytest.mark.asyncio
 
@@ -44,19 +46,13 @@ async def _emit(scratch, note: str) -> None:
 
 
 def _start_consumer(scratch):
-    async def apply(uow, envelope):
-        event = auth_pb2.UserEvent()
-        envelope.data.Unpack(event)
+    async def apply(uow, event, envelope):
         await uow.connection.execute(
             scratch.applied.insert().values(event_id=envelope.id, note=event.user.full_name)
         )
 
-    return asyncio.create_task(
-        bus.consume(
-            scratch.database, scratch.bus, scratch.consumed, scratch.service,
-            f"autosalon.{scratch.service}.thing.>", "things", apply,
-        )
-    )
+    return asyncio.create_task(consume(scratch.database, scratch.bus, "things", {
+        f"autosalon.{scratch.service}.thing.happened": Route(auth_pb2.UserEvent, apply)}))
 
 
 async def _stop(*tasks):
@@ -66,7 +62,7 @@ async def _stop(*tasks):
 
 
 async def test_committed_event_is_relayed_and_applied_once(scratch):
-    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    relay = asyncio.create_task(relay_outbox(scratch.database, scratch.bus))
     consumer = _start_consumer(scratch)
     try:
         await _emit(scratch, "first")
@@ -98,7 +94,7 @@ async def test_event_of_rolled_back_transaction_is_never_sent(scratch):
             await uow.emit("thing.happened", "things/ghost", auth_pb2.UserEvent())
             raise RuntimeError("the use case failed after emitting")
     await _emit(scratch, "real")
-    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    relay = asyncio.create_task(relay_outbox(scratch.database, scratch.bus))
     try:
         await _eventually(lambda: _count_is(scratch, 1))
         await asyncio.sleep(0.5)
@@ -115,12 +111,12 @@ async def test_relaying_a_row_twice_sends_it_once(scratch):
     restarted service) sends it again, and the event id as Nats-Msg-Id makes JetStream drop
     the duplicate."""
     await _emit(scratch, "once")
-    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    relay = asyncio.create_task(relay_outbox(scratch.database, scratch.bus))
     await _eventually(lambda: _count_is(scratch, 1))
     await _stop(relay)
     async with scratch.database.unit_of_work() as uow:
         await uow.connection.execute(scratch.outbox.update().values(published_at=None))
-    restarted = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))
+    restarted = asyncio.create_task(relay_outbox(scratch.database, scratch.bus))
     try:
         await _eventually(lambda: _all_published(scratch))
         await asyncio.sleep(0.3)
@@ -130,7 +126,7 @@ async def test_relaying_a_row_twice_sends_it_once(scratch):
 
 
 async def test_a_committed_event_is_sent_at_once_and_its_row_marked_by_the_next_sweep(scratch):
-    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus, sweep_every=0.5))
+    relay = asyncio.create_task(relay_outbox(scratch.database, scratch.bus, sweep_every=0.5))
     try:
         await asyncio.sleep(0.2)  # the first sweep is done: what follows is sent on commit
         await _emit(scratch, "now")
@@ -145,7 +141,7 @@ async def test_a_committed_event_is_sent_at_once_and_its_row_marked_by_the_next_
 async def test_an_event_committed_but_never_handed_over_is_swept_up(scratch):
     """The process died between its commit and the send: the row alone says the event is
     owed, and a sweep sends it once it is older than the hand-over should ever take."""
-    relay = asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus, sweep_every=0.2, sweep_after=1))
+    relay = asyncio.create_task(relay_outbox(scratch.database, scratch.bus, sweep_every=0.2, sweep_after=1))
     try:
         await asyncio.sleep(0.3)
         async with scratch.database.unit_of_work() as uow:
@@ -167,7 +163,7 @@ async def _all_published(scratch) -> bool:
 
 
 async def test_a_new_version_with_more_subjects_updates_its_durable_consumer(scratch):
-    async def ignore(uow, envelope):
+    async def ignore(uow, event, envelope):
         return None
 
     async def filters() -> list[str]:
@@ -177,14 +173,13 @@ async def test_a_new_version_with_more_subjects_updates_its_durable_consumer(scr
             return []
         return info.config.filter_subjects or [info.config.filter_subject]
 
-    older = asyncio.create_task(bus.consume(
-        scratch.database, scratch.bus, scratch.consumed, scratch.service,
-        f"autosalon.{scratch.service}.thing.happened", "things", ignore))
+    older = asyncio.create_task(consume(scratch.database, scratch.bus, "things", {
+        f"autosalon.{scratch.service}.thing.happened": Route(auth_pb2.UserEvent, ignore)}))
     assert await _eventually(filters) == [f"autosalon.{scratch.service}.thing.happened"]
     await _stop(older)
     wanted = [f"autosalon.{scratch.service}.thing.happened", f"autosalon.{scratch.service}.thing.undone"]
-    newer = asyncio.create_task(bus.consume(
-        scratch.database, scratch.bus, scratch.consumed, scratch.service, tuple(wanted), "things", ignore))
+    newer = asyncio.create_task(consume(scratch.database, scratch.bus, "things", {
+        subject: Route(auth_pb2.UserEvent, ignore) for subject in wanted}))
     try:
         assert await _eventually(lambda: _filters_are(filters, wanted))
     finally:
@@ -205,7 +200,7 @@ async def test_old_published_rows_and_consumed_ids_are_pruned_unsent_ones_kept(s
         for consumed_at in (old, recent):
             await uow.connection.execute(scratch.consumed.insert().values(
                 consumer="x.things", event_id=uuid.uuid4(), consumed_at=consumed_at))
-    assert await bus.prune_event_tables(scratch.database, recent - timedelta(days=30)) == (1, 1)
+    assert await prune_event_tables(scratch.database, recent - timedelta(days=30)) == (1, 1)
     async with scratch.database.reading() as uow:
         kept = (await uow.connection.execute(sa.select(scratch.outbox.c.published_at))).scalars().all()
         ids = await uow.connection.scalar(sa.select(sa.func.count()).select_from(scratch.consumed))
@@ -223,20 +218,20 @@ async def test_an_instance_following_a_stream_hears_the_recent_past_then_each_ne
     asked for, in order, then the new ones; nothing is acked or kept for it."""
     subject = f"autosalon.{scratch.service}.thing.>"
     heard = []
-    tasks = [asyncio.create_task(bus.relay_outbox(scratch.database, scratch.bus))]
+    tasks = [asyncio.create_task(relay_outbox(scratch.database, scratch.bus))]
     try:
         await _emit(scratch, "before the start")
         await _eventually(lambda: _count_is(scratch, 1))
-        tasks.append(asyncio.create_task(bus.follow_from(
-            scratch.bus, scratch.service, subject, timedelta(minutes=15),
+        tasks.append(asyncio.create_task(followers.follow_from(
+            scratch.bus, subject, timedelta(minutes=15),
             lambda envelope: heard.append(envelope.subject))))
         await _emit(scratch, "after the start")
 
         async def both() -> bool:
             return heard == ["things/before the start", "things/after the start"]
         await _eventually(both)
-        tasks.append(asyncio.create_task(bus.follow_from(
-            scratch.bus, scratch.service, subject, timedelta(0),
+        tasks.append(asyncio.create_task(followers.follow_from(
+            scratch.bus, subject, timedelta(0),
             lambda envelope: heard.append(f"late: {envelope.subject}"))))
         await asyncio.sleep(0.5)
         assert len(heard) == 2, f"a window of nothing replays nothing: {heard}"

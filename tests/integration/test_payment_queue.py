@@ -60,7 +60,7 @@ async def outage():
 
 @pytest.fixture
 async def payments(mesh, outage):
-    async with migrated_database(mesh, "payment", store.outbox) as database:
+    async with migrated_database(mesh, "payment", store.outbox, store.PaymentRepository) as database:
         client = Gateway(outage.address, fail_max=2, reset_timeout=0.5, timeout=1.0)
         yield PaymentHandlers(database, None, client, orphan_after=timedelta(minutes=15))
         await client.close()
@@ -76,7 +76,7 @@ async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age
         "updated_at": created, "created_by": "users/u", "updated_by": "users/u",
     }
     async with handlers.database.unit_of_work() as uow:
-        await store.PaymentRepository(uow.connection).add(row)
+        await uow.repository.add(row)
     if card:
         handlers.cards[row["id"]] = card
     return row["id"]
@@ -84,7 +84,7 @@ async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age
 
 async def _status(handlers: PaymentHandlers, payment_id: uuid.UUID) -> str:
     async with handlers.database.unit_of_work() as uow:
-        return (await store.PaymentRepository(uow.connection).by_id(payment_id)).status
+        return (await uow.repository.by_id(payment_id)).status
 
 
 async def _events(handlers: PaymentHandlers) -> list[str]:
@@ -128,14 +128,14 @@ async def test_a_charge_the_gateway_took_before_a_crash_is_recorded_not_repeated
     await outage.up()
     payment_id = await _pending_card_payment(payments, card=None)
     async with payments.database.unit_of_work() as uow:
-        transaction_id = (await store.PaymentRepository(uow.connection).by_id(payment_id)).transaction_id
+        transaction_id = (await uow.repository.by_id(payment_id)).transaction_id
     async with grpc.aio.insecure_channel(outage.address) as channel:
         await gateway_pb2_grpc.PaymentGatewayServiceStub(channel).ProcessPayment(
             gateway_pb2.ProcessPaymentRequest(transaction_id=transaction_id, amount="1500000.00",
                                               currency_code="RUB", card_number="4000000000000002"))
     assert await payments.drain_queue() == 1
     async with payments.database.unit_of_work() as uow:
-        row = await store.PaymentRepository(uow.connection).by_id(payment_id)
+        row = await uow.repository.by_id(payment_id)
     assert row.status == "failed" and row.failure_reason == "card declined by issuer"
     assert await _events(payments) == ["payment.failed"]
     assert len(outage.emulator.transactions) == 1
@@ -154,13 +154,13 @@ async def test_a_queued_payment_whose_card_was_lost_is_cancelled_after_a_while(p
 
 async def _order_cancelled(handlers: PaymentHandlers, payment_id: uuid.UUID) -> None:
     async with handlers.database.unit_of_work() as uow:
-        order = (await store.PaymentRepository(uow.connection).by_id(payment_id)).order_id
+        order = (await uow.repository.by_id(payment_id)).order_id
         await handlers.order_cancelled(uow, order)
 
 
 async def _row(handlers: PaymentHandlers, payment_id: uuid.UUID):
     async with handlers.database.reading() as uow:
-        return await store.PaymentRepository(uow.connection).by_id(payment_id)
+        return await uow.repository.by_id(payment_id)
 
 
 async def test_a_paid_order_cancelled_meanwhile_is_refunded_once_even_across_an_outage(payments, outage):
@@ -211,7 +211,7 @@ async def test_a_charge_settling_while_its_order_is_cancelled_is_refunded(paymen
     approval = await payments.gateway.charge(
         pending.transaction_id, str(pending.amount), pending.currency, "4111111111111111")
     async with payments.database.unit_of_work() as settling:
-        repository = store.PaymentRepository(settling.connection)
+        repository = settling.repository
         await repository.move(payment_id, "pending", [("processing", "sent to the gateway"), ("completed", "approved")],
                               "gateway", {"bank_reference": approval.bank_reference}, now())
         cancelling = asyncio.create_task(_order_cancelled(payments, payment_id))
@@ -279,7 +279,7 @@ async def test_a_cash_payment_of_a_cancelled_order_waits_for_staff_to_give_it_ba
 
 async def _log(handlers: PaymentHandlers, payment_id: uuid.UUID) -> list[tuple[str, str, str]]:
     async with handlers.database.reading() as uow:
-        lines = (await store.PaymentRepository(uow.connection).log_of([payment_id]))[payment_id]
+        lines = (await uow.repository.log_of([payment_id]))[payment_id]
     return [(line.from_status, line.to_status, line.reason) for line in lines]
 
 
@@ -288,7 +288,7 @@ async def test_a_move_logs_each_step_in_order_returns_the_whole_log_and_from_a_s
     payment_id = await _pending_card_payment(payments, None)
     assert await _log(payments, payment_id) == [("", "pending", "created")]
     async with payments.database.unit_of_work() as uow:
-        repository = store.PaymentRepository(uow.connection)
+        repository = uow.repository
         moved, log = await repository.move(payment_id, "pending", [("processing", "sent"), ("completed", "approved")],
                                            "gateway", {"bank_reference": "B-1"}, now())
         assert (moved.status, moved.bank_reference) == ("completed", "B-1")

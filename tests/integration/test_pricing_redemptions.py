@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
+from services.kit.consumers import handle_delivery
 from services.kit.identity import Identity
 from services.pricing import domain, store
-from services.kit.bus import handle_delivery
-from services.pricing.events import concerns_pricing, on_order_event
+from services.pricing import events
 from services.pricing.handlers import PricingHandlers
 
 from .conftest import migrated_database
@@ -25,7 +25,7 @@ MANAGER = Identity("m-1", "manager", "m@example.ru", "t")
 
 @pytest.fixture
 async def pricing(mesh):
-    async with migrated_database(mesh, "pricing", store.outbox) as database:
+    async with migrated_database(mesh, "pricing", store.outbox, store.PricingRepository) as database:
         yield PricingHandlers(database, peers=None)
 
 
@@ -74,8 +74,10 @@ def _order_event(kind: str, order_id: str, code: str) -> common_pb2.EventEnvelop
 
 
 async def _handle(pricing: PricingHandlers, envelope: common_pb2.EventEnvelope) -> None:
+    event = sales_pb2.OrderChanged()
+    envelope.data.Unpack(event)
     async with pricing.database.unit_of_work() as uow:
-        await on_order_event(pricing)(uow, envelope)
+        await events.saga(pricing)[envelope.type].apply(uow, event, envelope)
 
 
 async def _used_count(pricing: PricingHandlers) -> int:
@@ -152,8 +154,7 @@ async def test_only_the_order_events_that_concern_pricing_are_applied_and_record
     await pricing.create_discount(MANAGER, _code("SAGA1", 0))
     for kind, code in [("confirmed", ""), ("confirmed", "SAGA1"), ("cancelled", "")]:
         delivery = _Delivery(_order_event(kind, f"orders/{uuid.uuid4()}", code))
-        await handle_delivery(pricing.database, store.consumed_events, "pricing.saga", on_order_event(pricing),
-                              delivery, relevant=concerns_pricing)
+        await handle_delivery(pricing.database, "pricing.saga", events.saga(pricing), delivery)
         assert (delivery.acks, delivery.naks) == (1, 0)
     async with pricing.database.reading() as uow:
         recorded = await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.consumed_events))

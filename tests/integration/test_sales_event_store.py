@@ -21,7 +21,7 @@ BUYER = Identity(str(uuid.uuid4()), "client", "b@example.ru", "t")
 
 @pytest.fixture
 async def sales(mesh):
-    async with migrated_database(mesh, "sales", store.outbox) as database:
+    async with migrated_database(mesh, "sales", store.outbox, store.OrderRepository) as database:
         yield SalesHandlers(database, peers=None)
 
 
@@ -125,7 +125,7 @@ async def test_reports_about_unknown_orders_are_ignored(sales):
 
 async def _fold(sales: SalesHandlers, order_id: uuid.UUID):
     async with sales.database.reading() as uow:
-        return order_to_proto(domain.fold(await store.OrderRepository(uow.connection).events(order_id)))
+        return order_to_proto(domain.fold(await uow.repository.events(order_id)))
 
 
 async def test_a_read_answers_with_the_snapshot_the_last_change_kept(sales):
@@ -134,7 +134,7 @@ async def test_a_read_answers_with_the_snapshot_the_last_change_kept(sales):
     async with sales.database.unit_of_work() as uow:
         await sales.follow(uow, f"orders/{order_id}", "inventory", domain.vehicle_reserved)
     async with sales.database.reading() as uow:
-        kept = (await store.OrderRepository(uow.connection).current(order_id)).snapshot
+        kept = (await uow.repository.current(order_id)).snapshot
     order = await sales.get(BUYER, order_id)
     assert order.SerializeToString() == kept
     assert order == await _fold(sales, order_id) and order.vehicle_reserved and order.etag == "3"

@@ -16,10 +16,11 @@ def test_every_part_of_the_mesh_is_a_container():
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_each_service_runs_its_own_module(service):
+def test_each_service_runs_its_own_module_as_often_as_its_manifest_says(service):
     command = DEFINED[service]["command"]
-    assert command[:3] == ["python", "-m", f"services.{service}.main"]
+    assert command[:3] == ["python", "-m", SERVICES[service].module]
     assert (REPO_ROOT / "services" / service / "main.py").exists()
+    assert DEFINED[service].get("deploy", {}).get("replicas", 1) == SERVICES[service].instances
 
 
 def test_dependencies_name_defined_services():

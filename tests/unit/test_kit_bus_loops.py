@@ -24,7 +24,7 @@ async def test_a_loop_stops_when_its_wait_lost_the_cancellation():
         for _ in range(3):
             turns += 1
             await asyncio.create_task(_wait_that_loses_a_cancellation())
-            bus._stop_if_cancelled()
+            bus.stop_if_cancelled()
 
     task = asyncio.create_task(loop())
     await asyncio.sleep(0.05)
@@ -37,7 +37,7 @@ async def test_a_loop_stops_when_its_wait_lost_the_cancellation():
 async def test_a_loop_not_cancelled_goes_on():
     async def one_turn():
         await asyncio.create_task(asyncio.sleep(0))
-        bus._stop_if_cancelled()
+        bus.stop_if_cancelled()
         return "went on"
 
     assert await one_turn() == "went on"

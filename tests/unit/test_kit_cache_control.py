@@ -3,7 +3,7 @@ import asyncio
 
 import pytest
 
-from services.kit import caching, identity
+from services.kit import cache_control, identity
 
 
 class _Context:
@@ -18,7 +18,7 @@ def _header(max_age: int, caller: identity.Identity | None) -> str:
     async def call():
         identity.identity_var.set(caller)
         context = _Context()
-        await caching.allow_public_caching(context, max_age)
+        await cache_control.allow_public_caching(context, max_age)
         [[(name, value)]] = context.sent
         assert name == "cache-control"
         return value
@@ -33,8 +33,8 @@ def test_anonymous_answers_are_kept_between_the_max_age_and_twice_it():
 @pytest.mark.parametrize("role", ["client", "manager", "admin"])
 def test_a_signed_in_callers_answer_is_never_kept(role):
     caller = identity.Identity(user_id="u-1", role=role, email="a@b.ru", token="t")
-    assert _header(5, caller) == caching.NOT_KEPT
+    assert _header(5, caller) == cache_control.NOT_KEPT
 
 
 def test_a_max_age_of_zero_keeps_nothing():
-    assert _header(0, None) == caching.NOT_KEPT
+    assert _header(0, None) == cache_control.NOT_KEPT

@@ -15,8 +15,9 @@ from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from autosalon.pricing.v1 import pricing_pb2
-from services.kit import catalogue, db, errors, identity, money, paging, protos, server
+from services.kit import db, errors, identity, money, paging, protos, server
 from services.kit.server import status_for
+from services.peers import catalog
 
 
 @pytest.mark.parametrize(
@@ -173,11 +174,11 @@ async def test_a_failing_background_task_is_restarted(monkeypatch):
 
 def test_trim_names_are_parsed_or_refused_on_the_named_field():
     model_id, trim_id = uuid.uuid4(), uuid.uuid4()
-    assert catalogue.trim_ids(f"models/{model_id}/trims/{trim_id}", "trim") == (model_id, trim_id)
+    assert catalog.trim_ids(f"models/{model_id}/trims/{trim_id}", "trim") == (model_id, trim_id)
     for bad in ("", f"models/{model_id}", f"models/{model_id}/options/{trim_id}", f"models/x/trims/{trim_id}",
                 f"models/{model_id}/trims/{trim_id}/more"):
         with pytest.raises(errors.InvalidArgument) as refused:
-            catalogue.trim_ids(bad, "vehicle.trim")
+            catalog.trim_ids(bad, "vehicle.trim")
         assert refused.value.violations[0][0] == "vehicle.trim"
 
 

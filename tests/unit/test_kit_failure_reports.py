@@ -4,7 +4,7 @@ import logging
 import psycopg
 import sqlalchemy as sa
 
-from services.kit.db import database_trouble, report_failure
+from services.kit.failures import database_trouble, report_failure
 
 log = logging.getLogger("failure-reports")
 

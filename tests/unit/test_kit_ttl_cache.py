@@ -1,5 +1,5 @@
 """The in-process cache never keeps a value that an eviction overtook."""
-from services.kit.cache import ExpiringCache
+from services.kit.ttl_cache import ExpiringCache
 
 
 def test_a_value_read_before_an_eviction_is_not_kept():
@@ -12,7 +12,7 @@ def test_a_value_read_before_an_eviction_is_not_kept():
 
 def test_a_value_read_in_a_quiet_moment_is_kept_until_its_time_is_up(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr("services.kit.cache.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("services.kit.ttl_cache.time.monotonic", lambda: clock[0])
     cache: ExpiringCache[str] = ExpiringCache(ttl_seconds=30)
     cache.put("user-1", "row", cache.generation)
     assert cache.get("user-1") == "row"

@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from scripts.mesh import layout, supervisor
 from services.kit import settings
 from services.kit.settings import REPO_ROOT
@@ -102,3 +104,25 @@ def test_grpc_knows_every_experiment_the_mesh_turns_off():
     bogus = subprocess.run([sys.executable, "-c", serve_once], env={**environment, "GRPC_EXPERIMENTS": "-no_such_one"},
                            capture_output=True, text=True, timeout=60)
     assert "Unknown experiment" in bogus.stderr, "the check above would not notice a dropped experiment"
+
+
+def test_the_readmes_configuration_table_is_the_generated_one():
+    from scripts.mesh.__main__ import settings_table
+    readme = (REPO_ROOT / "README.md").read_text()
+    shown = readme.split("<!-- settings table: generated -->\n")[1].split("<!-- end of settings table -->")[0]
+    assert shown == settings_table(), "run `python -m scripts.mesh settings` and paste its table into README.md"
+
+
+@pytest.mark.parametrize("value, problem", [("soon", "is not a valid int"), ("10", "must be at least 60")])
+def test_a_bad_setting_is_refused_naming_its_variable(value, problem):
+    from services.inventory import InventorySettings
+    with pytest.raises(settings.BadSetting) as refused:
+        settings.load(InventorySettings, {"AUTOSALON_SAGA_HOLD_SECONDS": value})
+    assert "AUTOSALON_SAGA_HOLD_SECONDS" in str(refused.value) and problem in str(refused.value)
+
+
+def test_settings_take_their_defaults_and_the_environment_typed():
+    from services.payment import PaymentSettings
+    loaded = settings.load(PaymentSettings, {"AUTOSALON_PAYMENT_QUEUE_SECONDS": "0.5", "AUTOSALON_GATEWAY_ADDR": ""})
+    assert loaded.queue_seconds == 0.5 and loaded.gateway_addr == "127.0.0.1:7101"
+    assert settings.load(environ={"AUTOSALON_RUN_DIR": "/srv/mesh"}).jwks_path == pathlib.Path("/srv/mesh/keys/jwks.json")

@@ -4,7 +4,7 @@ import pytest
 
 from paymentgateway.v1 import gateway_pb2
 from services.emulators.payment_gateway import Gateway, decide
-from services.kit.cards import luhn_valid
+from services.peers.payment import luhn_valid
 
 
 @pytest.mark.parametrize("number", ["4111111111111111", "4000000000000002", "5555555555554444"])

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from services.kit.db import create_event_tables
+from services.kit.outbox import create_event_tables
 
 revision = "0001"
 down_revision = None

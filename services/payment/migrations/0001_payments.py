@@ -6,7 +6,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from services.kit.db import create_event_tables
+from services.kit.outbox import create_event_tables
 
 revision = "0001"
 down_revision = None

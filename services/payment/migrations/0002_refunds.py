@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from services.kit.cancellations import create_cancelled_orders_table
+from services.peers.sales import create_cancelled_orders_table
 
 revision = "0002"
 down_revision = "0001"

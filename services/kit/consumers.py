@@ -1,0 +1,139 @@
+"""Durable consumers: every event on a service's routes is applied once, in a unit of work
+that records its id, then acked; a redelivery finds the id and changes nothing.
+
+A service declares its routes once: `{subject: Route(payload type, apply)}`. The consumer
+subscribes to exactly those subjects (JetStream filters the rest), parses each event's
+payload as its route says, and hands it to `apply` inside the unit of work.
+"""
+import asyncio
+import functools
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import nats.errors
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.dialects.postgresql import insert
+
+from autosalon.common.v1 import common_pb2
+
+from . import logs
+from .bus import Bus, source_of, stop_if_cancelled, stream_name
+from .db import Database, UnitOfWork, now
+from .failures import report_failure
+from .statements import Prepared
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a consumer does with the events on one subject: parse the payload as `payload`,
+    and `apply(uow, payload, envelope)`. An event `wanted` says asks nothing of the service is
+    acked without a unit of work: applying it would change nothing, so there is nothing to
+    record either."""
+    payload: type[Message]
+    apply: Callable[[UnitOfWork, Message, common_pb2.EventEnvelope], Awaitable[None]]
+    wanted: Callable[[Message], bool] | None = None
+
+
+# Subject ("autosalon.sales.order.confirmed") -> its route; all of one publishing service.
+Routes = dict[str, Route]
+
+
+async def consume(database: Database, bus: Bus, durable: str, routes: Routes, batch: int = 50) -> None:
+    """Applies every event on the routes' subjects once, for the life of the service, as the
+    durable consumer `<service>-<durable>`. Only the subjects routed are delivered at all."""
+    sources = {source_of(subject) for subject in routes}
+    if len(sources) != 1:
+        raise ValueError(f"{durable}: a consumer reads one service's stream, not {sorted(sources)}")
+    source = sources.pop()
+    subjects = list(routes)
+    name = f"{database.service}-{durable}"
+    subscription = None
+    while subscription is None:
+        try:
+            await bus.ensure_stream(source)
+            # Created, or updated to this version's subjects when it exists from an older one.
+            await bus.js.add_consumer(stream_name(source), ConsumerConfig(
+                name=name,
+                durable_name=name,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_deliver=20,
+                filter_subject=subjects[0] if len(subjects) == 1 else None,
+                filter_subjects=subjects if len(subjects) > 1 else None,
+            ))
+            subscription = await bus.js.pull_subscribe_bind(durable=name, stream=stream_name(source))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("cannot subscribe %s to %s yet: %s", name, ", ".join(subjects), error)
+            await asyncio.sleep(1.0)
+    consumer = f"{database.service}.{durable}"
+    try:
+        while True:
+            for message in await _next_messages(subscription, batch):
+                await handle_delivery(database, consumer, routes, message)
+            stop_if_cancelled()
+    finally:
+        await subscription.unsubscribe()
+
+
+async def _next_messages(subscription, batch: int) -> list:
+    """What is waiting (up to `batch`), or else the next event as soon as it comes.
+
+    nats-py's fetch(n) holds a lingering pull open until n messages or its timeout, so one
+    big fetch would delay a lone event by the whole timeout: drain with a short one, and
+    wait for news with a fetch of one.
+    """
+    try:
+        return await subscription.fetch(batch, timeout=0.05)
+    except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        pass
+    try:
+        return await subscription.fetch(1, timeout=5)
+    except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        return []
+
+
+@functools.cache
+def _first_delivery(consumed: sa.Table) -> Prepared:
+    """Records a consumed event id, returning it only the first time. Built once per table:
+    building a statement costs more CPU than sending it."""
+    return Prepared(insert(consumed).on_conflict_do_nothing().returning(consumed.c.event_id))
+
+
+async def handle_delivery(database: Database, consumer: str, routes: Routes, message) -> None:
+    """Applies one delivered event once (recording its id), then acks; naks on failure. An
+    event on a subject no longer routed (delivered before the consumer's subjects changed)
+    asks nothing of the service."""
+    envelope = common_pb2.EventEnvelope.FromString(message.data)
+    logs.trace_id_var.set(envelope.trace_id)
+    try:
+        route = routes.get(envelope.type)
+        if route is None:
+            await message.ack()
+            return
+        event = route.payload()
+        envelope.data.Unpack(event)
+        if route.wanted is not None and not route.wanted(event):
+            await message.ack()
+            return
+        consumed = database.outbox.metadata.tables["consumed_events"]
+        async with database.unit_of_work() as uow:
+            first_time = await uow.connection.execute(_first_delivery(consumed), {
+                "consumer": consumer, "event_id": uuid.UUID(envelope.id), "consumed_at": now(),
+            })
+            if first_time.first() is not None:
+                await route.apply(uow, event, envelope)
+        await message.ack()
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:
+        report_failure(log, f"handling {envelope.type} {envelope.id} failed; it will be redelivered", error)
+        await message.nak(delay=2)

@@ -1,0 +1,118 @@
+"""A service's runtime: settings, database, bus, Consul, peers and the gRPC server, wired once
+here so that a service's main.py says only what is its own.
+
+    runtime = await start(SERVICE, store.outbox, store.Repository, auth.TRUST)
+    handlers = Handlers(runtime.database, runtime.settings)
+    runtime.serve(Api(handlers), descriptor, ACCESS)     # every RPC with its access rule
+    runtime.consume("saga", events.routes(handlers))     # a durable consumer of declared routes
+    runtime.hear("autosalon.catalog.>", forget)          # every instance hears every event
+    runtime.every(5, handlers.release_expired, "the reservation sweep")
+    await runtime.run()
+
+Every service also gets, without asking: its outbox relayed, its event tables pruned, and the
+account changes that revoke access tokens early (the `Trust` it is started with).
+"""
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Generic
+
+import sqlalchemy as sa
+from google.protobuf.descriptor import ServiceDescriptor
+
+from . import followers, identity, logs, relay, settings
+from .bus import Bus
+from .calls import Peers
+from .consumers import Routes, consume
+from .db import Database, R
+from .failures import report_failure
+from .manifest import Service
+from .pool import Connection
+from .registry import Consul, Discovery
+from .server import Microservice
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime(Generic[R]):
+    manifest: Service
+    # The mesh's settings, and the service's own (None when it declares none).
+    config: settings.Settings
+    settings: Any
+    database: Database[R]
+    bus: Bus
+    consul: Consul
+    peers: Peers
+    service: Microservice
+    accounts: identity.AccountStates
+
+    def serve(self, servicer: Any, descriptor: ServiceDescriptor, rules: identity.AccessRules) -> None:
+        """Serves a gRPC API, every method under its access rule (kit.server)."""
+        self.service.add_service(servicer, descriptor, rules)
+
+    def consume(self, durable: str, routes: Routes) -> None:
+        """Applies every event on the routes once, as the durable consumer `durable`."""
+        self.service.add_background(lambda: consume(self.database, self.bus, durable, routes))
+
+    def hear(self, subject: str, callback: Callable[[Any], None]) -> None:
+        """Calls `callback(envelope)` in this instance for every event on `subject` from now on."""
+        self.service.add_background(lambda: followers.on_every_event(self.bus, subject, callback))
+
+    def every(self, seconds: float, task: Callable[[], Awaitable[Any]], what: str) -> None:
+        """Runs `task` every `seconds` for the life of the service (see `repeat`)."""
+        self.service.add_background(lambda: repeat(task, seconds, what))
+
+    def verify_with(self, keys: Callable[[], Awaitable[dict]]) -> None:
+        """Verifies access tokens against these keys instead of asking auth for them."""
+        self.service.verifier = identity.TokenVerifier(keys, self.accounts)
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        self.service.on_stop(close)
+
+    async def run(self) -> None:
+        await self.service.run()
+
+
+async def repeat(task: Callable[[], Awaitable[Any]], every_seconds: float, what: str) -> None:
+    """Runs `task` for the life of the service: again at once while it says more is waiting
+    (returns something true, such as how many it handled of a full batch), otherwise after
+    `every_seconds`; a pass that fails is reported and tried again after the pause."""
+    while True:
+        try:
+            if await task():
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            report_failure(log, f"{what} failed; trying again", error)
+        await asyncio.sleep(every_seconds)
+
+
+async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Connection], R],
+                trust: identity.Trust) -> Runtime[R]:
+    """The runtime of `manifest`'s service, its settings read and its connections open."""
+    logs.configure(manifest.name)
+    config = settings.load()
+    own = settings.load(manifest.settings) if manifest.settings is not None else None
+    database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
+    events = Bus(config.nats_url, config.event_retention_days)
+    await events.connect()
+    consul = Consul(config.consul_addr)
+    discovery = Discovery(consul)
+    peers = Peers(discovery)
+    service = Microservice(manifest.name, consul, config.bind_host, config.advertised_host, config.port)
+    accounts = identity.AccountStates()
+    service.verifier = identity.TokenVerifier(trust.keys(peers), accounts)
+    # Account changes as old as the oldest access token still out, then every new one.
+    service.add_background(lambda: followers.follow_from(
+        events, trust.account_changes, timedelta(seconds=config.access_token_ttl_seconds),
+        lambda envelope: accounts.heard(*trust.account(envelope))))
+    service.add_background(lambda: relay.relay_outbox(database, events))
+    retention = timedelta(days=config.event_retention_days)
+    service.add_background(lambda: repeat(
+        lambda: relay.prune_expired(database, retention), 3600, "pruning the event tables"))
+    for close in (consul.close, discovery.close, peers.close, events.close, database.close):
+        service.on_stop(close)
+    return Runtime(manifest, config, own, database, events, consul, peers, service, accounts)

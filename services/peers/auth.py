@@ -1,0 +1,29 @@
+"""auth's client: the keys access tokens are signed with, and the account changes that
+revoke a changed account's older tokens (the kit's `Trust`, which every service starts with)."""
+from google.protobuf import json_format
+
+from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
+from services.kit.bus import payload
+from services.kit.calls import Peers
+from services.kit.identity import Trust
+from services.kit.protos import resource_id
+
+
+def jwks(peers: Peers):
+    """Fetches auth's JWKS from an instance found in Consul (no caller's token: it is public)."""
+
+    async def fetch() -> dict:
+        keys = await peers.call("auth", auth_pb2_grpc.AuthServiceStub, "GetJwks", auth_pb2.GetJwksRequest(),
+                                as_caller=False)
+        return json_format.MessageToDict(keys, preserving_proto_field_name=True)
+
+    return fetch
+
+
+def account(envelope) -> tuple[str, str, bool]:
+    """(user id, role, active) of the account a user event is about."""
+    user = payload(envelope, auth_pb2.UserEvent).user
+    return str(resource_id(user.name, "users")), auth_pb2.Role.Name(user.role).removeprefix("ROLE_").lower(), user.active
+
+
+TRUST = Trust(keys=jwks, account_changes="autosalon.auth.user.>", account=account)
