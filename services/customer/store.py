@@ -106,6 +106,7 @@ _RULES = Prepared(sa.select(segment_rules))
 class CustomerRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.claim_key = claims.on(connection)
 
     async def add(self, row: dict) -> bool:
         """False when the account already has a profile."""

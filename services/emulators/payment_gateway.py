@@ -1,28 +1,36 @@
 """The emulated card payment gateway (paymentgateway.v1.PaymentGatewayService).
 
-Settings (environment): AUTOSALON_GATEWAY_ADDR (127.0.0.1:7101), AUTOSALON_GATEWAY_LATENCY_MS
-(50), AUTOSALON_GATEWAY_FAILURE_RATE (0.0: the share of calls answered UNAVAILABLE, as a gateway
-outage). Cards ending in 0002 are declined by the issuer, in 9995 for insufficient funds; a
+Settings: EmulatorSettings below. Cards ending in 0002 are declined by the issuer, in 9995 for insufficient funds; a
 number failing the Luhn check is INVALID_ARGUMENT. An approved charge can be refunded, once.
 Transactions are kept in memory: a restart forgets them, as a test environment of a real
 gateway might. A caller's x-request-id is the trace id of the emulator's log lines.
 """
 import asyncio
 import logging
-import os
 import random
 import secrets
 import signal
+from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
-from services.kit import logs, server
+from services.kit import logs, server, settings
 from services.peers.payment import luhn_valid
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    address: str = settings.setting("127.0.0.1:7101", "AUTOSALON_GATEWAY_ADDR", "where the emulator listens")
+    latency_ms: float = settings.setting(50.0, "AUTOSALON_GATEWAY_LATENCY_MS", "how long each answer takes",
+                                         minimum=0)
+    failure_rate: float = settings.setting(0.0, "AUTOSALON_GATEWAY_FAILURE_RATE",
+                                           "the share of calls answered UNAVAILABLE, as a gateway outage",
+                                           minimum=0, maximum=1)
 
 DECLINES = {"0002": "card declined by issuer", "9995": "insufficient funds"}
 
@@ -97,11 +105,9 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
 
 async def main() -> None:
     logs.configure("payment-gateway")
-    address = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
-    gateway = Gateway(
-        latency_seconds=float(os.environ.get("AUTOSALON_GATEWAY_LATENCY_MS", "50")) / 1000,
-        failure_rate=float(os.environ.get("AUTOSALON_GATEWAY_FAILURE_RATE", "0")),
-    )
+    own = settings.load(EmulatorSettings)
+    address = own.address
+    gateway = Gateway(latency_seconds=own.latency_ms / 1000, failure_rate=own.failure_rate)
     grpc_server = grpc.aio.server()
     gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server(gateway, grpc_server)
     health_servicer = health.aio.HealthServicer()

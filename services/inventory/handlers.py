@@ -18,7 +18,7 @@ from services.peers import catalog
 
 from . import domain, vin
 from .convert import vehicle_to_proto
-from .store import InventoryRepository, claims
+from .store import InventoryRepository
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class InventoryHandlers:
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
-            if earlier := await claims.earlier(
-                    uow.connection, caller.user_name, "vehicles", idempotency_key, row["id"], created):
+            if earlier := await uow.repository.claim_key(
+                    caller.user_name, "vehicles", idempotency_key, row["id"], created):
                 return await self._read(uow, earlier)
             await remember_model(uow, model)
             await remember_trim(uow, trim)

@@ -136,6 +136,7 @@ def search_conditions(search: VehicleFilter) -> list[sa.ColumnElement]:
 class InventoryRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.claim_key = claims.on(connection)
         self.catalogue = CatalogCopy(connection)
 
     async def add(self, row: dict) -> bool:

@@ -102,6 +102,10 @@ class UnitOfWork(Generic[R]):
         finally:
             await self._database.pool.release(self.connection)
 
+    def savepoint(self):
+        """A part of the transaction that rolls back on its own when it raises (kit.pool)."""
+        return self.connection.savepoint()
+
     async def emit(self, entity_event: str, subject: str, data: proto_message.Message) -> None:
         """Records `autosalon.<service>.<entity_event>` about `subject` in the outbox."""
         row = self.outbox_row(entity_event, subject, data)

@@ -22,7 +22,7 @@ from services.peers import sales
 from . import domain
 from .convert import STATUS_NAME, payment_to_proto, stats_to_proto
 from .gateway import Gateway, Outcome
-from .store import PaymentRepository, cancelled_orders
+from .store import PaymentRepository
 
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
@@ -89,10 +89,10 @@ class PaymentHandlers:
         }
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
-            await cancelled_orders.lock(uow.connection, order.name)
+            await uow.repository.cancelled_orders.lock(order.name)
             stored = await repository.add(row)
             if stored is None:
-                if await cancelled_orders.is_cancelled(uow.connection, order.name):
+                if await uow.repository.cancelled_orders.is_cancelled(order.name):
                     raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
                 earlier = await repository.by_key(caller.user_name, key)
                 if earlier is not None:
@@ -234,8 +234,8 @@ class PaymentHandlers:
         """A cancelled order keeps no money: a payment still waiting is cancelled, one already
         made is refunded (card payments by the gateway queue, others by staff)."""
         repository = uow.repository
-        await cancelled_orders.lock(uow.connection, order_name)
-        await cancelled_orders.mark(uow.connection, order_name, now())
+        await uow.repository.cancelled_orders.lock(order_name)
+        await uow.repository.cancelled_orders.mark(order_name, now())
         for row in await repository.live_for_order(order_name):
             # Decided under the payment's lock: the gateway's answer may be being written right
             # now, and a payment read as pending before it commits is completed after.

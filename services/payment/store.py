@@ -120,6 +120,7 @@ _LOG_OF = Prepared(sa.select(status_log).where(
 class PaymentRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.cancelled_orders = cancelled_orders.on(connection)
 
     async def add(self, row: dict) -> Row | None:
         """The payment as stored, with its log's first line (`seq`, `from_status`, `to_status`,

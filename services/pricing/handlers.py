@@ -19,7 +19,6 @@ from . import domain
 from .convert import (
     discount_from_row, discount_to_proto, promo_code_to_proto, quote_to_proto, scope_to_row,
 )
-from .store import cancelled_orders, claims
 
 
 class PricingHandlers:
@@ -43,8 +42,8 @@ class PricingHandlers:
         }
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
-            if earlier := await claims.earlier(
-                    uow.connection, caller.user_name, "discounts", idempotency_key, row["id"], created):
+            if earlier := await uow.repository.claim_key(
+                    caller.user_name, "discounts", idempotency_key, row["id"], created):
                 return discount_to_proto(still_there(await repository.by_id(earlier), f"discounts/{earlier}"))
             if not await repository.add(row):
                 raise AlreadyExists(f"promo code {discount.code} is already in use")
@@ -120,8 +119,8 @@ class PricingHandlers:
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
         """A cancelled order gives its promo code uses back, once, and redeems none later."""
-        await cancelled_orders.lock(uow.connection, order_name)
-        await cancelled_orders.mark(uow.connection, order_name, now())
+        await uow.repository.cancelled_orders.lock(order_name)
+        await uow.repository.cancelled_orders.mark(order_name, now())
         for row in await uow.repository.give_back(order_name):
             await uow.emit("promo_code.returned", f"discounts/{row.discount_id}", pricing_pb2.RedemptionEvent(
                 redemption=pricing_pb2.Redemption(order_id=row.order_id, customer=row.customer,
@@ -140,8 +139,8 @@ class PricingHandlers:
         if problems:
             raise InvalidArgument(problems)
         code = domain.normalize_code(code)
-        await cancelled_orders.lock(uow.connection, order_id)
-        if await cancelled_orders.is_cancelled(uow.connection, order_id):
+        await uow.repository.cancelled_orders.lock(order_id)
+        if await uow.repository.cancelled_orders.is_cancelled(order_id):
             raise FailedPrecondition(f"{order_id} is cancelled; no promo code is redeemed for it")
         repository = uow.repository
         # The code's row lock lines up concurrent redemptions of the same code.

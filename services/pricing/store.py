@@ -64,6 +64,8 @@ _AUTOMATIC = Prepared(sa.select(discounts).where(discounts.c.automatic, ~discoun
 class PricingRepository:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.cancelled_orders = cancelled_orders.on(connection)
+        self.claim_key = claims.on(connection)
 
     async def add(self, row: dict) -> bool:
         """False when the promo code is taken."""

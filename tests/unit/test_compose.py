@@ -73,3 +73,11 @@ def test_envoy_listens_beyond_its_container_loopback():
     environment = DEFINED["bootstrap"]["environment"]
     assert environment["AUTOSALON_EDGE_ADDRESS"] == "0.0.0.0"
     assert environment["AUTOSALON_ENVOY_ADMIN_ADDRESS"] == "0.0.0.0"
+
+
+def test_the_image_installs_the_locked_tree_as_the_scripts_do():
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    venv = (REPO_ROOT / "scripts" / "venv.sh").read_text()
+    for flag in ("--require-hashes", "--no-deps", "--only-binary :all:", "--build-constraint"):
+        assert flag in dockerfile and flag in venv, flag
+    assert "COPY requirements.lock" in dockerfile and "pyproject.toml" not in dockerfile

@@ -1,5 +1,8 @@
-"""The loops that wait for NATS messages stop when cancelled, even when the wait loses it."""
+"""The bus: the loops that wait for NATS messages stop when cancelled, even when the wait
+loses it; importing it leaves aiohttp out."""
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -41,3 +44,13 @@ async def test_a_loop_not_cancelled_goes_on():
         return "went on"
 
     assert await one_turn() == "went on"
+
+
+def test_a_service_does_not_load_aiohttp_for_nats():
+    """nats-py would import it (7 MiB a process) for a WebSocket transport no service uses."""
+    probe = "import sys, services.kit.bus; import aiohttp; print('nats.aio.transport' in sys.modules)"
+    loaded_first = ("import sys, services.kit.bus\n"
+                    "print('aiohttp' in sys.modules, sys.modules['nats.aio.transport'].aiohttp)")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "True\n"
+    assert subprocess.run([sys.executable, "-c", loaded_first], capture_output=True, text=True,
+                          check=True).stdout == "False None\n"
