@@ -3,20 +3,11 @@ service (`autosalon.<service>.>`). The outbox (kit.outbox, kit.relay) publishes 
 consumers (kit.consumers) and followers (kit.followers) read from it."""
 import asyncio
 import logging
-import sys
 
-# nats-py imports aiohttp when it can, for a WebSocket transport the mesh never uses (it speaks
-# nats://); the bench's load generator installs aiohttp, which then cost every service 7 MiB.
-_AIOHTTP_ALREADY_LOADED = "aiohttp" in sys.modules
-if not _AIOHTTP_ALREADY_LOADED:
-    sys.modules["aiohttp"] = None  # an import of it raises ImportError meanwhile
 import nats
 import nats.errors
 import nats.js.errors
 from nats.js.api import StreamConfig
-
-if not _AIOHTTP_ALREADY_LOADED:
-    del sys.modules["aiohttp"]
 
 from autosalon.common.v1 import common_pb2
 

@@ -43,12 +43,13 @@ def hook(reference: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), function)
 
 
-def every_service() -> dict[str, Service]:
-    """Every service's manifest, by name, in name order."""
+def every_service(folder: pathlib.Path = _SERVICES, parent: str = "services") -> dict[str, Service]:
+    """Every service's manifest, by name, in name order: each package in `folder` (importable
+    as `parent`.<name>) with a main.py and a SERVICE."""
     found = {}
-    for package in sorted(_SERVICES.iterdir()):
+    for package in sorted(folder.iterdir()):
         if (package / "__init__.py").exists() and (package / "main.py").exists():
-            manifest = getattr(importlib.import_module(f"services.{package.name}"), "SERVICE", None)
+            manifest = getattr(importlib.import_module(f"{parent}.{package.name}"), "SERVICE", None)
             if manifest is not None:
                 found[manifest.name] = manifest
     return found

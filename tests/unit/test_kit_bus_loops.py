@@ -49,7 +49,7 @@ async def test_a_loop_not_cancelled_goes_on():
 def test_a_service_does_not_load_aiohttp_for_nats():
     """nats-py would import it (7 MiB a process) for a WebSocket transport no service uses."""
     probe = "import sys, services.kit.bus; import aiohttp; print('nats.aio.transport' in sys.modules)"
-    loaded_first = ("import sys, services.kit.bus\n"
+    loaded_first = ("import sys, services.sales.main\n"
                     "print('aiohttp' in sys.modules, sys.modules['nats.aio.transport'].aiohttp)")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "True\n"
     assert subprocess.run([sys.executable, "-c", loaded_first], capture_output=True, text=True,
