@@ -3,6 +3,7 @@ from google.protobuf import empty_pb2
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.kit import identity
+from services.kit.cache_control import never_keep
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, ANYONE_SIGNED_IN, PUBLIC
 from services.kit.protos import mask_paths, resource_id
@@ -33,10 +34,14 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
             request.email, request.password, request.confirm_password, request.full_name, request.phone)
 
     async def Login(self, request, context):
-        return await self.handlers.login(request.email, request.password)
+        tokens = await self.handlers.login(request.email, request.password)
+        await never_keep(context)
+        return tokens
 
     async def RefreshToken(self, request, context):
-        return await self.handlers.refresh(request.refresh_token)
+        tokens = await self.handlers.refresh(request.refresh_token)
+        await never_keep(context)
+        return tokens
 
     async def Logout(self, request, context):
         await self.handlers.logout(identity.current(), request.refresh_token)

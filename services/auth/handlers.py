@@ -196,8 +196,12 @@ class AuthHandlers:
             if not updated.active and current.active:
                 await uow.repository.tokens.revoke_user(user_id, now())
             user = user_to_proto(await users.by_id(user_id))
-            event = "user.deactivated" if current.active and not user.active else "user.updated"
-            await uow.emit(event, user.name, auth_pb2.UserEvent(user=user))
+            deactivated = current.active and not updated.active
+            announced = auth_pb2.UserEvent(user=user)
+            if deactivated or updated.role.value != current.role:
+                # The tokens out now were issued for the access the user no longer has.
+                announced.tokens_revoked_at.FromDatetime(now())
+            await uow.emit("user.deactivated" if deactivated else "user.updated", user.name, announced)
         self.users.evict(user_id)
         return user
 

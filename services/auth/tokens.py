@@ -63,7 +63,9 @@ class TokenSigner:
             "sub": user_id,
             "role": role,
             "email": email,
-            "iat": int(now.timestamp()),
+            # To the millisecond (a NumericDate may have a fraction): a change to the account
+            # revokes exactly the tokens issued before it, even within the same second.
+            "iat": round(now.timestamp(), 3),
             "exp": int((now + ttl).timestamp()),
             "jti": uuid.uuid4().hex,
         }

@@ -20,11 +20,9 @@ import shutil
 import yaml
 from google.protobuf import descriptor_pb2
 
-from .api import Api
 from .envoy.access_log import access_log_path
 from .envoy.bootstrap import bootstrap
 from .envoy.clusters import endpoints
-from .envoy.rate_limit import strict_rest_paths
 
 
 def mesh_services(descriptors: pathlib.Path) -> dict[str, list[str]]:
@@ -65,8 +63,6 @@ def write_atomically(path: pathlib.Path, text: str) -> None:
 def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: pathlib.Path) -> pathlib.Path:
     services = mesh_services(descriptors)
     settings = _settings(settings_file)
-    strict = settings["rate_limits"]["strict"]
-    strict["rest_paths"] = strict_rest_paths(Api.load(descriptors.read_bytes()), strict["methods"])
     envoy_dir = run_dir / "envoy"
     (envoy_dir / "eds").mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)

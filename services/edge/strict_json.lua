@@ -125,9 +125,11 @@ function envoy_on_request(handle)
     return
   end
   if method ~= "POST" and method ~= "PATCH" and method ~= "PUT" then return end
-  local content_type = headers:get("content-type") or "application/json"
-  if content_type:find("grpc", 1, true) then return end
-  local path = (headers:get(":path") or ""):gsub("%?.*$", "")
+  -- Exactly what the transcoder passes through as gRPC; any other body it transcodes is checked.
+  local content_type = (headers:get("content-type") or "application/json"):lower()
+  if content_type == "application/grpc" or content_type:find("^application/grpc[+;]") then return end
+  -- The transcoder takes /auth/register/ for /auth/register (doubled slashes are merged already).
+  local path = (headers:get(":path") or ""):gsub("%?.*$", ""):gsub("(.)/+$", "%1")
   local message
   for _, route in ipairs(ROUTES) do
     if route[1] == method and path:match(route[2]) then

@@ -22,3 +22,8 @@ async def allow_public_caching(context: grpc.aio.ServicerContext, max_age_second
     keep = identity.optional() is None and max_age_seconds > 0
     value = f"public, max-age={random.randint(max_age_seconds, 2 * max_age_seconds)}" if keep else NOT_KEPT
     await context.send_initial_metadata((("cache-control", value),))
+
+
+async def never_keep(context: grpc.aio.ServicerContext) -> None:
+    """For an answer holding secrets (tokens): no cache, shared or the browser's, may store it."""
+    await context.send_initial_metadata((("cache-control", "no-store"),))

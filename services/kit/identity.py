@@ -28,6 +28,9 @@ class Identity:
     role: str
     email: str
     token: str
+    # When the token was issued (its iat, Unix seconds, to the millisecond); 0 for identities
+    # made in-process.
+    issued_at: float = 0.0
 
     @property
     def is_staff(self) -> bool:
@@ -67,15 +70,20 @@ def optional() -> Identity | None:
 
 
 class AccountStates:
-    """The role and active flag of each account auth changed lately, as its events tell every
-    service. An access token still carrying a role its account no longer has, or any token of
-    a deactivated account, is refused at once rather than when it expires."""
+    """The role and active flag of each account auth changed lately, and the moment its access
+    was last taken away, as its events tell every service. A token of a deactivated account,
+    one still carrying a role its account no longer has, and one issued before the account's
+    access was last taken away (a deactivation or a role change, even one undone since) are
+    refused at once rather than when they expire."""
 
     def __init__(self) -> None:
         self._latest: dict[str, tuple[str, bool]] = {}
+        self._revoked_at: dict[str, float] = {}
 
-    def heard(self, user_id: str, role: str, active: bool) -> None:
+    def heard(self, user_id: str, role: str, active: bool, revoked_at: float | None = None) -> None:
         self._latest[user_id] = (role, active)
+        if revoked_at is not None:
+            self._revoked_at[user_id] = max(revoked_at, self._revoked_at.get(user_id, 0.0))
 
     def check(self, who: Identity) -> None:
         latest = self._latest.get(who.user_id)
@@ -86,6 +94,8 @@ class AccountStates:
             raise Unauthenticated("this account was deactivated")
         if role != who.role:
             raise Unauthenticated(f"this account's role is now {role}: sign in again")
+        if who.issued_at < self._revoked_at.get(who.user_id, 0.0):
+            raise Unauthenticated("this account's access changed after the token was issued: sign in again")
 
 
 class TokenVerifier:
@@ -152,7 +162,8 @@ class TokenVerifier:
         if role not in ANYONE_SIGNED_IN:
             raise Unauthenticated("access token carries no known role")
         who = Identity(
-            user_id=str(claims["sub"]), role=role, email=str(claims.get("email", "")), token=token
+            user_id=str(claims["sub"]), role=role, email=str(claims.get("email", "")), token=token,
+            issued_at=float(claims["iat"]),
         )
         return who, float(claims["exp"])
 
@@ -173,8 +184,9 @@ def check_access(method: str, rule: "Public | frozenset[str] | None", who: Ident
 class Trust:
     """Where a service learns which access tokens to accept: `keys(peers)` fetches the
     signer's public keys (a JWKS), and the events on `account_changes`, read by `account`
-    as (user id, role, active), revoke a changed account's older tokens at once. The signer's
+    as (user id, role, active, the moment its older tokens were revoked or None), refuse a
+    changed account's older tokens at once (AccountStates). The signer's
     typed client (services.peers.auth) provides it: the kit knows no service's contract."""
     keys: Callable[[Any], Callable[[], Awaitable[dict]]]
     account_changes: str
-    account: Callable[[Any], tuple[str, str, bool]]
+    account: Callable[[Any], tuple[str, str, bool, float | None]]

@@ -20,10 +20,14 @@ def jwks(peers: Peers):
     return fetch
 
 
-def account(envelope) -> tuple[str, str, bool]:
-    """(user id, role, active) of the account a user event is about."""
-    user = payload(envelope, auth_pb2.UserEvent).user
-    return str(resource_id(user.name, "users")), auth_pb2.Role.Name(user.role).removeprefix("ROLE_").lower(), user.active
+def account(envelope) -> tuple[str, str, bool, float | None]:
+    """(user id, role, active, the moment before which its tokens are refused, if any) of the
+    account a user event is about."""
+    event = payload(envelope, auth_pb2.UserEvent)
+    user = event.user
+    revoked_at = event.tokens_revoked_at.ToDatetime().timestamp() if event.HasField("tokens_revoked_at") else None
+    return (str(resource_id(user.name, "users")), auth_pb2.Role.Name(user.role).removeprefix("ROLE_").lower(),
+            user.active, revoked_at)
 
 
 TRUST = Trust(keys=jwks, account_changes="autosalon.auth.user.>", account=account)

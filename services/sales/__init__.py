@@ -1,4 +1,15 @@
 """sales: event-sourced sale orders, from draft to hand-over, and the purchase saga's bookkeeping."""
-from services.kit.manifest import Service
+from dataclasses import dataclass
 
-SERVICE = Service("sales", core_weight=6.5)
+from services.kit.manifest import Service
+from services.kit.settings import setting
+
+
+@dataclass(frozen=True)
+class SalesSettings:
+    most_held: int = setting(2, "AUTOSALON_SALES_MOST_HELD",
+                             "confirmed orders a customer may leave unpaid at once (each holds a car); "
+                             "one more is refused (409)", minimum=1)
+
+
+SERVICE = Service("sales", core_weight=6.5, settings=SalesSettings)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 DRAFT, CONFIRMED, PAID, COMPLETED, CANCELLED = "draft", "confirmed", "paid", "completed", "cancelled"
 NOTES_MAX = 2000
@@ -114,6 +114,14 @@ def fold(events: list[Event]) -> Order | None:
 def _require(order: Order, wanted: str, allowed: tuple[str, ...]) -> None:
     if order.status not in allowed:
         raise FailedPrecondition(f"order is {order.status}; it cannot become {wanted}")
+
+
+def may_hold_another(held: list[str], most: int) -> None:
+    """A confirmed order holds its car until it is paid: a customer holding `most` already
+    (`held`, their names) pays for or cancels one before confirming another."""
+    if len(held) >= most:
+        raise AlreadyExists(f"you already hold {len(held)} cars with confirmed orders not yet paid "
+                            f"({', '.join(sorted(held))}); pay for or cancel one first")
 
 
 def confirm(order: Order) -> list[tuple[str, dict]]:

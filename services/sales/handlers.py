@@ -28,9 +28,11 @@ FOLLOW_ATTEMPTS = 5
 
 
 class SalesHandlers:
-    def __init__(self, database: Database, peers: Peers):
+    def __init__(self, database: Database, peers: Peers, most_held: int = 2):
         self.database = database
         self.peers = peers
+        # How many confirmed orders, each holding a car, a customer may leave unpaid at once.
+        self.most_held = most_held
 
     async def _append(
         self, uow: UnitOfWork, order: domain.Order | None, changes: list[tuple[str, dict]],
@@ -57,15 +59,20 @@ class SalesHandlers:
         return _visible(domain.fold(await uow.repository.events(order_id)), caller, order_id)
 
     async def _change(
-        self, caller: Identity, order_id: uuid.UUID, etag: str, decide: Decision
+        self, caller: Identity, order_id: uuid.UUID, etag: str, decide: Decision, check=None,
     ) -> sales_pb2.Order:
+        """Applies `decide` to the order at the version `etag` names (any, when empty), after
+        `check(uow, order)` when given."""
         async with self.database.unit_of_work() as uow:
             order = await self._load(uow, caller, order_id)
             if etag and etag != str(order.version):
                 if not etag.isascii() or not etag.isdigit():
                     raise InvalidArgument({"etag": "must be the etag the order showed, a whole number"})
                 raise Conflict(f"{order.name} is at version {order.version}, not {etag}; read it again")
-            return await self._append(uow, order, decide(order), caller.user_name)
+            changes = decide(order)
+            if check is not None:
+                await check(uow, order)
+            return await self._append(uow, order, changes, caller.user_name)
 
     async def get(self, caller: Identity | None, order_id: uuid.UUID) -> sales_pb2.Order:
         async with self.database.reading() as uow:
@@ -168,7 +175,10 @@ class SalesHandlers:
         await self._change(caller, order_id, etag, domain.delete)
 
     async def confirm(self, caller: Identity, order_id: uuid.UUID, etag: str) -> sales_pb2.Order:
-        return await self._change(caller, order_id, etag, domain.confirm)
+        async def may_hold_another(uow: UnitOfWork, order: domain.Order) -> None:
+            domain.may_hold_another(await uow.repository.confirmed_unpaid(order.customer), self.most_held)
+
+        return await self._change(caller, order_id, etag, domain.confirm, may_hold_another)
 
     async def cancel(self, caller: Identity, order_id: uuid.UUID, etag: str, reason: str) -> sales_pb2.Order:
         return await self._change(caller, order_id, etag, lambda order: domain.cancel(order, reason))

@@ -10,7 +10,7 @@ from .handlers import SalesHandlers
 
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.OrderRepository, auth.TRUST)
-    handlers = SalesHandlers(service.database, service.peers)
+    handlers = SalesHandlers(service.database, service.peers, service.settings.most_held)
     service.serve(SalesApi(handlers), sales_pb2.DESCRIPTOR.services_by_name["SalesService"], ACCESS)
     # The saga steps sales follows, one durable consumer per reporting service.
     service.consume("saga-inventory", events.inventory(handlers))

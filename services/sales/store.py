@@ -47,6 +47,11 @@ orders = sa.Table(
 outbox, consumed_events = event_tables(metadata)
 
 
+_HOLD_CUSTOMER = Prepared(sa.select(sa.func.pg_advisory_xact_lock(
+    sa.func.hashtext(sa.literal("held cars of ") + sa.bindparam("customer", type_=sa.Text)))))
+_CONFIRMED_UNPAID = Prepared(sa.select(orders.c.id).where(
+    orders.c.customer == sa.bindparam("customer"), orders.c.status == domain.CONFIRMED, ~orders.c.deleted))
+
 # The statements every saga step runs, built once (building one costs more CPU than sending it).
 _EVENTS = Prepared(sa.select(order_events).where(order_events.c.order_id == sa.bindparam("order_id"))
                    .order_by(order_events.c.version))
@@ -123,6 +128,14 @@ class OrderRepository:
         """The order's owner, whether it is deleted, and its snapshot (None for an order not
         changed since snapshots were kept)."""
         return (await self.connection.execute(_CURRENT, {"order_id": order_id})).first()
+
+    async def confirmed_unpaid(self, customer: str) -> list[str]:
+        """The names of `customer`'s confirmed orders not yet paid, with the customer held
+        (a transaction-scoped lock) until the transaction ends: two confirmations at once
+        count one after the other."""
+        await self.connection.execute(_HOLD_CUSTOMER, {"customer": customer})
+        rows = await self.connection.execute(_CONFIRMED_UNPAID, {"customer": customer})
+        return [f"orders/{row.id}" for row in rows]
 
     async def by_idempotency_key(self, customer: str, key: str) -> uuid.UUID | None:
         return await self.connection.scalar(sa.select(orders.c.id).where(

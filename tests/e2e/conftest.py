@@ -44,6 +44,13 @@ def login(edge: httpx.Client, email: str, password: str) -> dict:
     return response.json()
 
 
+def listed(edge: httpx.Client, path: str, field: str, headers: dict) -> list:
+    """The items of a list answer, which must be a 200 (an error answer has no items either)."""
+    answer = edge.get(path, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json().get(field, [])
+
+
 def bearer(tokens: dict) -> dict:
     return {"authorization": f"Bearer {tokens['access_token']}"}
 

@@ -8,6 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from scripts.mesh.layout import LOGS
 from services.kit.settings import load
 
 from .conftest import STRONG_PASSWORD, bearer, login, new_email, register
@@ -84,6 +85,7 @@ def test_register_login_me_refresh_reuse_logout(edge):
 
     rotated = edge.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert rotated.status_code == 200, rotated.text
+    assert rotated.headers["cache-control"] == "no-store", "an answer with tokens is never stored"
     rotated = rotated.json()
     assert rotated["refresh_token"] != tokens["refresh_token"]
     assert edge.get("/auth/me", headers=bearer(rotated)).status_code == 200
@@ -158,6 +160,13 @@ def test_duplicate_email_in_another_case_is_409(edge):
         "email": email.upper(), "password": STRONG_PASSWORD,
         "confirm_password": STRONG_PASSWORD, "full_name": "Someone Else"})
     assert again.status_code == 409, again.text
+
+
+def test_a_sign_in_answer_is_never_stored(edge):
+    email = new_email()
+    register(edge, email)
+    signed_in = edge.post("/auth/login", json={"email": email, "password": STRONG_PASSWORD})
+    assert signed_in.status_code == 200 and signed_in.headers["cache-control"] == "no-store"
 
 
 def test_wrong_password_is_401(edge):
@@ -328,6 +337,13 @@ def test_an_account_change_ends_its_old_tokens_everywhere_at_once(edge, admin_se
     assert all(edge.get(path, headers=bearer(as_manager)).status_code == 200 for path in reads)
     assert edge.delete(f"/auth/{user['name']}", headers=admin).status_code == 200
     assert _eventually(lambda: refused_everywhere(as_manager, "deactivated"))
+    # Back in service: the tokens from before the deactivation stay refused.
+    reactivated = edge.patch(f"/auth/{user['name']}", params={"update_mask": "active"}, json={"active": True},
+                             headers=admin)
+    assert reactivated.status_code == 200, reactivated.text
+    assert _eventually(lambda: refused_everywhere(as_manager, "access changed after the token was issued"))
+    again = login(edge, user["email"], STRONG_PASSWORD)
+    assert all(edge.get(path, headers=bearer(again)).status_code == 200 for path in reads)
 
 
 def _eventually(check, seconds: float = 10) -> bool:
@@ -358,8 +374,15 @@ def test_edge_health_and_trace_id(edge):
     response = edge.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "SERVING"}
-    traced = edge.get("/auth/jwks.json", headers={"x-request-id": "trace-e2e-123"})
-    assert traced.status_code == 200
+    trace_id = f"trace-e2e-{uuid.uuid4().hex[:8]}"
+    # A call auth refuses (its failures are logged; successes only at debug level).
+    traced = edge.post("/auth/login", json={}, headers={"x-request-id": trace_id})
+    assert traced.status_code == 400 and traced.headers["x-request-id"] == trace_id
+
+    # The service that answered logged the call under the client's trace id.
+    def logged() -> bool:
+        return any(trace_id in path.read_text() for path in LOGS.glob("auth-*.log"))
+    assert _eventually(logged)
 
 
 def test_a_client_changes_and_signs_out_no_one_else(edge, client_session, manager_session):

@@ -7,7 +7,7 @@ import pytest
 
 from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
 
-from .conftest import bearer, login, new_email, register, STRONG_PASSWORD
+from .conftest import STRONG_PASSWORD, bearer, listed, login, new_email, register
 from .test_auth_rest import BAD_TOKENS, bad_authorization, violations
 
 
@@ -123,7 +123,7 @@ def test_crm_work_is_staff_only(edge, client_session, manager_session):
                       json={"full_name": "Nobody"}).status_code == 404
     malformed = edge.get("/customers/not-a-uuid", headers=staff)
     assert malformed.status_code == 400 and "name" in violations(malformed)
-    assert edge.get(f"/{customer['name']}/interactions", headers=staff).json().get("interactions", []) == []
+    assert listed(edge, f"/{customer['name']}/interactions", "interactions", staff) == []
 
 
 @pytest.mark.parametrize(

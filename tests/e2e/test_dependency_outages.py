@@ -7,7 +7,7 @@ import pytest
 
 from scripts.mesh import supervisor
 
-from .conftest import bearer
+from .conftest import bearer, listed
 from .purchase import confirmed_and_ready, create_order, new_vehicle, pay
 from .test_pricing import new_trim
 
@@ -35,8 +35,8 @@ def _unavailable_while_stopped(program: str, call) -> None:
 def test_an_order_needs_pricing_and_inventory(edge, client_session, manager_session, dependency):
     vehicle = new_vehicle(edge, manager_session)
     _unavailable_while_stopped(dependency, lambda: create_order(edge, client_session, vehicle))
-    mine = edge.get("/sales/orders", headers=bearer(client_session)).json()
-    assert mine.get("orders", []) == [], "a refused order must leave nothing behind"
+    assert listed(edge, "/sales/orders", "orders", bearer(client_session)) == [], \
+        "a refused order must leave nothing behind"
     created = _until_served(lambda: create_order(edge, client_session, vehicle))
     assert created.status_code == 200, created.text
 
@@ -45,8 +45,8 @@ def test_an_order_needs_pricing_and_inventory(edge, client_session, manager_sess
 def test_a_payment_needs_sales(edge, client_session, manager_session):
     order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
     _unavailable_while_stopped("sales:*", lambda: pay(edge, client_session, order, key="outage-1"))
-    payments = edge.get("/payments", headers=bearer(client_session)).json()
-    assert payments.get("payments", []) == [], "a refused payment must leave nothing behind"
+    assert listed(edge, "/payments", "payments", bearer(client_session)) == [], \
+        "a refused payment must leave nothing behind"
     paid = _until_served(lambda: pay(edge, client_session, order, key="outage-2"))
     assert paid.status_code == 200, paid.text
 

@@ -237,19 +237,38 @@ def test_auth_down_gives_503_json_then_recovers(edge):
 
 @pytest.mark.spends_login_budget
 def test_burst_past_the_strict_limit_is_refused_with_429_json(edge):
-    """Register and login share a per-address budget against password guessing; a burst
-    past it (twice over, whatever the refill moment) is refused by the edge. The address is
-    the connection's: a made-up X-Forwarded-For on every request buys no fresh budget."""
+    """Register (as login) has a per-address budget against password guessing: one bucket,
+    whatever the spelling of its path (a trailing slash, doubled slashes) or the protocol
+    (native gRPC through the edge). A burst past it, the spellings taking turns, is refused on
+    every one of them, and no more than the budget (twice, were it refilled meanwhile) is
+    served. The address is the connection's: a made-up X-Forwarded-For buys no fresh budget.
+    Login keeps a bucket of its own."""
     limit = json.loads((RUN / "envoy" / "limits.json").read_text())["strict"]["requests"]
-    with httpx.Client(base_url=f"http://{EDGE}", timeout=15) as client:
-        responses = [client.post("/auth/register", json={}, headers={"x-forwarded-for": f"198.51.100.{n}"})
-                     for n in range(2 * limit + 20)]
-    limited = [response for response in responses if response.status_code == 429]
-    assert limited
-    assert {response.status_code for response in responses} == {400, 429}
-    assert limited[0].headers["content-type"].startswith("application/json")
-    assert limited[0].json()["code"] == 8  # RESOURCE_EXHAUSTED
-    assert limited[0].json()["message"] == "local_rate_limited"
+    spellings = ["/auth/register", "/auth/register/", "/auth//register", "grpc"]
+    outcomes = {spelling: [] for spelling in spellings}
+    with httpx.Client(base_url=f"http://{EDGE}", timeout=15) as client, grpc.insecure_channel(EDGE) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)
+        for n in range(2 * limit + 40):
+            spelling = spellings[n % len(spellings)]
+            if spelling == "grpc":
+                try:
+                    stub.Register(auth_pb2.RegisterRequest(), timeout=15)
+                    outcomes[spelling].append("served")
+                except grpc.RpcError as error:
+                    refused = error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                    outcomes[spelling].append("refused" if refused else "served")
+            else:
+                response = client.post(spelling, json={}, headers={"x-forwarded-for": f"198.51.100.{n % 250}"})
+                assert response.status_code in (400, 429), response.text
+                outcomes[spelling].append("refused" if response.status_code == 429 else "served")
+                if response.status_code == 429:
+                    limited = response
+        assert all("refused" in seen for seen in outcomes.values()), outcomes
+        assert sum(seen.count("served") for seen in outcomes.values()) <= 2 * limit
+        assert limited.headers["content-type"].startswith("application/json")
+        assert limited.json()["code"] == 8  # RESOURCE_EXHAUSTED
+        assert limited.json()["message"] == "local_rate_limited"
+        assert client.post("/auth/login", json={}).status_code == 400, "login has its own budget"
     # Other routes have their own, generous budget.
     assert client_is_served(edge)
 

@@ -2,6 +2,7 @@
 and every way it can fail and be compensated."""
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import pytest
 from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
 from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 
-from .conftest import STRONG_PASSWORD, bearer, login, register
+from .conftest import STRONG_PASSWORD, bearer, listed, login, register
 from .test_auth_rest import offending_fields, violations
 from .purchase import (
     DECLINED_CARD, confirm, confirmed_and_ready, create_order, draft, eventually, in_status, new_vehicle,
@@ -172,7 +173,7 @@ def test_clients_see_only_their_own_orders_and_payments(edge, client_session, ma
     assert edge.get(f"/sales/{order['name']}", headers=bearer(stranger)).status_code == 404
     assert edge.get(f"/sales/{order['name']}/history", headers=bearer(stranger)).status_code == 404
     assert confirm(edge, stranger, order).status_code == 404
-    assert edge.get("/sales/orders", headers=bearer(stranger)).json().get("orders", []) == []
+    assert listed(edge, "/sales/orders", "orders", bearer(stranger)) == []
     mine = edge.get("/sales/orders", headers=bearer(client_session)).json()["orders"]
     assert [o["name"] for o in mine] == [order["name"]]
     assert edge.get(f"/sales/{order['name']}", headers=bearer(manager_session)).status_code == 200
@@ -191,8 +192,7 @@ def test_a_stranger_neither_sees_nor_pays_anothers_order(edge, client_session, m
     assert edge.get(f"/{name}", headers=bearer(stranger)).status_code == 404
     assert edge.get(f"/{name}", headers=bearer(client_session)).status_code == 200
     assert edge.get(f"/{name}", headers=bearer(manager_session)).status_code == 200
-    listed = edge.get("/payments", headers=bearer(stranger)).json().get("payments", [])
-    assert listed == []
+    assert listed(edge, "/payments", "payments", bearer(stranger)) == []
     assert edge.get(f"/payments/{uuid.uuid4()}", headers=bearer(manager_session)).status_code == 404
     malformed = edge.get("/payments/not-a-uuid", headers=bearer(manager_session))
     assert malformed.status_code == 400 and "name" in malformed.text
@@ -528,9 +528,28 @@ def test_payment_stats_and_lists_check_who_asks_and_what(edge, client_session, m
     backwards = edge.get("/payments/stats", headers=bearer(manager_session), params={
         "start_time": "2026-11-25T10:00:00Z", "end_time": "2026-11-25T09:00:00Z"})
     assert backwards.status_code == 400 and "end_time" in violations(backwards)
-    stats = edge.get("/payments/stats", headers=bearer(manager_session)).json()
-    assert {figure["status"] for figure in stats["by_status"]} >= {
-        "PAYMENT_STATUS_COMPLETED", "PAYMENT_STATUS_REFUNDING", "PAYMENT_STATUS_REFUNDED"}
+    # Two known payments, alone in a window of time: the figures are exactly theirs.
+    start = datetime.now(timezone.utc) - timedelta(milliseconds=1)
+    by_card = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    by_cash = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    assert pay(edge, client_session, by_card).json()["status"] == "PAYMENT_STATUS_COMPLETED"
+    assert pay(edge, client_session, by_cash, card="", method="PAYMENT_METHOD_CASH").json()["status"] == \
+        "PAYMENT_STATUS_PENDING"
+    end = datetime.now(timezone.utc) + timedelta(milliseconds=1)
+    window = {"start_time": start.isoformat().replace("+00:00", "Z"), "end_time": end.isoformat().replace("+00:00", "Z")}
+    stats = edge.get("/payments/stats", headers=bearer(manager_session), params=window)
+    assert stats.status_code == 200, stats.text
+    stats = stats.json()
+    card_total = by_card["total"]["amount"]
+    assert stats["total_count"] == 2 and stats["amount_completed"]["amount"] == card_total
+    by_status = {figure["status"]: (figure.get("count", 0), figure["amount"]["amount"]) for figure in stats["by_status"]}
+    assert by_status["PAYMENT_STATUS_COMPLETED"] == (1, card_total)
+    assert by_status["PAYMENT_STATUS_PENDING"] == (1, by_cash["total"]["amount"])
+    assert sum(count for count, _ in by_status.values()) == 2
+    by_method = {figure["method"]: (figure.get("count", 0), figure["amount_completed"]["amount"])
+                 for figure in stats["by_method"]}
+    assert by_method["PAYMENT_METHOD_CARD"] == (1, card_total) and by_method["PAYMENT_METHOD_CASH"][0] == 1
+    assert stats.get("queued_for_gateway", 0) == 0
     assert edge.get("/payments", params={"status": "PAYMENT_STATUS_NOPE"},
                     headers=bearer(client_session)).status_code == 400
     bad_order = edge.get("/payments", params={"order": "nonsense"}, headers=bearer(client_session))
@@ -545,4 +564,20 @@ def test_an_order_refused_by_pricing_names_the_field(edge, client_session, manag
         response = create_order(edge, client_session, vehicle, options=[option])
         assert response.status_code == 400, response.text
         assert field in violations(response), response.text
-    assert edge.get("/sales/orders", headers=bearer(client_session)).json().get("orders", []) == []
+    assert listed(edge, "/sales/orders", "orders", bearer(client_session)) == []
+
+
+def test_a_customer_holds_at_most_two_cars_unpaid(edge, client_session, manager_session):
+    """Each confirmed order holds its car until paid: a third is refused (409) naming the two
+    held, until one of them is cancelled."""
+    orders = [draft(edge, client_session, new_vehicle(edge, manager_session)) for _ in range(3)]
+    for order in orders[:2]:
+        assert confirm(edge, client_session, order).status_code == 200
+    third = confirm(edge, client_session, orders[2])
+    assert third.status_code == 409, third.text
+    assert "already hold 2 cars" in third.json()["message"]
+    assert orders[0]["name"] in third.json()["message"] and orders[1]["name"] in third.json()["message"]
+    assert edge.get(f"/sales/{orders[2]['name']}", headers=bearer(client_session)).json()["status"] == "ORDER_STATUS_DRAFT"
+    cancelled = edge.post(f"/sales/{orders[0]['name']}:cancel", headers=bearer(client_session), json={"reason": "one is enough"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert confirm(edge, client_session, orders[2]).status_code == 200

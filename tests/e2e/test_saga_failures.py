@@ -13,7 +13,7 @@ from autosalon.common.v1 import common_pb2
 from scripts.mesh import supervisor
 from services.kit.bus import Bus, stream_name
 
-from .conftest import bearer
+from .conftest import STRONG_PASSWORD, bearer, login, register
 from .purchase import confirm, confirmed_and_ready, draft, in_status, new_vehicle, pay, ready, wait_for_order
 
 
@@ -46,15 +46,17 @@ def test_gateway_down_payment_waits_pending_then_completes_once(edge, client_ses
         assert payment["status"] == "PAYMENT_STATUS_PENDING"
         stats = edge.get("/payments/stats", headers=bearer(manager_session)).json()
         assert stats["queued_for_gateway"] >= 1
-        # More payments while it is down open the breaker; they wait too, without a timeout each.
-        others = [confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session)) for _ in range(3)]
-        for other in others:
-            assert pay(edge, client_session, other).json()["status"] == "PAYMENT_STATUS_PENDING"
+        # More payments while it is down (other buyers': one holds two cars unpaid at most) open
+        # the breaker; they wait too, without a timeout each.
+        buyers = [_signed_in(edge) for _ in range(3)]
+        others = [confirmed_and_ready(edge, buyer, new_vehicle(edge, manager_session)) for buyer in buyers]
+        for buyer, other in zip(buyers, others):
+            assert pay(edge, buyer, other).json()["status"] == "PAYMENT_STATUS_PENDING"
         assert wait_for_order(edge, client_session, order, ready)["status"] == "ORDER_STATUS_CONFIRMED"
     finally:
         supervisor.ctl("start", "payment-gateway")
-    for each in (order, *others):
-        wait_for_order(edge, client_session, each, in_status("ORDER_STATUS_PAID"), seconds=60)
+    for buyer, each in ((client_session, order), *zip(buyers, others)):
+        wait_for_order(edge, buyer, each, in_status("ORDER_STATUS_PAID"), seconds=60)
     settled = edge.get(f"/{payment['name']}", headers=bearer(client_session)).json()
     assert settled["status"] == "PAYMENT_STATUS_COMPLETED"
     assert settled["transaction_id"] == payment["transaction_id"]
@@ -144,3 +146,8 @@ def test_the_same_event_delivered_twice_changes_nothing(edge, client_session, ma
     assert _history_types(edge, client_session, order) == [
         "created", "confirmed", "vehicle_reserved", "paid", "completed"]
     assert edge.get(f"/inventory/{vehicle['name']}").json()["status"] == "VEHICLE_STATUS_SOLD"
+
+
+def _signed_in(edge) -> dict:
+    user = register(edge)
+    return login(edge, user["email"], STRONG_PASSWORD)

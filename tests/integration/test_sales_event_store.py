@@ -7,10 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
+from autosalon.inventory.v1 import inventory_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
+from services.kit.consumers import handle_delivery
 from services.kit.identity import Identity
-from services.sales import domain, store
+from services.sales import domain, events, store
 from services.sales.convert import order_to_proto
 from services.sales.handlers import FOLLOW_ATTEMPTS, SalesHandlers
 
@@ -121,6 +123,10 @@ async def test_reports_about_unknown_orders_are_ignored(sales):
     async with sales.database.unit_of_work() as uow:
         await sales.follow(uow, f"orders/{uuid.uuid4()}", "inventory", domain.vehicle_reserved)
         await sales.follow(uow, "not-an-order", "inventory", domain.vehicle_reserved)
+    async with sales.database.reading() as uow:
+        for table in (store.order_events, store.orders, store.outbox):
+            written = await uow.connection.scalar(sa.select(sa.func.count()).select_from(table))
+            assert written == 0, f"{table.name} has {written} rows"
 
 
 async def _fold(sales: SalesHandlers, order_id: uuid.UUID):
@@ -205,3 +211,30 @@ async def test_a_report_that_keeps_losing_fails_and_writes_nothing(sales, monkey
     history = await sales.history(BUYER, order_id)
     assert len(history) == 2 + FOLLOW_ATTEMPTS
     assert "vehicle_reserved" not in [event.type for event in history]
+
+
+async def test_a_reservation_that_expires_before_payment_cancels_the_order(sales):
+    """inventory's vehicle.released with the reason "expired" cancels a confirmed order, saying
+    why; a release for any other reason (one sales asked for) changes nothing."""
+    class Delivery:
+        def __init__(self, reason: str):
+            envelope = common_pb2.EventEnvelope(id=str(uuid.uuid4()), type="autosalon.inventory.vehicle.released")
+            envelope.data.Pack(inventory_pb2.VehicleEvent(order_id=f"orders/{order_id}", reason=reason))
+            self.data = envelope.SerializeToString()
+            self.acks = 0
+
+        async def ack(self):
+            self.acks += 1
+
+        async def nak(self, delay=None):
+            raise AssertionError("the report should have been handled")
+
+    order_id = await _new_order(sales)
+    await sales.confirm(BUYER, order_id, "1")
+    routes = events.inventory(sales)
+    await handle_delivery(sales.database, "sales.saga-inventory", routes, Delivery("order cancelled"))
+    assert (await sales.get(BUYER, order_id)).status == sales_pb2.ORDER_STATUS_CONFIRMED
+    await handle_delivery(sales.database, "sales.saga-inventory", routes, Delivery("expired"))
+    order = await sales.get(BUYER, order_id)
+    assert order.status == sales_pb2.ORDER_STATUS_CANCELLED
+    assert order.cancel_reason == "the vehicle's reservation expired before payment"

@@ -11,7 +11,7 @@ from scripts.mesh.tools import DESCRIPTORS
 from services.auth import tokens
 from services.edge import render, strict_json
 from services.edge.envoy.cache import CACHE_FILTER
-from services.edge.envoy.rate_limit import RATE_LIMIT_FILTER
+from services.edge.envoy.rate_limit import RATE_LIMIT_FILTER, STRICT_LIMIT_FILTER
 from services.edge.envoy.rest_answer import REST_ANSWER_FILTER
 from services.edge.envoy.routes import API_LISTENER
 from services.kit.settings import REPO_ROOT
@@ -118,15 +118,26 @@ def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
 
 
 def test_clients_are_counted_before_any_other_work(rendered):
-    """The rate limit is the first filter; register and login (REST and gRPC) have the strict budget."""
+    """The default budget is the first filter. Register and login have the strict budget too,
+    on their gRPC routes only, counted after the transcoder: a REST call spends it once
+    transcoded, whatever the spelling of its path, and native gRPC spends the same bucket."""
     _, config = rendered
     manager = _manager(config)
-    assert manager["http_filters"][0]["name"] == RATE_LIMIT_FILTER
+    names = [f["name"] for f in manager["http_filters"]]
+    assert names[0] == RATE_LIMIT_FILTER
+    assert names.index(STRICT_LIMIT_FILTER) == names.index("envoy.filters.http.grpc_json_transcoder") + 1
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
-    strict = {route["match"].get("path") for route in routes if "route" in route and
-              route["typed_per_filter_config"][RATE_LIMIT_FILTER]["stat_prefix"] == "rate_limit_strict"}
-    assert strict == {"/auth/login", "/auth/register", "/autosalon.auth.v1.AuthService/Login",
-                      "/autosalon.auth.v1.AuthService/Register"}
+    strict = {route["match"].get("path") for route in routes
+              if STRICT_LIMIT_FILTER in route.get("typed_per_filter_config", {})}
+    assert strict == {"/autosalon.auth.v1.AuthService/Login", "/autosalon.auth.v1.AuthService/Register"}
+    assert manager["merge_slashes"] and manager["normalize_path"]
+
+
+def test_big_headers_are_refused_at_the_edge_and_cookies_stay_there(rendered):
+    _, config = rendered
+    manager = _manager(config)
+    assert manager["max_request_headers_kb"] * 1024 < 32 * 1024, "below what the services take (kit.server)"
+    assert manager["route_config"]["request_headers_to_remove"] == ["cookie"]
 
 
 def test_the_cache_sees_rest_calls_and_keeps_only_the_public_paths(rendered):

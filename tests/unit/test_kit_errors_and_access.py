@@ -237,3 +237,30 @@ def test_text_a_database_cannot_store_is_found_with_its_path():
     specs.update({"colour\0": "red", "seats": {"rear": "bench\0"}})
     assert sorted(protos.nul_characters(specs)) == [
         "fields['colour\\x00']", "fields['seats'].struct_value.fields['rear'].string_value"]
+
+
+async def test_a_token_issued_before_its_account_lost_access_stays_refused_after_it_is_back():
+    """Deactivated then reactivated, or demoted then promoted again: a token from before the
+    change is refused; one issued after it serves."""
+    pem, jwks = _key_and_jwks()
+    accounts = identity.AccountStates()
+
+    async def fetch():
+        return jwks
+    verifier = identity.TokenVerifier(fetch, accounts)
+    now = int(time.time())
+    before = _token(pem, iat=now - 60)
+    assert (await verifier.verify(before)).role == "client"
+    accounts.heard("u1", "client", False, revoked_at=now - 30)
+    accounts.heard("u1", "client", True)  # reactivated: this event revokes nothing more
+    with pytest.raises(errors.Unauthenticated, match="access changed after the token was issued"):
+        await verifier.verify(before)
+    assert (await verifier.verify(_token(pem, iat=now - 10))).user_id == "u1"
+    accounts.heard("u1", "client", True, revoked_at=now - 50)  # an older revocation moves nothing back
+    with pytest.raises(errors.Unauthenticated, match="access changed"):
+        await verifier.verify(_token(pem, iat=now - 40))
+    # Within one second, the milliseconds decide.
+    accounts.heard("u1", "client", True, revoked_at=now - 5.5)
+    with pytest.raises(errors.Unauthenticated, match="access changed"):
+        await verifier.verify(_token(pem, iat=now - 5.7))
+    assert (await verifier.verify(_token(pem, iat=now - 5.3))).user_id == "u1"

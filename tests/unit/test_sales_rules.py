@@ -133,3 +133,10 @@ def test_any_sequence_of_commands_keeps_the_state_machine(commands):
             assert after.status == before.status
         if after.status == domain.PAID:
             assert before.status in (domain.CONFIRMED, domain.PAID)
+
+
+def test_a_customer_holds_at_most_so_many_cars_unpaid():
+    domain.may_hold_another([], 2)
+    domain.may_hold_another(["orders/a"], 2)
+    with pytest.raises(errors.AlreadyExists, match=r"already hold 2 cars .*\(orders/a, orders/b\); pay for or cancel"):
+        domain.may_hold_another(["orders/b", "orders/a"], 2)

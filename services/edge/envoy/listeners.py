@@ -9,12 +9,15 @@ from .cache import cache_filter
 from .cors import cors_filter, cors_policy
 from .jwt_authn import jwt_filter
 from .local_replies import local_replies
-from .rate_limit import rate_limit_filter
+from .rate_limit import STRICT_LIMIT_FILTER, rate_limit_filter
 from .rest_answer import rest_answer_filter
 from .routes import API_LISTENER, routes, service_routes
 from .transcoder import transcoder
 
 HCM = f"{FILTERS}.network.http_connection_manager.v3.HttpConnectionManager"
+# A client's headers, the request line's path and query included. The services take up to 32 KiB
+# of metadata (kit.server), Envoy's own headers included.
+MAX_REQUEST_HEADERS_KB = 16
 AS_SENT_REQUEST_ID = {"typed_config": {
     "@type": "type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
     "pack_trace_reason": False,
@@ -44,6 +47,12 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
         "codec_type": "AUTO",
         "generate_request_id": True,
         "always_set_request_id_in_response": True,
+        # One spelling of every path for every filter and route: "//auth//login" is "/auth/login".
+        "merge_slashes": True,
+        "normalize_path": True,
+        # Headers (the URL's path and query among them) past this are refused with 431 here:
+        # the services' own limit is higher, so no request reaches them only to be refused.
+        "max_request_headers_kb": MAX_REQUEST_HEADERS_KB,
         # Clients connect straight to the edge: the access log names the connection's address,
         # never an X-Forwarded-For a client made up.
         "use_remote_address": True,
@@ -59,6 +68,8 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
                 "name": "edge", "domains": ["*"], "routes": routes(services, settings),
                 "typed_per_filter_config": cors_policy(settings),
             }],
+            # The API reads no cookies: a browser's are nobody's business behind the edge.
+            "request_headers_to_remove": ["cookie"],
         },
         "http_filters": [
             # First: an abusive client is refused before any work on its request, answers from
@@ -73,6 +84,8 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
             cors_filter(),
             cache_filter(settings, envoy_dir),
             transcoder(envoy_dir, _grpc_services(services)),
+            # After the transcoder: register and login counted by method, however they came.
+            rate_limit_filter(STRICT_LIMIT_FILTER),
             jwt_filter(settings, run_dir),
             _router(),
         ],

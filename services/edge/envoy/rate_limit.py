@@ -1,24 +1,30 @@
-"""The local rate limit: a token bucket per client address, sized by each route (routes.py):
-the strict budget for the methods settings' rate_limits.strict names and their REST paths, the
-default one for every other call."""
-from ..api import Api
+"""The local rate limits: token buckets per client address, sized by each route (routes.py).
+
+Two filters count. The first, before any other work, holds every call to the default budget by
+the route the client asked for. The second, after the transcoder, holds the methods settings'
+rate_limits.strict names (register, login) to the strict budget by their gRPC route: a REST call
+is counted there once it is transcoded, so every spelling of its path (a trailing slash, doubled
+slashes) and native gRPC spend the one bucket of that method and address.
+"""
 from . import FILTERS
 
 RATE_LIMIT = f"{FILTERS}.http.local_ratelimit.v3.LocalRateLimit"
 RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
+STRICT_LIMIT_FILTER = "autosalon.strict_rate_limit"
 ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
 
 
-def rate_limit_filter() -> dict:
-    """The filter, with no budget of its own: it counts by the route's (per_address_limit)."""
-    return {"name": RATE_LIMIT_FILTER, "typed_config": {"@type": RATE_LIMIT, "stat_prefix": "rate_limit"}}
+def rate_limit_filter(name: str = RATE_LIMIT_FILTER) -> dict:
+    """A filter with no budget of its own: it counts by the route's (per_address_limit)."""
+    return {"name": name, "typed_config": {"@type": RATE_LIMIT, "stat_prefix": name.rpartition(".")[2]}}
 
 
-def per_address_limit(name: str, requests: int, seconds: int) -> dict:
-    """A route's token bucket per client address (Envoy's dynamic descriptors, one bucket per value)."""
+def per_address_limit(name: str, requests: int, seconds: int, limit_filter: str = RATE_LIMIT_FILTER) -> dict:
+    """A route's token bucket per client address (Envoy's dynamic descriptors, one bucket per
+    value), for the filter `limit_filter`."""
     bucket = {"max_tokens": requests, "tokens_per_fill": requests, "fill_interval": f"{seconds}s"}
     return {
-        RATE_LIMIT_FILTER: {
+        limit_filter: {
             "@type": RATE_LIMIT,
             "stat_prefix": f"rate_limit_{name}",
             # The route-wide bucket only guards Envoy itself; the per-address one is the limit.
@@ -31,15 +37,3 @@ def per_address_limit(name: str, requests: int, seconds: int) -> dict:
             "rate_limited_as_resource_exhausted": True,
         }
     }
-
-
-def strict_rest_paths(api: Api, methods: list[str]) -> list[str]:
-    """The REST paths of the strictly limited methods (fixed paths: register, login)."""
-    paths = []
-    for method in api.methods:
-        if method.full_name in methods:
-            if method.bound:
-                raise ValueError(f"{method.full_name}: a strictly limited method needs a fixed REST path, "
-                                 f"not {method.template}")
-            paths.append(method.template)
-    return sorted(paths)

@@ -1,9 +1,9 @@
 """The edge's routes, each with its rate limit, whether the cache may keep its answers and, for
 a REST call, what becomes of the answer's headers: /health, each gRPC service's prefix to its
-cluster (the strictly limited methods before it), and every REST path, before transcoding, to
-the API listener."""
+cluster (the strictly limited methods before it, with the strict budget as well), and every REST
+path, before transcoding, to the API listener."""
 from .cache import CACHE_OFF
-from .rate_limit import per_address_limit
+from .rate_limit import STRICT_LIMIT_FILTER, per_address_limit
 from .rest_answer import REST_ANSWER
 
 # The internal listener (and its cluster) that fills the edge cache; see listeners.api_listener().
@@ -26,7 +26,7 @@ def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
 def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
     timeout = settings["route_timeout_seconds"]
     strict_cfg, default_cfg = settings["rate_limits"]["strict"], settings["rate_limits"]["default"]
-    strict = per_address_limit("strict", strict_cfg["requests"], strict_cfg["per_seconds"])
+    strict = per_address_limit("strict", strict_cfg["requests"], strict_cfg["per_seconds"], STRICT_LIMIT_FILTER)
     generous = per_address_limit("default", default_cfg["requests"], default_cfg["per_seconds"])
     table = [
         {
@@ -41,12 +41,8 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
     strict_methods = set(strict_cfg["methods"])
     for cluster, full_names in sorted(services.items()):
         for method in sorted(m for m in strict_methods if m.split("/")[0] in full_names):
-            table.append(_route({"path": f"/{method}"}, cluster, timeout, {**strict, **CACHE_OFF}))
+            table.append(_route({"path": f"/{method}"}, cluster, timeout, {**generous, **strict, **CACHE_OFF}))
     to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
-    # Their REST paths too, before the transcoder (which then routes the call again, above).
-    table += [{"match": {"path": path}, "route": to_api_listener,
-               "typed_per_filter_config": {**strict, **CACHE_OFF, **REST_ANSWER}}
-              for path in strict_cfg["rest_paths"]]
     table += service_routes(services, timeout, {**generous, **CACHE_OFF})
     # Before the transcoder a REST path matches none of the above. These last routes give it
     # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
