@@ -94,7 +94,7 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
         if not request.HasField("model"):
             raise InvalidArgument({"model": "is required"})
         return await self.handlers.create_model(
-            identity.current(), _model_fields(request.model), idempotency_key(context, required=False))
+            identity.current(), _model_fields(request.model), idempotency_key(context, request, required=False))
 
     async def UpdateModel(self, request, context):
         paths = mask_paths(request.update_mask.paths)
@@ -123,7 +123,7 @@ class CatalogApi(catalog_pb2_grpc.CatalogServiceServicer):
             raise InvalidArgument({"trim": "is required"})
         return await self.handlers.create_trim(
             identity.current(), model_id(request.parent, "parent"), _trim_fields(request.trim),
-            idempotency_key(context, required=False))
+            idempotency_key(context, request, required=False))
 
     async def UpdateTrim(self, request, context):
         paths = mask_paths(request.update_mask.paths)

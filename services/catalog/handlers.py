@@ -10,7 +10,7 @@ from autosalon.catalog.v1 import catalog_pb2
 from services.kit import paging
 from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from services.kit.idempotency import still_there
+from services.kit.idempotency import NO_KEY, IdempotencyKey, still_there
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.money import to_proto
@@ -58,7 +58,7 @@ class CatalogHandlers:
         return found
 
     async def create_model(self, caller: Identity, fields: domain.ModelFields,
-                           idempotency_key: str = "") -> catalog_pb2.VehicleModel:
+                           idempotency_key: IdempotencyKey = NO_KEY) -> catalog_pb2.VehicleModel:
         """A retry with the same key returns the model the first attempt created."""
         fields = domain.validate_model(fields)
         created = now()
@@ -171,7 +171,7 @@ class CatalogHandlers:
         return trim_to_proto(trim, model.base_price)
 
     async def create_trim(
-        self, caller: Identity, model_id: uuid.UUID, fields: domain.TrimFields, idempotency_key: str = ""
+        self, caller: Identity, model_id: uuid.UUID, fields: domain.TrimFields, idempotency_key: IdempotencyKey = NO_KEY
     ) -> catalog_pb2.Trim:
         """A retry with the same key returns the trim the first attempt created."""
         fields = domain.validate_trim(fields)

@@ -42,7 +42,7 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
         if not request.HasField("customer"):
             raise InvalidArgument({"customer": "is required"})
         return await self.handlers.create_walk_in(
-            identity.current(), profile_from_proto(request.customer), idempotency_key(context, required=False))
+            identity.current(), profile_from_proto(request.customer), idempotency_key(context, request, required=False))
 
     async def UpdateCustomer(self, request, context):
         return await self.handlers.update(
@@ -55,7 +55,7 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
         return await self.handlers.add_interaction(
             identity.current(), customer_id(request.parent, "parent"),
             TYPE_FROM_PROTO.get(interaction.type), interaction.note, occurred,
-            idempotency_key(context, required=False))
+            idempotency_key(context, request, required=False))
 
     async def ListInteractions(self, request, context):
         found, next_token = await self.handlers.interactions(

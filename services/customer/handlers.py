@@ -10,6 +10,7 @@ from autosalon.customer.v1 import customer_pb2
 from services.kit import paging
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import NotFound
+from services.kit.idempotency import NO_KEY, IdempotencyKey
 from services.kit.identity import Identity
 from services.kit.statements import Row
 
@@ -44,7 +45,7 @@ class CustomerHandlers:
         return customer
 
     async def create_walk_in(self, caller: Identity, profile: domain.Profile,
-                             idempotency_key: str = "") -> customer_pb2.Customer:
+                             idempotency_key: IdempotencyKey = NO_KEY) -> customer_pb2.Customer:
         """A retry with the same key returns the customer the first attempt created."""
         profile = domain.validate_profile(profile)
         new_id = uuid.uuid4()
@@ -98,7 +99,7 @@ class CustomerHandlers:
 
     async def add_interaction(self, caller: Identity, customer_id: uuid.UUID, kind: str | None,
                               note: str, occurred_at: datetime | None,
-                              idempotency_key: str = "") -> customer_pb2.Interaction:
+                              idempotency_key: IdempotencyKey = NO_KEY) -> customer_pb2.Interaction:
         """A retry with the same key returns the interaction the first attempt logged."""
         moment = occurred_at or now()
         note = domain.check_interaction(kind, note, moment, now())

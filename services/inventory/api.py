@@ -69,7 +69,7 @@ class InventoryApi(inventory_pb2_grpc.InventoryServiceServicer):
         vehicle = request.vehicle
         return await self.handlers.add_vehicle(
             identity.current(), vehicle.vin, vehicle.model, vehicle.trim, _fields(vehicle),
-            idempotency_key(context, required=False))
+            idempotency_key(context, request, required=False))
 
     async def UpdateVehicle(self, request, context):
         return await self.handlers.update_vehicle(

@@ -10,6 +10,7 @@ from services.kit import money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.idempotency import NO_KEY, IdempotencyKey
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.protos import resource_id
@@ -30,7 +31,7 @@ class InventoryHandlers:
 
     async def add_vehicle(
         self, caller: Identity, raw_vin: str, model_name: str, trim_name: str,
-        fields: domain.VehicleFields, idempotency_key: str = "",
+        fields: domain.VehicleFields, idempotency_key: IdempotencyKey = NO_KEY,
     ) -> inventory_pb2.Vehicle:
         """A retry with the same key returns the vehicle the first attempt added."""
         facts = vin.decode(raw_vin)

@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from autosalon.common.v1 import common_pb2
 
 from .errors import InvalidArgument
+from .idempotency import IdempotencyKey
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -82,12 +83,13 @@ def audit(row) -> common_pb2.AuditInfo:
 IDEMPOTENCY_KEY = "idempotency-key"
 
 
-def idempotency_key(context, required: bool) -> str:
-    """The client's `Idempotency-Key` (an HTTP header at the edge, gRPC metadata inside)."""
+def idempotency_key(context, request: Message, required: bool) -> IdempotencyKey:
+    """The client's `Idempotency-Key` (an HTTP header at the edge, gRPC metadata inside), bound
+    to `request`."""
     key = next((value for name, value in context.invocation_metadata() or ()
                 if name == IDEMPOTENCY_KEY), "").strip()
     if required and not key:
         raise InvalidArgument({"idempotency_key": "send an Idempotency-Key header (any unique string)"})
     if len(key) > 200:
         raise InvalidArgument({"idempotency_key": "must be at most 200 characters"})
-    return key
+    return IdempotencyKey.of(key, request)

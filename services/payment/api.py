@@ -49,7 +49,7 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
         problems = []
         if request.method not in METHOD_NAME:
             problems.append(("method", "must be card, bank_transfer, cash or credit"))
-        key = idempotency_key(context, required=True)
+        key = idempotency_key(context, request, required=True)
         if problems:
             raise InvalidArgument(problems)
         return await self.handlers.create(

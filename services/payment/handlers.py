@@ -16,6 +16,7 @@ from services.kit import money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
+from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.peers import sales
 
@@ -65,13 +66,14 @@ class PaymentHandlers:
         return stats_to_proto(rows)
 
     async def create(
-        self, caller: Identity, order_name: str, method: str, raw_card: str, key: str
+        self, caller: Identity, order_name: str, method: str, raw_card: str, key: IdempotencyKey
     ) -> payment_pb2.Payment:
         card = domain.card_number(method, raw_card)
         async with self.database.reading() as uow:
             repository = uow.repository
-            earlier = await repository.by_key(caller.user_name, key)
+            earlier = await repository.by_key(caller.user_name, key.text)
             if earlier is not None:
+                same_request(earlier.idempotency_request, key)
                 return await _with_log(repository, earlier)
         order = await sales.get_order(self.peers, order_name)
         if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
@@ -84,7 +86,7 @@ class PaymentHandlers:
             "amount": money.from_proto(order.total, "total"), "currency": order.total.currency_code,
             "method": method, "status": domain.PENDING, "transaction_id": f"AS-{uuid.uuid4().hex}",
             "card_last_four": card[-4:], "bank_reference": "", "failure_reason": "",
-            "idempotency_key": key, "created_at": created, "updated_at": created,
+            "idempotency_key": key.text, "idempotency_request": key.request, "created_at": created, "updated_at": created,
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
@@ -94,8 +96,9 @@ class PaymentHandlers:
             if stored is None:
                 if await uow.repository.cancelled_orders.is_cancelled(order.name):
                     raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
-                earlier = await repository.by_key(caller.user_name, key)
+                earlier = await repository.by_key(caller.user_name, key.text)
                 if earlier is not None:
+                    same_request(earlier.idempotency_request, key)
                     return await _with_log(repository, earlier)
                 raise AlreadyExists(f"{order.name} already has a payment under way or completed")
             payment = payment_to_proto(stored, [stored])  # the row carries its log's first line

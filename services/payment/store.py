@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
+from services.kit.idempotency import request_column
 from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
 from services.kit.pool import Connection
@@ -34,6 +35,7 @@ payments = sa.Table(
     # Why the gateway refused a refund; staff then refund by other means.
     sa.Column("refund_problem", sa.Text, nullable=False, server_default=""),
     sa.Column("idempotency_key", sa.Text, nullable=False),
+    request_column("idempotency_request"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
@@ -60,7 +62,7 @@ outbox, consumed_events = event_tables(metadata)
 # The statements a payment runs, built once (building one costs more CPU than sending it).
 # A new payment's columns; the rest take their defaults.
 _NEW = ("id", "order_id", "customer", "amount", "currency", "method", "status", "transaction_id",
-        "card_last_four", "bank_reference", "failure_reason", "idempotency_key", "created_at",
+        "card_last_four", "bank_reference", "failure_reason", "idempotency_key", "idempotency_request", "created_at",
         "updated_at", "created_by", "updated_by")
 
 

@@ -36,7 +36,7 @@ class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
         if not request.HasField("discount"):
             raise InvalidArgument({"discount": "is required"})
         return await self.handlers.create_discount(
-            identity.current(), discount_from_proto(request.discount), idempotency_key(context, required=False))
+            identity.current(), discount_from_proto(request.discount), idempotency_key(context, request, required=False))
 
     async def UpdateDiscount(self, request, context):
         discount_id = resource_id(request.discount.name, "discounts", "discount.name")

@@ -10,7 +10,7 @@ from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import (
     AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted,
 )
-from services.kit.idempotency import still_there
+from services.kit.idempotency import NO_KEY, IdempotencyKey, still_there
 from services.kit.identity import Identity
 from services.kit.protos import timestamp
 from services.peers import catalog
@@ -27,7 +27,7 @@ class PricingHandlers:
         self.catalogue = catalog.Catalogue(peers)
 
     async def create_discount(self, caller: Identity, discount: domain.Discount,
-                              idempotency_key: str = "") -> pricing_pb2.Discount:
+                              idempotency_key: IdempotencyKey = NO_KEY) -> pricing_pb2.Discount:
         """A retry with the same key returns the discount the first attempt created."""
         discount = domain.validate_discount(discount)
         created = now()

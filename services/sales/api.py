@@ -45,7 +45,7 @@ class SalesApi(sales_pb2_grpc.SalesServiceServicer):
         return await self.handlers.create(
             identity.current(), vehicle_id, request.trim_id.strip(), request.promo_code,
             options_to_json(request.options), request.notes, request.customer.strip(),
-            idempotency_key(context, required=False))
+            idempotency_key(context, request, required=False))
 
     async def UpdateOrder(self, request, context):
         order_id = _order_id(request.order.name, "order.name")

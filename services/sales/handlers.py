@@ -12,6 +12,7 @@ from services.kit import logs, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.idempotency import NO_KEY, IdempotencyKey
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.protos import resource_id
@@ -36,7 +37,7 @@ class SalesHandlers:
 
     async def _append(
         self, uow: UnitOfWork, order: domain.Order | None, changes: list[tuple[str, dict]],
-        actor: str, idempotency_key: str | None = None,
+        actor: str, idempotency_key: IdempotencyKey = NO_KEY,
     ) -> sales_pb2.Order:
         """Appends the changes' events, each with the projection it leaves; the order as it is now."""
         repository = uow.repository
@@ -114,7 +115,7 @@ class SalesHandlers:
 
     async def create(
         self, caller: Identity, vehicle_id: uuid.UUID, trim_id: str, promo_code: str,
-        options: list[dict], notes: str, customer: str, idempotency_key: str,
+        options: list[dict], notes: str, customer: str, idempotency_key: IdempotencyKey,
     ) -> sales_pb2.Order:
         buyer = _buyer(caller, customer)
         notes = domain.check_notes(notes)
@@ -147,7 +148,7 @@ class SalesHandlers:
                 raise
             return earlier
 
-    async def _by_idempotency_key(self, buyer: str, key: str) -> sales_pb2.Order | None:
+    async def _by_idempotency_key(self, buyer: str, key: IdempotencyKey) -> sales_pb2.Order | None:
         async with self.database.reading() as uow:
             order_id = await uow.repository.by_idempotency_key(buyer, key)
         return None if order_id is None else await self.get(None, order_id)

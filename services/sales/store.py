@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
+from services.kit.idempotency import NO_KEY, IdempotencyKey, request_column, same_request
 from services.kit.outbox import OUTBOX_COLUMNS, event_tables
 from services.kit.paging import newest_first
 from services.kit.pool import Connection
@@ -37,6 +38,7 @@ orders = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False),
     sa.Column("idempotency_key", sa.Text),
+    request_column("idempotency_request"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # The order as an autosalon.sales.v1.Order, as of `version`; none for an order last
@@ -71,7 +73,8 @@ def _record_statement(announced: bool) -> Prepared:
     )
     # Projection column -> parameter (an INSERT reserves its own columns' names for itself).
     projected = {"id": "order_id", "customer": "customer", "status": "status", "version": "order_version",
-                 "deleted": "deleted", "idempotency_key": "idempotency_key", "created_at": "created_at",
+                 "deleted": "deleted", "idempotency_key": "idempotency_key",
+                 "idempotency_request": "idempotency_request", "created_at": "created_at",
                  "updated_at": "updated_at", "snapshot": "snapshot"}
     statement = insert(orders).from_select(list(projected), sa.select(
         *(sa.bindparam(parameter, type_=orders.c[column].type) for column, parameter in projected.items())
@@ -107,7 +110,7 @@ class OrderRepository:
         return [_event(row) for row in rows]
 
     async def record(self, order: domain.Order, event: domain.Event, snapshot: bytes,
-                     idempotency_key: str | None = None, announcement: dict | None = None) -> Row | None:
+                     idempotency_key: IdempotencyKey = NO_KEY, announcement: dict | None = None) -> Row | None:
         """Appends `event` and sets the projection to `order` (as it is after the event, with
         `snapshot` its protobuf bytes), writing `announcement` (an outbox row) with them. The
         row written (its `outbox_seq` the announcement's), or None when that version exists:
@@ -116,7 +119,8 @@ class OrderRepository:
             "order_id": uuid.UUID(order.id), "order_version": event.version, "type": event.type,
             "data": event.data, "actor": event.actor, "occurred_at": event.occurred_at,
             "trace_id": event.trace_id, "customer": order.customer, "status": order.status,
-            "deleted": order.deleted, "idempotency_key": idempotency_key or None,
+            "deleted": order.deleted, "idempotency_key": idempotency_key.text or None,
+            "idempotency_request": idempotency_key.request,
             "created_at": order.created_at, "updated_at": order.updated_at, "snapshot": snapshot,
         }
         if announcement is None:
@@ -137,9 +141,15 @@ class OrderRepository:
         rows = await self.connection.execute(_CONFIRMED_UNPAID, {"customer": customer})
         return [f"orders/{row.id}" for row in rows]
 
-    async def by_idempotency_key(self, customer: str, key: str) -> uuid.UUID | None:
-        return await self.connection.scalar(sa.select(orders.c.id).where(
-            orders.c.customer == customer, orders.c.idempotency_key == key))
+    async def by_idempotency_key(self, customer: str, key: IdempotencyKey) -> uuid.UUID | None:
+        """The order `customer` created with this key, if any (InvalidArgument when it came with
+        another request)."""
+        first = (await self.connection.execute(sa.select(orders.c.id, orders.c.idempotency_request).where(
+            orders.c.customer == customer, orders.c.idempotency_key == key.text))).first()
+        if first is None:
+            return None
+        same_request(first.idempotency_request, key)
+        return first.id
 
     async def page(self, status: str | None, customer: str | None, limit: int,
                    after: tuple[datetime, uuid.UUID] | None):

@@ -8,7 +8,7 @@ from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.kit import paging
 
 from .conftest import bearer
-from .test_auth_rest import violations
+from .test_auth_rest import offending_fields, violations
 
 
 def new_model(**overrides) -> dict:
@@ -303,3 +303,6 @@ def test_a_retried_model_or_trim_with_one_key_is_created_once(edge, manager_sess
     made = [edge.post(trims, headers={**staff, **key}, json=trim) for _ in range(2)]
     assert made[0].status_code == made[1].status_code == 200 and made[0].json() == made[1].json()
     assert [t["name"] for t in edge.get(trims).json()["trims"]] == [made[0].json()["name"]]
+    # The key stands for its first request only: another body with it is refused, not answered.
+    other = edge.post(trims, headers={**staff, **key}, json={**trim, "display_name": "Luxe"})
+    assert other.status_code == 400 and offending_fields(other) == {"idempotency_key"}, other.text

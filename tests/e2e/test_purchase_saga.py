@@ -144,6 +144,10 @@ def test_a_retried_payment_returns_the_first_and_charges_once(edge, client_sessi
     assert other_key.status_code == 409, other_key.text
     listed = edge.get("/payments", params={"order": order["name"]}, headers=bearer(client_session)).json()
     assert len(listed["payments"]) == 1
+    # The key with another order: refused, not answered with the first payment.
+    draft_order = draft(edge, client_session, new_vehicle(edge, manager_session))
+    reused = pay(edge, client_session, draft_order, key=key)
+    assert reused.status_code == 400 and offending_fields(reused) == {"idempotency_key"}, reused.text
 
 
 def test_payment_input_is_checked(edge, client_session, manager_session):

@@ -13,6 +13,7 @@ from services.customer import domain, store
 from services.customer.events import accounts, purchases
 from services.customer.handlers import CustomerHandlers
 from services.kit.consumers import handle_delivery
+from services.kit.idempotency import IdempotencyKey
 from services.kit.identity import Identity
 
 from .conftest import migrated_database
@@ -125,14 +126,14 @@ WALK_IN = domain.Profile("Pavel Walkin", "pavel@example.ru", "+79161234567", {},
 
 async def test_retries_of_a_walk_in_with_one_key_create_one_customer(customers):
     first, *retries = await asyncio.gather(
-        *(customers.create_walk_in(MANAGER, WALK_IN, idempotency_key="walk-in-1") for _ in range(8)))
+        *(customers.create_walk_in(MANAGER, WALK_IN, idempotency_key=IdempotencyKey("walk-in-1", "the same request")) for _ in range(8)))
     assert all(retry == first for retry in retries)
     assert await _count(customers, store.customers) == 1
-    other = await customers.create_walk_in(MANAGER, WALK_IN, idempotency_key="walk-in-2")
+    other = await customers.create_walk_in(MANAGER, WALK_IN, idempotency_key=IdempotencyKey("walk-in-2", "the same request"))
     assert other.name != first.name
     # The key is the caller's own: another manager's same key is another creation.
     colleague = Identity(str(uuid.uuid4()), "manager", "c@example.ru", "t")
-    assert (await customers.create_walk_in(colleague, WALK_IN, idempotency_key="walk-in-1")).name != first.name
+    assert (await customers.create_walk_in(colleague, WALK_IN, idempotency_key=IdempotencyKey("walk-in-1", "the same request"))).name != first.name
     assert await _count(customers, store.customers) == 3
 
 
@@ -140,7 +141,7 @@ async def test_retries_of_an_interaction_with_one_key_log_it_once(customers):
     customer = await customers.create_walk_in(MANAGER, WALK_IN)
     customer_id = uuid.UUID(customer.name.split("/")[1])
     logged = [await customers.add_interaction(MANAGER, customer_id, "call", "asked about Jolion", None,
-                                              idempotency_key="call-1") for _ in range(3)]
+                                              idempotency_key=IdempotencyKey("call-1", "the same request")) for _ in range(3)]
     assert logged[1] == logged[0] == logged[2]
     assert await _count(customers, store.interactions) == 1
     assert (await customers.interactions(customer_id, 10, ""))[0] == [logged[0]]

@@ -17,6 +17,7 @@ from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.emulators.payment_gateway import Gateway as GatewayEmulator
 from services.kit.db import now
 from services.kit.errors import FailedPrecondition, Unavailable
+from services.kit.idempotency import IdempotencyKey
 from services.kit.identity import Identity
 from services.payment import store
 from services.payment.gateway import Gateway
@@ -72,7 +73,7 @@ async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age
         "id": uuid.uuid4(), "order_id": f"orders/{uuid.uuid4()}", "customer": "users/u",
         "amount": Decimal("1500000.00"), "currency": "RUB", "method": "card", "status": "pending",
         "transaction_id": f"AS-{uuid.uuid4().hex}", "card_last_four": "1111", "bank_reference": "",
-        "failure_reason": "", "idempotency_key": uuid.uuid4().hex, "created_at": created,
+        "failure_reason": "", "idempotency_key": uuid.uuid4().hex, "idempotency_request": "", "created_at": created,
         "updated_at": created, "created_by": "users/u", "updated_by": "users/u",
     }
     async with handlers.database.unit_of_work() as uow:
@@ -257,7 +258,7 @@ async def test_no_payment_starts_for_an_order_whose_cancellation_was_heard(payme
     payments.peers = _SalesSaysReady()
     client = Identity(user_id="u", role="client", email="c@example.ru", token="")
     with pytest.raises(FailedPrecondition, match="cancelled"):
-        await payments.create(client, order, "card", "4111111111111111", uuid.uuid4().hex)
+        await payments.create(client, order, "card", "4111111111111111", IdempotencyKey(uuid.uuid4().hex, "a request"))
     assert outage.emulator.transactions == {}
 
 

@@ -13,6 +13,7 @@ from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
 from services.kit.consumers import handle_delivery
+from services.kit.idempotency import IdempotencyKey
 from services.kit.identity import Identity
 from services.pricing import domain, store
 from services.pricing import events
@@ -128,12 +129,12 @@ async def test_a_confirmation_racing_the_cancellation_waits_for_it(pricing):
 async def test_retries_of_a_discount_with_one_key_create_one(pricing):
     automatic = domain.Discount(**{**_code("", 0).__dict__, "code": "", "automatic": True})
     first, *retries = await asyncio.gather(
-        *(pricing.create_discount(MANAGER, automatic, idempotency_key="autumn-sale") for _ in range(6)))
+        *(pricing.create_discount(MANAGER, automatic, idempotency_key=IdempotencyKey("autumn-sale", "the same request")) for _ in range(6)))
     assert all(retry == first for retry in retries)
     assert len((await pricing.list_discounts(10, ""))[0]) == 1
     await pricing.delete_discount(uuid.UUID(first.name.split("/")[1]))
     with pytest.raises(errors.NotFound, match="was deleted since"):
-        await pricing.create_discount(MANAGER, automatic, idempotency_key="autumn-sale")
+        await pricing.create_discount(MANAGER, automatic, idempotency_key=IdempotencyKey("autumn-sale", "the same request"))
 
 
 class _Delivery:

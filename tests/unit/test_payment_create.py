@@ -11,6 +11,7 @@ from autosalon.common.v1 import common_pb2
 from autosalon.payment.v1 import payment_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import errors
+from services.kit.idempotency import IdempotencyKey
 from services.kit.identity import Identity
 from services.payment import domain
 from services.payment.gateway import Outcome
@@ -118,8 +119,8 @@ def _payments(answer: Outcome | None = APPROVED, **order):
     return handlers, repository, gateway, database
 
 
-async def _pay(handlers, key="key-1", method=domain.CARD, card=CARD):
-    return await handlers.create(BUYER, ORDER, method, card, key)
+async def _pay(handlers, key="key-1", method=domain.CARD, card=CARD, request="the request"):
+    return await handlers.create(BUYER, ORDER, method, card, IdempotencyKey(key, request))
 
 
 def _events(database) -> list[str]:
@@ -159,6 +160,15 @@ async def test_a_retried_key_answers_with_the_first_payment_and_charges_nothing_
     again = await _pay(handlers)
     assert again == first and len(repository.rows) == 1 and len(gateway.charges) == 1
     assert _events(database) == ["payment.created", "payment.succeeded"]
+
+
+async def test_a_key_used_for_another_request_is_refused_not_answered_with_the_first():
+    handlers, repository, gateway, database = _payments()
+    await _pay(handlers, request="pay order A by card")
+    with pytest.raises(errors.InvalidArgument) as refused:
+        await _pay(handlers, request="pay order B by cash")
+    assert refused.value.violations[0][0] == "idempotency_key"
+    assert len(repository.rows) == 1 and len(gateway.charges) == 1
 
 
 async def test_cash_is_recorded_as_pending_for_staff_to_confirm():

@@ -1,0 +1,21 @@
+"""an Idempotency-Key is bound to the request it first came with (payments.idempotency_request)
+
+Revision ID: 0003
+Revises: 0002
+"""
+from alembic import op
+
+from services.kit.idempotency import remember_requests
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    remember_requests(op, "payments", "idempotency_request")
+
+
+def downgrade() -> None:
+    op.drop_column("payments", "idempotency_request")
