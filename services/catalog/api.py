@@ -55,6 +55,8 @@ def _trim_fields(trim: catalog_pb2.Trim, mask: set[str] | None = None) -> domain
         display_name=trim.display_name,
         price_delta=_price(trim.price_delta, "trim.price_delta", "price_delta" in wanted),
         features=list(trim.features),
+        options=tuple((option.name, _price(option.price, f"trim.options[{index}].price", "options" in wanted))
+                      for index, option in enumerate(trim.options)),
     )
 
 

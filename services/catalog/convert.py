@@ -1,5 +1,6 @@
 """catalog's rows <-> protobuf messages."""
 import uuid
+from decimal import Decimal
 
 from autosalon.catalog.v1 import catalog_pb2
 from services.kit import money
@@ -62,7 +63,21 @@ def trim_to_proto(row: Row, base_price) -> catalog_pb2.Trim:
         price=money.to_proto(base_price + row.price_delta),
         features=row.features,
         audit=audit(row),
+        options=[catalog_pb2.TrimOption(name=option["name"], price=money.to_proto(Decimal(option["price"])))
+                 for option in row.options],
     )
+
+
+def trim_fields_of(row: Row) -> domain.TrimFields:
+    """A stored trim's fields, as the domain has them."""
+    return domain.TrimFields(row.display_name, row.price_delta, row.features,
+                             tuple((option["name"], Decimal(option["price"])) for option in row.options))
+
+
+def trim_row(fields: domain.TrimFields) -> dict:
+    """The trims table's values for `fields` (options as JSON, prices as exact text)."""
+    return {"display_name": fields.display_name, "price_delta": fields.price_delta, "features": fields.features,
+            "options": [{"name": name, "price": str(price)} for name, price in fields.options]}
 
 
 def model_to_proto(row: Row, trims: list[Row]) -> catalog_pb2.VehicleModel:

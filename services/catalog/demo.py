@@ -60,6 +60,10 @@ MODELS = [
     ("UAZ", "Pickup", 2025, "pickup", "2149000", "petrol", "2.7", 150, "manual", "all", "12.0", 5, 4, 5125, 210, 1000, 0),
 ]
 
+# The extras every demo trim offers, at the dealership's prices.
+OPTIONS = (("winter tyres", Decimal("60000")), ("tow bar", Decimal("35000")),
+           ("extended warranty", Decimal("90000")), ("floor mats", Decimal("6000")))
+
 # Trim ladders: (name, share of the base price added, features).
 LADDERS = {
     "budget": [
@@ -111,7 +115,7 @@ async def load(database: Database) -> int:
         for name, share, features in LADDERS[_ladder(base_price)]:
             delta = (base_price * Decimal(share)).quantize(Decimal("1000"))
             await handlers.create_trim(LOADER, model_id, domain.TrimFields(
-                display_name=name, price_delta=delta, features=features))
+                display_name=name, price_delta=delta, features=features, options=OPTIONS))
     return len(MODELS)
 
 

@@ -113,6 +113,8 @@ class TrimFields:
     display_name: str
     price_delta: Decimal
     features: list[str]
+    # (name, price) of each extra the trim offers.
+    options: tuple[tuple[str, Decimal], ...] = ()
 
 
 def validate_trim(fields: TrimFields, prefix: str = "trim") -> TrimFields:
@@ -126,16 +128,29 @@ def validate_trim(fields: TrimFields, prefix: str = "trim") -> TrimFields:
     for index, feature in enumerate(fields.features):
         if problem := _text_problem(feature, 120):
             problems.append((f"{prefix}.features[{index}]", problem))
+    if len(fields.options) > MAX_OPTIONS_PER_TRIM:
+        problems.append((f"{prefix}.options", f"at most {MAX_OPTIONS_PER_TRIM} options"))
+    seen = set()
+    for index, (name, price) in enumerate(fields.options):
+        if problem := _text_problem(name, 120):
+            problems.append((f"{prefix}.options[{index}].name", problem))
+        elif name.strip().casefold() in seen:
+            problems.append((f"{prefix}.options[{index}].name", "is offered twice"))
+        seen.add(name.strip().casefold())
+        if price < 0:
+            problems.append((f"{prefix}.options[{index}].price", "must be zero or more"))
     if problems:
         raise InvalidArgument(problems, "trim has invalid fields")
     return TrimFields(
         display_name=fields.display_name.strip(), price_delta=fields.price_delta,
         features=[feature.strip() for feature in fields.features],
+        options=tuple((name.strip(), price) for name, price in fields.options),
     )
 
 
 MODEL_MASK = {"brand", "model", "year", "body_type", "base_price", "specifications", "description"}
-TRIM_MASK = {"display_name", "price_delta", "features"}
+TRIM_MASK = {"display_name", "price_delta", "features", "options"}
+MAX_OPTIONS_PER_TRIM = 50
 
 
 @dataclass(frozen=True)

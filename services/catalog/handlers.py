@@ -19,7 +19,7 @@ from services.kit.statements import Row
 from services.kit.ttl_cache import ExpiringCache
 
 from . import domain
-from .convert import model_to_proto, trim_to_proto
+from .convert import model_to_proto, trim_fields_of, trim_row, trim_to_proto
 from .store import CatalogRepository
 
 
@@ -177,7 +177,7 @@ class CatalogHandlers:
         fields = domain.validate_trim(fields)
         created = now()
         row = {
-            "id": uuid.uuid4(), "model_id": model_id, **fields.__dict__,
+            "id": uuid.uuid4(), "model_id": model_id, **trim_row(fields),
             "created_at": created, "updated_at": created,
             "created_by": caller.user_name, "updated_by": caller.user_name,
         }
@@ -207,14 +207,15 @@ class CatalogHandlers:
         async with self._changing() as uow:
             catalog = uow.repository
             model, current = await _model_and_trim(catalog, model_id, trim_id)
+            stored = trim_fields_of(current)
             merged = domain.validate_trim(domain.TrimFields(**{
-                name: getattr(changes if name in fields_to_change else current, name)
+                name: getattr(changes if name in fields_to_change else stored, name)
                 for name in domain.TRIM_MASK
             }))
             try:
                 async with uow.savepoint():
                     await catalog.update_trim(trim_id, {
-                        **merged.__dict__, "updated_at": now(), "updated_by": caller.user_name})
+                        **trim_row(merged), "updated_at": now(), "updated_by": caller.user_name})
             except sa.exc.IntegrityError:
                 raise AlreadyExists(f"the model already has a trim {merged.display_name!r}") from None
             trim = trim_to_proto(await catalog.trim(model_id, trim_id), model.base_price)

@@ -41,6 +41,8 @@ trims = sa.Table(
     sa.Column("display_name", sa.Text, nullable=False),
     sa.Column("price_delta", MONEY, nullable=False),
     sa.Column("features", JSONB, nullable=False),
+    # [{"name": ..., "price": "60000.00"}]: the extras a buyer may add, each at its price.
+    sa.Column("options", JSONB, nullable=False, server_default="[]"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),

@@ -5,7 +5,6 @@ from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
 from services.kit.protos import idempotency_key, mask_paths, referenced_id, resource_id
 
-from . import domain
 from .convert import discount_from_proto
 from .handlers import PricingHandlers
 
@@ -52,10 +51,7 @@ class PricingApi(pricing_pb2_grpc.PricingServiceServicer):
         return await self.handlers.promo_code(request.code)
 
     async def CreateQuote(self, request, context):
-        options = [
-            domain.Option(option.name, money.from_proto(option.price, f"options[{index}].price"))
-            for index, option in enumerate(request.options)
-        ]
+        options = [option.name for option in request.options]
         own_price = None
         if request.HasField("vehicle_price"):
             own_price = money.from_proto(request.vehicle_price, "vehicle_price")

@@ -180,15 +180,25 @@ def quote(vehicle: Vehicle, options: list[Option], candidates: list[Discount],
     )
 
 
-def validate_options(options: list[Option]) -> list[Option]:
-    problems = []
-    for index, option in enumerate(options):
-        if not option.name.strip() or len(option.name.strip()) > 120:
-            problems.append((f"options[{index}].name", "is required, at most 120 characters"))
-        if option.price < 0:
-            problems.append((f"options[{index}].price", "must not be negative"))
-    if len(options) > 50:
+def priced_options(names: list[str], offered: list[Option]) -> list[Option]:
+    """The options asked for by name (any case), each at the price the trim offers it at: a
+    buyer names an extra, never prices it. Each at most once."""
+    prices = {option.name.strip().casefold(): option for option in offered}
+    problems, chosen, seen = [], [], set()
+    for index, name in enumerate(names):
+        key = name.strip().casefold()
+        if not key:
+            problems.append((f"options[{index}].name", "is required"))
+        elif key not in prices:
+            on_offer = ", ".join(option.name for option in offered) or "none"
+            problems.append((f"options[{index}].name", f"is not an option of this trim (it offers: {on_offer})"))
+        elif key in seen:
+            problems.append((f"options[{index}].name", "is asked for twice"))
+        else:
+            seen.add(key)
+            chosen.append(prices[key])
+    if len(names) > 50:
         problems.append(("options", "at most 50 options"))
     if problems:
         raise InvalidArgument(problems)
-    return options
+    return chosen

@@ -97,10 +97,14 @@ class PricingHandlers:
             raise NotFound(f"there is no promo code {domain.normalize_code(code)}")
         return promo_code_to_proto(row)
 
-    async def quote(self, trim_name: str, options: list[domain.Option], code: str,
+    async def quote(self, trim_name: str, option_names: list[str], code: str,
                     own_price: Decimal | None = None) -> pricing_pb2.Quote:
-        options = domain.validate_options(options)
+        """The price of the trim with the named options (priced as the trim offers them), the
+        code's discount and the automatic ones."""
         model, trim = await self.catalogue.get_trim(trim_name)
+        options = domain.priced_options(option_names, [
+            domain.Option(option.name, money.from_proto(option.price, f"options[{index}].price"))
+            for index, option in enumerate(trim.options)])
         model_id, trim_id = catalog.trim_ids(trim_name, "trim")
         vehicle = domain.Vehicle(
             brand=model.brand, model_id=str(model_id), trim_id=str(trim_id),
@@ -115,7 +119,7 @@ class PricingHandlers:
                 problem = _code_problem(row, vehicle, options, moment)
                 if not problem:
                     candidates.append(discount_from_row(row))
-        return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem)
+        return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem, options)
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
         """A cancelled order gives its promo code uses back, once, and redeems none later."""

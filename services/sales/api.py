@@ -5,7 +5,7 @@ from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
 from services.kit.protos import idempotency_key, mask_paths, referenced_id, resource_id
 
-from .convert import STATUS_NAME, options_to_json
+from .convert import STATUS_NAME, option_names
 from .handlers import SalesHandlers
 
 ACCESS = {
@@ -44,13 +44,13 @@ class SalesApi(sales_pb2_grpc.SalesServiceServicer):
         vehicle_id = referenced_id(request.vehicle_id, "vehicles", "vehicle_id")
         return await self.handlers.create(
             identity.current(), vehicle_id, request.trim_id.strip(), request.promo_code,
-            options_to_json(request.options), request.notes, request.customer.strip(),
+            option_names(request.options), request.notes, request.customer.strip(),
             idempotency_key(context, request, required=False))
 
     async def UpdateOrder(self, request, context):
         order_id = _order_id(request.order.name, "order.name")
         changes = {"promo_code": request.order.promo_code, "notes": request.order.notes,
-                   "options": options_to_json(request.order.options)}
+                   "options": option_names(request.order.options)}
         return await self.handlers.update(identity.current(), order_id, request.order.etag, changes,
                                           mask_paths(request.update_mask.paths))
 

@@ -25,10 +25,14 @@ def quote_to_json(quote: pricing_pb2.Quote) -> dict:
     return json_format.MessageToDict(quote, preserving_proto_field_name=True)
 
 
-def options_to_json(options) -> list[dict]:
-    """Extra equipment from a request, its prices checked as exact money."""
-    return [{"name": option.name, "price": str(money.from_proto(option.price, f"options[{index}].price"))}
-            for index, option in enumerate(options)]
+def option_names(options) -> list[str]:
+    """The extras a request names: pricing prices them from the trim (a price sent is not read)."""
+    return [option.name for option in options]
+
+
+def priced_options(quote: pricing_pb2.Quote) -> list[dict]:
+    """The options as the quote priced them, as an order keeps them."""
+    return [{"name": option.name, "price": str(money.from_proto(option.price, "price"))} for option in quote.options]
 
 
 def order_to_proto(order: domain.Order) -> sales_pb2.Order:

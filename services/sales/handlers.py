@@ -19,7 +19,7 @@ from services.kit.protos import resource_id
 from services.peers import inventory, pricing
 
 from . import domain
-from .convert import STATUS_NAME, event_to_proto, order_to_proto, quote_to_json
+from .convert import STATUS_NAME, event_to_proto, order_to_proto, priced_options, quote_to_json
 
 Decision = Callable[[domain.Order], list[tuple[str, dict]]]
 # The order events other services hear about, as autosalon.sales.order.<type>.
@@ -105,17 +105,16 @@ class SalesHandlers:
         return [sales_pb2.Order.FromString(row.snapshot) if row.snapshot is not None
                 else order_to_proto(domain.fold(folded[row.id])) for row in rows], token, total
 
-    async def _price(self, trim: str, options: list[dict], promo_code: str, own_price: str) -> dict:
-        quote = await pricing.create_quote(
-            self.peers, trim, promo_code, [(option["name"], Decimal(option["price"])) for option in options],
-            Decimal(own_price) if own_price else None)
+    async def _price(self, trim: str, options: list[str], promo_code: str, own_price: str) -> tuple[dict, list[dict]]:
+        """pricing's breakdown for the trim with the named options, and the options as priced."""
+        quote = await pricing.create_quote(self.peers, trim, promo_code, options, Decimal(own_price) if own_price else None)
         if promo_code and quote.code_problem:
             raise InvalidArgument({"promo_code": quote.code_problem})
-        return quote_to_json(quote)
+        return quote_to_json(quote), priced_options(quote)
 
     async def create(
         self, caller: Identity, vehicle_id: uuid.UUID, trim_id: str, promo_code: str,
-        options: list[dict], notes: str, customer: str, idempotency_key: IdempotencyKey,
+        options: list[str], notes: str, customer: str, idempotency_key: IdempotencyKey,
     ) -> sales_pb2.Order:
         buyer = _buyer(caller, customer)
         notes = domain.check_notes(notes)
@@ -130,7 +129,7 @@ class SalesHandlers:
             raise FailedPrecondition(f"{vehicle.name} is not available (it is {inventory.status_name(vehicle)})")
         code = promo_code.strip().upper()
         own_price = vehicle.price_override.amount if vehicle.HasField("price_override") else ""
-        price = await self._price(vehicle.trim, options, code, own_price)
+        price, options = await self._price(vehicle.trim, options, code, own_price)
         order_id = str(uuid.uuid4())
         created = [("created", {
             "id": order_id, "customer": buyer, "vehicle": vehicle.name, "trim": vehicle.trim,
@@ -166,8 +165,10 @@ class SalesHandlers:
         if "promo_code" in edited:
             edited["promo_code"] = edited["promo_code"].strip().upper()
         merged = {name: edited.get(name, getattr(current, name)) for name in domain.EDITABLE}
-        edited["price"] = await self._price(current.trim, merged["options"], merged["promo_code"],
-                                            current.own_price)
+        names = edited.get("options", [option["name"] for option in current.options])
+        # Repriced as the trim offers its options today: the options and the total agree.
+        edited["price"], edited["options"] = await self._price(current.trim, names, merged["promo_code"],
+                                                               current.own_price)
         # The version read before asking pricing: a change made meanwhile wins, this one is refused.
         return await self._change(caller, order_id, etag or str(current.version),
                                   lambda order: domain.edit(order, edited))

@@ -306,3 +306,24 @@ def test_a_retried_model_or_trim_with_one_key_is_created_once(edge, manager_sess
     # The key stands for its first request only: another body with it is refused, not answered.
     other = edge.post(trims, headers={**staff, **key}, json={**trim, "display_name": "Luxe"})
     assert other.status_code == 400 and offending_fields(other) == {"idempotency_key"}, other.text
+
+
+def test_staff_set_the_options_a_trim_offers_and_pricing_prices_them_from_there(edge, manager_session):
+    staff = bearer(manager_session)
+    model = edge.post("/catalog/models", headers=staff, json=new_model()).json()
+    trims = f"/catalog/{model['name']}/trims"
+    bad = edge.post(trims, headers=staff, json={
+        "display_name": "Comfort", "price_delta": {"amount": "0"},
+        "options": [{"name": "tow bar", "price": {"amount": "-5"}}, {"name": "Tow Bar", "price": {"amount": "1"}}]})
+    assert bad.status_code == 400
+    assert {"trim.options[0].price", "trim.options[1].name"} <= set(violations(bad))
+    trim = edge.post(trims, headers=staff, json={
+        "display_name": "Comfort", "price_delta": {"amount": "0"},
+        "options": [{"name": "tow bar", "price": {"amount": "41000"}}]}).json()
+    assert trim["options"] == [{"name": "tow bar", "price": {"currency_code": "RUB", "amount": "41000.00"}}]
+    repriced = edge.patch(f"/catalog/{trim['name']}", params={"update_mask": "options"}, headers=staff,
+                          json={"options": [{"name": "tow bar", "price": {"amount": "43000"}}]})
+    assert repriced.status_code == 200, repriced.text
+    quote = edge.post("/pricing/quotes", json={"trim": trim["name"], "options": [{"name": "tow bar"}]})
+    assert quote.status_code == 200, quote.text
+    assert quote.json()["options"][0]["price"]["amount"] == "43000.00"

@@ -36,9 +36,11 @@ def test_quote_breakdown_with_a_promo_code(edge, manager_session):
     assert created.json()["code"] == code
     quote = edge.post("/pricing/quotes", json={
         "trim": trim["name"], "promo_code": code,
-        "options": [{"name": "winter tyres", "price": {"amount": "60000"}}]})
+        # A client names an option; its price is the trim's (a price sent is not read).
+        "options": [{"name": "Winter Tyres", "price": {"amount": "0.00"}}]})
     assert quote.status_code == 200, quote.text
     body = quote.json()
+    assert body["options"] == [{"name": "winter tyres", "price": {"currency_code": "RUB", "amount": "60000.00"}}]
     subtotal = float(trim["price"]["amount"]) + 60000
     assert float(body["subtotal"]["amount"]) == subtotal
     assert body["code_problem"] == ""
@@ -75,6 +77,10 @@ def test_bad_input_and_who_may_manage(edge, client_session, manager_session):
     options = edge.post("/pricing/quotes", json={
         "trim": "models/x/trims/y", "options": [{"name": "", "price": {"amount": "-1"}}]})
     assert options.status_code == 400
+    trim = _vesta(edge)["trims"][0]["name"]
+    unknown = edge.post("/pricing/quotes", json={"trim": trim, "options": [{"name": "gold plating"}, {"name": ""}]})
+    assert unknown.status_code == 400 and {"options[0].name", "options[1].name"} <= set(violations(unknown))
+    assert "it offers: winter tyres, tow bar" in unknown.text
 
 
 def test_promo_code_with_limit_one_redeemed_once_and_idempotently(edge, manager_session):

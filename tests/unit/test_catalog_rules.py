@@ -112,3 +112,14 @@ def test_update_masks():
     for mask in ([], ["id"], ["audit"]):
         with pytest.raises(errors.InvalidArgument):
             masked_fields(mask, domain.MODEL_MASK)
+
+
+def test_a_trims_options_are_named_once_and_priced_zero_or_more():
+    trim = domain.validate_trim(domain.TrimFields("Comfort", Decimal("0"), [],
+                                                  ((" tow bar ", Decimal("35000")), ("mats", Decimal("0")))))
+    assert trim.options == (("tow bar", Decimal("35000")), ("mats", Decimal("0")))
+    with pytest.raises(errors.InvalidArgument) as refused:
+        domain.validate_trim(domain.TrimFields("Comfort", Decimal("0"), [],
+                                               (("tow bar", Decimal("-1")), ("Tow Bar", Decimal("1")), ("", Decimal("1")))))
+    assert {field for field, _ in refused.value.violations} == {
+        "trim.options[0].price", "trim.options[1].name", "trim.options[2].name"}

@@ -127,3 +127,13 @@ def test_a_vehicle_with_its_own_price_is_quoted_at_that_price():
     assert [line.label for line in result.lines] == ["vehicle price", "option: mats", "discount: Offer d"]
     assert result.subtotal == Decimal("995000.00")
     assert result.total == Decimal("895500.00")
+
+
+def test_options_are_priced_from_what_the_trim_offers():
+    offered = [domain.Option("Winter tyres", Decimal("60000")), domain.Option("tow bar", Decimal("35000"))]
+    assert domain.priced_options([" winter TYRES ", "tow bar"], offered) == offered
+    assert domain.priced_options([], offered) == []
+    with pytest.raises(errors.InvalidArgument) as refused:
+        domain.priced_options(["gold plating", "tow bar", "Tow Bar", ""], offered)
+    assert [field for field, _ in refused.value.violations] == ["options[0].name", "options[2].name", "options[3].name"]
+    assert "it offers: Winter tyres, tow bar" in refused.value.violations[0][1]
