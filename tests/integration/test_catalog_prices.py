@@ -71,8 +71,16 @@ async def test_price_change_history_and_event_once(catalog):
                 .where(store.outbox.c.subject.like("%price_changed")))).scalar_one()
         await events.js.publish(f"autosalon.{database.service}.model.price_changed", envelope,
                                 headers={"Nats-Msg-Id": str(uuid.uuid4())})
-        await asyncio.sleep(1.0)
-        assert len(received) == 1
+
+        async def both_acked() -> bool:
+            info = await events.js.consumer_info(bus.stream_name(database.service), f"{database.service}-prices")
+            return info.delivered.stream_seq >= 2 and info.num_pending == 0 and info.num_ack_pending == 0
+
+        for _ in range(100):
+            if await both_acked():
+                break
+            await asyncio.sleep(0.05)
+        assert await both_acked() and len(received) == 1
     finally:
         for task in (relay, consumer):
             task.cancel()

@@ -78,10 +78,17 @@ async def test_committed_event_is_relayed_and_applied_once(scratch):
             headers={"Nats-Msg-Id": str(uuid.uuid4())},
         )
         await _eventually(lambda: _count_is(scratch, 2))
-        await asyncio.sleep(0.5)
+        # Both deliveries acked (the consumer is done with them), the second changing nothing.
+        await _eventually(lambda: _consumer_done(scratch, "things", delivered=2))
         assert len(await _applied(scratch)) == 1
     finally:
         await _stop(relay, consumer)
+
+
+async def _consumer_done(scratch, durable: str, delivered: int) -> bool:
+    """The durable consumer has been handed `delivered` messages and acked every one."""
+    info = await scratch.bus.js.consumer_info(bus.stream_name(scratch.service), f"{scratch.service}-{durable}")
+    return info.delivered.stream_seq >= delivered and info.num_pending == 0 and info.num_ack_pending == 0
 
 
 async def _count_is(scratch, wanted: int) -> bool:

@@ -185,3 +185,14 @@ def test_rest_answers_lose_the_grpc_headers_and_grpc_answers_keep_them(rendered)
         removed = {change["remove"] for change in removes.get("response_mutations", [])}
         assert removed == ({"grpc-status", "grpc-message", "grpc-accept-encoding", "grpc-encoding"}
                            if rest_route else set()), route["match"]
+
+
+def test_a_call_that_never_reached_an_instance_is_tried_on_another_and_a_dead_one_set_aside(rendered):
+    _, config = rendered
+    for route in _to_services(_manager(config)):
+        policy = route["route"]["retry_policy"]
+        assert set(policy["retry_on"].split(",")) == {"connect-failure", "refused-stream", "reset-before-request"}
+        assert policy["retry_host_predicate"][0]["name"] == "envoy.retry_host_predicates.previous_hosts"
+    services = [cluster for cluster in config["static_resources"]["clusters"] if cluster.get("type") == "EDS"]
+    assert services and all(cluster["outlier_detection"]["consecutive_local_origin_failure"] == 1
+                            and cluster["outlier_detection"]["max_ejection_percent"] == 50 for cluster in services)

@@ -16,8 +16,16 @@ def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
         "route": {
             "cluster": cluster,
             "timeout": f"{timeout}s",
-            # An instance that just went away: try another before answering 503.
-            "retry_policy": {"retry_on": "connect-failure,refused-stream,reset-before-request", "num_retries": 2},
+            # An instance that just went away: try another before answering 503. Only calls that
+            # never reached a service are retried, so a write is never sent twice.
+            "retry_policy": {
+                "retry_on": "connect-failure,refused-stream,reset-before-request", "num_retries": 2,
+                "retry_host_predicate": [{
+                    "name": "envoy.retry_host_predicates.previous_hosts",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3"
+                                              ".PreviousHostsPredicate"}}],
+                "host_selection_retry_max_attempts": 3,
+            },
         },
         **({"typed_per_filter_config": per_filter} if per_filter else {}),
     }
