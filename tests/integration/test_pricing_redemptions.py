@@ -19,6 +19,7 @@ from services.pricing import domain, store
 from services.pricing import events
 from services.pricing.handlers import PricingHandlers
 
+from ..deliveries import Delivery
 from .conftest import migrated_database
 
 MANAGER = Identity("m-1", "manager", "m@example.ru", "t")
@@ -137,24 +138,10 @@ async def test_retries_of_a_discount_with_one_key_create_one(pricing):
         await pricing.create_discount(MANAGER, automatic, idempotency_key=IdempotencyKey("autumn-sale", "the same request"))
 
 
-class _Delivery:
-    """A JetStream message as the consumer loop hands it over."""
-
-    def __init__(self, envelope: common_pb2.EventEnvelope):
-        self.data = envelope.SerializeToString()
-        self.acks = self.naks = 0
-
-    async def ack(self):
-        self.acks += 1
-
-    async def nak(self, delay=None):
-        self.naks += 1
-
-
 async def test_only_the_order_events_that_concern_pricing_are_applied_and_recorded(pricing):
     await pricing.create_discount(MANAGER, _code("SAGA1", 0))
     for kind, code in [("confirmed", ""), ("confirmed", "SAGA1"), ("cancelled", "")]:
-        delivery = _Delivery(_order_event(kind, f"orders/{uuid.uuid4()}", code))
+        delivery = Delivery(_order_event(kind, f"orders/{uuid.uuid4()}", code))
         await handle_delivery(pricing.database, "pricing.saga", events.saga(pricing), delivery)
         assert (delivery.acks, delivery.naks) == (1, 0)
     async with pricing.database.reading() as uow:

@@ -16,6 +16,7 @@ from services.sales import domain, events, store
 from services.sales.convert import order_to_proto
 from services.sales.handlers import FOLLOW_ATTEMPTS, SalesHandlers
 
+from ..deliveries import Delivery
 from .conftest import migrated_database
 
 BUYER = Identity(str(uuid.uuid4()), "client", "b@example.ru", "t")
@@ -216,25 +217,19 @@ async def test_a_report_that_keeps_losing_fails_and_writes_nothing(sales, monkey
 async def test_a_reservation_that_expires_before_payment_cancels_the_order(sales):
     """inventory's vehicle.released with the reason "expired" cancels a confirmed order, saying
     why; a release for any other reason (one sales asked for) changes nothing."""
-    class Delivery:
-        def __init__(self, reason: str):
-            envelope = common_pb2.EventEnvelope(id=str(uuid.uuid4()), type="autosalon.inventory.vehicle.released")
-            envelope.data.Pack(inventory_pb2.VehicleEvent(order_id=f"orders/{order_id}", reason=reason))
-            self.data = envelope.SerializeToString()
-            self.acks = 0
-
-        async def ack(self):
-            self.acks += 1
-
-        async def nak(self, delay=None):
-            raise AssertionError("the report should have been handled")
+    def released(reason: str) -> Delivery:
+        return Delivery(kind="autosalon.inventory.vehicle.released",
+                        payload=inventory_pb2.VehicleEvent(order_id=f"orders/{order_id}", reason=reason))
 
     order_id = await _new_order(sales)
     await sales.confirm(BUYER, order_id, "1")
     routes = events.inventory(sales)
-    await handle_delivery(sales.database, "sales.saga-inventory", routes, Delivery("order cancelled"))
-    assert (await sales.get(BUYER, order_id)).status == sales_pb2.ORDER_STATUS_CONFIRMED
-    await handle_delivery(sales.database, "sales.saga-inventory", routes, Delivery("expired"))
+    for reason in ("order cancelled", "expired"):
+        delivery = released(reason)
+        await handle_delivery(sales.database, "sales.saga-inventory", routes, delivery)
+        assert (delivery.acks, delivery.naks) == (1, 0)
+        if reason != "expired":
+            assert (await sales.get(BUYER, order_id)).status == sales_pb2.ORDER_STATUS_CONFIRMED
     order = await sales.get(BUYER, order_id)
     assert order.status == sales_pb2.ORDER_STATUS_CANCELLED
     assert order.cancel_reason == "the vehicle's reservation expired before payment"

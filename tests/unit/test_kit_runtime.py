@@ -3,10 +3,11 @@ import asyncio
 
 import pytest
 
-from autosalon.common.v1 import common_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import runtime
 from services.kit.consumers import Route, consume, handle_delivery
+
+from ..deliveries import Delivery
 
 
 async def test_a_periodic_task_runs_again_at_once_while_work_is_waiting_then_waits(monkeypatch):
@@ -60,20 +61,6 @@ async def test_a_consumer_reads_one_services_stream():
         await consume(database=None, bus=None, durable="mixed", routes=routes)
 
 
-class _Delivery:
-    def __init__(self, kind: str, order: sales_pb2.Order):
-        envelope = common_pb2.EventEnvelope(id="7d3c9c8e-8c1e-4a36-9d9e-2d8a7c1f0a11", type=kind)
-        envelope.data.Pack(sales_pb2.OrderChanged(order=order))
-        self.data = envelope.SerializeToString()
-        self.acks = self.naks = 0
-
-    async def ack(self):
-        self.acks += 1
-
-    async def nak(self, delay=None):
-        self.naks += 1
-
-
 @pytest.mark.parametrize("kind, order", [
     ("autosalon.sales.order.updated", sales_pb2.Order(promo_code="SPRING")),  # no longer routed
     ("autosalon.sales.order.confirmed", sales_pb2.Order()),  # routed, but not wanted
@@ -86,7 +73,7 @@ async def test_an_event_that_asks_nothing_is_acked_without_a_unit_of_work(kind, 
 
     routes = {"autosalon.sales.order.confirmed": Route(sales_pb2.OrderChanged, apply,
                                                        wanted=lambda event: bool(event.order.promo_code))}
-    delivery = _Delivery(kind, order)
+    delivery = Delivery(kind=kind, payload=sales_pb2.OrderChanged(order=order))
     # No database at all: touching it would fail the delivery (a nak).
     await handle_delivery(None, "test.saga", routes, delivery)
     assert (delivery.acks, delivery.naks) == (1, 0) and applied == []
