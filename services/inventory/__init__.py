@@ -14,5 +14,6 @@ class InventorySettings:
                                                "how often expired reservations are released", minimum=0.1)
 
 
-SERVICE = Service("inventory", core_weight=2.8, settings=InventorySettings,
+# Two instances: on the purchase path, one may be restarting while the other serves.
+SERVICE = Service("inventory", instances=2, core_weight=2.8, settings=InventorySettings,
                   demo="services.inventory.demo:load_stock")

@@ -22,4 +22,5 @@ class PaymentSettings:
                                     "cancelled, uncharged", minimum=1)
 
 
-SERVICE = Service("payment", core_weight=3.0, settings=PaymentSettings)
+# Two instances: on the purchase path, one may be restarting while the other serves.
+SERVICE = Service("payment", instances=2, core_weight=3.0, settings=PaymentSettings)

@@ -12,4 +12,5 @@ class SalesSettings:
                              "one more is refused (409)", minimum=1)
 
 
-SERVICE = Service("sales", core_weight=6.5, settings=SalesSettings)
+# Two instances: on the purchase path, one may be restarting while the other serves.
+SERVICE = Service("sales", instances=2, core_weight=6.5, settings=SalesSettings)
