@@ -25,14 +25,17 @@ def mesh():
     os.environ.setdefault("AUTOSALON_EDGE_STRICT_REQUESTS", TEST_STRICT_LIMIT)
     os.environ.setdefault("AUTOSALON_EDGE_CORS_ORIGINS", TEST_WEB_ORIGIN)
     was_running = supervisor.running()
-    subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)
-    yield load()
-    if not was_running and not os.environ.get("AUTOSALON_KEEP_MESH"):
-        # CI's checkout is thrown away afterwards: take its database cluster along.
-        purge = ["--purge"] if os.environ.get("CI") else []
-        subprocess.run(
-            [sys.executable, "-m", "scripts.mesh", "down", *purge], cwd=REPO_ROOT, check=True
-        )
+    try:
+        subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)
+        yield load()
+    finally:
+        # Also when it failed to come up: a half-started mesh must not hold the ports.
+        if not was_running and not os.environ.get("AUTOSALON_KEEP_MESH"):
+            # CI's checkout is thrown away afterwards: take its database cluster along.
+            purge = ["--purge"] if os.environ.get("CI") else []
+            subprocess.run(
+                [sys.executable, "-m", "scripts.mesh", "down", *purge], cwd=REPO_ROOT, check=True
+            )
 
 
 def pytest_collection_modifyitems(items):
