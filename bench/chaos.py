@@ -28,12 +28,13 @@ from nats.js.errors import NotFoundError
 
 from autosalon.sales.v1 import sales_pb2
 from bench import processes
-from bench.saga import EDGE, Edge, _buyers, _token, _vehicles
+from bench.saga import EDGE, Edge, sign_in, sign_up_buyers, stock_vehicles
 from scripts.mesh import supervisor
 from scripts.mesh.layout import SERVICES
 from services.kit import settings
 from services.kit.bus import Bus, stream_name
 
+CONFIG = settings.load()
 GOOD_CARD, DECLINED_CARD = "4111111111111111", "4000000000000002"
 KINDS = ("card", "promo", "declined", "cancelled")
 # A call the mesh could not answer (an instance just killed, NATS or PostgreSQL away).
@@ -125,14 +126,14 @@ async def faults(stop: asyncio.Event, every_seconds: float) -> list[str]:
 
 
 def _rows(database: str, sql: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(settings.load().database_url(database, driver="postgresql"), autocommit=True) as connection:
+    with psycopg.connect(CONFIG.database_url(database, driver="postgresql"), autocommit=True) as connection:
         return connection.execute(sql, params).fetchall()
 
 
-async def _caught_up(config: settings.Settings, seconds: float = 120) -> list[str]:
+async def _caught_up(seconds: float = 120) -> list[str]:
     """Waits until every durable consumer has acked all and no outbox row is unsent; what is
     still behind when the time is up."""
-    bus = Bus(config.nats_url)
+    bus = Bus(CONFIG.nats_url)
     await bus.connect()
     try:
         deadline = time.monotonic() + seconds
@@ -194,17 +195,16 @@ def reckoning(orders: dict[str, str], code: str) -> dict[str, list[str]]:
 
 
 async def run(purchases: int, concurrency: int, kill_every: float) -> dict:
-    config = settings.load()
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         edge = Buyer(session)
-        manager = await _token(edge, config.admin_email, config.admin_password)
+        manager = await sign_in(edge, CONFIG.admin_email, CONFIG.admin_password)
         code = f"CHAOS{uuid.uuid4().hex[:6].upper()}"
         await edge.post("/pricing/discounts", {"title": "Chaos 5 %", "kind": "DISCOUNT_KIND_PERCENTAGE",
                                                "value": "5", "code": code, "usage_limit": purchases}, headers=manager)
         # One purchase at a time per buyer: a customer holds at most two cars unpaid.
-        buyers = await _buyers(edge, concurrency)
-        vehicles = await _vehicles(edge, manager, purchases)
+        buyers = await sign_up_buyers(edge, concurrency)
+        vehicles = await stock_vehicles(edge, manager, purchases)
         Buyer.calls = Buyer.unanswered = 0
         places: asyncio.Queue[dict] = asyncio.Queue()
         for buyer in buyers:
@@ -225,7 +225,7 @@ async def run(purchases: int, concurrency: int, kill_every: float) -> dict:
         done = await chaos
     orders = {result: KINDS[index % len(KINDS)] for index, result in enumerate(results) if isinstance(result, str)}
     failures = [str(result) for result in results if not isinstance(result, str)]
-    behind = await _caught_up(config)
+    behind = await _caught_up()
     broken = reckoning(orders, code)
     return {
         "purchases": purchases, "concurrency": concurrency, "seconds": round(time.monotonic() - started, 1),

@@ -149,7 +149,8 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], check=True,
                    stdout=subprocess.DEVNULL)
     up_seconds = round(time.monotonic() - started, 2)
-    email, password = settings.load().admin_email, settings.load().admin_password
+    config = settings.load()
+    email, password = config.admin_email, config.admin_password
     token = httpx.post(f"http://{EDGE}/auth/login", json={"email": email, "password": password},
                        timeout=10).json()["access_token"]
     auth = {"authorization": f"Bearer {token}"}

@@ -68,12 +68,12 @@ class Edge:
                 await asyncio.sleep(1)
 
 
-async def _token(edge: Edge, email: str, password: str) -> dict:
+async def sign_in(edge: Edge, email: str, password: str) -> dict:
     tokens = await edge.post_within_budget("/auth/login", {"email": email, "password": password})
     return {"authorization": f"Bearer {tokens['access_token']}"}
 
 
-async def _buyers(edge: Edge, count: int) -> list[dict]:
+async def sign_up_buyers(edge: Edge, count: int) -> list[dict]:
     """Fresh client accounts, made before the timing starts (registration and login are rate
     limited: past the edge's budget, each waits for it to refill)."""
     found = []
@@ -82,11 +82,11 @@ async def _buyers(edge: Edge, count: int) -> list[dict]:
         await edge.post_within_budget("/auth/register", {
             "email": email, "password": PASSWORD, "confirm_password": PASSWORD,
             "full_name": "Bench Buyer", "phone": "+79160000000"})
-        found.append(await _token(edge, email, PASSWORD))
+        found.append(await sign_in(edge, email, PASSWORD))
     return found
 
 
-async def _vehicles(edge: Edge, manager: dict, count: int) -> list[str]:
+async def stock_vehicles(edge: Edge, manager: dict, count: int) -> list[str]:
     model = (await edge.get("/catalog/models", params={
         "brand": "lada", "model": "vesta", "view": "MODEL_VIEW_FULL"}))["models"][0]
     names = []
@@ -137,14 +137,15 @@ async def run(purchases: int, concurrency: int) -> dict:
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         edge = Edge(session)
-        manager = await _token(edge, settings.load().admin_email, settings.load().admin_password)
+        config = settings.load()
+        manager = await sign_in(edge, config.admin_email, config.admin_password)
         # A customer holds at most two cars unpaid (sales' AUTOSALON_SALES_MOST_HELD): each
         # buyer has two places in the queue, so no more than two of their purchases overlap.
-        buyers = await _buyers(edge, (concurrency + 1) // 2)
+        buyers = await sign_up_buyers(edge, (concurrency + 1) // 2)
         places: asyncio.Queue[dict] = asyncio.Queue()
         for buyer in buyers * 2:
             places.put_nowait(buyer)
-        vehicles = await _vehicles(edge, manager, purchases)
+        vehicles = await stock_vehicles(edge, manager, purchases)
 
         async def one(index: int) -> float:
             buyer = await places.get()

@@ -37,12 +37,7 @@ def _convert(field: dataclasses.Field, raw: str) -> Any:
     kind = field.type if isinstance(field.type, type) else type(field.default)
     env = field.metadata["env"]
     try:
-        if kind is bool:
-            if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
-                raise ValueError
-            value = raw.lower() in ("1", "true", "yes")
-        else:
-            value = kind(raw)
+        value = kind(raw)
     except ValueError:
         raise BadSetting(f"{env}={raw!r} is not a valid {kind.__name__}") from None
     low, high = field.metadata["minimum"], field.metadata["maximum"]

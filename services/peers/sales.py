@@ -60,6 +60,16 @@ class CancelledOrders:
         after the lock, it sees a cancellation committed before)."""
         return sa.exists().where(self.table.c.order_id == order_id)
 
+    async def lock(self, connection: Connection, order_id: str) -> None:
+        """Holds the order until the transaction ends."""
+        await connection.execute(self._lock, {"order_id": order_id})
+
+    async def is_cancelled(self, connection: Connection, order_id: str) -> bool:
+        return await connection.scalar(self._exists, {"order_id": order_id})
+
+    async def mark(self, connection: Connection, order_id: str, moment: datetime) -> None:
+        await connection.execute(self._mark, {"order_id": order_id, "cancelled_at": moment})
+
     def on(self, connection: Connection) -> "CancelledOrdersOn":
         """The ledger as one unit of work sees it (for the service's repository to hand out)."""
         return CancelledOrdersOn(self, connection)
@@ -67,15 +77,15 @@ class CancelledOrders:
 
 @dataclass(frozen=True)
 class CancelledOrdersOn:
+    """CancelledOrders on one connection."""
     ledger: CancelledOrders
     connection: Connection
 
     async def lock(self, order_id: str) -> None:
-        """Holds the order until the transaction ends."""
-        await self.connection.execute(self.ledger._lock, {"order_id": order_id})
+        await self.ledger.lock(self.connection, order_id)
 
     async def is_cancelled(self, order_id: str) -> bool:
-        return await self.connection.scalar(self.ledger._exists, {"order_id": order_id})
+        return await self.ledger.is_cancelled(self.connection, order_id)
 
     async def mark(self, order_id: str, moment: datetime) -> None:
-        await self.connection.execute(self.ledger._mark, {"order_id": order_id, "cancelled_at": moment})
+        await self.ledger.mark(self.connection, order_id, moment)

@@ -12,7 +12,7 @@ from services.kit import logs, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
-from services.kit.idempotency import NO_KEY, IdempotencyKey
+from services.kit.idempotency import NO_KEY, IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.protos import resource_id
@@ -149,8 +149,11 @@ class SalesHandlers:
 
     async def _by_idempotency_key(self, buyer: str, key: IdempotencyKey) -> sales_pb2.Order | None:
         async with self.database.reading() as uow:
-            order_id = await uow.repository.by_idempotency_key(buyer, key)
-        return None if order_id is None else await self.get(None, order_id)
+            first = await uow.repository.by_idempotency_key(buyer, key.text)
+        if first is None:
+            return None
+        same_request(first.idempotency_request, key)
+        return await self.get(None, first.id)
 
     async def update(
         self, caller: Identity, order_id: uuid.UUID, etag: str, changes: dict, mask: list[str]

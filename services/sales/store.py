@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.idempotency import NO_KEY, IdempotencyKey, request_column, same_request
+from services.kit.idempotency import NO_KEY, IdempotencyKey, request_column
 from services.kit.outbox import OUTBOX_COLUMNS, event_tables
 from services.kit.paging import newest_first
 from services.kit.pool import Connection
@@ -141,15 +141,10 @@ class OrderRepository:
         rows = await self.connection.execute(_CONFIRMED_UNPAID, {"customer": customer})
         return [f"orders/{row.id}" for row in rows]
 
-    async def by_idempotency_key(self, customer: str, key: IdempotencyKey) -> uuid.UUID | None:
-        """The order `customer` created with this key, if any (InvalidArgument when it came with
-        another request)."""
-        first = (await self.connection.execute(sa.select(orders.c.id, orders.c.idempotency_request).where(
-            orders.c.customer == customer, orders.c.idempotency_key == key.text))).first()
-        if first is None:
-            return None
-        same_request(first.idempotency_request, key)
-        return first.id
+    async def by_idempotency_key(self, customer: str, key: str) -> Row | None:
+        """The order `customer` created with this key (its id and the request it came with), if any."""
+        return (await self.connection.execute(sa.select(orders.c.id, orders.c.idempotency_request).where(
+            orders.c.customer == customer, orders.c.idempotency_key == key))).first()
 
     async def page(self, status: str | None, customer: str | None, limit: int,
                    after: tuple[datetime, uuid.UUID] | None):

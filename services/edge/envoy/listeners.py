@@ -85,7 +85,7 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
             cache_filter(settings, envoy_dir),
             transcoder(envoy_dir, _grpc_services(services)),
             # After the transcoder: register and login counted by method, however they came.
-            rate_limit_filter(STRICT_LIMIT_FILTER),
+            rate_limit_filter(STRICT_LIMIT_FILTER, "strict_rate_limit"),
             jwt_filter(settings, run_dir),
             _router(),
         ],

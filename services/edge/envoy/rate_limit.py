@@ -14,9 +14,9 @@ STRICT_LIMIT_FILTER = "autosalon.strict_rate_limit"
 ALWAYS = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
 
 
-def rate_limit_filter(name: str = RATE_LIMIT_FILTER) -> dict:
+def rate_limit_filter(name: str = RATE_LIMIT_FILTER, stat_prefix: str = "rate_limit") -> dict:
     """A filter with no budget of its own: it counts by the route's (per_address_limit)."""
-    return {"name": name, "typed_config": {"@type": RATE_LIMIT, "stat_prefix": name.rpartition(".")[2]}}
+    return {"name": name, "typed_config": {"@type": RATE_LIMIT, "stat_prefix": stat_prefix}}
 
 
 def per_address_limit(name: str, requests: int, seconds: int, limit_filter: str = RATE_LIMIT_FILTER) -> dict:
