@@ -133,7 +133,7 @@ def _rows(database: str, sql: str, params: tuple = ()) -> list[tuple]:
 async def _caught_up(seconds: float = 120) -> list[str]:
     """Waits until every durable consumer has acked all and no outbox row is unsent; what is
     still behind when the time is up."""
-    bus = Bus(CONFIG.nats_url)
+    bus = Bus(CONFIG.nats_url, login=CONFIG.nats_login)
     await bus.connect()
     try:
         deadline = time.monotonic() + seconds

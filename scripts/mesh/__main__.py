@@ -9,25 +9,29 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from services.kit import migrations
+from services.kit import credentials, migrations
+from services.kit.credentials import OPERATOR, SUPERUSER, Credentials
 from services.kit.manifest import hook
 from services.kit.settings import REPO_ROOT, Settings, described
 
-from . import postgres, supervisor, tools
+from . import access, postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    EMULATORS, GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, databases, instances,
+    EMULATORS, GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, instances,
 )
 from .tools import step
 
 
-def prepare() -> None:
-    """Everything short of starting processes: tools, generated code, keys, database cluster."""
+def prepare() -> Credentials:
+    """Everything short of starting processes: tools, generated code, keys and credentials,
+    the database cluster, the configurations."""
     tools.ensure_consul()
     tools.generate_code()
     tools.ensure_keys()
-    postgres.ensure_cluster()
+    secrets = access.ensure()
+    postgres.ensure_cluster(secrets.postgres[SUPERUSER])
     _render_edge()
+    return secrets
 
 
 def _render_edge() -> None:
@@ -46,6 +50,12 @@ def _get(url: str, timeout: float = 2.0) -> bytes:
         return response.read()
 
 
+def _consul_get(path: str) -> bytes:
+    request = urllib.request.Request(f"http://127.0.0.1:{CONSUL_HTTP_PORT}{path}",
+                                     headers={"X-Consul-Token": SETTINGS.consul_acl_token})
+    return _get(request)
+
+
 def _wait(what: str, ready, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -60,7 +70,7 @@ def _wait(what: str, ready, timeout: float = 90.0) -> None:
 
 
 def _passing(service: str) -> int:
-    body = _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/health/service/{service}?passing=true")
+    body = _consul_get(f"/v1/health/service/{service}?passing=true")
     return len(json.loads(body))
 
 
@@ -80,10 +90,17 @@ def _edge_endpoints(service: str) -> int:
 
 def up() -> None:
     started = time.monotonic()
-    prepare()
-    supervisor.render(tools.CONSUL_BINARY)
+    secrets = prepare()
+    access.write_consul_config(secrets)
+    users_changed = access.write_nats_config(secrets)
+    supervisor.render(tools.CONSUL_BINARY, secrets)
     step("supervisord: starting postgres, consul, nats")
     supervisor.start()
+    if users_changed:
+        supervisor.ctl("signal", "HUP", "nats", check=False)
+    step("consul: applying the ACL policies and tokens")
+    access.apply_consul(secrets, secrets.consul[OPERATOR])
+    access.delete_stale_tokens(secrets, secrets)
     edge_config = RUN / "envoy" / "envoy.yaml"
     running_config = RUN / "envoy" / "running.yaml"
     if not running_config.exists() or running_config.read_bytes() != edge_config.read_bytes():
@@ -96,33 +113,84 @@ def up() -> None:
         # Programs still running older code stop (the services before their migrations run).
         supervisor.ctl("stop", "edge-sync", *EMULATORS, *(f"{service}:*" for service in SERVICES), check=False)
         code_stamp.write_text(code)
-    _databases()
-    step("supervisord: starting the edge and the services")
-    # One supervisorctl per program, all at once: a single `start a b c` waits out each
-    # program's startsecs in turn, which made a warm start a dozen seconds longer.
-    programs = ["edge-sync", "envoy", *EMULATORS, *(f"{service}:*" for service in SERVICES)]
-    with ThreadPoolExecutor(len(programs)) as pool:
-        results = list(pool.map(lambda program: supervisor.ctl("start", program, check=False), programs))
-    failed = [result.stdout for result in results if result.returncode != 0]
-    if failed:
-        sys.exit(f"some programs did not start:\n{''.join(failed)}logs are in {LOGS}")
-    _wait("consul", lambda: _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/status/leader"))
-    for service in SERVICES:
-        want = instances(service)
-        step(f"{service}: waiting for {want} healthy instance(s) in Consul and at the edge")
-        _wait(f"{service} in consul", lambda: _passing(service) >= want)
-        _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
-    _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
+    _databases(secrets)
+    _start_programs()
+    _wait_healthy()
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
 
 
-def _databases() -> None:
-    """One database a service, its migrations, then its seed (the initial admin, the demo showroom)."""
-    postgres.wait_ready()
-    postgres.ensure_databases(databases())
+def _start_programs() -> None:
+    """The edge, the emulators and the services, those not running yet."""
+    step("supervisord: starting the edge and the services")
+    # One supervisorctl per program, all at once: a single `start a b c` waits out each
+    # program's startsecs in turn, which made a warm start a dozen seconds longer.
+    _in_parallel("start", ["edge-sync", "envoy", *EMULATORS, *(f"{service}:*" for service in SERVICES)])
+
+
+def _in_parallel(action: str, programs: list[str]) -> None:
+    """`supervisorctl <action>` of each program at once."""
+    with ThreadPoolExecutor(len(programs)) as pool:
+        results = list(pool.map(lambda program: supervisor.ctl(action, program, check=False), programs))
+    failed = [result.stdout for result in results if result.returncode != 0]
+    if failed:
+        sys.exit(f"some programs did not {action}:\n{''.join(failed)}logs are in {LOGS}")
+
+
+def _wait_healthy() -> None:
+    for service in SERVICES:
+        want = instances(service)
+        step(f"{service}: waiting for {want} healthy instance(s) in Consul and at the edge")
+        _wait(f"{service} in consul", lambda: _passing(service) >= want)
+        _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
+    _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
+
+
+def rotate() -> None:
+    """New secrets for every role, user and token, applied to the running infrastructure with
+    the old ones; then every service restarts with its own. The old file is kept as
+    credentials.json.previous until all is applied."""
+    if not supervisor.running():
+        sys.exit("the mesh is not running: ./scripts/up first (rotation applies the new secrets to it)")
+    path = SETTINGS.credentials_path
+    old, new = access.ensure(), Credentials.generated(list(SERVICES))
+    previous = path.with_name(path.name + ".previous")
+    credentials.write(previous, old)
+    credentials.write(path, new)
+    step("postgresql: new passwords")
+    postgres.apply_roles(new, old.postgres[SUPERUSER])
+    step("consul: new tokens")
+    access.apply_consul(new, old.consul[OPERATOR])
+    access.write_consul_config(new)
+    # A NATS user has one password, so the services stop (leaving Consul and NATS with their
+    # old secrets, still valid) before NATS takes the new ones, and start again with theirs.
+    step("supervisord: stopping the services and the edge's sync")
+    _in_parallel("stop", ["edge-sync", *(f"{service}:*" for service in SERVICES)])
+    step("nats: new users, reloaded")
+    access.write_nats_config(new)
+    supervisor.ctl("signal", "HUP", "nats")
+    supervisor.render(tools.CONSUL_BINARY, new)
+    supervisor.start()
+    _start_programs()
+    _wait_healthy()
+    step("consul: deleting the old tokens")
+    access.delete_stale_tokens(new, old)
+    previous.unlink()
+    step(f"credentials: rotated ({path})")
+
+
+def _databases(secrets: Credentials) -> None:
+    """One database and role a service, its migrations (as that role, which owns what they
+    make), then its seed (the initial admin, the demo showroom)."""
+    superuser_password = secrets.postgres[SUPERUSER]
+    postgres.wait_ready(superuser_password)
+    postgres.apply_roles(secrets, superuser_password)
+    _migrate_and_seed()
+
+
+def _migrate_and_seed() -> None:
     for service in SERVICES:
         step(f"{service}: migrations")
         migrations.upgrade(service, SETTINGS.database_url(service))
@@ -155,10 +223,12 @@ def settings_table() -> str:
 
 
 def bootstrap() -> None:
-    """For containers (compose.yaml): keys, edge config and databases on external servers."""
+    """For containers (compose.yaml): keys, edge config and databases on external servers,
+    as the role its environment names."""
     tools.ensure_keys()
     _render_edge()
-    _databases()
+    postgres.create_missing_databases(list(SERVICES))
+    _migrate_and_seed()
 
 
 def _print_addresses(elapsed: float) -> None:
@@ -169,7 +239,8 @@ Autosalon is up (healthy in {elapsed:.1f} s).
   envoy admin                  http://127.0.0.1:{ENVOY_ADMIN_PORT}
   consul                       http://127.0.0.1:{CONSUL_HTTP_PORT}
   nats (jetstream)             nats://127.0.0.1:{NATS_PORT}  (monitor :{NATS_MONITOR_PORT})
-  postgresql                   127.0.0.1:{SETTINGS.pg_port}  user {SETTINGS.pg_user}
+  postgresql                   127.0.0.1:{SETTINGS.pg_port}  a role a service, superuser {SUPERUSER}
+  credentials                  {SETTINGS.credentials_path}  (python -m scripts.mesh rotate)
   services                     ports as registered in Consul: ./scripts/status
   payment gateway (emulator)   {GATEWAY_ADDR}
   logs                         {LOGS}
@@ -194,9 +265,7 @@ def status() -> int:
     print(supervisor.ctl("status", check=False).stdout)
     for service in SERVICES:
         try:
-            checks = json.loads(
-                _get(f"http://127.0.0.1:{CONSUL_HTTP_PORT}/v1/health/checks/{service}")
-            )
+            checks = json.loads(_consul_get(f"/v1/health/checks/{service}"))
         except OSError as error:
             print(f"consul: unreachable ({error})")
             return 1
@@ -214,6 +283,7 @@ def main() -> int:
     commands.add_parser("generate")
     commands.add_parser("bootstrap")
     commands.add_parser("settings")
+    commands.add_parser("rotate")
     down_parser = commands.add_parser("down")
     down_parser.add_argument("--purge", action="store_true", help="also delete databases and state")
     args = parser.parse_args()
@@ -227,6 +297,8 @@ def main() -> int:
         bootstrap()
     elif args.command == "settings":
         print_settings()
+    elif args.command == "rotate":
+        rotate()
     elif args.command == "down":
         down(args.purge)
     else:

@@ -51,7 +51,3 @@ GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
 def instances(service: str) -> int:
     """How many instances of `service` run: its manifest's, unless AUTOSALON_<NAME>_INSTANCES says."""
     return int(os.environ.get(f"AUTOSALON_{service.upper()}_INSTANCES", SERVICES[service].instances))
-
-
-def databases() -> list[str]:
-    return list(SERVICES)

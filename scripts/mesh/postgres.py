@@ -6,11 +6,14 @@ import pathlib
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 import psycopg
 from psycopg import sql
+
+from services.kit import credentials
 
 from .layout import PG_DATA, PG_HOME, PG_SOCKET_DIR, PG_SYSTEM_USER, RUNNING_AS_ROOT, SETTINGS
 from .tools import run, step
@@ -56,8 +59,9 @@ def _as_pg_user() -> dict:
     return {"user": PG_SYSTEM_USER, "group": PG_SYSTEM_USER, "extra_groups": [], "cwd": "/"}
 
 
-def ensure_cluster() -> None:
-    """initdb once; later runs find the data folder and skip it."""
+def ensure_cluster(superuser_password: str) -> None:
+    """initdb once, its superuser's password from the credentials; later runs find the data
+    folder and skip it."""
     if (PG_DATA / "PG_VERSION").exists():
         step(f"postgresql: cluster present in {PG_DATA}")
         return
@@ -71,12 +75,12 @@ def ensure_cluster() -> None:
         for path in (PG_HOME, PG_DATA):
             os.chown(path, account.pw_uid, account.pw_gid)
     with tempfile.NamedTemporaryFile("w", dir=PG_HOME, delete=False) as password_file:
-        password_file.write(SETTINGS.pg_password)
+        password_file.write(superuser_password)
     try:
         if RUNNING_AS_ROOT:
             os.chown(password_file.name, account.pw_uid, account.pw_gid)
         subprocess.run(
-            [binaries() / "initdb", "-D", PG_DATA, "-U", SETTINGS.pg_user,
+            [binaries() / "initdb", "-D", PG_DATA, "-U", credentials.SUPERUSER,
              "--auth=scram-sha-256", f"--pwfile={password_file.name}",
              "--locale=C.UTF-8", "--encoding=UTF8"],
             check=True, stdout=subprocess.DEVNULL, **_as_pg_user(),
@@ -97,32 +101,60 @@ def server_command() -> list[str]:
     ]
 
 
-def _connect(database: str = "postgres") -> psycopg.Connection:
+def _connect(password: str) -> psycopg.Connection:
     return psycopg.connect(
-        host=SETTINGS.pg_host, port=SETTINGS.pg_port, user=SETTINGS.pg_user,
-        password=SETTINGS.pg_password, dbname=database, autocommit=True, connect_timeout=2,
+        host=SETTINGS.pg_host, port=SETTINGS.pg_port, user=credentials.SUPERUSER,
+        password=password, dbname="postgres", autocommit=True, connect_timeout=2,
     )
 
 
-def wait_ready(timeout: float = 60.0) -> None:
+def wait_ready(superuser_password: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            _connect().close()
+            _connect(superuser_password).close()
             return
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as error:
+            if error.sqlstate == "28P01":
+                sys.exit(f"postgresql: the cluster in {PG_DATA} refuses the superuser's password in "
+                         f"{SETTINGS.credentials_path}: it was made with other credentials (lost, or "
+                         "from before they existed). `./scripts/down --purge` starts over, deleting its data.")
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
 
 
-def ensure_databases(names: list[str]) -> None:
-    with _connect() as connection:
+def create_missing_databases(names: list[str]) -> None:
+    """The databases of `names` not there yet, as the role the settings name (containers)."""
+    user, password = SETTINGS.pg_login("postgres")
+    with psycopg.connect(host=SETTINGS.pg_host, port=SETTINGS.pg_port, user=user, password=password,
+                         dbname="postgres", autocommit=True, connect_timeout=2) as connection:
         existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
-        for name in names:
-            if name not in existing:
-                step(f"postgresql: creating database {name}")
-                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for name in set(names) - existing:
+            step(f"postgresql: creating database {name}")
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def apply_roles(secrets: credentials.Credentials, superuser_password: str) -> None:
+    """A login role a service with its password from `secrets`, owning its own database (made
+    when missing) which no other role but the superuser may open; the superuser's password
+    too. Acts as the superuser, with `superuser_password` (the old one, when rotating)."""
+    with _connect(superuser_password) as connection:
+        existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+        roles = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
+        for role, password in secrets.postgres.items():
+            verb = "ALTER" if role in roles else "CREATE"
+            if role == credentials.SUPERUSER:
+                connection.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)))
+                continue
+            connection.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}")
+                               .format(sql.Identifier(role), sql.Literal(password)))
+            if role not in existing:
+                step(f"postgresql: creating database {role}")
+                connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(role), sql.Identifier(role)))
+            connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(role)))
 
 
 def drop_cluster() -> None:

@@ -7,9 +7,12 @@ import time
 from services.kit import cores as kit_cores
 from services.kit.settings import REPO_ROOT
 
-from . import cores, postgres
+from services.kit import credentials
+from services.kit.credentials import EDGE_SYNC, Credentials
+
+from . import access, cores, postgres
 from .layout import (
-    CONSUL_HTTP_PORT, EMULATORS, LOGS, NATS_MONITOR_PORT, NATS_PORT, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
+    EMULATORS, LOGS, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
     RUNNING_AS_ROOT, SERVICES, VENV_BIN, instances,
 )
 
@@ -80,12 +83,13 @@ def _core_environment(cores: list[int] | None) -> dict:
     return {kit_cores.CORES: ",".join(str(core) for core in cores), kit_cores.INSTANCE: "%(process_num)d"}
 
 
-def render(consul_binary) -> None:
+def render(consul_binary, secrets: Credentials) -> None:
+    """The config holds each service's credentials, so only its owner may read it."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    CONF.write_text(config(consul_binary))
+    credentials.write_private(CONF, config(consul_binary, secrets))
 
 
-def config(consul_binary) -> str:
+def config(consul_binary, secrets: Credentials) -> str:
     python = VENV_BIN / "python"
     environment = _environment({"PYTHONUNBUFFERED": "1", "AUTOSALON_RUN_DIR": RUN,
                                 "AUTOSALON_PG_SOCKET_DIR": PG_SOCKET_DIR, "GRPC_EXPERIMENTS": GRPC_EXPERIMENTS})
@@ -99,20 +103,16 @@ def config(consul_binary) -> str:
         ),
         _program(
             "consul",
-            [consul_binary, "agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1",
-             f"-http-port={CONSUL_HTTP_PORT}", "-dns-port=-1", "-grpc-port=-1",
-             "-log-level=warn", "-log-json"],
+            [consul_binary, "agent", f"-config-file={access.CONSUL_CONFIG}"],
             10, True,
         ),
         _program(
             "nats",
-            [VENV_BIN / "nats-server", "--jetstream", "--addr=127.0.0.1", f"--port={NATS_PORT}",
-             f"--http_port={NATS_MONITOR_PORT}", f"--store_dir={RUN / 'nats'}",
-             "--server_name=autosalon"],
+            [VENV_BIN / "nats-server", f"--config={access.NATS_CONFIG}"],
             10, True,
         ),
         _program("edge-sync", [python, "-m", "services.edge.eds_sync", "--run-dir", RUN], 50, False,
-                 settings),
+                 _settings_environment({"AUTOSALON_CONSUL_TOKEN": secrets.consul[EDGE_SYNC]})),
         # One worker thread: on two cores shared with the services, a second one only adds
         # context switches and splits the upstream HTTP/2 connections (measured on /auth/me:
         # +15 % requests/s, p99 70 -> 40 ms; /health still above 18,000 requests/s).
@@ -131,7 +131,8 @@ def config(consul_binary) -> str:
             _program(
                 service, [python, "-m", manifest.module], 100, False,
                 f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
-                "stopsignal=TERM\n" + _settings_environment(_core_environment(placed.get(service))),
+                "stopsignal=TERM\n" + _settings_environment(
+                    {**_core_environment(placed.get(service)), **access.service_environment(service, secrets)}),
                 log_name="%(program_name)s-%(process_num)d",
             )
         )

@@ -52,7 +52,8 @@ async def main() -> None:
     logs.configure("edge-sync")
     envoy_dir = args.run_dir / "envoy"
     clusters = json.loads((envoy_dir / "clusters.json").read_text())
-    consul = Consul(settings.load().consul_addr)
+    config = settings.load()
+    consul = Consul(config.consul_addr, config.consul_acl_token)
     tasks = [asyncio.create_task(follow(consul, cluster, envoy_dir / "eds")) for cluster in clusters]
     tasks.append(asyncio.create_task(keep_bounded(Rotation.load(envoy_dir / "access_log.json"))))
     stop = asyncio.Event()

@@ -31,8 +31,12 @@ def source_of(subject: str) -> str:
 
 
 class Bus:
-    def __init__(self, url: str, retention_days: int = 30):
+    """`login` is (user, password), empty for a server without users. A user's request
+    replies come to inboxes of its own (`_INBOX.<user>.`), the only ones it may read."""
+
+    def __init__(self, url: str, retention_days: int = 30, login: tuple[str, str] = ("", "")):
         self._url = url
+        self._login = login
         self._retention_days = retention_days
         self.nc: nats.NATS | None = None
         self.js = None
@@ -41,8 +45,10 @@ class Bus:
         self.reconnects = 0
 
     async def connect(self) -> None:
+        user, password = self._login
+        identity = {"user": user, "password": password, "inbox_prefix": f"_INBOX.{user}"} if user else {}
         self.nc = await nats.connect(
-            self._url, name="autosalon", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+            self._url, name=user or "autosalon", **identity, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
             error_cb=self._on_error, disconnected_cb=self._on_disconnect,
             reconnected_cb=self._on_reconnect,
         )
@@ -68,7 +74,8 @@ class Bus:
         log.info("nats: reconnected")
 
     async def ensure_stream(self, service: str) -> None:
-        """The stream of one publishing service; created by whoever needs it first."""
+        """The stream of one publishing service, created (or updated) by that service's relay:
+        no other service may."""
         config = StreamConfig(
             name=stream_name(service),
             subjects=[f"autosalon.{service}.>"],

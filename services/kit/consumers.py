@@ -56,7 +56,6 @@ async def consume(database: Database, bus: Bus, durable: str, routes: Routes, ba
     subscription = None
     while subscription is None:
         try:
-            await bus.ensure_stream(source)
             # Created, or updated to this version's subjects when it exists from an older one.
             await bus.js.add_consumer(stream_name(source), ConsumerConfig(
                 name=name,

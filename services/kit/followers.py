@@ -66,7 +66,6 @@ async def follow_from(bus: Bus, subject: str, since: timedelta, callback) -> Non
 async def _ordered_subscription(bus: Bus, subject: str, start: ConsumerConfig):
     while True:
         try:
-            await bus.ensure_stream(source_of(subject))
             return await bus.js.subscribe(subject, stream=stream_name(source_of(subject)), ordered_consumer=True,
                                           config=start)
         except asyncio.CancelledError:

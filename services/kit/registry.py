@@ -24,10 +24,13 @@ class Instance:
 
 
 class Consul:
-    def __init__(self, addr: str):
+    """`token`: the ACL token this process acts with (a service's may register only itself)."""
+
+    def __init__(self, addr: str, token: str = ""):
         # Blocking queries hold a request open for up to `wait`, so the read timeout is longer.
         self._http = httpx.AsyncClient(
-            base_url=f"http://{addr}", timeout=httpx.Timeout(5.0, read=70.0)
+            base_url=f"http://{addr}", timeout=httpx.Timeout(5.0, read=70.0),
+            headers={"X-Consul-Token": token} if token else None,
         )
 
     async def close(self) -> None:

@@ -97,9 +97,9 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     config = settings.load()
     own = settings.load(manifest.settings) if manifest.settings is not None else None
     database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
-    events = Bus(config.nats_url, config.event_retention_days)
+    events = Bus(config.nats_url, config.event_retention_days, config.nats_login)
     await events.connect()
-    consul = Consul(config.consul_addr)
+    consul = Consul(config.consul_addr, config.consul_acl_token)
     discovery = Discovery(consul)
     peers = Peers(discovery)
     service = Microservice(manifest.name, consul, config.bind_host, config.advertised_host, config.port)

@@ -16,6 +16,9 @@ import os
 import pathlib
 import socket
 from typing import Any, Mapping, TypeVar
+from urllib.parse import quote
+
+from . import credentials
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -27,10 +30,11 @@ class BadSetting(ValueError):
 
 
 def setting(default: Any, env: str, doc: str, *, minimum: float | None = None,
-            maximum: float | None = None) -> Any:
-    """A settings field: its default, its environment variable, what it means, its bounds."""
-    return dataclasses.field(default=default, metadata={"env": env, "doc": doc, "minimum": minimum,
-                                                        "maximum": maximum})
+            maximum: float | None = None, secret: bool = False) -> Any:
+    """A settings field: its default, its environment variable, what it means, its bounds;
+    a `secret` one is left out of the settings' repr (and so of tracebacks and logs)."""
+    return dataclasses.field(default=default, repr=not secret,
+                             metadata={"env": env, "doc": doc, "minimum": minimum, "maximum": maximum})
 
 
 def _convert(field: dataclasses.Field, raw: str) -> Any:
@@ -78,8 +82,17 @@ class Settings:
     nats_url: str = setting("nats://127.0.0.1:4222", "AUTOSALON_NATS_URL", "NATS JetStream")
     pg_host: str = setting("127.0.0.1", "AUTOSALON_PG_HOST", "PostgreSQL's host")
     pg_port: int = setting(55432, "AUTOSALON_PG_PORT", "PostgreSQL's port", minimum=1, maximum=65535)
-    pg_user: str = setting("autosalon", "AUTOSALON_PG_USER", "PostgreSQL's user")
-    pg_password: str = setting("autosalon", "AUTOSALON_PG_PASSWORD", "PostgreSQL's password")
+    pg_user: str = setting(
+        "", "AUTOSALON_PG_USER",
+        "PostgreSQL's role (empty: the operator's, from `keys/credentials.json` in the run folder: the "
+        "role named after the database opened, or else the superuser)")
+    pg_password: str = setting("", "AUTOSALON_PG_PASSWORD", "that role's password", secret=True)
+    nats_user: str = setting(
+        "", "AUTOSALON_NATS_USER", "the NATS user (empty: the operator, from `keys/credentials.json`)")
+    nats_password: str = setting("", "AUTOSALON_NATS_PASSWORD", "that user's password", secret=True)
+    consul_token: str = setting(
+        "", "AUTOSALON_CONSUL_TOKEN",
+        "the Consul ACL token (empty: the operator's, from `keys/credentials.json`)", secret=True)
     # Unix sockets cost both sides less CPU a statement than loopback TCP.
     pg_socket_dir: str = setting(
         "", "AUTOSALON_PG_SOCKET_DIR",
@@ -110,7 +123,7 @@ class Settings:
     admin_email: str = setting("admin@autosalon.local", "AUTOSALON_ADMIN_EMAIL",
                                "the initial admin, created by the first `./scripts/up`")
     admin_password: str = setting("Showroom-Keys-2026", "AUTOSALON_ADMIN_PASSWORD",
-                                  "the initial admin's password")
+                                  "the initial admin's password", secret=True)
 
     @property
     def jwks_path(self) -> pathlib.Path:
@@ -129,8 +142,39 @@ class Settings:
             return socket.gethostbyname(socket.gethostname())
         return self.bind_host
 
+    @property
+    def credentials_path(self) -> pathlib.Path:
+        return credentials.path_in(self.run_dir)
+
+    def _operators(self) -> credentials.Credentials | None:
+        return credentials.read(self.credentials_path)
+
+    def pg_login(self, database: str) -> tuple[str, str]:
+        """(role, password) to open `database` with: the settings', or the operator's."""
+        if self.pg_user:
+            return self.pg_user, self.pg_password
+        operators = self._operators()
+        return operators.pg_login(database) if operators else (credentials.SUPERUSER, "")
+
+    @property
+    def nats_login(self) -> tuple[str, str]:
+        """(user, password) for NATS: the settings', or the operator's; empty: no login."""
+        if self.nats_user:
+            return self.nats_user, self.nats_password
+        operators = self._operators()
+        return (credentials.OPERATOR, operators.nats[credentials.OPERATOR]) if operators else ("", "")
+
+    @property
+    def consul_acl_token(self) -> str:
+        """The Consul token: the settings', or the operator's; empty: anonymous."""
+        if self.consul_token:
+            return self.consul_token
+        operators = self._operators()
+        return operators.consul[credentials.OPERATOR] if operators else ""
+
     def database_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
-        credentials = f"{driver}://{self.pg_user}:{self.pg_password}"
+        user, password = self.pg_login(database)
+        login = f"{driver}://{quote(user, safe='')}:{quote(password, safe='')}"
         if self.pg_socket_dir:
-            return f"{credentials}@/{database}?host={self.pg_socket_dir}&port={self.pg_port}"
-        return f"{credentials}@{self.pg_host}:{self.pg_port}/{database}"
+            return f"{login}@/{database}?host={self.pg_socket_dir}&port={self.pg_port}"
+        return f"{login}@{self.pg_host}:{self.pg_port}/{database}"

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import uuid
 
@@ -49,6 +50,19 @@ def listed(edge: httpx.Client, path: str, field: str, headers: dict) -> list:
     answer = edge.get(path, headers=headers)
     assert answer.status_code == 200, answer.text
     return answer.json().get(field, [])
+
+
+@contextlib.contextmanager
+def within_deadline(edge: httpx.Client, seconds: float = 5.0):
+    """The edge's calls give up after `seconds`, as a caller with a deadline does: an answer
+    that is refused "at once, not a hang" must come before it, or the call fails with
+    httpx.TimeoutException. Far above any answer expected; no time is measured."""
+    kept = edge.timeout
+    edge.timeout = httpx.Timeout(seconds)
+    try:
+        yield
+    finally:
+        edge.timeout = kept
 
 
 def bearer(tokens: dict) -> dict:

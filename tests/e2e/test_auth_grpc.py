@@ -106,7 +106,8 @@ async def test_registration_is_published_with_the_edge_trace_id(edge_channel, me
         auth_pb2.RegisterRequest(email=new_email("evt"), password=STRONG_PASSWORD,
                                  confirm_password=STRONG_PASSWORD, full_name="Event Person"),
         metadata=[("x-request-id", trace_id)])
-    connection = await nats.connect(mesh.nats_url)
+    nats_user, nats_password = mesh.nats_login
+    connection = await nats.connect(mesh.nats_url, user=nats_user, password=nats_password)
     try:
         stream = connection.jetstream()
         for _ in range(50):

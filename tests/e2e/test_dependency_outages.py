@@ -7,7 +7,7 @@ import pytest
 
 from scripts.mesh import supervisor
 
-from .conftest import bearer, listed
+from .conftest import bearer, listed, within_deadline
 from .purchase import confirmed_and_ready, create_order, new_vehicle, pay
 from .test_pricing import new_trim
 
@@ -20,10 +20,11 @@ def _until_served(call, seconds: float = 60) -> httpx.Response:
     return response
 
 
-def _unavailable_while_stopped(program: str, call) -> None:
+def _unavailable_while_stopped(edge: httpx.Client, program: str, call) -> None:
     supervisor.ctl("stop", program)
     try:
-        response = call()
+        with within_deadline(edge):
+            response = call()
         assert response.status_code == 503, response.text
         assert response.json()["code"] == 14  # UNAVAILABLE
     finally:
@@ -34,7 +35,7 @@ def _unavailable_while_stopped(program: str, call) -> None:
 @pytest.mark.parametrize("dependency", ["pricing:*", "inventory:*"])
 def test_an_order_needs_pricing_and_inventory(edge, client_session, manager_session, dependency):
     vehicle = new_vehicle(edge, manager_session)
-    _unavailable_while_stopped(dependency, lambda: create_order(edge, client_session, vehicle))
+    _unavailable_while_stopped(edge, dependency, lambda: create_order(edge, client_session, vehicle))
     assert listed(edge, "/sales/orders", "orders", bearer(client_session)) == [], \
         "a refused order must leave nothing behind"
     created = _until_served(lambda: create_order(edge, client_session, vehicle))
@@ -44,7 +45,7 @@ def test_an_order_needs_pricing_and_inventory(edge, client_session, manager_sess
 @pytest.mark.disruptive
 def test_a_payment_needs_sales(edge, client_session, manager_session):
     order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
-    _unavailable_while_stopped("sales:*", lambda: pay(edge, client_session, order, key="outage-1"))
+    _unavailable_while_stopped(edge, "sales:*", lambda: pay(edge, client_session, order, key="outage-1"))
     assert listed(edge, "/payments", "payments", bearer(client_session)) == [], \
         "a refused payment must leave nothing behind"
     paid = _until_served(lambda: pay(edge, client_session, order, key="outage-2"))
@@ -54,7 +55,7 @@ def test_a_payment_needs_sales(edge, client_session, manager_session):
 @pytest.mark.disruptive
 def test_a_quote_needs_the_catalogue(edge, manager_session):
     trim = new_trim(edge, manager_session)["name"]  # not among the models pricing keeps
-    _unavailable_while_stopped("catalog:*", lambda: edge.post("/pricing/quotes", json={"trim": trim}))
+    _unavailable_while_stopped(edge, "catalog:*", lambda: edge.post("/pricing/quotes", json={"trim": trim}))
     quote = _until_served(lambda: edge.post("/pricing/quotes", json={"trim": trim}))
     assert quote.status_code == 200, quote.text
 
@@ -66,7 +67,8 @@ def test_the_database_down_is_503_then_served_again(edge, client_session):
 
     supervisor.ctl("stop", "postgres")
     try:
-        response = mine()
+        with within_deadline(edge):
+            response = mine()
         assert response.status_code == 503, response.text
         assert response.json() == {"code": 14, "message": "the database is unavailable; try again shortly",
                                    "details": []}

@@ -9,7 +9,7 @@ from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from scripts.mesh import supervisor
 from services.inventory import demo, vin
 
-from .conftest import bearer
+from .conftest import bearer, within_deadline
 from .test_auth_rest import offending_fields, violations
 
 
@@ -212,7 +212,8 @@ def test_catalog_down_gives_503_not_a_hang(edge, manager_session):
     body = _vehicle_body(edge)
     supervisor.ctl("stop", "catalog:*")
     try:
-        response = edge.post("/inventory/vehicles", json=body, headers=bearer(manager_session))
+        with within_deadline(edge):
+            response = edge.post("/inventory/vehicles", json=body, headers=bearer(manager_session))
         assert response.status_code == 503, response.text
         # Reads of stock do not need the catalogue.
         assert edge.get("/inventory/vehicles", params={"page_size": 1}).status_code == 200

@@ -19,13 +19,17 @@ from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from scripts.mesh import supervisor
 from scripts.mesh.layout import LOGS, PG_SOCKET_DIR, RUN, SERVICES, VENV_BIN, instances
 from services.edge.access_log import Rotation, rotate_if_due
+from services.kit.settings import load
 
 from ..conftest import TEST_WEB_ORIGIN
 from .conftest import EDGE, bearer
 
 
 def _consul(path: str):
-    with urllib.request.urlopen(f"http://127.0.0.1:8500{path}", timeout=5) as response:
+    """Consul's answer to the operator (its ACLs refuse an anonymous read)."""
+    request = urllib.request.Request(f"http://127.0.0.1:8500{path}",
+                                     headers={"X-Consul-Token": load().consul_acl_token})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
 
@@ -49,8 +53,7 @@ def test_every_service_passes_in_consul(mesh, service):
 def test_services_talk_to_postgres_over_its_unix_socket(mesh):
     """Their connections have no client port (-1: a Unix socket), whatever tests connect by TCP;
     all of them use TCP only when the socket's path would be too long for the kernel."""
-    with psycopg.connect(host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user,
-                         password=mesh.pg_password, dbname="postgres") as connection:
+    with psycopg.connect(mesh.database_url("postgres", driver="postgresql")) as connection:
         by_socket = {name for (name,) in connection.execute(
             "SELECT DISTINCT datname FROM pg_stat_activity"
             " WHERE backend_type = 'client backend' AND client_port = -1")}

@@ -12,6 +12,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from autosalon.common.v1 import common_pb2
 from scripts.mesh import supervisor
 from services.kit.bus import Bus, stream_name
+from services.kit.settings import load
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
 from .purchase import confirm, confirmed_and_ready, draft, in_status, new_vehicle, pay, ready, wait_for_order
@@ -85,9 +86,14 @@ def test_a_service_killed_mid_saga_finishes_it_after_restart(edge, client_sessio
     assert len(payments["payments"]) == 1
 
 
+def _operator_bus() -> Bus:
+    config = load()
+    return Bus(config.nats_url, login=config.nats_login)
+
+
 async def _caught_up(durables: list[tuple[str, str]]) -> None:
     """Waits until each (stream's service, durable consumer) has nothing left to deliver or ack."""
-    bus = Bus("nats://127.0.0.1:4222")
+    bus = _operator_bus()
     await bus.connect()
     try:
         for _ in range(300):
@@ -104,7 +110,7 @@ async def _redeliver(subject: str, subject_name: str, since: str) -> None:
     """Publishes again the stored event on `subject` about `subject_name`, as JetStream does
     when an ack is lost: the same envelope (same event id), a new message. Only the messages
     stored `since` (RFC 3339) are read, so a long-lived stream is no slower to search."""
-    bus = Bus("nats://127.0.0.1:4222")
+    bus = _operator_bus()
     await bus.connect()
     try:
         service = subject.split(".")[1]

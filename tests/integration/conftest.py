@@ -16,10 +16,7 @@ from services.kit.outbox import event_tables
 def scratch_database(mesh, prefix: str):
     """A database of its own for one test, dropped afterwards; yields its name."""
     name = f"{prefix}{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(
-        host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user, password=mesh.pg_password,
-        dbname="postgres", autocommit=True,
-    )
+    admin = psycopg.connect(mesh.database_url("postgres", driver="postgresql"), autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield name
@@ -64,8 +61,10 @@ async def scratch(mesh):
         )
         await asyncio.to_thread(create_tables, mesh.database_url(service), metadata)
         database = Database(mesh.database_url(service), service, outbox)
-        events = kit_bus.Bus(mesh.nats_url)
+        events = kit_bus.Bus(mesh.nats_url, login=mesh.nats_login)
         await events.connect()
+        # As the pretend service's relay would: only a stream's own service creates it.
+        await events.ensure_stream(service)
         yield type(
             "Scratch", (), {
                 "service": service, "database": database, "bus": events, "outbox": outbox,

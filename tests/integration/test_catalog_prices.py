@@ -29,7 +29,7 @@ async def catalog(mesh):
     """catalog's real schema in a scratch database, publishing as a scratch service."""
     async with migrated_database(mesh, "catalog", store.outbox, store.CatalogRepository) as database:
         name = database.service
-        events = bus.Bus(mesh.nats_url)
+        events = bus.Bus(mesh.nats_url, login=mesh.nats_login)
         await events.connect()
         yield CatalogHandlers(database), events
         with contextlib.suppress(NotFoundError):  # no test event was relayed

@@ -15,7 +15,7 @@ from services.peers import auth
 
 @pytest.fixture
 async def peers(mesh):
-    consul = Consul(mesh.consul_addr)
+    consul = Consul(mesh.consul_addr, mesh.consul_acl_token)
     discovery = Discovery(consul)
     peers = Peers(discovery, fail_max=3, reset_timeout=60)
     yield consul, discovery, peers

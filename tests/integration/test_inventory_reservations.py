@@ -101,7 +101,7 @@ async def test_expired_reservation_is_released_once_and_published_once(inventory
     released = await _events(inventory, "vehicle.released")
     assert len(released) == 1
 
-    events = bus.Bus(mesh.nats_url)
+    events = bus.Bus(mesh.nats_url, login=mesh.nats_login)
     await events.connect()
     relay = asyncio.create_task(relay_outbox(inventory.database, events))
     try:

@@ -197,8 +197,7 @@ async def test_a_lost_connection_is_operational_error_and_the_pool_starts_afresh
     async with database.reading() as one, database.reading() as other:
         pids = [await one.connection.scalar(sa.text("SELECT pg_backend_pid()")),
                 await other.connection.scalar(sa.text("SELECT pg_backend_pid()"))]
-    with psycopg.connect(host=mesh.pg_host, port=mesh.pg_port, user=mesh.pg_user, password=mesh.pg_password,
-                         dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(mesh.database_url("postgres", driver="postgresql"), autocommit=True) as admin:
         for pid in pids:
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     with pytest.raises(sa.exc.OperationalError):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from scripts.mesh import cores, supervisor
+from services.kit.credentials import Credentials
 from services.kit.settings import REPO_ROOT
 
 MESH = {"auth": 2, "catalog": 2, "inventory": 1, "customer": 1, "pricing": 1, "sales": 1, "payment": 1}
@@ -40,7 +41,7 @@ def test_more_instances_than_cores_share_them():
 
 def test_services_are_told_their_cores_and_nothing_else_is(monkeypatch):
     monkeypatch.setattr(cores, "available", lambda: [0, 1])
-    config = supervisor.config("/opt/consul")
+    config = supervisor.config("/opt/consul", Credentials.generated(list(MESH)))
     sections = config.split("\n[program:")
     for section in sections[1:]:
         name = section.split("]", 1)[0]

@@ -10,6 +10,7 @@ import pytest
 
 from scripts.mesh import layout, supervisor
 from services.kit import settings
+from services.kit.credentials import Credentials
 from services.kit.settings import REPO_ROOT
 
 
@@ -19,7 +20,7 @@ def _sections(monkeypatch, **variables) -> configparser.ConfigParser:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read_string(supervisor.config("/opt/consul"))
+    parser.read_string(supervisor.config("/opt/consul", Credentials.generated(list(layout.SERVICES))))
     return parser
 
 

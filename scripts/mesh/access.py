@@ -1,0 +1,179 @@
+"""Who may do what in the mesh's infrastructure, from its credentials file (kit.credentials):
+
+- PostgreSQL: a role a service, owning that service's database and nothing else;
+- NATS: a user a service, publishing only its own events (`autosalon.<service>.>`) and
+  creating only its own stream; it reads every stream, and its replies come to its own inboxes;
+- Consul: ACLs on, denying by default; a token a service, registering only that service and
+  reading the rest; the edge's sync reads; the operator holds the management token.
+
+`./scripts/up` applies them on every start (so what the file says is what holds);
+`python -m scripts.mesh rotate` replaces every secret and restarts what uses them.
+"""
+import json
+import time
+import urllib.error
+import urllib.request
+
+from services.kit import credentials
+from services.kit.bus import stream_name
+from services.kit.credentials import CONSUL_AGENT, EDGE_SYNC, OPERATOR, Credentials
+
+from .layout import CONSUL_HTTP_PORT, NATS_MONITOR_PORT, NATS_PORT, RUN, SERVICES, SETTINGS
+from .tools import step
+
+NATS_CONFIG = RUN / "nats" / "nats.conf"
+CONSUL_DIR = RUN / "consul"
+CONSUL_CONFIG = CONSUL_DIR / "consul.json"
+GLOBAL_MANAGEMENT = "00000000-0000-0000-0000-000000000001"
+
+
+def ensure() -> Credentials:
+    """The credentials file, written with new secrets where it or a service's lines are missing."""
+    path = SETTINGS.credentials_path
+    kept = credentials.read(path)
+    wanted = kept.with_services(list(SERVICES)) if kept else Credentials.generated(list(SERVICES))
+    if wanted != kept:
+        step(f"credentials: {'adding the new services to' if kept else 'generating'} {path}")
+        credentials.write(path, wanted)
+    else:
+        step(f"credentials: present in {path}")
+    return wanted
+
+
+def service_environment(service: str, secrets: Credentials) -> dict:
+    """The settings that make a service's process act as that service."""
+    return {
+        "AUTOSALON_PG_USER": service, "AUTOSALON_PG_PASSWORD": secrets.postgres[service],
+        "AUTOSALON_NATS_USER": service, "AUTOSALON_NATS_PASSWORD": secrets.nats[service],
+        "AUTOSALON_CONSUL_TOKEN": secrets.consul[service],
+    }
+
+
+# NATS -------------------------------------------------------------------------------------
+
+def nats_permissions(service: str) -> dict:
+    return {
+        "publish": {"allow": [
+            f"autosalon.{service}.>",
+            "$JS.API.INFO",
+            f"$JS.API.STREAM.CREATE.{stream_name(service)}",
+            f"$JS.API.STREAM.UPDATE.{stream_name(service)}",
+            "$JS.API.STREAM.INFO.*",
+            "$JS.API.CONSUMER.>",
+            "$JS.ACK.>",
+            "$JS.FC.>",
+        ]},
+        "subscribe": {"allow": ["autosalon.>", f"_INBOX.{service}.>"]},
+    }
+
+
+def nats_config(secrets: Credentials) -> str:
+    """nats-server's whole configuration (its syntax takes JSON), so that a reload (SIGHUP)
+    finds what the start did: where it listens and keeps its streams, its users, no
+    anonymous access."""
+    users = [{"user": OPERATOR, "password": secrets.nats[OPERATOR]}]
+    users += [
+        {"user": service, "password": secrets.nats[service], "permissions": nats_permissions(service)}
+        for service in SERVICES
+    ]
+    return json.dumps({
+        "server_name": "autosalon", "host": "127.0.0.1", "port": NATS_PORT, "http_port": NATS_MONITOR_PORT,
+        "jetstream": {"store_dir": str(RUN / "nats")},
+        "authorization": {"users": users},
+    }, indent=2) + "\n"
+
+
+def write_nats_config(secrets: Credentials) -> bool:
+    """Writes the configuration; True when it changed (a running server must reload it)."""
+    text = nats_config(secrets)
+    if NATS_CONFIG.exists() and NATS_CONFIG.read_text() == text:
+        return False
+    credentials.write_private(NATS_CONFIG, text)
+    return True
+
+
+# Consul -----------------------------------------------------------------------------------
+
+def consul_config(secrets: Credentials) -> str:
+    """One Consul server of its own, keeping its state (ACL tokens too) in the run folder."""
+    return json.dumps({
+        "server": True, "bootstrap_expect": 1, "data_dir": str(CONSUL_DIR / "data"),
+        "bind_addr": "127.0.0.1", "client_addr": "127.0.0.1",
+        "ports": {"http": CONSUL_HTTP_PORT, "dns": -1, "grpc": -1},
+        "log_level": "warn", "log_json": True, "disable_update_check": True,
+        "performance": {"raft_multiplier": 1},
+        "acl": {
+            "enabled": True, "default_policy": "deny", "down_policy": "extend-cache",
+            "enable_token_persistence": True,
+            "tokens": {"initial_management": secrets.consul[OPERATOR]},
+        },
+    }, indent=2) + "\n"
+
+
+def write_consul_config(secrets: Credentials) -> None:
+    credentials.write_private(CONSUL_CONFIG, consul_config(secrets))
+
+
+def consul_rules(holder: str) -> str:
+    """The ACL rules of a token holder's policy."""
+    read_all = 'service_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }\n'
+    if holder == CONSUL_AGENT:
+        return 'node_prefix "" { policy = "write" }\nservice_prefix "" { policy = "read" }\n'
+    if holder == EDGE_SYNC:
+        return read_all
+    return f'service "{holder}" {{ policy = "write" }}\n' + read_all
+
+
+def _consul(method: str, path: str, token: str, body: dict | None = None):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{CONSUL_HTTP_PORT}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"X-Consul-Token": token},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _consul_when_ready(token: str, timeout: float = 60.0) -> list[dict]:
+    """The ACL tokens, once Consul has a leader and its ACLs are bootstrapped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _consul("GET", "/v1/acl/tokens", token)
+        except (urllib.error.URLError, OSError) as error:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"consul's ACLs did not come up: {error}") from None
+            time.sleep(0.2)
+
+
+def apply_consul(secrets: Credentials, login: str) -> None:
+    """Gives Consul the policies and tokens `secrets` says, acting with the `login` token, and
+    makes the agent act with its own. Tokens replaced stay until `delete_stale_tokens`."""
+    tokens = _consul_when_ready(login)
+    policies = {policy["Name"]: policy["ID"] for policy in _consul("GET", "/v1/acl/policies", login)}
+    for holder, secret in secrets.consul.items():
+        if holder == OPERATOR:
+            links = [{"ID": GLOBAL_MANAGEMENT}]
+        else:
+            name = f"autosalon-{holder}"
+            policy = {"Name": name, "Rules": consul_rules(holder), "Description": f"autosalon {holder}"}
+            if name in policies:
+                _consul("PUT", f"/v1/acl/policy/{policies[name]}", login, policy)
+            else:
+                _consul("PUT", "/v1/acl/policy", login, policy)
+            links = [{"Name": name}]
+        if not any(token.get("SecretID") == secret for token in tokens):
+            _consul("PUT", "/v1/acl/token", login,
+                    {"SecretID": secret, "Description": f"autosalon {holder}", "Policies": links})
+    _consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]})
+
+
+def delete_stale_tokens(secrets: Credentials, replaced: Credentials) -> None:
+    """Deletes our tokens that `secrets` no longer holds, `replaced`'s management token among
+    them, acting with the new one (no token may delete itself)."""
+    wanted, management = set(secrets.consul.values()), secrets.consul[OPERATOR]
+    for token in _consul("GET", "/v1/acl/tokens", management):
+        ours = (token.get("Description", "").startswith("autosalon ")
+                or token.get("SecretID") == replaced.consul[OPERATOR])
+        if ours and token.get("SecretID") not in wanted:
+            _consul("DELETE", f"/v1/acl/token/{token['AccessorID']}", management)
