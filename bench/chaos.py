@@ -105,8 +105,9 @@ async def purchase(edge: Buyer, buyer: dict, manager: dict, vehicle: str, kind: 
 RESTARTS = {1: "nats", 3: "postgres"}
 
 
-async def faults(stop: asyncio.Event, every_seconds: float) -> list[str]:
-    """Kills a random service instance every few seconds; restarts NATS and PostgreSQL once."""
+async def faults(stop: asyncio.Event, every_seconds: float, restarts: bool) -> list[str]:
+    """Kills a random service instance every few seconds; with `restarts`, restarts NATS and
+    PostgreSQL once."""
     done = []
     while not stop.is_set():
         try:
@@ -114,7 +115,7 @@ async def faults(stop: asyncio.Event, every_seconds: float) -> list[str]:
             break
         except asyncio.TimeoutError:
             pass
-        program = RESTARTS.get(sum(entry.startswith("killed") for entry in done))
+        program = restarts and RESTARTS.get(sum(entry.startswith("killed") for entry in done))
         if program and f"restarted {program}" not in done:
             await asyncio.to_thread(supervisor.ctl, "restart", program, check=False)
             done.append(f"restarted {program}")
@@ -194,7 +195,7 @@ def reckoning(orders: dict[str, str], code: str) -> dict[str, list[str]]:
     return broken
 
 
-async def run(purchases: int, concurrency: int, kill_every: float) -> dict:
+async def run(purchases: int, concurrency: int, kill_every: float, restarts: bool = True) -> dict:
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         edge = Buyer(session)
@@ -218,7 +219,7 @@ async def run(purchases: int, concurrency: int, kill_every: float) -> dict:
                 places.put_nowait(buyer)
 
         stop = asyncio.Event()
-        chaos = asyncio.create_task(faults(stop, kill_every))
+        chaos = asyncio.create_task(faults(stop, kill_every, restarts))
         started = time.monotonic()
         results = await asyncio.gather(*(one(index) for index in range(purchases)), return_exceptions=True)
         stop.set()
@@ -243,8 +244,9 @@ def main() -> int:
     parser.add_argument("--purchases", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--kill-every", type=float, default=4.0, help="seconds between two kills")
+    parser.add_argument("--kills-only", action="store_true", help="no restart of NATS and PostgreSQL")
     args = parser.parse_args()
-    result = uvloop.run(run(args.purchases, args.concurrency, args.kill_every))
+    result = uvloop.run(run(args.purchases, args.concurrency, args.kill_every, not args.kills_only))
     print(json.dumps(result, indent=2))
     # Consistency fails the run; buyers who gave up (a card payment queued in an instance killed
     # before it charged waits for the orphan timeout) are counted and shown, not failed.
