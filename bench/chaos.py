@@ -32,7 +32,8 @@ from bench.saga import EDGE, Edge, sign_in, sign_up_buyers, stock_vehicles
 from scripts.mesh import supervisor
 from scripts.mesh.layout import SERVICES
 from services.kit import settings
-from services.kit.bus import Bus, stream_name
+from services.kit.bus import Bus
+from services.kit.subjects import stream_name
 
 CONFIG = settings.load()
 GOOD_CARD, DECLINED_CARD = "4111111111111111", "4000000000000002"

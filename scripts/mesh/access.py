@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 from services.kit import credentials
-from services.kit.bus import stream_name
+from services.kit.subjects import stream_name
 from services.kit.credentials import CONSUL_AGENT, EDGE_SYNC, OPERATOR, Credentials
 
 from .layout import CONSUL_HTTP_PORT, NATS_MONITOR_PORT, NATS_PORT, RUN, SERVICES, SETTINGS

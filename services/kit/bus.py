@@ -11,6 +11,8 @@ from nats.js.api import StreamConfig
 
 from autosalon.common.v1 import common_pb2
 
+from .subjects import stream_name
+
 log = logging.getLogger(__name__)
 
 
@@ -19,15 +21,6 @@ def payload(envelope: common_pb2.EventEnvelope, message_class):
     message = message_class()
     envelope.data.Unpack(message)
     return message
-
-
-def stream_name(service: str) -> str:
-    return f"AUTOSALON_{service.upper()}"
-
-
-def source_of(subject: str) -> str:
-    """The publishing service of a subject: "autosalon.sales.order.paid" -> "sales"."""
-    return subject.split(".")[1]
 
 
 class Bus:

@@ -21,7 +21,8 @@ from sqlalchemy.dialects.postgresql import insert
 from autosalon.common.v1 import common_pb2
 
 from . import logs
-from .bus import Bus, source_of, stop_if_cancelled, stream_name
+from .bus import Bus, stop_if_cancelled
+from .subjects import source_of, stream_name
 from .db import Database, UnitOfWork, now
 from .failures import report_failure
 from .statements import Prepared

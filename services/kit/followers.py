@@ -10,7 +10,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from autosalon.common.v1 import common_pb2
 
-from .bus import Bus, source_of, stop_if_cancelled, stream_name
+from .bus import Bus, stop_if_cancelled
+from .subjects import source_of, stream_name
 from .db import now
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from grpc_status import rpc_status
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from autosalon.common.v1 import common_pb2
-from services.kit.bus import stream_name
+from services.kit.subjects import stream_name
 
 from .conftest import STRONG_PASSWORD, new_email
 

@@ -15,7 +15,7 @@ import pytest
 
 from scripts.mesh import supervisor
 from services.kit import credentials
-from services.kit.bus import stream_name
+from services.kit.subjects import stream_name
 from services.kit.settings import REPO_ROOT
 
 from .conftest import bearer, login, register

@@ -10,6 +10,7 @@ from services.kit import bus as kit_bus
 from services.kit import migrations
 from services.kit.db import Database
 from services.kit.outbox import event_tables
+from services.kit.subjects import stream_name
 
 
 @contextlib.contextmanager
@@ -72,7 +73,7 @@ async def scratch(mesh):
             },
         )
         try:
-            await events.js.delete_stream(kit_bus.stream_name(service))
+            await events.js.delete_stream(stream_name(service))
         except Exception:
             pass
         await events.close()

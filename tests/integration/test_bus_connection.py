@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
 from scripts.mesh.layout import VENV_BIN
-from services.kit.bus import Bus, stream_name
+from services.kit.bus import Bus
+from services.kit.subjects import stream_name
 from services.kit.followers import follow_from
 from services.kit.relay import relay_outbox
 

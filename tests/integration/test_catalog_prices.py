@@ -16,6 +16,7 @@ from services.kit import bus, errors
 from services.kit.consumers import Route, consume
 from services.kit.identity import Identity
 from services.kit.relay import relay_outbox
+from services.kit.subjects import stream_name
 
 from .conftest import migrated_database
 
@@ -33,7 +34,7 @@ async def catalog(mesh):
         await events.connect()
         yield CatalogHandlers(database), events
         with contextlib.suppress(NotFoundError):  # no test event was relayed
-            await events.js.delete_stream(bus.stream_name(name))
+            await events.js.delete_stream(stream_name(name))
         await events.close()
 
 
@@ -73,7 +74,7 @@ async def test_price_change_history_and_event_once(catalog):
                                 headers={"Nats-Msg-Id": str(uuid.uuid4())})
 
         async def both_acked() -> bool:
-            info = await events.js.consumer_info(bus.stream_name(database.service), f"{database.service}-prices")
+            info = await events.js.consumer_info(stream_name(database.service), f"{database.service}-prices")
             return info.delivered.stream_seq >= 2 and info.num_pending == 0 and info.num_ack_pending == 0
 
         for _ in range(100):

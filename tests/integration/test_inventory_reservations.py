@@ -14,6 +14,7 @@ from services.inventory.handlers import InventoryHandlers
 from services.kit import bus, errors
 from services.kit.db import now
 from services.kit.relay import relay_outbox
+from services.kit.subjects import stream_name
 
 from .conftest import migrated_database
 
@@ -105,7 +106,7 @@ async def test_expired_reservation_is_released_once_and_published_once(inventory
     await events.connect()
     relay = asyncio.create_task(relay_outbox(inventory.database, events))
     try:
-        stream = bus.stream_name(inventory.database.service)
+        stream = stream_name(inventory.database.service)
         subject = f"autosalon.{inventory.database.service}.vehicle.released"
         for _ in range(100):
             try:
@@ -124,5 +125,5 @@ async def test_expired_reservation_is_released_once_and_published_once(inventory
     finally:
         relay.cancel()
         await asyncio.gather(relay, return_exceptions=True)
-        await events.js.delete_stream(bus.stream_name(inventory.database.service))
+        await events.js.delete_stream(stream_name(inventory.database.service))
         await events.close()

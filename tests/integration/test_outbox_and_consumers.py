@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from autosalon.auth.v1 import auth_pb2
-from services.kit import bus, followers
+from services.kit import followers
 from services.kit.consumers import Route, consume
 from services.kit.relay import prune_event_tables, relay_outbox
+from services.kit.subjects import stream_name
 
 pytestmark = pytest.mark.asyncio
 
@@ -28,7 +29,7 @@ async def _eventually(check, timeout=10.0):
 
 async def _stream_count(scratch) -> int:
     try:
-        info = await scratch.bus.js.stream_info(bus.stream_name(scratch.service))
+        info = await scratch.bus.js.stream_info(stream_name(scratch.service))
     except nats.js.errors.NotFoundError:
         return 0
     return info.state.messages
@@ -87,7 +88,7 @@ async def test_committed_event_is_relayed_and_applied_once(scratch):
 
 async def _consumer_done(scratch, durable: str, delivered: int) -> bool:
     """The durable consumer has been handed `delivered` messages and acked every one."""
-    info = await scratch.bus.js.consumer_info(bus.stream_name(scratch.service), f"{scratch.service}-{durable}")
+    info = await scratch.bus.js.consumer_info(stream_name(scratch.service), f"{scratch.service}-{durable}")
     return info.delivered.stream_seq >= delivered and info.num_pending == 0 and info.num_ack_pending == 0
 
 
@@ -175,7 +176,7 @@ async def test_a_new_version_with_more_subjects_updates_its_durable_consumer(scr
 
     async def filters() -> list[str]:
         try:
-            info = await scratch.bus.js.consumer_info(bus.stream_name(scratch.service), f"{scratch.service}-things")
+            info = await scratch.bus.js.consumer_info(stream_name(scratch.service), f"{scratch.service}-things")
         except nats.js.errors.NotFoundError:
             return []
         return info.config.filter_subjects or [info.config.filter_subject]
@@ -216,7 +217,7 @@ async def test_old_published_rows_and_consumed_ids_are_pruned_unsent_ones_kept(s
 
 async def test_streams_keep_events_as_long_as_the_services_keep_their_ids(scratch):
     await scratch.bus.ensure_stream(scratch.service)
-    info = await scratch.bus.js.stream_info(bus.stream_name(scratch.service))
+    info = await scratch.bus.js.stream_info(stream_name(scratch.service))
     assert info.config.max_age == 30 * 86400
 
 

@@ -1,0 +1,1 @@
+"""financing: loan calculations, applications and credit decisions."""

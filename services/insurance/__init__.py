@@ -1,0 +1,1 @@
+"""insurance: OSAGO, KASKO, life and health quotes, policies and claims."""
