@@ -97,6 +97,30 @@ wrk.body = '{"email": "%s", "password": "%s"}'
 """
 
 
+# The longest loan the calculator takes: 84 rows, and the ПСК solved over them.
+LOAN_84_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = '{"vehicle_price": {"amount": "3500000"}, "down_payment": {"amount": "700000"}, "term_months": 84, '
+  .. '"annual_rate": "15.9", "charges": [{"kind": "CHARGE_KIND_LENDER_FEE", "amount": {"amount": "28000"}}]}'
+"""
+
+
+# An OSAGO quote as a visitor asks for it: today's tariff version, the regulator's coefficients.
+OSAGO_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+wrk.body = '{"product": "PRODUCT_OSAGO", "osago": {"vehicle_category": "B", "territory": "moscow", '
+  .. '"power_hp": "150", "drivers": [{"age": 45, "experience_years": 20, "kbm_class": "10"}]}}'
+"""
+
+
+def _beside(results: dict, name: str, reference: str = "GET /auth/me (REST)") -> None:
+    """The scenario's requests/s as a share of the reference's, from the same run."""
+    results[name]["share_of_auth_me"] = round(
+        results[name]["requests_per_second"] / results[reference]["requests_per_second"], 2)
+
+
 ROTATE_SCRIPT = """
 paths = {%s}
 local next_path = 0
@@ -167,6 +191,14 @@ def main() -> None:
         "POST /auth/login (REST)": wrk("/auth/login", seconds, connections, {},
                                        LOGIN_SCRIPT % (email, password)),
     }
+    # Public and stateless, but the heaviest arithmetic behind the edge: each should reach at
+    # least half of /auth/me's requests/s.
+    results["POST /financing/calculations, 84 months with ПСК (REST)"] = wrk(
+        "/financing/calculations", seconds, connections, {}, LOAN_84_SCRIPT)
+    _beside(results, "POST /financing/calculations, 84 months with ПСК (REST)")
+    results["POST /insurance/quotes, OSAGO, anonymous (REST)"] = wrk(
+        "/insurance/quotes", seconds, connections, {}, OSAGO_SCRIPT)
+    _beside(results, "POST /insurance/quotes, OSAGO, anonymous (REST)")
     searches = catalogue_searches()
     rotation = ROTATE_SCRIPT % ", ".join(json.dumps(path) for path in searches)
     results["catalogue_searches_rotated"] = len(searches)

@@ -17,7 +17,7 @@ from services.kit.settings import REPO_ROOT, Settings, described
 from . import access, postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    EMULATORS, GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, instances,
+    BANK_ADDR, EMULATORS, GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, instances,
 )
 from .tools import step
 
@@ -117,6 +117,7 @@ def up() -> None:
     _start_programs()
     _wait_healthy()
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
+    _wait("the bank emulator", lambda: _listening(BANK_ADDR))
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
@@ -243,6 +244,7 @@ Autosalon is up (healthy in {elapsed:.1f} s).
   credentials                  {SETTINGS.credentials_path}  (python -m scripts.mesh rotate)
   services                     ports as registered in Consul: ./scripts/status
   payment gateway (emulator)   {GATEWAY_ADDR}
+  bank (emulator)              {BANK_ADDR}
   logs                         {LOGS}
 """,
         flush=True,

@@ -44,8 +44,9 @@ SERVICES = every_service()
 
 
 # Stand-ins for outside systems: program name -> module (not in Consul, not behind the edge).
-EMULATORS = {"payment-gateway": "services.emulators.payment_gateway"}
+EMULATORS = {"payment-gateway": "services.emulators.payment_gateway", "bank": "services.emulators.bank"}
 GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
+BANK_ADDR = os.environ.get("AUTOSALON_BANK_ADDR", "127.0.0.1:7102")
 
 
 def instances(service: str) -> int:

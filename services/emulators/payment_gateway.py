@@ -5,20 +5,17 @@ number failing the Luhn check is INVALID_ARGUMENT. An approved charge can be ref
 Transactions are kept in memory: a restart forgets them, as a test environment of a real
 gateway might. A caller's x-request-id is the trace id of the emulator's log lines.
 """
-import asyncio
 import logging
-import random
 import secrets
-import signal
 from dataclasses import dataclass
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
-from services.kit import logs, server, settings
+from services.kit import server, settings
 from services.peers.payment import luhn_valid
+
+from .serving import behave_like_a_network, serve
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +48,7 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
         self.refunds: dict[str, str] = {}
 
     async def _behave_like_a_network(self, context) -> None:
-        logs.trace_id_var.set(dict(context.invocation_metadata()).get("x-request-id", ""))
-        await asyncio.sleep(self.latency)
-        if random.random() < self.failure_rate:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "gateway temporarily unavailable")
+        await behave_like_a_network(context, self.latency, self.failure_rate, "gateway temporarily unavailable")
 
     async def ProcessPayment(self, request, context):
         await self._behave_like_a_network(context)
@@ -104,25 +98,10 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
 
 
 async def main() -> None:
-    logs.configure("payment-gateway")
     own = settings.load(EmulatorSettings)
-    address = own.address
-    gateway = Gateway(latency_seconds=own.latency_ms / 1000, failure_rate=own.failure_rate)
-    grpc_server = grpc.aio.server()
-    gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server(gateway, grpc_server)
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, grpc_server)
-    name = gateway_pb2.DESCRIPTOR.services_by_name["PaymentGatewayService"].full_name
-    reflection.enable_server_reflection([name, health.SERVICE_NAME, reflection.SERVICE_NAME], grpc_server)
-    grpc_server.add_insecure_port(address)
-    await grpc_server.start()
-    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    log.info("payment gateway emulator on %s", address)
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await grpc_server.stop(grace=2)
+    await serve("payment-gateway", own.address, Gateway(own.latency_ms / 1000, own.failure_rate),
+                gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server,
+                gateway_pb2.DESCRIPTOR.services_by_name["PaymentGatewayService"])
 
 
 if __name__ == "__main__":

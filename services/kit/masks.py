@@ -3,10 +3,13 @@ from .errors import InvalidArgument
 
 
 def masked_fields(mask: list[str], editable: set[str]) -> set[str]:
-    """The top-level fields named by `mask` (a sub-field path replaces its whole field), or
-    InvalidArgument on update_mask for an empty mask or a field that cannot be changed."""
+    """The top-level fields named by `mask` (a sub-field path replaces its whole field; "*" alone
+    names every editable field, a full replacement), or InvalidArgument on update_mask for an
+    empty mask or a field that cannot be changed."""
     if not mask:
         raise InvalidArgument({"update_mask": f"name the fields to change: {', '.join(sorted(editable))}"})
+    if mask == ["*"]:
+        return set(editable)
     fields = {path.split(".")[0] for path in mask}
     unknown = sorted(fields - editable)
     if unknown:

@@ -30,11 +30,13 @@ class BadSetting(ValueError):
 
 
 def setting(default: Any, env: str, doc: str, *, minimum: float | None = None,
-            maximum: float | None = None, secret: bool = False) -> Any:
-    """A settings field: its default, its environment variable, what it means, its bounds;
-    a `secret` one is left out of the settings' repr (and so of tracebacks and logs)."""
+            maximum: float | None = None, choices: tuple[str, ...] = (), secret: bool = False) -> Any:
+    """A settings field: its default, its environment variable, what it means, its bounds or
+    its `choices`; a `secret` one is left out of the settings' repr (and so of tracebacks and
+    logs)."""
     return dataclasses.field(default=default, repr=not secret,
-                             metadata={"env": env, "doc": doc, "minimum": minimum, "maximum": maximum})
+                             metadata={"env": env, "doc": doc, "minimum": minimum, "maximum": maximum,
+                                       "choices": choices})
 
 
 def _convert(field: dataclasses.Field, raw: str) -> Any:
@@ -42,8 +44,11 @@ def _convert(field: dataclasses.Field, raw: str) -> Any:
     env = field.metadata["env"]
     try:
         value = kind(raw)
-    except ValueError:
+    except (ValueError, ArithmeticError):  # Decimal's InvalidOperation is an ArithmeticError
         raise BadSetting(f"{env}={raw!r} is not a valid {kind.__name__}") from None
+    choices = field.metadata["choices"]
+    if choices and value not in choices:
+        raise BadSetting(f"{env}={raw!r} must be one of {', '.join(choices)}")
     low, high = field.metadata["minimum"], field.metadata["maximum"]
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"at least {low}" if high is None else f"between {low} and {high}"

@@ -12,8 +12,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from autosalon.common.v1 import common_pb2
 from scripts.mesh import supervisor
 from services.kit.bus import Bus
-from services.kit.subjects import stream_name
 from services.kit.settings import load
+from services.kit.subjects import stream_name
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
 from .purchase import confirm, confirmed_and_ready, draft, in_status, new_vehicle, pay, ready, wait_for_order

@@ -1,7 +1,6 @@
 """payment's gateway breaker and pending queue, against a real PostgreSQL and a real gRPC
 gateway (the emulator, started here on a port of its own so the test can take it away)."""
 import asyncio
-import socket
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -24,37 +23,13 @@ from services.payment.gateway import Gateway
 from services.payment.handlers import PaymentHandlers
 
 from .conftest import migrated_database
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Outage:
-    """A gateway that can be taken down and brought back on the same address."""
-
-    def __init__(self):
-        self.address = f"127.0.0.1:{_free_port()}"
-        self.emulator = GatewayEmulator(latency_seconds=0, failure_rate=0)
-        self.server = None
-
-    async def up(self) -> None:
-        self.server = grpc.aio.server()
-        gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server(self.emulator, self.server)
-        self.server.add_insecure_port(self.address)
-        await self.server.start()
-
-    async def down(self) -> None:
-        if self.server is not None:
-            await self.server.stop(grace=0)
-            self.server = None
+from .outside import Outside
 
 
 @pytest.fixture
 async def outage():
-    gateway = Outage()
+    gateway = Outside(GatewayEmulator(latency_seconds=0, failure_rate=0),
+                      gateway_pb2_grpc.add_PaymentGatewayServiceServicer_to_server)
     yield gateway
     await gateway.down()
 

@@ -41,12 +41,12 @@ def test_more_instances_than_cores_share_them():
 
 def test_services_are_told_their_cores_and_nothing_else_is(monkeypatch):
     monkeypatch.setattr(cores, "available", lambda: [0, 1])
-    config = supervisor.config("/opt/consul", Credentials.generated(list(MESH)))
+    config = supervisor.config("/opt/consul", Credentials.generated(list(supervisor.SERVICES)))
     sections = config.split("\n[program:")
     for section in sections[1:]:
         name = section.split("]", 1)[0]
         told = "AUTOSALON_CORES=" in section
-        assert told == (name in MESH), name
+        assert told == (name in supervisor.SERVICES), name
     assert 'AUTOSALON_INSTANCE="%(process_num)d"' in config
 
 

@@ -5,6 +5,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -127,3 +128,18 @@ def test_settings_take_their_defaults_and_the_environment_typed():
     loaded = settings.load(PaymentSettings, {"AUTOSALON_PAYMENT_QUEUE_SECONDS": "0.5", "AUTOSALON_GATEWAY_ADDR": ""})
     assert loaded.queue_seconds == 0.5 and loaded.gateway_addr == "127.0.0.1:7101"
     assert settings.load(environ={"AUTOSALON_RUN_DIR": "/srv/mesh"}).jwks_path == pathlib.Path("/srv/mesh/keys/jwks.json")
+
+
+@pytest.mark.parametrize("variable, value, problem", [
+    ("AUTOSALON_FINANCING_BASE_RATE", "twelve", "is not a valid Decimal"),
+    ("AUTOSALON_FINANCING_BASE_RATE", "101", "must be between 0 and 100"),
+    ("AUTOSALON_FINANCING_INTEREST_BASIS", "weekly", "must be one of monthly, actual_days"),
+])
+def test_decimal_and_choice_settings_are_checked(variable, value, problem):
+    from services.financing import FinancingSettings
+    with pytest.raises(settings.BadSetting) as refused:
+        settings.load(FinancingSettings, {variable: value})
+    assert variable in str(refused.value) and problem in str(refused.value)
+    loaded = settings.load(FinancingSettings, {"AUTOSALON_FINANCING_BASE_RATE": "9.9",
+                                               "AUTOSALON_FINANCING_INTEREST_BASIS": "actual_days"})
+    assert loaded.base_rate == Decimal("9.9") and loaded.interest_basis == "actual_days"

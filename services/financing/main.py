@@ -1,0 +1,27 @@
+"""financing's composition root."""
+from autosalon.financing.v1 import financing_pb2
+from services.kit import runtime, server
+from services.peers import auth
+
+from . import SERVICE, loans, store
+from .api import ACCESS, FinancingApi
+from .bank import Bank
+from .handlers import FinancingHandlers
+
+
+async def main() -> None:
+    service = await runtime.start(SERVICE, store.outbox, store.FinancingRepository, auth.TRUST)
+    own = service.settings
+    bank = Bank(own.bank_addr, own.bank_breaker_failures, own.bank_breaker_reset_seconds)
+    policy = loans.CreditPolicy(base_rate=own.base_rate, average_market_full_cost=own.average_market_full_cost,
+                                interest_basis=own.interest_basis, payment_rounding=own.payment_rounding)
+    handlers = FinancingHandlers(service.database, bank, policy)
+    service.serve(FinancingApi(handlers), financing_pb2.DESCRIPTOR.services_by_name["FinancingService"], ACCESS)
+    # While the bank's breaker is open, each pass ends at its first refusal, costing nothing.
+    service.every(own.check_seconds, handlers.check_waiting, "the credit checks")
+    service.on_stop(bank.close)
+    await service.run()
+
+
+if __name__ == "__main__":
+    server.run(main)
