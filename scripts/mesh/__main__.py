@@ -17,7 +17,7 @@ from services.kit.settings import REPO_ROOT, Settings, described
 from . import access, postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    BANK_ADDR, EMULATORS, GATEWAY_ADDR, SERVICES, SETTINGS, VENV_BIN, instances,
+    BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR, SERVICES, SETTINGS, VENV_BIN, instances,
 )
 from .tools import step
 
@@ -118,6 +118,7 @@ def up() -> None:
     _wait_healthy()
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
     _wait("the bank emulator", lambda: _listening(BANK_ADDR))
+    _wait("the insurer emulator", lambda: _listening(INSURER_ADDR))
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
@@ -245,6 +246,7 @@ Autosalon is up (healthy in {elapsed:.1f} s).
   services                     ports as registered in Consul: ./scripts/status
   payment gateway (emulator)   {GATEWAY_ADDR}
   bank (emulator)              {BANK_ADDR}
+  insurer (emulator)           {INSURER_ADDR}
   logs                         {LOGS}
 """,
         flush=True,

@@ -44,9 +44,11 @@ SERVICES = every_service()
 
 
 # Stand-ins for outside systems: program name -> module (not in Consul, not behind the edge).
-EMULATORS = {"payment-gateway": "services.emulators.payment_gateway", "bank": "services.emulators.bank"}
+EMULATORS = {"payment-gateway": "services.emulators.payment_gateway", "bank": "services.emulators.bank",
+             "insurer": "services.emulators.insurer"}
 GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
 BANK_ADDR = os.environ.get("AUTOSALON_BANK_ADDR", "127.0.0.1:7102")
+INSURER_ADDR = os.environ.get("AUTOSALON_INSURER_ADDR", "127.0.0.1:7103")
 
 
 def instances(service: str) -> int:

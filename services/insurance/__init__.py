@@ -1,4 +1,5 @@
-"""insurance: OSAGO, KASKO, life and health quotes, priced with versioned tariffs."""
+"""insurance: OSAGO, KASKO, life and health quotes priced with versioned tariffs; policies bought
+through payment and issued by the insurer (behind a breaker); claims on them."""
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,6 +21,17 @@ class InsuranceSettings:
     health_rate: Decimal = setting(Decimal("0.005"), "AUTOSALON_INSURANCE_HEALTH_RATE",
                                    "health cover's annual premium as a share of the loan [unconfirmed demo rate]",
                                    minimum=0, maximum=1)
+
+    insurer_addr: str = setting("127.0.0.1:7103", "AUTOSALON_INSURER_ADDR",
+                                "the insurance company (its emulator here)")
+    insurer_breaker_failures: int = setting(3, "AUTOSALON_INSURER_BREAKER_FAILURES",
+                                            "insurer outages in a row that open its breaker", minimum=1)
+    insurer_breaker_reset_seconds: float = setting(5.0, "AUTOSALON_INSURER_BREAKER_RESET_SECONDS",
+                                                   "how long the insurer's breaker stays open before one call "
+                                                   "tries it again", minimum=0.1)
+    schedule_seconds: float = setting(1.0, "AUTOSALON_INSURANCE_SCHEDULE_SECONDS",
+                                      "how often purchased policies are issued, and policies activated and expired",
+                                      minimum=0.05)
 
 
 SERVICE = Service("insurance", core_weight=0.1, settings=InsuranceSettings)

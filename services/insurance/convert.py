@@ -8,7 +8,7 @@ from google.protobuf import json_format
 from autosalon.insurance.v1 import insurance_pb2
 from services.kit import money
 from services.kit.errors import InvalidArgument
-from services.kit.protos import timestamp
+from services.kit.protos import audit, timestamp
 
 from . import tariffs
 
@@ -216,3 +216,42 @@ def tariff_versions_to_proto() -> list[insurance_pb2.TariffVersion]:
         territories=[insurance_pb2.Factor(name=territory, value=format(factor, "f"))
                      for territory, factor in version.territory.items()],
     ) for version in tariffs.OSAGO_TARIFFS]
+
+
+POLICY_STATUS = {name: getattr(insurance_pb2, f"POLICY_STATUS_{name.upper()}")
+                 for name in ("draft", "quoted", "purchased", "active", "expired", "cancelled", "claimed")}
+POLICY_STATUS_NAME = {value: key for key, value in POLICY_STATUS.items()}
+CLAIM_STATUS = {name: getattr(insurance_pb2, f"CLAIM_STATUS_{name.upper()}")
+                for name in ("submitted", "under_review", "approved", "rejected", "paid")}
+
+
+def _log(changes) -> list[insurance_pb2.StatusChange]:
+    return [insurance_pb2.StatusChange(from_status=change.from_status, to_status=change.to_status,
+                                       change_time=timestamp(change.changed_at), actor=change.actor,
+                                       reason=change.reason) for change in changes]
+
+
+def policy_to_proto(row, changes) -> insurance_pb2.Policy:
+    return insurance_pb2.Policy(
+        name=f"policies/{row.id}", quote=f"quotes/{row.quote_id}", starts_on=row.starts_on.isoformat(),
+        ends_on=row.ends_on.isoformat(), customer=row.customer, product=PRODUCT[row.product],
+        premium=money.to_proto(row.premium), sum_insured=money.to_proto(row.sum_insured),
+        deductible=money.to_proto(row.deductible), status=POLICY_STATUS[row.status],
+        policy_number=row.policy_number, payment=row.payment,
+        purchased_on=row.purchased_on.isoformat() if row.purchased_on else "",
+        refund=money.to_proto(row.refund) if row.refund is not None else None, cancel_reason=row.cancel_reason,
+        approved_claims=money.to_proto(row.approved_claims), status_log=_log(changes), audit=audit(row))
+
+
+def claim_to_proto(row, changes) -> insurance_pb2.Claim:
+    return insurance_pb2.Claim(
+        name=f"policies/{row.policy_id}/claims/{row.id}", claim_number=row.claim_number,
+        incident_date=row.incident_date.isoformat(), description=row.description,
+        claimed_amount=money.to_proto(row.claimed_amount),
+        approved_amount=money.to_proto(row.approved_amount) if row.approved_amount is not None else None,
+        status=CLAIM_STATUS[row.status], decision_note=row.decision_note, status_log=_log(changes), audit=audit(row))
+
+
+def date_from(text: str, field: str) -> datetime.date | None:
+    """A "YYYY-MM-DD" date, None when empty."""
+    return _date(text, field) if text else None

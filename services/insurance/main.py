@@ -5,9 +5,10 @@ from autosalon.insurance.v1 import insurance_pb2
 from services.kit import runtime, server
 from services.peers import auth
 
-from . import SERVICE, store, tariffs
+from . import SERVICE, events, store, tariffs
 from .api import ACCESS, InsuranceApi
-from .handlers import InsuranceHandlers
+from .handlers import InsuranceHandlers, PolicyHandlers
+from .insurer import Insurer
 
 
 async def main() -> None:
@@ -16,7 +17,15 @@ async def main() -> None:
     handlers = InsuranceHandlers(service.database, own.osago_base_rate,
                                  tariffs.LoanCoverRates(life=own.life_rate, health=own.health_rate),
                                  timedelta(days=own.quote_validity_days))
-    service.serve(InsuranceApi(handlers), insurance_pb2.DESCRIPTOR.services_by_name["InsuranceService"], ACCESS)
+    insurer = Insurer(own.insurer_addr, own.insurer_breaker_failures, own.insurer_breaker_reset_seconds)
+    policies = PolicyHandlers(service.database, insurer)
+    service.serve(InsuranceApi(handlers, policies), insurance_pb2.DESCRIPTOR.services_by_name["InsuranceService"],
+                  ACCESS)
+    service.consume("payments", events.payments(policies))
+    # Issuing by the insurer (while its breaker is open, a pass ends at its first refusal),
+    # activation on the start date, expiry after the end.
+    service.every(own.schedule_seconds, policies.keep_in_step, "the policies' schedule")
+    service.on_stop(insurer.close)
     await service.run()
 
 

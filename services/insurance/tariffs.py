@@ -1,6 +1,6 @@
-"""insurance's pricing and policy rules: OSAGO, KASKO and loan cover quotes, refunds, claims, numbers.
+"""insurance's pricing and policy rules: OSAGO, KASKO and loan cover quotes, refunds, claim limits.
 
-Pure functions of their inputs (no clock, no I/O), from the reference /work/shared/domain/insurance.md
+Pure functions of their inputs (no clock, no I/O), from the domain reference insurance.md
 (the § numbers below are its sections):
 
 - OSAGO (§1): T = TB × KT × KBM × KVS × KO × KM × KS × KN × KPr, at most 3 × TB × KT (5 × when KN
@@ -10,7 +10,6 @@ Pure functions of their inputs (no clock, no I/O), from the reference /work/shar
 - Life and health cover sold with a car loan (§4): loan × annual rate × term in years.
 - Refunds (§3, §4): the unexpired days' share of the premium, in full within a cooling-off period.
 - Claims (§3): each approval at most cover − deductible, all of them together at most the cover.
-- Policy and claim numbers (§3).
 
 Money is Decimal throughout. A premium is the exact product of its factors (capped, for OSAGO),
 rounded once, half-up to the kopeck, at the very end; a refund likewise. The reference found no
@@ -21,7 +20,6 @@ Bad input raises InvalidArgument naming every offending field by its API name. P
 marks [unconfirmed] or [conflict] are parameters holding its default (tariff data, fields of frozen
 dataclasses), so the service can make them settings.
 """
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -577,57 +575,3 @@ def check_incident_date(period: PolicyPeriod, incident_date: date) -> None:
     if not period.covers(incident_date):
         raise InvalidArgument({"incident_date": f"{incident_date.isoformat()} is outside the policy period "
                                                 f"{period.starts_on.isoformat()} to {period.ends_on.isoformat()}"})
-
-
-# Numbers (§3)
-
-@dataclass(frozen=True)
-class PolicyNumbering:
-    """OSAGO's series: the ones one site listed as active in 2025 (another differs [conflict]);
-    e-policies are issued in ХХХ."""
-    osago_series: tuple[str, ...] = ("РРР", "ННН", "ХХХ", "ТТТ", "ААВ", "ААМ", "ААК")
-    e_policy_series: str = "ХХХ"
-
-
-NUMBERING = PolicyNumbering()
-OSAGO_NUMBER = re.compile(r"[АВЕКМНОРСТУХ]{3}[0-9]{10}")
-# Typed on a Latin keyboard, a series looks the same and is not: fold it to Cyrillic.
-_LATIN_LOOK_ALIKES = str.maketrans("ABEKMHOPCTYX", "АВЕКМНОРСТУХ")
-_PREFIXES = {KASKO: "KASKO", LIFE: "LIFE", HEALTH: "HEALTH"}
-
-
-def _checked_sequence(sequence: int, digits: int) -> int:
-    if not 0 < sequence < 10 ** digits:
-        raise ValueError(f"a sequence number from 1 to {10 ** digits - 1}, not {sequence}")
-    return sequence
-
-
-def osago_policy_number(sequence: int, numbering: PolicyNumbering = NUMBERING) -> str:
-    """An e-policy's series and ten-digit number, e.g. ХХХ0000000042 (the reference's form, no space)."""
-    return f"{numbering.e_policy_series}{_checked_sequence(sequence, 10):010d}"
-
-
-def normalize_osago_policy_number(text: str, numbering: PolicyNumbering = NUMBERING) -> str:
-    """A typed OSAGO number in its stored form: spaces dropped, upper case, Latin look-alikes
-    folded to Cyrillic; refused unless three letters of a series in use and ten digits."""
-    number = "".join(text.split()).upper().translate(_LATIN_LOOK_ALIKES)
-    if not OSAGO_NUMBER.fullmatch(number):
-        raise InvalidArgument({"policy_number": "a series of three letters (А В Е К М Н О Р С Т У Х) "
-                                                "and ten digits, e.g. ХХХ0123456789"})
-    if number[:3] not in numbering.osago_series:
-        raise InvalidArgument({"policy_number": f"series {number[:3]} is not in use; "
-                                                f"it is one of {', '.join(numbering.osago_series)}"})
-    return number
-
-
-def policy_number(product: str, year: int, sequence: int) -> str:
-    """KASKO, life and health policies: PRODUCT-YYYY-NNNNNNNN, e.g. KASKO-2026-00000042; unique as
-    long as the sequence is unique within product and year (a single sequence will do)."""
-    if product not in _PREFIXES:
-        raise ValueError(f"no policy numbers for {product!r} here (OSAGO's come from osago_policy_number)")
-    return f"{_PREFIXES[product]}-{year:04d}-{_checked_sequence(sequence, 8):08d}"
-
-
-def claim_number(year: int, sequence: int) -> str:
-    """CLM-YYYY-NNNNNNNN, e.g. CLM-2026-00000007, whatever the product."""
-    return f"CLM-{year:04d}-{_checked_sequence(sequence, 8):08d}"

@@ -2,7 +2,7 @@
 from datetime import timezone
 
 from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
-from services.kit import identity
+from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
 from services.kit.protos import idempotency_key, referenced_id, resource_id
@@ -45,15 +45,25 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
         return await self.handlers.get(identity.current(), resource_id(request.name, "payments"))
 
     async def CreatePayment(self, request, context):
-        order_id = referenced_id(request.order_id, "orders", "order_id")
+        if request.policy and request.order_id:
+            raise InvalidArgument({"policy": "pays a policy instead of an order: leave order_id empty"})
+        payable = (f"policies/{resource_id(request.policy, 'policies', 'policy')}" if request.policy
+                   else f"orders/{referenced_id(request.order_id, 'orders', 'order_id')}")
         problems = []
         if request.method not in METHOD_NAME:
             problems.append(("method", "must be card, bank_transfer, cash or credit"))
         key = idempotency_key(context, request, required=True)
+        amount = None
+        if request.HasField("amount"):
+            try:
+                amount = money.from_proto(request.amount, "amount")
+            except InvalidArgument as error:
+                problems.extend(error.violations)
         if problems:
             raise InvalidArgument(problems)
         return await self.handlers.create(
-            identity.current(), f"orders/{order_id}", METHOD_NAME[request.method], request.card_number, key)
+            identity.current(), payable, METHOD_NAME[request.method], request.card_number, key,
+            amount, request.application)
 
     async def UpdatePaymentStatus(self, request, context):
         if request.status not in STATUS_NAME:

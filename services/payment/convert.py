@@ -28,12 +28,14 @@ STATUS_NAME = {value: key for key, value in STATUS.items()}
 
 def payment_to_proto(row, changes) -> payment_pb2.Payment:
     return payment_pb2.Payment(
-        name=f"payments/{row.id}", order=row.order_id, customer=row.customer,
+        name=f"payments/{row.id}", customer=row.customer,
+        **({"policy": row.order_id} if row.order_id.startswith("policies/") else {"order": row.order_id}),
         amount=money.to_proto(row.amount, row.currency), method=METHOD[row.method],
         status=STATUS[row.status], transaction_id=row.transaction_id,
         card_last_four=row.card_last_four, bank_reference=row.bank_reference,
         failure_reason=row.failure_reason, refund_reference=row.refund_reference,
-        refund_problem=row.refund_problem,
+        refund_problem=row.refund_problem, application=row.application,
+        order_total=money.to_proto(row.order_total, row.currency),
         status_log=[payment_pb2.StatusChange(
             from_status=STATUS.get(change.from_status, payment_pb2.PAYMENT_STATUS_UNSPECIFIED),
             to_status=STATUS[change.to_status], change_time=timestamp(change.changed_at),

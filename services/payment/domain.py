@@ -1,5 +1,7 @@
 """Payment rules: methods, the status machine, and what a card number must be."""
 import re
+import uuid
+from decimal import Decimal
 
 from services.kit.errors import FailedPrecondition, InvalidArgument
 from services.peers.payment import luhn_valid
@@ -49,6 +51,54 @@ def check_manual_change(method: str, current: str, wanted: str, reason: str,
         raise FailedPrecondition("a card payment's outcome comes from the gateway; staff may only "
                                  "cancel one still pending or record a refund the gateway refused")
     return reason
+
+
+def loan_reference(method: str, application: str) -> str:
+    """The loan a credit payment is made by, "applications/{uuid}"; none for other methods."""
+    application = application.strip()
+    if method != CREDIT:
+        if application:
+            raise InvalidArgument({"application": f"is only for credit payments, not {method}"})
+        return ""
+    prefix, _, application_id = application.partition("/")
+    if prefix != "applications" or not _is_uuid(application_id):
+        raise InvalidArgument({"application": "is required for a credit payment: the active loan, "
+                                              "applications/{uuid}"})
+    return application
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_loan(application: str, status: str, loan_order: str, loan_customer: str, order: str,
+               customer: str) -> None:
+    """A loan pays an order only once the bank disbursed it (active), and only the order and the
+    customer it was made for."""
+    if status != "active":
+        raise FailedPrecondition(f"{application} is {status}; only an active loan pays an order")
+    if loan_order != order:
+        raise FailedPrecondition(f"{application} was made for {loan_order or 'no order'}, not {order}")
+    if loan_customer != customer:
+        raise FailedPrecondition(f"{application} is {loan_customer}'s, not the customer of {order}")
+
+
+def check_policy(policy: str, status: str) -> None:
+    """A policy is paid once, when quoted."""
+    if status != "quoted":
+        raise FailedPrecondition(f"{policy} is {status}; only a quoted policy can be paid")
+
+
+def check_amount(amount: Decimal, due: Decimal, order: str) -> None:
+    """A payment pays more than nothing and at most what is left of its order."""
+    if amount <= 0:
+        raise InvalidArgument({"amount.amount": "must be more than 0"})
+    if amount > due:
+        raise FailedPrecondition(f"{order} has {due} left to pay; a payment of {amount} is more than that")
 
 
 def card_number(method: str, raw: str) -> str:

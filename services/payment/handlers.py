@@ -8,8 +8,12 @@ charges twice.
 """
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
+from autosalon.financing.v1 import financing_pb2
+from autosalon.insurance.v1 import insurance_pb2
 from autosalon.payment.v1 import payment_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit import money, paging
@@ -18,7 +22,7 @@ from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
-from services.peers import sales
+from services.peers import financing, insurance, sales
 
 from . import domain
 from .convert import STATUS_NAME, payment_to_proto, stats_to_proto
@@ -66,43 +70,61 @@ class PaymentHandlers:
         return stats_to_proto(rows)
 
     async def create(
-        self, caller: Identity, order_name: str, method: str, raw_card: str, key: IdempotencyKey
+        self, caller: Identity, order_name: str, method: str, raw_card: str, key: IdempotencyKey,
+        amount: Decimal | None = None, application: str = "",
     ) -> payment_pb2.Payment:
+        """A payment of `amount` (what is left of the order when None) by `method`; a credit one
+        is made by the active loan `application` and completes at once."""
         card = domain.card_number(method, raw_card)
+        application = domain.loan_reference(method, application)
         async with self.database.reading() as uow:
             repository = uow.repository
             earlier = await repository.by_key(caller.user_name, key.text)
             if earlier is not None:
                 same_request(earlier.idempotency_request, key)
                 return await _with_log(repository, earlier)
-        order = await sales.get_order(self.peers, order_name)
-        if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
-            raise AlreadyExists(f"{order.name} is paid already")
-        if not order.ready_for_payment:
-            raise FailedPrecondition(_not_ready(order))
-        created = now()
+        order = await self._payable(order_name)
+        if application:
+            loan = await financing.get_application(self.peers, application)
+            domain.check_loan(application, _loan_status(loan), loan.order, loan.customer, order.name, order.customer)
+            if amount is None:
+                amount = money.from_proto(loan.loan_amount, "loan_amount")
+        total, created = order.total, now()
         row = {
-            "id": uuid.uuid4(), "order_id": order.name, "customer": order.customer,
-            "amount": money.from_proto(order.total, "total"), "currency": order.total.currency_code,
-            "method": method, "status": domain.PENDING, "transaction_id": f"AS-{uuid.uuid4().hex}",
-            "card_last_four": card[-4:], "bank_reference": "", "failure_reason": "",
-            "idempotency_key": key.text, "idempotency_request": key.request, "created_at": created, "updated_at": created,
-            "created_by": caller.user_name, "updated_by": caller.user_name,
+            "id": uuid.uuid4(), "order_id": order.name, "customer": order.customer, "order_total": total,
+            "currency": order.currency, "method": method, "status": domain.PENDING,
+            "transaction_id": f"AS-{uuid.uuid4().hex}", "card_last_four": card[-4:], "application": application,
+            "bank_reference": "", "failure_reason": "", "idempotency_key": key.text, "idempotency_request": key.request,
+            "created_at": created, "updated_at": created, "created_by": caller.user_name, "updated_by": caller.user_name,
         }
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
+            # Under the order's lock: its payments' sums are exact, and a retry with the same
+            # key (which waited here) finds the first payment.
             await uow.repository.cancelled_orders.lock(order.name)
+            earlier = await repository.by_key(caller.user_name, key.text)
+            if earlier is not None:
+                same_request(earlier.idempotency_request, key)
+                return await _with_log(repository, earlier)
+            due = total - (await repository.order_sums(order.name)).held
+            if due <= 0:
+                raise AlreadyExists(f"{order.name} is paid, or has payments under way for all of its total")
+            row["amount"] = due if amount is None else amount
+            domain.check_amount(row["amount"], due, order.name)
             stored = await repository.add(row)
             if stored is None:
                 if await uow.repository.cancelled_orders.is_cancelled(order.name):
                     raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
-                earlier = await repository.by_key(caller.user_name, key.text)
-                if earlier is not None:
-                    same_request(earlier.idempotency_request, key)
-                    return await _with_log(repository, earlier)
-                raise AlreadyExists(f"{order.name} already has a payment under way or completed")
+                raise AlreadyExists(f"{application} has paid already")
             payment = payment_to_proto(stored, [stored])  # the row carries its log's first line
             await uow.emit("payment.created", payment.name, payment_pb2.PaymentEvent(payment=payment))
+            if application:
+                # The bank disbursed the loan when it became active: the money is the dealer's.
+                moved = await repository.move(stored.id, domain.PENDING, [
+                    (domain.PROCESSING, f"paid by {application}"), (domain.COMPLETED, "the loan was disbursed")],
+                    caller.user_name, {"bank_reference": application}, now())
+                payment = payment_to_proto(*moved)
+                await self._announce(uow, domain.COMPLETED, payment)
         if not card:
             return payment
         self.cards[stored.id] = card
@@ -122,7 +144,7 @@ class PaymentHandlers:
     ) -> payment_pb2.Payment:
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
-            current = await repository.by_id(payment_id, for_update=True)
+            current = await self._locked(uow, payment_id)
             if current is None:
                 raise NotFound(f"payments/{payment_id} does not exist")
             reason = domain.check_manual_change(current.method, current.status, wanted, reason,
@@ -132,7 +154,7 @@ class PaymentHandlers:
                 values["bank_reference"] = bank_reference.strip()[:100]
             payment = payment_to_proto(*await repository.move(
                 current.id, current.status, [(wanted, reason)], caller.user_name, values, now()))
-            await _announce(uow, wanted, payment)
+            await self._announce(uow, wanted, payment)
         self.cards.pop(payment_id, None)
         return payment
 
@@ -142,11 +164,12 @@ class PaymentHandlers:
         it meanwhile. Unavailable while the gateway is away: the payment stays queued."""
         outcome = await self.gateway.charge(row.transaction_id, str(row.amount), row.currency,
                                             self.cards[row.id])
-        return await self._settle(row.id, outcome)
+        return await self._settle(row, outcome)
 
-    async def _settle(self, payment_id: uuid.UUID, outcome: Outcome) -> payment_pb2.Payment | None:
-        """Records the gateway's answer, once: a second answer for the same charge finds the
-        payment no longer pending (None)."""
+    async def _settle(self, row, outcome: Outcome) -> payment_pb2.Payment | None:
+        """Records the gateway's answer for the payment `row`, once: a second answer for the
+        same charge finds the payment no longer pending (None)."""
+        payment_id = row.id
         sent = (domain.PROCESSING, "sent to the gateway")
         if outcome.approved:
             steps, values = [sent, (domain.COMPLETED, "approved")], {"bank_reference": outcome.bank_reference}
@@ -155,6 +178,7 @@ class PaymentHandlers:
             values = {"failure_reason": outcome.decline_reason}
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
+            await repository.cancelled_orders.lock(row.order_id)
             # Still pending, as nearly always: settled in one statement, with no read first.
             moved = await repository.move(payment_id, domain.PENDING, steps, GATEWAY, values, now())
             if moved is None:
@@ -166,7 +190,7 @@ class PaymentHandlers:
                                           GATEWAY, {"bank_reference": outcome.bank_reference}, now())
                 return None
             payment = payment_to_proto(*moved)
-            await _announce(uow, STATUS_NAME[payment.status], payment)
+            await self._announce(uow, STATUS_NAME[payment.status], payment)
         self.cards.pop(payment_id, None)
         return payment
 
@@ -194,7 +218,7 @@ class PaymentHandlers:
         """1 when the queued charge was settled; Unavailable while the gateway is away."""
         outcome = await self.gateway.status(row.transaction_id)
         if outcome.known:
-            await self._settle(row.id, outcome)
+            await self._settle(row, outcome)
         elif row.id in self.cards:
             await self._charge(row)
         elif row.created_at < now() - self.orphan_after:
@@ -217,7 +241,7 @@ class PaymentHandlers:
                 return
             refunded = await repository.move(current.id, current.status, [(domain.REFUNDED, "refunded")], GATEWAY,
                                              {"refund_reference": reference}, now())
-            await _announce(uow, domain.REFUNDED, payment_to_proto(*refunded))
+            await self._announce(uow, domain.REFUNDED, payment_to_proto(*refunded))
 
     async def _cancel(self, payment_id: uuid.UUID, reason: str) -> None:
         async with self.database.unit_of_work() as uow:
@@ -230,7 +254,7 @@ class PaymentHandlers:
         repository = uow.repository
         cancelled = await repository.move(current.id, current.status, [(domain.CANCELLED, reason)], "payment",
                                           {"failure_reason": reason}, now())
-        await _announce(uow, domain.CANCELLED, payment_to_proto(*cancelled))
+        await self._announce(uow, domain.CANCELLED, payment_to_proto(*cancelled))
         self.cards.pop(current.id, None)
 
     async def order_cancelled(self, uow: UnitOfWork, order_name: str) -> None:
@@ -254,15 +278,58 @@ class PaymentHandlers:
                           order_name, current.id, current.status)
 
 
+    async def _payable(self, name: str) -> "Payable":
+        """What `name` (an order, or an insurance policy) asks to be paid, if it may be paid now."""
+        if name.startswith("policies/"):
+            policy = await insurance.get_policy(self.peers, name)
+            domain.check_policy(name, insurance_pb2.PolicyStatus.Name(policy.status).removeprefix("POLICY_STATUS_").lower())
+            return Payable(name, policy.customer, money.from_proto(policy.premium, "premium"),
+                           policy.premium.currency_code)
+        order = await sales.get_order(self.peers, name)
+        if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
+            raise AlreadyExists(f"{order.name} is paid already")
+        if not order.ready_for_payment:
+            raise FailedPrecondition(_not_ready(order))
+        return Payable(order.name, order.customer, money.from_proto(order.total, "total"), order.total.currency_code)
+
+    async def _locked(self, uow: UnitOfWork, payment_id: uuid.UUID):
+        """The payment, held with its order's lock and its row's (in that order, as everyone
+        takes them); None when there is no such payment."""
+        row = await uow.repository.by_id(payment_id)
+        if row is None:
+            return None
+        await uow.repository.cancelled_orders.lock(row.order_id)
+        return await uow.repository.by_id(payment_id, for_update=True)
+
+    async def _announce(self, uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:
+        """The event of a payment's new status; a success tells what the order's completed
+        payments now add up to (read under the order's lock, which the caller holds)."""
+        event = {domain.COMPLETED: "succeeded", domain.FAILED: "failed", domain.CANCELLED: "cancelled",
+                 domain.REFUNDED: "refunded"}.get(status)
+        if not event:
+            return
+        message = payment_pb2.PaymentEvent(payment=payment)
+        if status == domain.COMPLETED:
+            paid = (await uow.repository.order_sums(payment.order or payment.policy)).paid
+            message.order_paid.CopyFrom(money.to_proto(paid))
+        await uow.emit(f"payment.{event}", payment.name, message)
+
+
+@dataclass(frozen=True)
+class Payable:
+    """What a payment pays: an order, or an insurance policy (its premium)."""
+    name: str
+    customer: str
+    total: Decimal
+    currency: str
+
+
 async def _with_log(repository: PaymentRepository, row) -> payment_pb2.Payment:
     return payment_to_proto(row, (await repository.log_of([row.id]))[row.id])
 
 
-async def _announce(uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:
-    event = {domain.COMPLETED: "succeeded", domain.FAILED: "failed", domain.CANCELLED: "cancelled",
-             domain.REFUNDED: "refunded"}.get(status)
-    if event:
-        await uow.emit(f"payment.{event}", payment.name, payment_pb2.PaymentEvent(payment=payment))
+def _loan_status(application) -> str:
+    return financing_pb2.ApplicationStatus.Name(application.status).removeprefix("APPLICATION_STATUS_").lower()
 
 
 def _not_ready(order: sales_pb2.Order) -> str:

@@ -21,6 +21,7 @@ payments = sa.Table(
     "payments",
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
+    # What the payment pays: "orders/{uuid}", or an insurance policy's "policies/{uuid}".
     sa.Column("order_id", sa.Text, nullable=False),
     sa.Column("customer", sa.Text, nullable=False),
     sa.Column("amount", MONEY, nullable=False),
@@ -34,6 +35,9 @@ payments = sa.Table(
     sa.Column("refund_reference", sa.Text, nullable=False, server_default=""),
     # Why the gateway refused a refund; staff then refund by other means.
     sa.Column("refund_problem", sa.Text, nullable=False, server_default=""),
+    # The loan that made a credit payment ("applications/{uuid}"), and the order's total then.
+    sa.Column("application", sa.Text, nullable=False, server_default=""),
+    sa.Column("order_total", MONEY, nullable=False),
     sa.Column("idempotency_key", sa.Text, nullable=False),
     request_column("idempotency_request"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -63,7 +67,7 @@ outbox, consumed_events = event_tables(metadata)
 # A new payment's columns; the rest take their defaults.
 _NEW = ("id", "order_id", "customer", "amount", "currency", "method", "status", "transaction_id",
         "card_last_four", "bank_reference", "failure_reason", "idempotency_key", "idempotency_request", "created_at",
-        "updated_at", "created_by", "updated_by")
+        "updated_at", "created_by", "updated_by", "application", "order_total")
 
 
 def _add_statement() -> Prepared:
@@ -114,6 +118,12 @@ def _log_statement() -> Prepared:
 
 
 _LOG = _log_statement()
+# What the order's live payments (under way or completed) hold, and its completed ones.
+_ORDER_SUMS = Prepared(sa.select(
+    sa.func.coalesce(sa.func.sum(payments.c.amount), 0).label("held"),
+    sa.func.coalesce(sa.func.sum(payments.c.amount).filter(payments.c.status == domain.COMPLETED), 0).label("paid"),
+).where(payments.c.order_id == sa.bindparam("order_id"),
+         payments.c.status == sa.any_(sa.literal(list(domain.LIVE), ARRAY(sa.Text)))))
 _LOG_OF = Prepared(sa.select(status_log).where(
     status_log.c.payment_id == sa.any_(sa.bindparam("payment_ids", type_=ARRAY(sa.Uuid))))
     .order_by(status_log.c.seq))
@@ -127,9 +137,14 @@ class PaymentRepository:
     async def add(self, row: dict) -> Row | None:
         """The payment as stored, with its log's first line (`seq`, `from_status`, `to_status`,
         `changed_at`, `actor`, `reason`); None when its order was cancelled (hold the order's
-        lock first) or a rule refused it (this idempotency key was used, or the order has a
-        live payment already)."""
+        lock first) or a rule refused it (this idempotency key was used, or its loan paid
+        already)."""
         return (await self.connection.execute(_ADD, {f"new_{name}": row[name] for name in _NEW})).first()
+
+    async def order_sums(self, order_id: str) -> Row:
+        """`held`: what the order's payments under way or completed add up to; `paid`: its
+        completed ones. Exact under the order's lock."""
+        return (await self.connection.execute(_ORDER_SUMS, {"order_id": order_id})).first()
 
     async def by_key(self, creator: str, key: str) -> Row | None:
         """The payment `creator` made with this idempotency key, if any."""

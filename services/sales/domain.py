@@ -176,8 +176,10 @@ def promo_code_redeemed(order: Order) -> list[tuple[str, dict]]:
     return [("promo_code_redeemed", {})]
 
 
-def paid(order: Order, payment: str) -> list[tuple[str, dict]]:
-    if order.status != CONFIRMED:
+def paid(order: Order, payment: str, paid_so_far: Decimal | None = None) -> list[tuple[str, dict]]:
+    """A payment of the order completed: the order is paid once its completed payments reach its
+    total (`paid_so_far`; None for a payment that paid all of it)."""
+    if order.status != CONFIRMED or (paid_so_far is not None and paid_so_far < order.total):
         return []
     return [("paid", {"payment": payment})]
 

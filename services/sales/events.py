@@ -6,6 +6,7 @@ from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from autosalon.payment.v1 import payment_pb2
 from autosalon.pricing.v1 import pricing_pb2
+from services.kit import money
 from services.kit.consumers import Route, Routes
 from services.kit.db import UnitOfWork
 
@@ -53,7 +54,10 @@ def pricing(handlers: SalesHandlers) -> Routes:
 def payment(handlers: SalesHandlers) -> Routes:
     async def succeeded(uow: UnitOfWork, event: payment_pb2.PaymentEvent, envelope: common_pb2.EventEnvelope) -> None:
         paid = event.payment
-        await handlers.follow(uow, paid.order, "payment", functools.partial(domain.paid, payment=paid.name))
+        # Empty in events from before orders were paid in parts: that one payment paid it all.
+        so_far = money.from_proto(event.order_paid, "order_paid") if event.order_paid.amount else None
+        await handlers.follow(uow, paid.order, "payment", functools.partial(
+            domain.paid, payment=paid.name, paid_so_far=so_far))
 
     async def refunded(uow: UnitOfWork, event: payment_pb2.PaymentEvent, envelope: common_pb2.EventEnvelope) -> None:
         refund = event.payment

@@ -48,6 +48,7 @@ async def _pending_card_payment(handlers: PaymentHandlers, card: str | None, age
         "id": uuid.uuid4(), "order_id": f"orders/{uuid.uuid4()}", "customer": "users/u",
         "amount": Decimal("1500000.00"), "currency": "RUB", "method": "card", "status": "pending",
         "transaction_id": f"AS-{uuid.uuid4().hex}", "card_last_four": "1111", "bank_reference": "",
+        "application": "", "order_total": Decimal("1500000.00"),
         "failure_reason": "", "idempotency_key": uuid.uuid4().hex, "idempotency_request": "", "created_at": created,
         "updated_at": created, "created_by": "users/u", "updated_by": "users/u",
     }

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.insurance import tariffs
+from services.peers import insurance as numbers
 from services.kit import errors
 
 Driver = tariffs.Driver
@@ -385,28 +386,28 @@ def test_bad_refund_input_is_refused_with_its_fields():
 # Numbers (§3)
 
 def test_osago_numbers_are_a_series_and_ten_digits():
-    assert tariffs.osago_policy_number(42) == "ХХХ0000000042"
-    assert tariffs.osago_policy_number(9_999_999_999) == "ХХХ9999999999"
+    assert numbers.osago_policy_number(42) == "ХХХ0000000042"
+    assert numbers.osago_policy_number(9_999_999_999) == "ХХХ9999999999"
     # Latin look-alikes, lower case and a space are how people type it.
-    assert tariffs.normalize_osago_policy_number("xxx 0123456789") == "ХХХ0123456789"
-    assert tariffs.normalize_osago_policy_number("ттт0123456789") == "ТТТ0123456789"
+    assert numbers.normalize_osago_policy_number("xxx 0123456789") == "ХХХ0123456789"
+    assert numbers.normalize_osago_policy_number("ттт0123456789") == "ТТТ0123456789"
     for typed in ("ХХХ012345678", "ЖЖЖ0123456789", "ХХ0123456789", "ХХХ012345678９"):
-        assert refused_fields(lambda: tariffs.normalize_osago_policy_number(typed)) == {"policy_number"}
+        assert refused_fields(lambda: numbers.normalize_osago_policy_number(typed)) == {"policy_number"}
     with pytest.raises(errors.InvalidArgument) as raised:
-        tariffs.normalize_osago_policy_number("ААА0123456789")
+        numbers.normalize_osago_policy_number("ААА0123456789")
     assert raised.value.violations == [
         ("policy_number", "series ААА is not in use; it is one of РРР, ННН, ХХХ, ТТТ, ААВ, ААМ, ААК")]
     with pytest.raises(ValueError):
-        tariffs.osago_policy_number(10 ** 10)
+        numbers.osago_policy_number(10 ** 10)
 
 
 def test_other_policies_and_claims_are_numbered_by_product_year_and_sequence():
-    assert tariffs.policy_number(tariffs.KASKO, 2026, 42) == "KASKO-2026-00000042"
-    assert tariffs.policy_number(tariffs.LIFE, 2026, 1) == "LIFE-2026-00000001"
-    assert tariffs.policy_number(tariffs.HEALTH, 2027, 99_999_999) == "HEALTH-2027-99999999"
-    assert tariffs.claim_number(2026, 7) == "CLM-2026-00000007"
-    for bad in (lambda: tariffs.policy_number(tariffs.OSAGO, 2026, 1), lambda: tariffs.claim_number(2026, 0),
-                lambda: tariffs.policy_number(tariffs.KASKO, 2026, 10 ** 8)):
+    assert numbers.policy_number(tariffs.KASKO, 2026, 42) == "KASKO-2026-00000042"
+    assert numbers.policy_number(tariffs.LIFE, 2026, 1) == "LIFE-2026-00000001"
+    assert numbers.policy_number(tariffs.HEALTH, 2027, 99_999_999) == "HEALTH-2027-99999999"
+    assert numbers.claim_number(2026, 7) == "CLM-2026-00000007"
+    for bad in (lambda: numbers.policy_number(tariffs.OSAGO, 2026, 1), lambda: numbers.claim_number(2026, 0),
+                lambda: numbers.policy_number(tariffs.KASKO, 2026, 10 ** 8)):
         with pytest.raises(ValueError):
             bad()
 
@@ -498,5 +499,5 @@ def test_refunds_stay_within_the_premium_and_shrink_as_cancellation_moves_later(
 
 @given(st.integers(1, 10 ** 10 - 1))
 def test_an_issued_osago_number_reads_back_as_itself(sequence):
-    number = tariffs.osago_policy_number(sequence)
-    assert tariffs.normalize_osago_policy_number(f"{number[:3]} {number[3:]}") == number
+    number = numbers.osago_policy_number(sequence)
+    assert numbers.normalize_osago_policy_number(f"{number[:3]} {number[3:]}") == number
