@@ -35,4 +35,5 @@ class FinancingSettings:
         "how an annuity payment is rounded [unconfirmed]", choices=tuple(loans.PAYMENT_ROUNDINGS))
 
 
-SERVICE = Service("financing", core_weight=0.1, settings=FinancingSettings)
+# Two instances: the public calculator is the heaviest arithmetic behind the edge.
+SERVICE = Service("financing", instances=2, core_weight=0.1, settings=FinancingSettings)

@@ -18,7 +18,8 @@ schedule add up to the loan amount to the kopeck and its last balance is 0.00.
 - ПСК follows 353-FZ art. 6 for a monthly base period (ЧБП = 12): the smallest positive root of
   Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0 by bisection, × 1200, half-up to three places.
 
-All arithmetic runs in a private 50-digit decimal context; the caller's context is never changed.
+All arithmetic runs in a private decimal context of 28 digits (the precision the reference's vectors
+were computed with); the caller's context is never changed.
 """
 import calendar
 import datetime
@@ -65,7 +66,7 @@ PTI_ABOVE_LIMIT = "pti_above_limit"
 FULL_COST_WITHIN_CAP = "full_cost_within_cap"
 FULL_COST_ABOVE_CAP = "full_cost_above_cap"
 
-_PRECISION = Context(prec=50)
+_PRECISION = Context(prec=28)
 
 
 def _precisely(function):
@@ -118,6 +119,7 @@ class Schedule:
         return _kopecks(self.total_paid / len(self.rows))
 
 
+@functools.lru_cache(maxsize=4096)
 def payment_date(disbursement_date: datetime.date, number: int) -> datetime.date:
     """The date of payment `number` (0 is the disbursement itself)."""
     months = disbursement_date.month - 1 + number
@@ -284,7 +286,6 @@ def cash_flows(schedule: Schedule, charges: tuple[Charge, ...] = ()) -> tuple[Ca
     return (disbursed, *sorted(payments + later, key=lambda flow: flow.date))
 
 
-@_precisely
 def base_periods(disbursement_date: datetime.date, date: datetime.date) -> tuple[int, Decimal]:
     """(qk, ek) of a flow on `date`: whole months since disbursement, counted like payment dates (so
     a scheduled payment has ek = 0), then the days left as a part of a 365/12-day base period."""
@@ -292,28 +293,59 @@ def base_periods(disbursement_date: datetime.date, date: datetime.date) -> tuple
     if payment_date(disbursement_date, whole) > date:
         whole -= 1
     days = (date - payment_date(disbursement_date, whole)).days
-    return whole, Decimal(days) * BASE_PERIODS_PER_YEAR / 365
+    return whole, (Decimal(days) * BASE_PERIODS_PER_YEAR / 365) if days else Decimal(0)
 
 
 @_precisely
-def period_rate(flows: tuple[CashFlow, ...], disbursement_date: datetime.date) -> Decimal:
-    """The smallest positive root of Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0, by bisection on [0, 1]
-    to a bracket narrower than 1e−12. A loan is one outflow and then inflows, so the sum falls as
-    i grows and its one root is the smallest."""
-    timed = [(*base_periods(disbursement_date, flow.date), flow.amount) for flow in flows]
+def period_rate(flows: tuple[CashFlow, ...], disbursement_date: datetime.date,
+                guess: Decimal = Decimal("0.01")) -> Decimal:
+    """The smallest positive root of f(i) = Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0. A loan is one
+    outflow and then inflows, so f falls as i grows and its one root is the smallest: Newton's
+    method from `guess` (the nominal monthly rate is close) finds it in a few steps; should a step
+    leave (0, 1) or not settle, bisection on [0, 1] to a bracket narrower than 1e−12 does, as the
+    reference allows."""
+    timed = sorted((*base_periods(disbursement_date, flow.date), flow.amount) for flow in flows)
 
-    def present_value(rate: Decimal) -> Decimal:
-        return sum((amount / ((1 + part * rate) * (1 + rate) ** whole) for whole, part, amount in timed),
-                   Decimal(0))
+    def value_and_slope(rate: Decimal) -> tuple[Decimal, Decimal]:
+        # The flows in order of their whole periods: (1 + i)^−qk grows one factor at a time.
+        value = slope = Decimal(0)
+        step, discount, reached = 1 / (1 + rate), Decimal(1), 0
+        for whole, part, amount in timed:
+            for _ in range(whole - reached):
+                discount *= step
+            reached = whole
+            discounted = amount * discount
+            spread = whole * step
+            if part:
+                discounted /= 1 + part * rate
+                spread += part / (1 + part * rate)
+            value += discounted
+            slope -= discounted * spread
+        return value, slope
 
-    low, high = Decimal(0), Decimal(1)
-    if present_value(low) == 0:
-        return low
-    if present_value(high) > 0:
+    if sum(amount for _, _, amount in timed) == 0:  # f(0): no cost at all
+        return Decimal(0)
+    rate = guess if 0 < guess < 1 else Decimal("0.01")
+    for _ in range(30):
+        value, slope = value_and_slope(rate)
+        if not slope:
+            break
+        step = value / slope
+        rate -= step
+        if not 0 < rate < 1:
+            break
+        if abs(step) < Decimal("1e-20"):
+            return rate
+    if value_and_slope(Decimal(1))[0] > 0:
         raise InvalidArgument({"charges": "the full cost of credit would exceed 1200 % a year"})
+    return _bisected(lambda rate: value_and_slope(rate)[0])
+
+
+def _bisected(value) -> Decimal:
+    low, high = Decimal(0), Decimal(1)
     while high - low >= Decimal("1e-12"):
         middle = (low + high) / 2
-        if present_value(middle) > 0:
+        if value(middle) > 0:
             low = middle
         else:
             high = middle
@@ -325,7 +357,7 @@ def full_cost(schedule: Schedule, charges: tuple[Charge, ...] = ()) -> FullCost:
     """ПСК in % a year and in roubles for `schedule` with `charges`, or InvalidArgument."""
     _check_charges(charges, schedule.disbursement_date)
     flows = cash_flows(schedule, charges)
-    rate = period_rate(flows, schedule.disbursement_date)
+    rate = period_rate(flows, schedule.disbursement_date, schedule.annual_rate / 1200)
     percent = (rate * BASE_PERIODS_PER_YEAR * 100).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
     return FullCost(percent, sum((flow.amount for flow in flows), Decimal("0.00")), rate)
 
