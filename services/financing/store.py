@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from services.kit.idempotency import request_column
+from services.kit.columns import audited, keyed
 from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
 from services.kit.pool import Connection
@@ -42,12 +42,8 @@ applications = sa.Table(
     sa.Column("decision_note", sa.Text, nullable=False),
     sa.Column("activation_date", sa.Date),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("idempotency_key", sa.Text),
-    request_column("idempotency_request"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("updated_by", sa.Text, nullable=False),
+    *keyed(),
+    *audited(),
 )
 
 status_log = sa.Table(

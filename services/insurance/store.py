@@ -6,7 +6,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from services.kit.idempotency import request_column
+from services.kit.columns import audited, keyed
 from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
 from services.kit.pool import Connection
@@ -49,12 +49,8 @@ policies = sa.Table(
     sa.Column("refund", MONEY),
     sa.Column("cancel_reason", sa.Text, nullable=False),
     sa.Column("approved_claims", MONEY, nullable=False),
-    sa.Column("idempotency_key", sa.Text),
-    request_column("idempotency_request"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("updated_by", sa.Text, nullable=False),
+    *keyed(),
+    *audited(),
 )
 
 claims = sa.Table(
@@ -69,12 +65,8 @@ claims = sa.Table(
     sa.Column("approved_amount", MONEY),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("decision_note", sa.Text, nullable=False),
-    sa.Column("idempotency_key", sa.Text),
-    request_column("idempotency_request"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("updated_by", sa.Text, nullable=False),
+    *keyed(),
+    *audited(),
 )
 
 # Every status change of a policy ("policies/{uuid}") or a claim ("policies/{uuid}/claims/{uuid}").
