@@ -1,0 +1,1 @@
+"""booking: workshop bookings and test drives, on schedules the database enforces."""
