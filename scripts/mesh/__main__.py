@@ -1,6 +1,5 @@
 """python -m scripts.mesh up|down|status|prepare (called by ./scripts/up, down, status, test)."""
 import argparse
-import json
 import shutil
 import socket
 import subprocess
@@ -50,12 +49,6 @@ def _get(url: str, timeout: float = 2.0) -> bytes:
         return response.read()
 
 
-def _consul_get(path: str) -> bytes:
-    request = urllib.request.Request(f"http://127.0.0.1:{CONSUL_HTTP_PORT}{path}",
-                                     headers={"X-Consul-Token": SETTINGS.consul_acl_token})
-    return _get(request)
-
-
 def _wait(what: str, ready, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -70,8 +63,8 @@ def _wait(what: str, ready, timeout: float = 90.0) -> None:
 
 
 def _passing(service: str) -> int:
-    body = _consul_get(f"/v1/health/service/{service}?passing=true")
-    return len(json.loads(body))
+    return len(access.consul("GET", f"/v1/health/service/{service}?passing=true", SETTINGS.consul_acl_token,
+                             timeout=2))
 
 
 def _listening(address: str) -> bool:
@@ -269,7 +262,7 @@ def status() -> int:
     print(supervisor.ctl("status", check=False).stdout)
     for service in SERVICES:
         try:
-            checks = json.loads(_consul_get(f"/v1/health/checks/{service}"))
+            checks = access.consul("GET", f"/v1/health/checks/{service}", SETTINGS.consul_acl_token, timeout=2)
         except OSError as error:
             print(f"consul: unreachable ({error})")
             return 1

@@ -124,13 +124,14 @@ def consul_rules(holder: str) -> str:
     return f'service "{holder}" {{ policy = "write" }}\n' + read_all
 
 
-def _consul(method: str, path: str, token: str, body: dict | None = None):
+def consul(method: str, path: str, token: str, body: dict | None = None, timeout: float = 10.0):
+    """Consul's HTTP API, as the holder of `token`: the JSON answer."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{CONSUL_HTTP_PORT}{path}", method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"X-Consul-Token": token},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
 
 
@@ -139,7 +140,7 @@ def _consul_when_ready(token: str, timeout: float = 60.0) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return _consul("GET", "/v1/acl/tokens", token)
+            return consul("GET", "/v1/acl/tokens", token)
         except (urllib.error.URLError, OSError) as error:
             if time.monotonic() > deadline:
                 raise SystemExit(f"consul's ACLs did not come up: {error}") from None
@@ -150,7 +151,7 @@ def apply_consul(secrets: Credentials, login: str) -> None:
     """Gives Consul the policies and tokens `secrets` says, acting with the `login` token, and
     makes the agent act with its own. Tokens replaced stay until `delete_stale_tokens`."""
     tokens = _consul_when_ready(login)
-    policies = {policy["Name"]: policy["ID"] for policy in _consul("GET", "/v1/acl/policies", login)}
+    policies = {policy["Name"]: policy["ID"] for policy in consul("GET", "/v1/acl/policies", login)}
     for holder, secret in secrets.consul.items():
         if holder == OPERATOR:
             links = [{"ID": GLOBAL_MANAGEMENT}]
@@ -158,22 +159,22 @@ def apply_consul(secrets: Credentials, login: str) -> None:
             name = f"autosalon-{holder}"
             policy = {"Name": name, "Rules": consul_rules(holder), "Description": f"autosalon {holder}"}
             if name in policies:
-                _consul("PUT", f"/v1/acl/policy/{policies[name]}", login, policy)
+                consul("PUT", f"/v1/acl/policy/{policies[name]}", login, policy)
             else:
-                _consul("PUT", "/v1/acl/policy", login, policy)
+                consul("PUT", "/v1/acl/policy", login, policy)
             links = [{"Name": name}]
         if not any(token.get("SecretID") == secret for token in tokens):
-            _consul("PUT", "/v1/acl/token", login,
+            consul("PUT", "/v1/acl/token", login,
                     {"SecretID": secret, "Description": f"autosalon {holder}", "Policies": links})
-    _consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]})
+    consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]})
 
 
 def delete_stale_tokens(secrets: Credentials, replaced: Credentials) -> None:
     """Deletes our tokens that `secrets` no longer holds, `replaced`'s management token among
     them, acting with the new one (no token may delete itself)."""
     wanted, management = set(secrets.consul.values()), secrets.consul[OPERATOR]
-    for token in _consul("GET", "/v1/acl/tokens", management):
+    for token in consul("GET", "/v1/acl/tokens", management):
         ours = (token.get("Description", "").startswith("autosalon ")
                 or token.get("SecretID") == replaced.consul[OPERATOR])
         if ours and token.get("SecretID") not in wanted:
-            _consul("DELETE", f"/v1/acl/token/{token['AccessorID']}", management)
+            consul("DELETE", f"/v1/acl/token/{token['AccessorID']}", management)

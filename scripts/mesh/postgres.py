@@ -101,9 +101,9 @@ def server_command() -> list[str]:
     ]
 
 
-def _connect(password: str) -> psycopg.Connection:
+def _connect(password: str, user: str = credentials.SUPERUSER) -> psycopg.Connection:
     return psycopg.connect(
-        host=SETTINGS.pg_host, port=SETTINGS.pg_port, user=credentials.SUPERUSER,
+        host=SETTINGS.pg_host, port=SETTINGS.pg_port, user=user,
         password=password, dbname="postgres", autocommit=True, connect_timeout=2,
     )
 
@@ -127,8 +127,7 @@ def wait_ready(superuser_password: str, timeout: float = 60.0) -> None:
 def create_missing_databases(names: list[str]) -> None:
     """The databases of `names` not there yet, as the role the settings name (containers)."""
     user, password = SETTINGS.pg_login("postgres")
-    with psycopg.connect(host=SETTINGS.pg_host, port=SETTINGS.pg_port, user=user, password=password,
-                         dbname="postgres", autocommit=True, connect_timeout=2) as connection:
+    with _connect(password, user) as connection:
         existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
         for name in set(names) - existing:
             step(f"postgresql: creating database {name}")

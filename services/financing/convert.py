@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from autosalon.financing.v1 import financing_pb2
 from services.kit import money
 from services.kit.errors import InvalidArgument
-from services.kit.protos import audit, timestamp
+from services.kit.protos import audit, date_from, timestamp
 
 from . import domain, loans
 
@@ -39,20 +39,6 @@ CHARGE_KIND = {financing_pb2.CHARGE_KIND_LENDER_FEE: (loans.LENDER_FEE, False),
 PREPAYMENT_MODE = {financing_pb2.PREPAYMENT_MODE_REDUCE_PAYMENT: loans.REDUCE_PAYMENT,
                    financing_pb2.PREPAYMENT_MODE_SHORTEN_TERM: loans.SHORTEN_TERM}
 RATE_PLACES = Decimal("0.001")
-
-
-def date_from(text: str, field: str) -> datetime.date | None:
-    """A "YYYY-MM-DD" date, None when empty; InvalidArgument on `field` otherwise."""
-    if not text:
-        return None
-    try:
-        return datetime.date.fromisoformat(text) if len(text) == 10 else _not_a_date(text, field)
-    except ValueError:
-        return _not_a_date(text, field)
-
-
-def _not_a_date(text: str, field: str):
-    raise InvalidArgument({field: f"must be a date like 2026-12-31, not {text[:40]!r}"})
 
 
 def rate_from(text: str, field: str) -> Decimal:

@@ -16,9 +16,10 @@ from decimal import Decimal
 from autosalon.financing.v1 import financing_pb2
 from services.kit import paging
 from services.kit.db import Database, now
-from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.kit.errors import FailedPrecondition, NotFound, Unavailable
 from services.kit.idempotency import IdempotencyKey, same_request
-from services.kit.identity import Identity, acting_for
+from services.kit.identity import Identity
+from services.kit.protos import acting_for, check_etag
 
 from . import domain, loans
 from .bank import Bank
@@ -103,7 +104,7 @@ class FinancingHandlers:
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
             current = await self._own(repository, caller, application_id, for_update=True)
-            _check_etag(current, etag)
+            check_etag(etag, current.version, f"applications/{current.id}", "application.etag")
             if current.status != domain.DRAFT:
                 raise FailedPrecondition(f"the application is {current.status}; only a draft may be changed")
             terms = dataclasses.replace(terms_of(current), **changes)
@@ -212,13 +213,6 @@ class FinancingHandlers:
             outcome = {"decided_by": domain.RULES, "decided_at": now(),
                        "decision_note": ", ".join(decision.reasons)}
             await self._move(uow, reviewed, wanted, domain.RULES, outcome["decision_note"], outcome)
-
-
-def _check_etag(current, etag: str) -> None:
-    if etag and etag != str(current.version):
-        if not etag.isascii() or not etag.isdigit():
-            raise InvalidArgument({"application.etag": "must be the etag the application showed, a whole number"})
-        raise Conflict(f"applications/{current.id} is at version {current.version}, not {etag}; read it again")
 
 
 async def _announce(uow, event: str, application: financing_pb2.Application) -> None:

@@ -3,10 +3,10 @@ from autosalon.insurance.v1 import insurance_pb2, insurance_pb2_grpc
 from services.kit import identity, money
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, PUBLIC, STAFF
-from services.kit.protos import idempotency_key, resource_id, resource_ids
+from services.kit.protos import date_from, idempotency_key, resource_id, resource_ids
 
 from . import domain
-from .convert import POLICY_STATUS_NAME, PRODUCT_NAME, date_from
+from .convert import POLICY_STATUS_NAME, PRODUCT_NAME
 from .handlers import InsuranceHandlers, PolicyHandlers
 
 ACCESS = {

@@ -8,7 +8,7 @@ from google.protobuf import json_format
 from autosalon.insurance.v1 import insurance_pb2
 from services.kit import money
 from services.kit.errors import InvalidArgument
-from services.kit.protos import audit, timestamp
+from services.kit.protos import audit, date_from, timestamp
 
 from . import tariffs
 
@@ -42,17 +42,6 @@ def _number(text: str, field: str) -> Decimal:
     return Decimal(text.strip())
 
 
-def _date(text: str, field: str) -> datetime.date:
-    if not text:
-        return datetime.date.today()
-    try:
-        if len(text) == 10:
-            return datetime.date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise InvalidArgument({field: f"must be a date like 2026-12-31, not {text[:40]!r}"})
-
-
 def _drivers(drivers) -> tuple[tariffs.Driver, ...]:
     return tuple(tariffs.Driver(driver.age, driver.experience_years, driver.kbm_class or tariffs.NO_HISTORY_KBM_CLASS)
                  for driver in drivers)
@@ -74,7 +63,8 @@ def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, p
     values = {}
     for name, read, neutral in (
             ("power_hp", lambda: _number(terms.power_hp, "power_hp"), Decimal(100)),
-            ("conclusion_date", lambda: _date(terms.conclusion_date, "conclusion_date"), datetime.date.today()),
+            ("conclusion_date", lambda: date_from(terms.conclusion_date, "conclusion_date") or datetime.date.today(),
+             datetime.date.today()),
             ("base_rate", lambda: _number(terms.base_rate, "base_rate") if terms.base_rate else None, None)):
         try:
             values[name] = read()
@@ -250,8 +240,3 @@ def claim_to_proto(row, changes) -> insurance_pb2.Claim:
         claimed_amount=money.to_proto(row.claimed_amount),
         approved_amount=money.to_proto(row.approved_amount) if row.approved_amount is not None else None,
         status=CLAIM_STATUS[row.status], decision_note=row.decision_note, status_log=_log(changes), audit=audit(row))
-
-
-def date_from(text: str, field: str) -> datetime.date | None:
-    """A "YYYY-MM-DD" date, None when empty."""
-    return _date(text, field) if text else None

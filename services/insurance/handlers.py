@@ -9,8 +9,8 @@ from services.kit import money, paging
 from services.kit.db import Database, now
 from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.kit.idempotency import IdempotencyKey, same_request
-from services.kit.identity import Identity, acting_for
-from services.kit.protos import resource_id
+from services.kit.identity import Identity
+from services.kit.protos import acting_for, resource_id
 
 from . import domain, store, tariffs
 from .convert import (

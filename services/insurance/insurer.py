@@ -1,32 +1,23 @@
-"""The insurance company, called over gRPC through a circuit breaker: it issues policy numbers
+"""The insurance company, called over gRPC through a circuit breaker (kit.calls.Outside): it issues policy numbers
 and registers claims. An outside system, not in Consul: its address comes from the settings.
 Both calls are idempotent by their request id (the policy's, the claim's), so asking again after
 a lost answer never issues twice."""
 import datetime
 from decimal import Decimal
 
-import grpc
-
 from insurer.v1 import insurer_pb2, insurer_pb2_grpc
-from services.kit import calls, logs
+from services.kit import calls
 
 
 class Insurer:
     def __init__(self, address: str, fail_max: int, reset_timeout: float, timeout: float = 5.0):
-        self.timeout = timeout
-        self.breaker = calls.new_breaker("insurer", fail_max, reset_timeout)
-        self._channel = grpc.aio.insecure_channel(address, options=calls.CHANNEL_OPTIONS)
-        self._stub = insurer_pb2_grpc.InsurerServiceStub(self._channel)
-
-    async def _call(self, method: str, request):
-        metadata = [("x-request-id", logs.trace_id_var.get())]
-        return await calls.guarded(self.breaker, "the insurer", lambda: getattr(self._stub, method)(
-            request, timeout=self.timeout, metadata=metadata))
+        self._outside = calls.Outside("the insurer", address, insurer_pb2_grpc.InsurerServiceStub, fail_max,
+                                      reset_timeout, timeout)
 
     async def issue(self, request_id: str, product: str, premium: Decimal, starts_on: datetime.date,
                     ends_on: datetime.date) -> str:
         """The policy's number; Unavailable while the insurer is away."""
-        answer = await self._call("IssuePolicy", insurer_pb2.IssuePolicyRequest(
+        answer = await self._outside.call("IssuePolicy", insurer_pb2.IssuePolicyRequest(
             request_id=request_id, product=product, premium=str(premium), starts_on=starts_on.isoformat(),
             ends_on=ends_on.isoformat()))
         return answer.policy_number
@@ -34,10 +25,10 @@ class Insurer:
     async def register_claim(self, request_id: str, policy_number: str, incident_date: datetime.date,
                              claimed: Decimal) -> str:
         """The claim's number; Unavailable while the insurer is away."""
-        answer = await self._call("RegisterClaim", insurer_pb2.RegisterClaimRequest(
+        answer = await self._outside.call("RegisterClaim", insurer_pb2.RegisterClaimRequest(
             request_id=request_id, policy_number=policy_number, incident_date=incident_date.isoformat(),
             claimed_amount=str(claimed)))
         return answer.claim_number
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self._outside.close()

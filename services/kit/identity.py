@@ -5,13 +5,12 @@ reachable over native gRPC inside the mesh, and must never trust a header it can
 """
 import contextvars
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import jwt
 
-from .errors import InvalidArgument, PermissionDenied, Unauthenticated
+from .errors import PermissionDenied, Unauthenticated
 
 ISSUER = "autosalon-auth"
 AUDIENCE = "autosalon"
@@ -179,26 +178,6 @@ def check_access(method: str, rule: "Public | frozenset[str] | None", who: Ident
         raise Unauthenticated("sign in first: no access token was sent")
     if who.role not in rule:
         raise PermissionDenied(f"role {who.role} may not call {method}")
-
-
-def acting_for(caller: Identity, customer: str, field: str, staff_must_name: bool) -> str:
-    """The customer ("users/{uuid}") a caller acts for: a client only themselves (PermissionDenied
-    for another); staff the one they name (InvalidArgument on `field` for a malformed name), or
-    themselves when they name none, unless `staff_must_name`."""
-    if not customer or customer == caller.user_name:
-        if caller.is_staff and staff_must_name:
-            raise InvalidArgument({field: "is required when staff act for a customer: users/{uuid}"})
-        return caller.user_name
-    if not caller.is_staff:
-        raise PermissionDenied("a client acts for themselves only; leave the customer empty")
-    prefix, _, user_id = customer.partition("/")
-    try:
-        uuid.UUID(user_id)
-    except ValueError:
-        prefix = ""
-    if prefix != "users":
-        raise InvalidArgument({field: "must be users/{uuid}"})
-    return customer
 
 
 @dataclass(frozen=True)

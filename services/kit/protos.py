@@ -1,4 +1,5 @@
 """Small conversions every service's API layer needs."""
+import datetime as dt
 import re
 import uuid
 from datetime import datetime
@@ -8,8 +9,9 @@ from google.protobuf.message import Message
 
 from autosalon.common.v1 import common_pb2
 
-from .errors import InvalidArgument
+from .errors import Conflict, InvalidArgument, PermissionDenied
 from .idempotency import IdempotencyKey
+from .identity import Identity
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -70,6 +72,42 @@ def referenced_id(value: str, collection: str, field: str) -> uuid.UUID:
     (REST clients send either); InvalidArgument on `field` otherwise."""
     value = value.strip()
     return resource_id(value if "/" in value else f"{collection}/{value}", collection, field)
+
+
+def acting_for(caller: Identity, customer: str, field: str, staff_must_name: bool) -> str:
+    """The customer ("users/{uuid}") a caller acts for: a client only themselves (PermissionDenied
+    for another); staff the one they name (InvalidArgument on `field` for a malformed name), or
+    themselves when they name none, unless `staff_must_name`."""
+    if not customer or customer == caller.user_name:
+        if caller.is_staff and staff_must_name:
+            raise InvalidArgument({field: "is required when staff act for a customer: users/{uuid}"})
+        return caller.user_name
+    if not caller.is_staff:
+        raise PermissionDenied("a client acts for themselves only; leave the customer empty")
+    resource_id(customer, "users", field)
+    return customer
+
+
+def date_from(text: str, field: str) -> dt.date | None:
+    """A "YYYY-MM-DD" date, None when empty; InvalidArgument on `field` for anything else."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise InvalidArgument({field: f"must be a date like 2026-12-31, not {text[:40]!r}"})
+
+
+def check_etag(etag: str, version: int, name: str, field: str) -> None:
+    """Optimistic concurrency: an `etag` given (on `field`) must be the resource's current
+    `version`; none given, any version will do. Conflict (ABORTED, 409) for a stale one."""
+    if etag and etag != str(version):
+        if not etag.isascii() or not etag.isdigit():
+            kind = name.split("/")[0].removesuffix("s")
+            raise InvalidArgument({field: f"must be the etag the {kind} showed, a whole number"})
+        raise Conflict(f"{name} is at version {version}, not {etag}; read it again")
 
 
 def audit(row) -> common_pb2.AuditInfo:

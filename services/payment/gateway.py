@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import grpc
 
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
-from services.kit import calls, logs
+from services.kit import calls
 
 
 @dataclass(frozen=True)
@@ -24,21 +24,13 @@ class Outcome:
 
 class Gateway:
     def __init__(self, address: str, fail_max: int, reset_timeout: float, timeout: float = 5.0):
-        self.address = address
-        self.timeout = timeout
-        self.breaker = calls.new_breaker("gateway", fail_max, reset_timeout)
-        self._channel = grpc.aio.insecure_channel(address, options=calls.CHANNEL_OPTIONS)
-        self._stub = gateway_pb2_grpc.PaymentGatewayServiceStub(self._channel)
-
-    async def _call(self, method: str, request):
-        metadata = [("x-request-id", logs.trace_id_var.get())]
-        return await calls.guarded(self.breaker, "the payment gateway", lambda: getattr(self._stub, method)(
-            request, timeout=self.timeout, metadata=metadata))
+        self._outside = calls.Outside("the payment gateway", address, gateway_pb2_grpc.PaymentGatewayServiceStub,
+                                      fail_max, reset_timeout, timeout)
 
     async def charge(self, transaction_id: str, amount: str, currency: str, card_number: str) -> Outcome:
         """Charges once per transaction id, however often it is called."""
         try:
-            answer = await self._call("ProcessPayment", gateway_pb2.ProcessPaymentRequest(
+            answer = await self._outside.call("ProcessPayment", gateway_pb2.ProcessPaymentRequest(
                 transaction_id=transaction_id, amount=amount, currency_code=currency,
                 card_number=card_number))
         except grpc.aio.AioRpcError as error:
@@ -48,7 +40,7 @@ class Gateway:
 
     async def status(self, transaction_id: str) -> Outcome:
         try:
-            answer = await self._call("CheckPaymentStatus", gateway_pb2.CheckPaymentStatusRequest(
+            answer = await self._outside.call("CheckPaymentStatus", gateway_pb2.CheckPaymentStatusRequest(
                 transaction_id=transaction_id))
         except grpc.aio.AioRpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
@@ -60,14 +52,14 @@ class Gateway:
         """Gives back an approved charge, once however often it is called: (refund reference,
         "") when done, ("", why) when the gateway refuses it."""
         try:
-            answer = await self._call("RefundPayment", gateway_pb2.RefundPaymentRequest(
+            answer = await self._outside.call("RefundPayment", gateway_pb2.RefundPaymentRequest(
                 transaction_id=transaction_id))
         except grpc.aio.AioRpcError as error:
             return "", f"the gateway refused the refund: {error.details()}"
         return answer.refund_reference, ""
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self._outside.close()
 
 
 def _outcome(answer) -> Outcome:

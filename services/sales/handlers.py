@@ -15,7 +15,7 @@ from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, N
 from services.kit.idempotency import NO_KEY, IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
-from services.kit.protos import resource_id
+from services.kit.protos import check_etag, resource_id
 from services.peers import inventory, pricing
 
 from . import domain
@@ -66,10 +66,7 @@ class SalesHandlers:
         `check(uow, order)` when given."""
         async with self.database.unit_of_work() as uow:
             order = await self._load(uow, caller, order_id)
-            if etag and etag != str(order.version):
-                if not etag.isascii() or not etag.isdigit():
-                    raise InvalidArgument({"etag": "must be the etag the order showed, a whole number"})
-                raise Conflict(f"{order.name} is at version {order.version}, not {etag}; read it again")
+            check_etag(etag, order.version, order.name, "etag")
             changes = decide(order)
             if check is not None:
                 await check(uow, order)
