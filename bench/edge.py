@@ -62,12 +62,11 @@ def wrk(path: str, seconds: int, connections: int, headers: dict, script: str | 
     }
 
 
-def ghz_me(token: str, seconds: int, connections: int) -> dict:
+def ghz(call: str, proto: str, seconds: int, connections: int, metadata: dict, data: str = "{}") -> dict:
+    """`call` ("package.Service/Method" in `proto`) over native gRPC through the edge."""
     command = [
-        ensure_ghz(), "--insecure", "--proto", "proto/autosalon/auth/v1/auth.proto",
-        "-i", "proto,gen/third_party",
-        "--call", "autosalon.auth.v1.AuthService/GetCurrentUser",
-        "-m", json.dumps({"authorization": f"Bearer {token}"}), "-d", "{}",
+        ensure_ghz(), "--insecure", "--proto", proto, "-i", "proto,gen/third_party", "--call", call,
+        "-m", json.dumps(metadata), "-d", data,
         "-c", str(connections), "--connections", str(connections), "-z", f"{seconds}s",
         "--format", "json", EDGE,
     ]
@@ -98,11 +97,12 @@ wrk.body = '{"email": "%s", "password": "%s"}'
 
 
 # The longest loan the calculator takes: 84 rows, and the ПСК solved over them.
-LOAN_84_SCRIPT = """
+LOAN_84_JSON = ('{"vehicle_price": {"amount": "3500000"}, "down_payment": {"amount": "700000"}, "term_months": 84, '
+                '"annual_rate": "15.9", "charges": [{"kind": "CHARGE_KIND_LENDER_FEE", "amount": {"amount": "28000"}}]}')
+LOAN_84_SCRIPT = f"""
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
-wrk.body = '{"vehicle_price": {"amount": "3500000"}, "down_payment": {"amount": "700000"}, "term_months": 84, '
-  .. '"annual_rate": "15.9", "charges": [{"kind": "CHARGE_KIND_LENDER_FEE", "amount": {"amount": "28000"}}]}'
+wrk.body = '{LOAN_84_JSON}'
 """
 
 
@@ -187,7 +187,9 @@ def main() -> None:
         if (RUN / "envoy" / "limits.json").exists() else None,
         "GET /health (REST)": wrk("/health", seconds, connections, {}),
         "GET /auth/me (REST)": wrk("/auth/me", seconds, connections, auth),
-        "GetCurrentUser (native gRPC)": ghz_me(token, seconds, connections),
+        "GetCurrentUser (native gRPC)": ghz(
+            "autosalon.auth.v1.AuthService/GetCurrentUser", "proto/autosalon/auth/v1/auth.proto",
+            seconds, connections, auth),
         "POST /auth/login (REST)": wrk("/auth/login", seconds, connections, {},
                                        LOGIN_SCRIPT % (email, password)),
     }
@@ -196,6 +198,10 @@ def main() -> None:
     results["POST /financing/calculations, 84 months with ПСК (REST)"] = wrk(
         "/financing/calculations", seconds, connections, {}, LOAN_84_SCRIPT)
     _beside(results, "POST /financing/calculations, 84 months with ПСК (REST)")
+    results["CalculateLoan, 84 months with ПСК (native gRPC)"] = ghz(
+        "autosalon.financing.v1.FinancingService/CalculateLoan", "proto/autosalon/financing/v1/financing.proto",
+        seconds, connections, {}, LOAN_84_JSON)
+    _beside(results, "CalculateLoan, 84 months with ПСК (native gRPC)", "GetCurrentUser (native gRPC)")
     results["POST /insurance/quotes, OSAGO, anonymous (REST)"] = wrk(
         "/insurance/quotes", seconds, connections, {}, OSAGO_SCRIPT)
     _beside(results, "POST /insurance/quotes, OSAGO, anonymous (REST)")

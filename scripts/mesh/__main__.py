@@ -1,5 +1,7 @@
 """python -m scripts.mesh up|down|status|prepare (called by ./scripts/up, down, status, test)."""
 import argparse
+import hashlib
+import pathlib
 import shutil
 import socket
 import subprocess
@@ -94,13 +96,14 @@ def up() -> None:
     step("consul: applying the ACL policies and tokens")
     access.apply_consul(secrets, secrets.consul[OPERATOR])
     access.delete_stale_tokens(secrets, secrets)
-    edge_config = RUN / "envoy" / "envoy.yaml"
-    running_config = RUN / "envoy" / "running.yaml"
-    if not running_config.exists() or running_config.read_bytes() != edge_config.read_bytes():
+    # The transcoder reads the descriptor set once, at start: a proto change is a new config too.
+    edge_stamp, edge = RUN / "envoy" / "running-config", _digest(
+        RUN / "envoy" / "envoy.yaml", RUN / "envoy" / "descriptors.binpb")
+    if not edge_stamp.exists() or edge_stamp.read_text() != edge:
         # Hot restart is off (several Envoys may share a machine): a new config means a
         # restart, of the endpoint sync too, which follows the config's clusters.
         supervisor.ctl("stop", "envoy", "edge-sync", check=False)
-        shutil.copyfile(edge_config, running_config)
+        edge_stamp.write_text(edge)
     code_stamp, code = RUN / "running-code", tools.code_fingerprint()
     if not code_stamp.exists() or code_stamp.read_text() != code:
         # Programs still running older code stop (the services before their migrations run).
@@ -115,6 +118,13 @@ def up() -> None:
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
+
+
+def _digest(*paths: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _start_programs() -> None:

@@ -242,10 +242,10 @@ def rate_text(rate: Decimal) -> str:
 
 
 def rows_to_proto(rows) -> list[financing_pb2.ScheduleRow]:
+    # The rows' amounts are kopecks already (loans' contract): str() writes them as they are.
     return [financing_pb2.ScheduleRow(
-        number=row.number, date=row.date.isoformat(), payment=money.to_proto(row.payment),
-        interest=money.to_proto(row.interest), principal=money.to_proto(row.principal),
-        balance=money.to_proto(row.balance)) for row in rows]
+        number=row.number, date=row.date.isoformat(), payment=str(row.payment), interest=str(row.interest),
+        principal=str(row.principal), balance=str(row.balance)) for row in rows]
 
 
 def application_to_proto(row, changes, schedule: loans.Schedule) -> financing_pb2.Application:

@@ -16,14 +16,17 @@ schedule add up to the loan amount to the kopeck and its last balance is 0.00.
 - The last row pays the whole remaining balance plus its interest (the corrective payment), and so does
   any earlier row whose principal would reach the balance: the schedule ends there.
 - ПСК follows 353-FZ art. 6 for a monthly base period (ЧБП = 12): the smallest positive root of
-  Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0 by bisection, × 1200, half-up to three places.
+  Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0 (Newton's method, bisection as the reference's fallback), × 1200,
+  half-up to three places.
 
 All arithmetic runs in a private decimal context of 28 digits (the precision the reference's vectors
-were computed with); the caller's context is never changed.
+were computed with); the caller's context is never changed. Floats only ever find where ПСК's root
+lies, and a decimal step then fixes it to those 28 digits.
 """
 import calendar
 import datetime
 import functools
+from typing import NamedTuple
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 
@@ -82,8 +85,8 @@ def _kopecks(amount: Decimal) -> Decimal:
     return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """A schedule's row; a plain tuple, since a calculation makes up to 84 of them."""
     number: int
     date: datetime.date
     payment: Decimal
@@ -142,8 +145,14 @@ def period_interest(balance: Decimal, annual_rate: Decimal, since: datetime.date
                     interest_basis: str = MONTHLY) -> Decimal:
     """Interest on `balance` for the period from `since` to the payment on `until`, to the kopeck."""
     _raise_if_any([("interest_basis", _choice_problem(interest_basis, INTEREST_BASES))], "invalid interest basis")
+    return _interest(balance, annual_rate, since, until, interest_basis)
+
+
+def _interest(balance: Decimal, annual_rate: Decimal, since: datetime.date, until: datetime.date,
+              interest_basis: str) -> Decimal:
+    # Unchecked, in the caller's precise context: the schedule's loop calls it once a row.
     if interest_basis == MONTHLY:
-        return _kopecks(balance * annual_rate / 1200)
+        return (balance * annual_rate / 1200).quantize(KOPECK, rounding=ROUND_HALF_UP)
     return _kopecks(balance * annual_rate / 100 * _year_fraction(since, until))
 
 
@@ -172,19 +181,20 @@ def _rows(balance: Decimal, annual_rate: Decimal, disbursement_date: datetime.da
           interest_basis: str, principal_due) -> tuple[Row, ...]:
     """Rows `first` to `first + count − 1` repaying `balance`, each row's principal from
     `principal_due(interest)`, until the corrective row that clears the balance."""
-    rows = []
-    for number in range(first, first + count):
+    rows, last_number = [], first + count - 1
+    since = payment_date(disbursement_date, first - 1)
+    for number in range(first, last_number + 1):
         date = payment_date(disbursement_date, number)
-        interest = period_interest(
-            balance, annual_rate, payment_date(disbursement_date, number - 1), date, interest_basis)
+        interest = _interest(balance, annual_rate, since, date, interest_basis)
         principal = principal_due(interest)
-        last = number == first + count - 1 or principal >= balance
+        last = number == last_number or principal >= balance
         if last:
             principal = balance
         balance -= principal
         rows.append(Row(number, date, principal + interest, interest, principal, balance))
         if last:
             break
+        since = date
     return tuple(rows)
 
 
@@ -253,8 +263,7 @@ class Charge:
         return self.required
 
 
-@dataclass(frozen=True)
-class CashFlow:
+class CashFlow(NamedTuple):
     date: datetime.date
     # Negative when the lender pays the borrower.
     amount: Decimal
@@ -286,6 +295,7 @@ def cash_flows(schedule: Schedule, charges: tuple[Charge, ...] = ()) -> tuple[Ca
     return (disbursed, *sorted(payments + later, key=lambda flow: flow.date))
 
 
+@functools.lru_cache(maxsize=4096)
 def base_periods(disbursement_date: datetime.date, date: datetime.date) -> tuple[int, Decimal]:
     """(qk, ek) of a flow on `date`: whole months since disbursement, counted like payment dates (so
     a scheduled payment has ek = 0), then the days left as a part of a 365/12-day base period."""
@@ -300,45 +310,70 @@ def base_periods(disbursement_date: datetime.date, date: datetime.date) -> tuple
 def period_rate(flows: tuple[CashFlow, ...], disbursement_date: datetime.date,
                 guess: Decimal = Decimal("0.01")) -> Decimal:
     """The smallest positive root of f(i) = Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0. A loan is one
-    outflow and then inflows, so f falls as i grows and its one root is the smallest: Newton's
-    method from `guess` (the nominal monthly rate is close) finds it in a few steps; should a step
-    leave (0, 1) or not settle, bisection on [0, 1] to a bracket narrower than 1e−12 does, as the
-    reference allows."""
-    timed = sorted((*base_periods(disbursement_date, flow.date), flow.amount) for flow in flows)
+    outflow and then inflows, so f falls as i grows and its one root is the smallest.
 
-    def value_and_slope(rate: Decimal) -> tuple[Decimal, Decimal]:
-        # The flows in order of their whole periods: (1 + i)^−qk grows one factor at a time.
-        value = slope = Decimal(0)
-        step, discount, reached = 1 / (1 + rate), Decimal(1), 0
-        for whole, part, amount in timed:
-            for _ in range(whole - reached):
-                discount *= step
-            reached = whole
-            discounted = amount * discount
-            spread = whole * step
-            if part:
-                discounted /= 1 + part * rate
-                spread += part / (1 + part * rate)
-            value += discounted
-            slope -= discounted * spread
-        return value, slope
-
-    if sum(amount for _, _, amount in timed) == 0:  # f(0): no cost at all
+    Newton's method from `guess` (the nominal monthly rate is close) in floats, then one Newton
+    step in decimals from the float root: the step squares the float root's error (about 1e−16)
+    away, so the root has the decimal context's 28 digits. Should the float steps leave (0, 1) or not
+    settle, Newton in decimals, and failing that bisection on [0, 1] to a bracket narrower than
+    1e−12, as the reference allows."""
+    exact = sorted((*base_periods(disbursement_date, flow.date), flow.amount) for flow in flows)
+    if sum(amount for _, _, amount in exact) == 0:  # f(0): no cost at all
         return Decimal(0)
-    rate = guess if 0 < guess < 1 else Decimal("0.01")
-    for _ in range(30):
-        value, slope = value_and_slope(rate)
+    start = guess if 0 < guess < 1 else Decimal("0.01")
+    # An annuity's payments are all alike but the last: each distinct number is converted once.
+    floats = {number: float(number) for number in {number for flow in exact for number in flow[1:]}}
+    approximate = [(whole, floats[part], floats[amount]) for whole, part, amount in exact]
+    # A step under 1e−10 leaves an error near its square, which the decimal step squares again.
+    rough = _newton(approximate, float(start), 1e-10, 50)
+    if rough is not None:
+        rate = Decimal(rough)
+        value, slope = _value_and_slope(exact, rate)
+        polished = rate - value / slope if slope else rate
+        if 0 < polished < 1:
+            return polished
+    rate = _newton(exact, start, Decimal("1e-20"), 30)
+    if rate is not None:
+        return rate
+    if _value_and_slope(exact, Decimal(1))[0] > 0:
+        raise InvalidArgument({"charges": "the full cost of credit would exceed 1200 % a year"})
+    return _bisected(lambda rate: _value_and_slope(exact, rate)[0])
+
+
+def _newton(timed: list, rate, precision, attempts: int):
+    """The root Newton's method reaches from `rate` in the number type of `rate` and `timed`,
+    once a step is under `precision`; None should a step leave (0, 1) or the attempts run out."""
+    for _ in range(attempts):
+        value, slope = _value_and_slope(timed, rate)
         if not slope:
-            break
+            return None
         step = value / slope
         rate -= step
         if not 0 < rate < 1:
-            break
-        if abs(step) < Decimal("1e-20"):
+            return None
+        if abs(step) < precision:
             return rate
-    if value_and_slope(Decimal(1))[0] > 0:
-        raise InvalidArgument({"charges": "the full cost of credit would exceed 1200 % a year"})
-    return _bisected(lambda rate: value_and_slope(rate)[0])
+    return None
+
+
+def _value_and_slope(timed: list, rate):
+    """f(rate) and f′(rate) over flows (whole periods, part period, amount) sorted by whole
+    periods, so that (1 + i)^−qk grows one factor at a time."""
+    number = type(rate)
+    value = slope = number(0)
+    step, discount, reached = 1 / (1 + rate), number(1), 0
+    for whole, part, amount in timed:
+        if whole != reached:
+            discount *= step if whole - reached == 1 else step ** (whole - reached)
+            reached = whole
+        discounted = amount * discount
+        spread = whole * step
+        if part:
+            discounted /= 1 + part * rate
+            spread += part / (1 + part * rate)
+        value += discounted
+        slope -= discounted * spread
+    return value, slope
 
 
 def _bisected(value) -> Decimal:

@@ -41,7 +41,7 @@ def _amount(money: dict) -> Decimal:
 
 
 def _principals(rows: list[dict]) -> Decimal:
-    return sum((_amount(row["principal"]) for row in rows), Decimal("0.00"))
+    return sum((Decimal(row["principal"]) for row in rows), Decimal("0.00"))
 
 
 def _calculate(edge, body: dict) -> dict:
@@ -132,11 +132,11 @@ def test_the_reference_annuity_v1_to_the_kopeck(edge):
     rows = calculation["rows"]
     assert [row["number"] for row in rows] == list(range(1, 37))
     assert _principals(rows) == Decimal("1600000.00")
-    assert all(row["payment"]["amount"] == "53142.90" for row in rows[:-1])
+    assert all(row["payment"] == "53142.90" for row in rows[:-1])
     first, last = rows[0], rows[-1]
-    assert (first["date"], first["interest"]["amount"], first["principal"]["amount"]) == (
+    assert (first["date"], first["interest"], first["principal"]) == (
         "2026-02-15", "16000.00", "37142.90")
-    assert (last["date"], last["payment"]["amount"], last["balance"]["amount"]) == ("2029-01-15", "53142.70", "0.00")
+    assert (last["date"], last["payment"], last["balance"]) == ("2029-01-15", "53142.70", "0.00")
 
 
 def test_a_lender_fee_raises_the_full_cost_of_credit(edge):
@@ -155,8 +155,8 @@ def test_the_reference_differentiated_schedule_v2(edge):
     assert calculation["total_interest"]["amount"] == "296000.03"
     rows = calculation["rows"]
     assert len(rows) == 36 and _principals(rows) == Decimal("1600000.00")
-    assert all(row["principal"]["amount"] == "44444.44" for row in rows[:-1])
-    payments = [_amount(row["payment"]) for row in rows]
+    assert all(row["principal"] == "44444.44" for row in rows[:-1])
+    payments = [Decimal(row["payment"]) for row in rows]
     assert payments == sorted(payments, reverse=True)  # the payment shrinks each month
 
 
@@ -186,7 +186,7 @@ def test_prepayment_v5_reducing_the_payment(edge):
     assert prepayment["remaining_interest_without_prepayment"]["amount"] == "146494.35"
     rows = prepayment["rows"]
     assert [row["number"] for row in rows] == list(range(13, 37))  # as many payments as were left
-    assert _principals(rows) == Decimal("828935.05") and rows[-1]["balance"]["amount"] == "0.00"
+    assert _principals(rows) == Decimal("828935.05") and rows[-1]["balance"] == "0.00"
 
 
 def test_prepayment_v5_shortening_the_term(edge):
@@ -197,7 +197,7 @@ def test_prepayment_v5_shortening_the_term(edge):
     assert prepayment["saving"]["amount"] == "69713.21"
     rows = prepayment["rows"]
     assert len(rows) == 18 and rows[0]["number"] == 13 and rows[-1]["number"] == 30
-    assert rows[-1]["payment"]["amount"] == "2286.89" and rows[-1]["balance"]["amount"] == "0.00"
+    assert rows[-1]["payment"] == "2286.89" and rows[-1]["balance"] == "0.00"
     assert _principals(rows) == Decimal("828935.05")
 
 
@@ -213,7 +213,7 @@ async def test_the_calculator_over_native_grpc_needs_no_token(edge_channel):
     assert calculation.total_interest.amount == "313144.20"
     assert calculation.full_cost_percent == "12.000"
     assert len(calculation.rows) == 36
-    assert sum((Decimal(row.principal.amount) for row in calculation.rows), Decimal(0)) == Decimal("1600000.00")
+    assert sum((Decimal(row.principal) for row in calculation.rows), Decimal(0)) == Decimal("1600000.00")
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await stub.CalculateLoan(financing_pb2.CalculateLoanRequest(
             vehicle_price=common_pb2.Money(amount="2000000"), term_months=7, annual_rate="12"))
@@ -596,7 +596,7 @@ def test_staff_activate_and_complete_an_approved_loan(edge, client_session, mana
     assert (body["loan_amount"]["amount"], body["annual_rate"]) == ("1600000.00", "12")
     rows = body["rows"]
     assert len(rows) == 36 and _principals(rows) == Decimal("1600000.00")
-    assert rows[0]["date"] > today and rows[-1]["balance"]["amount"] == "0.00"
+    assert rows[0]["date"] > today and rows[-1]["balance"] == "0.00"
     assert [row["date"] for row in rows] == sorted(row["date"] for row in rows)
     assert body["total_paid"]["amount"] == active["total_payment"]["amount"]
     completed = _call(edge, manager_session, approved, "complete")
