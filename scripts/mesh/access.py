@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 from services.kit import credentials
-from services.kit.subjects import stream_name
+from services.kit.subjects import SETTINGS_BUCKET, SETTINGS_WRITER, stream_name
 from services.kit.credentials import CONSUL_AGENT, EDGE_SYNC, OPERATOR, Credentials
 
 from .layout import CONSUL_HTTP_PORT, NATS_MONITOR_PORT, NATS_PORT, RUN, SERVICES, SETTINGS
@@ -52,8 +52,12 @@ def service_environment(service: str, secrets: Credentials) -> dict:
 # NATS -------------------------------------------------------------------------------------
 
 def nats_permissions(service: str) -> dict:
+    # Every service watches the settings bucket (kit.live_settings); only config writes it.
+    settings_bucket = [f"$JS.API.STREAM.CREATE.KV_{SETTINGS_BUCKET}",
+                                                      f"$KV.{SETTINGS_BUCKET}.>"] if service == SETTINGS_WRITER else []
     return {
         "publish": {"allow": [
+            *settings_bucket,
             f"autosalon.{service}.>",
             "$JS.API.INFO",
             f"$JS.API.STREAM.CREATE.{stream_name(service)}",

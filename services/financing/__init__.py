@@ -21,11 +21,12 @@ class FinancingSettings:
                                    "how often submitted applications are sent to the bank", minimum=0.05)
     base_rate: Decimal = setting(Decimal("12"), "AUTOSALON_FINANCING_BASE_RATE",
                                  "the base annual rate, per cent, before a score band's add-on",
-                                 minimum=0, maximum=100)
+                                 minimum=0, maximum=100, hot=True, category="tariffs")
     average_market_full_cost: Decimal = setting(
         Decimal("13.8"), "AUTOSALON_FINANCING_AVERAGE_FULL_COST",
         "the Bank of Russia's average ПСК for car loans this quarter, per cent: a loan's may exceed it by a "
-        "third at most [unconfirmed: the reference's August 2025 new-car figure]", minimum=0, maximum=100)
+        "third at most [unconfirmed: the reference's August 2025 new-car figure]", minimum=0, maximum=100,
+        hot=True, category="tariffs")
     interest_basis: str = setting(
         loans.MONTHLY, "AUTOSALON_FINANCING_INTEREST_BASIS",
         "a month's interest: 1/12 of the annual rate, or by its actual days (d/365 or d/366) [unconfirmed "

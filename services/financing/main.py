@@ -13,14 +13,22 @@ async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.FinancingRepository, auth.TRUST)
     own = service.settings
     bank = Bank(own.bank_addr, own.bank_breaker_failures, own.bank_breaker_reset_seconds)
-    policy = loans.CreditPolicy(base_rate=own.base_rate, average_market_full_cost=own.average_market_full_cost,
-                                interest_basis=own.interest_basis, payment_rounding=own.payment_rounding)
-    handlers = FinancingHandlers(service.database, bank, policy)
+    handlers = FinancingHandlers(service.database, bank, _policy(own))
+
+    def rules_changed(now) -> None:
+        handlers.policy = _policy(now)
+
+    own.on_change(rules_changed)
     service.serve(FinancingApi(handlers), financing_pb2.DESCRIPTOR.services_by_name["FinancingService"], ACCESS)
     # While the bank's breaker is open, each pass ends at its first refusal, costing nothing.
     service.every(own.check_seconds, handlers.check_waiting, "the credit checks")
     service.on_stop(bank.close)
     await service.run()
+
+
+def _policy(own) -> loans.CreditPolicy:
+    return loans.CreditPolicy(base_rate=own.base_rate, average_market_full_cost=own.average_market_full_cost,
+                              interest_basis=own.interest_basis, payment_rounding=own.payment_rounding)
 
 
 if __name__ == "__main__":

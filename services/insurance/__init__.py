@@ -10,17 +10,17 @@ from services.kit.settings import setting
 @dataclass(frozen=True)
 class InsuranceSettings:
     quote_validity_days: int = setting(30, "AUTOSALON_INSURANCE_QUOTE_VALIDITY_DAYS",
-                                       "how many days a saved quote's price holds", minimum=1)
+                                       "how many days a saved quote's price holds", minimum=1, hot=True)
     osago_base_rate: Decimal = setting(
         Decimal("0"), "AUTOSALON_INSURANCE_OSAGO_BASE_RATE",
         "the insurer's OSAGO base rate (TB) in roubles, within each version's corridor (0: the corridor's top)",
-        minimum=0)
+        minimum=0, hot=True, category="tariffs")
     life_rate: Decimal = setting(Decimal("0.010"), "AUTOSALON_INSURANCE_LIFE_RATE",
                                  "life cover's annual premium as a share of the loan [unconfirmed demo rate]",
-                                 minimum=0, maximum=1)
+                                 minimum=0, maximum=1, hot=True, category="tariffs")
     health_rate: Decimal = setting(Decimal("0.005"), "AUTOSALON_INSURANCE_HEALTH_RATE",
                                    "health cover's annual premium as a share of the loan [unconfirmed demo rate]",
-                                   minimum=0, maximum=1)
+                                   minimum=0, maximum=1, hot=True, category="tariffs")
 
     insurer_addr: str = setting("127.0.0.1:7103", "AUTOSALON_INSURER_ADDR",
                                 "the insurance company (its emulator here)")

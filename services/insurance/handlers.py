@@ -12,7 +12,7 @@ from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, resource_id
 
-from . import domain, store, tariffs
+from . import InsuranceSettings, domain, store, tariffs
 from .convert import (
     POLICY_STATUS_NAME, PRODUCT_NAME, claim_to_proto, policy_to_proto, priced, quote_from_row, quote_json,
     quote_to_proto, tariff_versions_to_proto,
@@ -23,17 +23,16 @@ log = logging.getLogger(__name__)
 
 
 class InsuranceHandlers:
-    def __init__(self, database: Database, osago_base_rate: Decimal, cover_rates: tariffs.LoanCoverRates,
-                 quote_validity: datetime.timedelta):
+    def __init__(self, database: Database, settings: InsuranceSettings):
         self.database = database
-        self.osago_base_rate = osago_base_rate
-        self.cover_rates = cover_rates
-        self.quote_validity = quote_validity
+        # Hot (the base rate, the loan covers' rates, a quote's validity): read at each quote.
+        self.settings = settings
 
     async def create_quote(self, caller: Identity | None, request: insurance_pb2.Quote) -> insurance_pb2.Quote:
         """The price of the cover; saved (named) when the caller is signed in."""
-        outcome = priced(request, self.osago_base_rate, self.cover_rates)
-        valid_until = datetime.date.today() + self.quote_validity
+        own = self.settings
+        outcome = priced(request, own.osago_base_rate, tariffs.LoanCoverRates(life=own.life_rate, health=own.health_rate))
+        valid_until = datetime.date.today() + datetime.timedelta(days=own.quote_validity_days)
         if caller is None:
             if request.customer:
                 raise InvalidArgument({"quote.customer": "only a signed-in caller's quote is saved for a customer"})

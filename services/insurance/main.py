@@ -1,11 +1,9 @@
 """insurance's composition root."""
-from datetime import timedelta
-
 from autosalon.insurance.v1 import insurance_pb2
 from services.kit import runtime, server
 from services.peers import auth
 
-from . import SERVICE, events, store, tariffs
+from . import SERVICE, events, store
 from .api import ACCESS, InsuranceApi
 from .handlers import InsuranceHandlers, PolicyHandlers
 from .insurer import Insurer
@@ -14,9 +12,7 @@ from .insurer import Insurer
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.InsuranceRepository, auth.TRUST)
     own = service.settings
-    handlers = InsuranceHandlers(service.database, own.osago_base_rate,
-                                 tariffs.LoanCoverRates(life=own.life_rate, health=own.health_rate),
-                                 timedelta(days=own.quote_validity_days))
+    handlers = InsuranceHandlers(service.database, own)
     insurer = Insurer(own.insurer_addr, own.insurer_breaker_failures, own.insurer_breaker_reset_seconds)
     policies = PolicyHandlers(service.database, insurer)
     service.serve(InsuranceApi(handlers, policies), insurance_pb2.DESCRIPTOR.services_by_name["InsuranceService"],

@@ -9,9 +9,11 @@ from services.kit.settings import setting
 class InventorySettings:
     saga_hold_seconds: int = setting(1800, "AUTOSALON_SAGA_HOLD_SECONDS",
                                      "how long a confirmed order holds its car unpaid before the reservation "
-                                     "expires and the order is cancelled", minimum=60)
+                                     "expires and the order is cancelled", minimum=60, hot=True,
+                                     category="tariffs")
     reservation_sweep_seconds: float = setting(5.0, "AUTOSALON_RESERVATION_SWEEP_SECONDS",
-                                               "how often expired reservations are released", minimum=0.1)
+                                               "how often expired reservations are released", minimum=0.1,
+                                               hot=True)
 
 
 # Two instances: on the purchase path, one may be restarting while the other serves.

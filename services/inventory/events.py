@@ -1,6 +1,7 @@
 """What inventory consumes: catalog's model and trim events, into its read copy of the
 catalogue; and sales' order events, for the purchase saga."""
 import logging
+from typing import Callable
 
 from autosalon.catalog.v1 import catalog_pb2
 from autosalon.common.v1 import common_pb2
@@ -43,7 +44,7 @@ CATALOGUE: Routes = {
 }
 
 
-def saga(handlers: InventoryHandlers, hold_seconds: int) -> Routes:
+def saga(handlers: InventoryHandlers, hold_seconds: Callable[[], int]) -> Routes:
     """The purchase saga: hold the car for a confirmed order, give it back when the order is
     cancelled, and mark it sold when the order is paid. Each step is idempotent per order, and
     runs in the consumer's unit of work (the change and the event's record commit together).
@@ -60,7 +61,7 @@ def saga(handlers: InventoryHandlers, hold_seconds: int) -> Routes:
         return Route(sales_pb2.OrderChanged, apply)
 
     async def reserve(uow: UnitOfWork, vehicle_id, order_name: str) -> None:
-        _, refusal = await handlers.reserve_in(uow, "sales", vehicle_id, order_name, hold_seconds)
+        _, refusal = await handlers.reserve_in(uow, "sales", vehicle_id, order_name, hold_seconds())
         if refusal is not None:
             raise refusal
 

@@ -95,6 +95,10 @@ class Outside:
         return await guarded(self.breaker, self.name, lambda: getattr(self._stub, method)(
             request, timeout=self.timeout, metadata=metadata))
 
+    def limit(self, fail_max: int, reset_timeout: float) -> None:
+        """New limits for the breaker (a hot setting changed), its state kept."""
+        self.breaker.fail_max, self.breaker.reset_timeout = fail_max, reset_timeout
+
     async def close(self) -> None:
         await self._channel.close()
 

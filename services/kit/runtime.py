@@ -21,12 +21,13 @@ from typing import Any, Awaitable, Callable, Generic
 import sqlalchemy as sa
 from google.protobuf.descriptor import ServiceDescriptor
 
-from . import followers, identity, logs, relay, settings
+from . import followers, identity, live_settings, logs, relay, settings
 from .bus import Bus
 from .calls import Peers
 from .consumers import Routes, consume
 from .db import Database, R
 from .failures import report_failure
+from .live_settings import LiveSettings
 from .manifest import Service
 from .pool import Connection
 from .registry import Consul, Discovery
@@ -38,9 +39,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime(Generic[R]):
     manifest: Service
-    # The mesh's settings, and the service's own (None when it declares none).
+    # The mesh's settings, and the service's own as they are now (None when it declares none):
+    # its hot ones change while it runs (kit.live_settings), so read them where they are used.
     config: settings.Settings
-    settings: Any
+    settings: LiveSettings | None
     database: Database[R]
     bus: Bus
     consul: Consul
@@ -60,8 +62,9 @@ class Runtime(Generic[R]):
         """Calls `callback(envelope)` in this instance for every event on `subject` from now on."""
         self.service.add_background(lambda: followers.on_every_event(self.bus, subject, callback))
 
-    def every(self, seconds: float, task: Callable[[], Awaitable[Any]], what: str) -> None:
-        """Runs `task` every `seconds` for the life of the service (see `repeat`)."""
+    def every(self, seconds: float | Callable[[], float], task: Callable[[], Awaitable[Any]], what: str) -> None:
+        """Runs `task` every `seconds` for the life of the service (see `repeat`); a function
+        for `seconds` is asked before each pause (a hot setting)."""
         self.service.add_background(lambda: repeat(task, seconds, what))
 
     def verify_with(self, keys: Callable[[], Awaitable[dict]]) -> None:
@@ -75,7 +78,7 @@ class Runtime(Generic[R]):
         await self.service.run()
 
 
-async def repeat(task: Callable[[], Awaitable[Any]], every_seconds: float, what: str) -> None:
+async def repeat(task: Callable[[], Awaitable[Any]], every_seconds: float | Callable[[], float], what: str) -> None:
     """Runs `task` for the life of the service: again at once while it says more is waiting
     (returns something true, such as how many it handled of a full batch), otherwise after
     `every_seconds`; a pass that fails is reported and tried again after the pause."""
@@ -87,7 +90,7 @@ async def repeat(task: Callable[[], Awaitable[Any]], every_seconds: float, what:
             raise
         except Exception as error:
             report_failure(log, f"{what} failed; trying again", error)
-        await asyncio.sleep(every_seconds)
+        await asyncio.sleep(every_seconds() if callable(every_seconds) else every_seconds)
 
 
 async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Connection], R],
@@ -95,7 +98,7 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     """The runtime of `manifest`'s service, its settings read and its connections open."""
     logs.configure(manifest.name)
     config = settings.load()
-    own = settings.load(manifest.settings) if manifest.settings is not None else None
+    own = LiveSettings(manifest.name, settings.load(manifest.settings)) if manifest.settings is not None else None
     database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
     events = Bus(config.nats_url, config.event_retention_days, config.nats_login)
     await events.connect()
@@ -110,6 +113,9 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
         events, trust.account_changes, timedelta(seconds=config.access_token_ttl_seconds),
         lambda envelope: accounts.heard(*trust.account(envelope))))
     service.add_background(lambda: relay.relay_outbox(database, events))
+    if own is not None and own.hot:
+        await live_settings.read_stored(events, own)
+        service.add_background(lambda: live_settings.follow(events, own))
     retention = timedelta(days=config.event_retention_days)
     service.add_background(lambda: repeat(
         lambda: relay.prune_expired(database, retention), 3600, "pruning the event tables"))

@@ -30,29 +30,44 @@ class BadSetting(ValueError):
 
 
 def setting(default: Any, env: str, doc: str, *, minimum: float | None = None,
-            maximum: float | None = None, choices: tuple[str, ...] = (), secret: bool = False) -> Any:
+            maximum: float | None = None, choices: tuple[str, ...] = (), secret: bool = False,
+            hot: bool = False, category: str = "") -> Any:
     """A settings field: its default, its environment variable, what it means, its bounds or
     its `choices`; a `secret` one is left out of the settings' repr (and so of tracebacks and
-    logs)."""
+    logs). A `hot` one may be changed while the service runs, through the config service, as
+    the setting "<service>.<field>" (kit.live_settings), listed there under `category` (the
+    service's name when empty)."""
     return dataclasses.field(default=default, repr=not secret,
                              metadata={"env": env, "doc": doc, "minimum": minimum, "maximum": maximum,
-                                       "choices": choices})
+                                       "choices": choices, "hot": hot, "category": category})
 
 
-def _convert(field: dataclasses.Field, raw: str) -> Any:
-    kind = field.type if isinstance(field.type, type) else type(field.default)
-    env = field.metadata["env"]
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def kind_of(field: dataclasses.Field) -> type:
+    return field.type if isinstance(field.type, type) else type(field.default)
+
+
+def convert(field: dataclasses.Field, raw: str, source: str) -> Any:
+    """`raw` as the field's value, or BadSetting naming `source` (where the text came from)."""
+    kind = kind_of(field)
     try:
-        value = kind(raw)
+        if kind is bool:
+            if raw.strip().lower() not in _TRUE + _FALSE:
+                raise ValueError(raw)
+            value = raw.strip().lower() in _TRUE
+        else:
+            value = kind(raw)
     except (ValueError, ArithmeticError):  # Decimal's InvalidOperation is an ArithmeticError
-        raise BadSetting(f"{env}={raw!r} is not a valid {kind.__name__}") from None
+        raise BadSetting(f"{source}={raw!r} is not a valid {kind.__name__}") from None
     choices = field.metadata["choices"]
     if choices and value not in choices:
-        raise BadSetting(f"{env}={raw!r} must be one of {', '.join(choices)}")
+        raise BadSetting(f"{source}={raw!r} must be one of {', '.join(choices)}")
     low, high = field.metadata["minimum"], field.metadata["maximum"]
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"at least {low}" if high is None else f"between {low} and {high}"
-        raise BadSetting(f"{env}={raw!r} must be {bounds}")
+        raise BadSetting(f"{source}={raw!r} must be {bounds}")
     return value
 
 
@@ -64,7 +79,7 @@ def load(cls: type[S] = None, environ: Mapping[str, str] | None = None) -> S:
     values = {}
     for field in dataclasses.fields(cls):
         raw = environ.get(field.metadata["env"], "")
-        values[field.name] = _convert(field, raw) if raw else field.default
+        values[field.name] = convert(field, raw, field.metadata["env"]) if raw else field.default
     return cls(**values)
 
 

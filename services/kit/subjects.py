@@ -9,3 +9,7 @@ def stream_name(service: str) -> str:
 def source_of(subject: str) -> str:
     """The publishing service of a subject: "autosalon.sales.order.paid" -> "sales"."""
     return subject.split(".")[1]
+
+# The NATS key-value bucket of setting values (kit.live_settings): the config service writes it.
+SETTINGS_BUCKET = "autosalon_settings"
+SETTINGS_WRITER = "config"

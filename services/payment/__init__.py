@@ -10,13 +10,13 @@ from services.kit.settings import setting
 class PaymentSettings:
     gateway_addr: str = setting("127.0.0.1:7101", "AUTOSALON_GATEWAY_ADDR", "the payment gateway (its emulator here)")
     gateway_breaker_failures: int = setting(3, "AUTOSALON_GATEWAY_BREAKER_FAILURES",
-                                            "gateway outages in a row that open its breaker", minimum=1)
+                                            "gateway outages in a row that open its breaker", minimum=1, hot=True)
     gateway_breaker_reset_seconds: float = setting(5.0, "AUTOSALON_GATEWAY_BREAKER_RESET_SECONDS",
                                                    "how long the gateway's breaker stays open before one call "
-                                                   "tries it again", minimum=0.1)
+                                                   "tries it again", minimum=0.1, hot=True)
     queue_seconds: float = setting(1.0, "AUTOSALON_PAYMENT_QUEUE_SECONDS",
                                    "how often the queue of card payments waiting for the gateway is worked",
-                                   minimum=0.05)
+                                   minimum=0.05, hot=True)
     orphan_seconds: float = setting(900.0, "AUTOSALON_PAYMENT_ORPHAN_SECONDS",
                                     "after this, a queued card payment whose number was lost in a restart is "
                                     "cancelled, uncharged", minimum=1)

@@ -27,6 +27,9 @@ class Gateway:
         self._outside = calls.Outside("the payment gateway", address, gateway_pb2_grpc.PaymentGatewayServiceStub,
                                       fail_max, reset_timeout, timeout)
 
+    def limit(self, fail_max: int, reset_timeout: float) -> None:
+        self._outside.limit(fail_max, reset_timeout)
+
     async def charge(self, transaction_id: str, amount: str, currency: str, card_number: str) -> Outcome:
         """Charges once per transaction id, however often it is called."""
         try:

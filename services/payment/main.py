@@ -18,8 +18,9 @@ async def main() -> None:
     handlers = PaymentHandlers(service.database, service.peers, gateway, timedelta(seconds=own.orphan_seconds))
     service.serve(PaymentApi(handlers), payment_pb2.DESCRIPTOR.services_by_name["PaymentService"], ACCESS)
     service.consume("cancelled-orders", events.cancelled_orders(handlers))
+    own.on_change(lambda now: gateway.limit(now.gateway_breaker_failures, now.gateway_breaker_reset_seconds))
     # While the gateway's breaker is open, each pass ends at its first refusal, costing nothing.
-    service.every(own.queue_seconds, handlers.drain_queue, "the payment queue")
+    service.every(lambda: own.queue_seconds, handlers.drain_queue, "the payment queue")
     service.on_stop(gateway.close)
     await service.run()
 

@@ -31,3 +31,8 @@ def account(envelope) -> tuple[str, str, bool, float | None]:
 
 
 TRUST = Trust(keys=jwks, account_changes="autosalon.auth.user.>", account=account)
+
+
+async def get_user(peers: Peers, name: str) -> auth_pb2.User:
+    """The user "users/{uuid}" as the caller may see them (the caller's token travels along)."""
+    return await peers.call("auth", auth_pb2_grpc.AuthServiceStub, "GetUser", auth_pb2.GetUserRequest(name=name))
