@@ -21,7 +21,7 @@ import aiohttp
 import uvloop
 
 from bench import processes
-from services.inventory import vin
+from services.kit import vin
 from services.kit import settings
 
 EDGE = "http://127.0.0.1:8080"

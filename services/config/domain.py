@@ -18,6 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import jsonschema
+import referencing.exceptions
 
 from services.kit.errors import InvalidArgument
 
@@ -37,7 +38,7 @@ _DECIMAL = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,12})?")
 _DURATION = re.compile(r"([0-9]{1,12}(\.[0-9]{1,9})?)s")
 
 BRANCH_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
-_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 NAME_LONGEST = 200
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -121,6 +122,8 @@ def _schema_problems(json_schema: str, field: str) -> list[tuple[str, str]]:
         jsonschema.Draft202012Validator.check_schema(schema)
     except ValueError as error:
         return [(field, f"is not JSON: {error}")]
+    except RecursionError:
+        return [(field, "is nested too deeply")]
     except jsonschema.SchemaError as error:
         return [(field, f"is not a valid JSON schema: {error.message}")]
     return []
@@ -157,13 +160,23 @@ def check_value(text: str, rules: Definition, field: str = "setting.value") -> s
     return _json_value(text, rules.json_schema, field)
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _json_value(text: str, json_schema: str, field: str) -> str:
     try:
-        document = json.loads(text)
+        # NaN and Infinity, which Python's json reads, are not JSON: other readers refuse them.
+        document = json.loads(text, parse_constant=_not_json)
+        problem = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(json.loads(json_schema)).iter_errors(document))
     except ValueError as error:
         raise InvalidArgument({field: f"is not JSON: {error}"}) from None
-    problem = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(json.loads(json_schema)).iter_errors(document))
+    except RecursionError:
+        raise InvalidArgument({field: "is nested too deeply"}) from None
+    except referencing.exceptions.Unresolvable as error:
+        raise InvalidArgument({field: f"cannot be checked: its schema refers to {error.ref!r}, "
+                                      "which it does not hold"}) from None
     if problem is not None:
         where = "/".join(str(part) for part in problem.absolute_path) or "the document"
         raise InvalidArgument({field: f"does not fit its schema at {where}: {problem.message}"})
@@ -210,8 +223,9 @@ def _known_zones() -> set[str]:
 
 
 def check_hours(hours: list[Opening], field: str = "branch.hours") -> list[Opening]:
-    """Opening intervals, each HH:MM to a later HH:MM the same day, none overlapping another of
-    its day; returned by weekday and time."""
+    """Opening intervals, each HH:MM to a later HH:MM the same day, none overlapping or touching
+    another of its day (09:00-13:00 and 13:00-18:00 are one interval: write it so); returned by
+    weekday and time."""
     problems = []
     for index, opening in enumerate(hours):
         where = f"{field}[{index}]"
@@ -219,15 +233,15 @@ def check_hours(hours: list[Opening], field: str = "branch.hours") -> list[Openi
             problems.append((f"{where}.weekday", "must be a day of the week"))
         for part in ("opens", "closes"):
             if not _CLOCK.fullmatch(getattr(opening, part)):
-                problems.append((f"{where}.{part}", "must be a time of day as HH:MM (24:00 for midnight)"))
+                problems.append((f"{where}.{part}", "must be a time of day as HH:MM, 00:00 to 23:59"))
         if not problems and opening.closes <= opening.opens:
             problems.append((f"{where}.closes", "must be after opens"))
     if problems:
         raise InvalidArgument(problems)
     ordered = sorted(hours, key=lambda opening: (WEEKDAYS.index(opening.weekday), opening.opens))
     for before, after in zip(ordered, ordered[1:]):
-        if before.weekday == after.weekday and after.opens < before.closes:
-            raise InvalidArgument({field: f"{after.weekday}'s {after.opens}-{after.closes} overlaps "
+        if before.weekday == after.weekday and after.opens <= before.closes:
+            raise InvalidArgument({field: f"{after.weekday}'s {after.opens}-{after.closes} overlaps or touches "
                                           f"{before.opens}-{before.closes}"})
     return ordered
 

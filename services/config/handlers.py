@@ -137,7 +137,7 @@ class ConfigHandlers:
             return branch_to_proto(await _found_branch(uow.repository, branch_id))
 
     async def create_branch(self, caller: Identity, branch_id: str, branch: config_pb2.Branch) -> config_pb2.Branch:
-        domain.checkdomain.branch_id_of(branch_id)
+        domain.check_branch_id(branch_id)
         values = _branch_values(branch, BRANCH_FIELDS - {"active"})
         created = now()
         async with self.database.unit_of_work() as uow:

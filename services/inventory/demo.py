@@ -13,9 +13,8 @@ from autosalon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
+from services.kit import vin
 from services.kit.settings import Settings
-
-from . import vin
 
 BRANCHES = ("Moscow, Leningradsky prospekt 39", "Saint Petersburg, Pulkovskoe shosse 40")
 COLOURS = ("white", "black", "silver", "grey", "dark blue", "red", "brown")

@@ -6,7 +6,7 @@ from datetime import timedelta, timezone
 
 from autosalon.catalog.v1 import catalog_pb2
 from autosalon.inventory.v1 import inventory_pb2
-from services.kit import money, paging
+from services.kit import money, paging, vin
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -17,7 +17,7 @@ from services.kit.protos import resource_id
 from services.kit.statements import Row
 from services.peers import catalog
 
-from . import domain, vin
+from . import domain
 from .convert import vehicle_to_proto
 from .store import InventoryRepository
 

@@ -43,7 +43,7 @@ from google.protobuf import descriptor_pb2
 from scripts.mesh.layout import LOGS, SERVICES
 from scripts.mesh.tools import DESCRIPTORS
 from services.edge.api import Api, Method
-from services.inventory import vin
+from services.kit import vin
 from services.kit.settings import REPO_ROOT
 
 from .conftest import bearer, new_email

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.inventory import domain, handlers, vin
-from services.kit import errors
+from services.inventory import domain, handlers
+from services.kit import errors, vin
 
 
 @pytest.mark.parametrize(
