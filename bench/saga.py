@@ -21,8 +21,7 @@ import aiohttp
 import uvloop
 
 from bench import processes
-from services.kit import vin
-from services.kit import settings
+from services.kit import settings, vin
 
 EDGE = "http://127.0.0.1:8080"
 PASSWORD = "Bench-Buyer-2026"

@@ -102,6 +102,8 @@ class LiveSettings:
         try:
             record = json.loads(stored)
             text, revision = record["value"], int(record["revision"])
+            if not isinstance(text, str):
+                raise TypeError(text)
             if revision <= self._revisions.get(key, 0):
                 return
             value = convert(field, text, key) if text else getattr(self._started_with, field.name)

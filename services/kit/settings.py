@@ -12,9 +12,11 @@ naming the variable. `described(...)` lists them all (`python -m scripts.mesh se
 prints the README's Configuration table from it).
 """
 import dataclasses
+import math
 import os
 import pathlib
 import socket
+from decimal import Decimal
 from typing import Any, Mapping, TypeVar
 from urllib.parse import quote
 
@@ -59,6 +61,9 @@ def convert(field: dataclasses.Field, raw: str, source: str) -> Any:
             value = raw.strip().lower() in _TRUE
         else:
             value = kind(raw)
+            # nan passes any bound (and Decimal's cannot be compared): not a setting's value.
+            if isinstance(value, (float, Decimal)) and not math.isfinite(value):
+                raise ValueError(raw)
     except (ValueError, ArithmeticError):  # Decimal's InvalidOperation is an ArithmeticError
         raise BadSetting(f"{source}={raw!r} is not a valid {kind.__name__}") from None
     choices = field.metadata["choices"]
