@@ -2,8 +2,6 @@
 follower of a stream goes on after it; events committed meanwhile are sent when it is back."""
 import asyncio
 import logging
-import socket
-import subprocess
 import uuid
 from datetime import timedelta
 
@@ -11,79 +9,45 @@ import nats.errors
 import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
-from scripts.mesh.layout import VENV_BIN
 from services.kit.bus import Bus
 from services.kit.subjects import stream_name
 from services.kit.followers import follow_from
 from services.kit.relay import relay_outbox
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _nats_server(port: int, store) -> subprocess.Popen:
-    return subprocess.Popen(
-        [VENV_BIN / "nats-server", "--jetstream", "--addr=127.0.0.1", f"--port={port}",
-         f"--store_dir={store}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-async def _until(check, seconds: float = 15.0) -> bool:
-    for _ in range(int(seconds / 0.1)):
-        if check():
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-async def _shut_down(task: asyncio.Task | None, bus: Bus, server: subprocess.Popen) -> None:
-    """Ends a test's background task, its connection and its NATS server."""
-    if task is not None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    await bus.close()
-    server.terminate()
-    server.wait(timeout=10)
+from .own_nats import free_port, listening, nats_server, shut_down, until
 
 
 async def test_an_outage_is_reported_once_and_the_return_too(tmp_path, caplog):
-    port = _free_port()
-    server = _nats_server(port, tmp_path)
+    port = free_port()
+    server = nats_server(port, tmp_path)
     bus = Bus(f"nats://127.0.0.1:{port}")
     try:
-        assert await _until(lambda: _listening(port))
+        assert await until(lambda: listening(port))
         await bus.connect()
         caplog.set_level(logging.INFO, logger="services.kit.bus")
         server.terminate()
         server.wait(timeout=10)
         # Several reconnection attempts fail (twice a second) while the server is away.
         await asyncio.sleep(2.0)
-        server = _nats_server(port, tmp_path)
-        assert await _until(lambda: bus.nc.is_connected and "reconnected" in caplog.text)
+        server = nats_server(port, tmp_path)
+        assert await until(lambda: bus.nc.is_connected and "reconnected" in caplog.text)
         nats_lines = [r for r in caplog.records if r.name == "services.kit.bus" and r.message.startswith("nats:")]
         assert [r.levelname for r in nats_lines] == ["WARNING", "INFO"], [r.message for r in nats_lines]
         assert not any(r.exc_info for r in caplog.records)
     finally:
-        await _shut_down(None, bus, server)
+        await shut_down(None, bus, server)
 
 
 async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
     """The account states every service keeps: a restart of NATS drops the follower's ephemeral
     consumer, and the events after it must still arrive, none twice."""
-    port = _free_port()
-    server = _nats_server(port, tmp_path)
+    port = free_port()
+    server = nats_server(port, tmp_path)
     bus = Bus(f"nats://127.0.0.1:{port}")
     heard = []
     follower = None
     try:
-        assert await _until(lambda: _listening(port))
+        assert await until(lambda: listening(port))
         await bus.connect()
         await bus.ensure_stream("itfollow")
 
@@ -95,31 +59,31 @@ async def test_a_follower_goes_on_after_a_nats_restart(tmp_path):
         follower = asyncio.create_task(follow_from(
             bus, "autosalon.itfollow.>", timedelta(minutes=5),
             lambda envelope: heard.append(envelope.subject)))
-        assert await _until(lambda: heard == ["before"])
+        assert await until(lambda: heard == ["before"])
         server.terminate()
         server.wait(timeout=10)
-        server = _nats_server(port, tmp_path)
-        assert await _until(lambda: bus.nc.is_connected)
+        server = nats_server(port, tmp_path)
+        assert await until(lambda: bus.nc.is_connected)
         for _ in range(20):  # JetStream takes a moment to load its streams again
             try:
                 await publish("after the restart")
                 break
             except nats.errors.Error:
                 await asyncio.sleep(0.5)
-        assert await _until(lambda: heard == ["before", "after the restart"]), heard
+        assert await until(lambda: heard == ["before", "after the restart"]), heard
     finally:
-        await _shut_down(follower, bus, server)
+        await shut_down(follower, bus, server)
 
 
 async def test_events_committed_while_nats_is_away_are_sent_once_it_is_back(tmp_path, scratch):
     """The relay cannot send at commit: the rows stay unsent, and a sweep sends them when
     NATS is back, each once."""
-    port = _free_port()
-    server = _nats_server(port, tmp_path)
+    port = free_port()
+    server = nats_server(port, tmp_path)
     bus = Bus(f"nats://127.0.0.1:{port}")
     relay = None
     try:
-        assert await _until(lambda: _listening(port))
+        assert await until(lambda: listening(port))
         await bus.connect()
         relay = asyncio.create_task(relay_outbox(scratch.database, bus, sweep_every=0.2, sweep_after=1))
         await asyncio.sleep(0.5)
@@ -129,7 +93,7 @@ async def test_events_committed_while_nats_is_away_are_sent_once_it_is_back(tmp_
             async with scratch.database.unit_of_work() as uow:
                 await uow.emit("thing.happened", f"things/{note}", common_pb2.EventEnvelope())
         await asyncio.sleep(1.0)
-        server = _nats_server(port, tmp_path)
+        server = nats_server(port, tmp_path)
 
         async def stream_has_both() -> bool:
             try:
@@ -149,4 +113,4 @@ async def test_events_committed_while_nats_is_away_are_sent_once_it_is_back(tmp_
                                                  .where(scratch.outbox.c.published_at.is_(None)))
         assert unsent == 0
     finally:
-        await _shut_down(relay, bus, server)
+        await shut_down(relay, bus, server)
