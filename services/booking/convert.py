@@ -6,7 +6,7 @@ from autosalon.booking.v1 import booking_pb2
 from autosalon.config.v1 import config_pb2
 from services.kit import money
 from services.kit.errors import InvalidArgument
-from services.kit.protos import audit, timestamp
+from services.kit.protos import audit, dates_from, timestamp
 
 from . import domain, schedule
 
@@ -61,13 +61,7 @@ def hours_json(hours, field: str = "mechanic.hours") -> list[dict]:
 
 
 def days_off_json(days: list[str], field: str = "mechanic.days_off") -> list[str]:
-    found = set()
-    for index, text in enumerate(days):
-        try:
-            found.add(datetime.date.fromisoformat(text))
-        except ValueError:
-            raise InvalidArgument({f"{field}[{index}]": f"must be a date as YYYY-MM-DD, not {text[:20]!r}"}) from None
-    return [day.isoformat() for day in sorted(found)]
+    return [day.isoformat() for day in dates_from(days, field)]
 
 
 def branch_schedule(branch: config_pb2.Branch) -> schedule.Branch:

@@ -12,7 +12,7 @@ from autosalon.config.v1 import config_pb2
 from services.kit import money, paging, vin
 from services.kit.calls import Peers
 from services.kit.db import Database, now
-from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, each_field
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, check_etag, resource_id
@@ -498,7 +498,7 @@ def _job_type_values(job_type: booking_pb2.JobType, fields: set[str]) -> dict:
         "skill": lambda: skill_name(job_type.skill, "job_type.skill"),
         "active": lambda: job_type.active,
     }
-    return _read(readers, fields)
+    return each_field(readers, fields)
 
 
 def _mechanic_values(mechanic: booking_pb2.Mechanic, fields: set[str]) -> dict:
@@ -510,20 +510,7 @@ def _mechanic_values(mechanic: booking_pb2.Mechanic, fields: set[str]) -> dict:
         "days_off": lambda: days_off_json(list(mechanic.days_off)),
         "active": lambda: mechanic.active,
     }
-    return _read(readers, fields)
-
-
-def _read(readers: dict, fields: set[str]) -> dict:
-    """Each field's value; every problem named at once."""
-    values, problems = {}, []
-    for name in sorted(fields):
-        try:
-            values[name] = readers[name]()
-        except InvalidArgument as error:
-            problems.extend(error.violations)
-    if problems:
-        raise InvalidArgument(problems)
-    return values
+    return each_field(readers, fields)
 
 
 def completion(parts, labour, work_done: str) -> dict:

@@ -21,6 +21,7 @@ import jsonschema
 import referencing.exceptions
 
 from services.kit.errors import InvalidArgument
+from services.kit.protos import dates_from
 
 STRING, INT, DECIMAL, DURATION, BOOL, JSON = "string", "int", "decimal", "duration", "bool", "json"
 VALUE_TYPES = (STRING, INT, DECIMAL, DURATION, BOOL, JSON)
@@ -247,13 +248,7 @@ def check_hours(hours: list[Opening], field: str = "branch.hours") -> list[Openi
 
 
 def check_days_off(days: list[str], field: str = "branch.days_off") -> list[datetime.date]:
-    found = set()
-    for index, text in enumerate(days):
-        try:
-            found.add(datetime.date.fromisoformat(text))
-        except ValueError:
-            raise InvalidArgument({f"{field}[{index}]": f"must be a date as YYYY-MM-DD, not {text[:20]!r}"}) from None
-    return sorted(found)
+    return dates_from(days, field)
 
 
 def check_name(text: str, field: str) -> str:

@@ -7,7 +7,7 @@ from autosalon.config.v1 import config_pb2
 from services.kit import paging
 from services.kit.calls import Peers
 from services.kit.db import Database, now
-from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, each_field
 from services.kit.identity import Identity
 from services.kit.protos import check_etag, referenced_id
 from services.peers import auth
@@ -262,15 +262,7 @@ def _branch_values(branch: config_pb2.Branch, fields: set[str]) -> dict:
         "days_off": lambda: [day.isoformat() for day in domain.check_days_off(list(branch.days_off))],
         "active": lambda: branch.active,
     }
-    values, problems = {}, []
-    for name in sorted(fields):
-        try:
-            values[name] = readers[name]()
-        except InvalidArgument as error:
-            problems.extend(error.violations)
-    if problems:
-        raise InvalidArgument(problems)
-    return values
+    return each_field(readers, fields)
 
 
 def _text_position(position: list | None) -> str | None:

@@ -24,6 +24,20 @@ class InvalidArgument(DomainError):
         self.violations: list[tuple[str, str]] = list(items)
 
 
+def each_field(readers: dict, names) -> dict:
+    """`{name: readers[name]()}` for each of `names`, every InvalidArgument among them raised as
+    one, so that a form learns all its problems at once."""
+    values, problems = {}, []
+    for name in sorted(names):
+        try:
+            values[name] = readers[name]()
+        except InvalidArgument as error:
+            problems.extend(error.violations)
+    if problems:
+        raise InvalidArgument(problems)
+    return values
+
+
 class NotFound(DomainError):
     pass
 

@@ -100,6 +100,18 @@ def date_from(text: str, field: str) -> dt.date | None:
     raise InvalidArgument({field: f"must be a date like 2026-12-31, not {text[:40]!r}"})
 
 
+def dates_from(texts, field: str) -> list[dt.date]:
+    """Distinct "YYYY-MM-DD" dates in order (days off, holidays); InvalidArgument on
+    `field[i]` for the first that is not one."""
+    found = set()
+    for index, text in enumerate(texts):
+        day = date_from(text, f"{field}[{index}]")
+        if day is None:
+            raise InvalidArgument({f"{field}[{index}]": "must be a date like 2026-12-31, not empty"})
+        found.add(day)
+    return sorted(found)
+
+
 def check_etag(etag: str, version: int, name: str, field: str) -> None:
     """Optimistic concurrency: an `etag` given (on `field`) must be the resource's current
     `version`; none given, any version will do. Conflict (ABORTED, 409) for a stale one."""
