@@ -245,9 +245,14 @@ class BookingHandlers:
                             page_token: str) -> tuple[list[booking_pb2.Booking], str]:
         table = store.bookings
         conditions = [] if caller.is_staff else [table.c.customer == caller.user_name]
-        conditions += [condition for condition, given in (
-            (table.c.status == status, status), (table.c.branch_id == branch_id, branch_id),
-            (table.c.starts_at >= since, since), (table.c.starts_at < until, until)) if given]
+        if status:
+            conditions.append(table.c.status == status)
+        if branch_id:
+            conditions.append(table.c.branch_id == branch_id)
+        if since is not None:
+            conditions.append(table.c.starts_at >= since)
+        if until is not None:
+            conditions.append(table.c.starts_at < until)
         size = paging.page_size(requested_size)
         query = {"status": status, "branch": branch_id, "since": str(since or ""), "until": str(until or ""),
                  "customer": "" if caller.is_staff else caller.user_name}

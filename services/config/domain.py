@@ -127,7 +127,20 @@ def _schema_problems(json_schema: str, field: str) -> list[tuple[str, str]]:
         return [(field, "is nested too deeply")]
     except jsonschema.SchemaError as error:
         return [(field, f"is not a valid JSON schema: {error.message}")]
+    if _has_patterns(schema):
+        # A regular expression checked against a value runs without a time limit on config's
+        # event loop: one slow pattern would stall the service for everyone.
+        return [(field, "must not use pattern or patternProperties: regular expressions are not supported")]
     return []
+
+
+def _has_patterns(schema) -> bool:
+    if isinstance(schema, dict):
+        return "pattern" in schema or "patternProperties" in schema or any(
+            _has_patterns(part) for part in schema.values())
+    if isinstance(schema, list):
+        return any(_has_patterns(part) for part in schema)
+    return False
 
 
 def check_value(text: str, rules: Definition, field: str = "setting.value") -> str:
@@ -165,10 +178,17 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON value")
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:40]} is too large a number")
+    return number
+
+
 def _json_value(text: str, json_schema: str, field: str) -> str:
     try:
         # NaN and Infinity, which Python's json reads, are not JSON: other readers refuse them.
-        document = json.loads(text, parse_constant=_not_json)
+        document = json.loads(text, parse_constant=_not_json, parse_float=_finite)
         problem = jsonschema.exceptions.best_match(
             jsonschema.Draft202012Validator(json.loads(json_schema)).iter_errors(document))
     except ValueError as error:

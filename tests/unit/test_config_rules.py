@@ -546,3 +546,24 @@ def test_a_name_is_trimmed_required_and_at_most_200_characters():
     with pytest.raises(InvalidArgument) as error:
         domain.check_name("x" * 201, "salesperson.display_name")
     assert error.value.violations == [("salesperson.display_name", "must be at most 200 characters")]
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "string", "pattern": "(a+)+$"},
+    {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+    {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}}}},
+])
+def test_a_schema_with_regular_expressions_is_refused(schema):
+    """A slow pattern would stall the config service while it checked one value."""
+    with pytest.raises(InvalidArgument) as refused:
+        domain.definition(domain.JSON, "", "", (), json.dumps(schema))
+    [(field, message)] = refused.value.violations
+    assert field == "setting.json_schema" and "pattern" in message
+
+
+def test_a_json_number_too_large_for_a_float_is_refused():
+    rules = domain.definition(domain.JSON, "", "", (), json.dumps({"type": "number"}))
+    assert domain.check_value("1e300", rules) == "1e300"
+    with pytest.raises(InvalidArgument) as refused:
+        domain.check_value("1e1000000", rules)
+    assert refused.value.violations[0][0] == "setting.value"
