@@ -194,7 +194,7 @@ class BookingHandlers:
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
             job = await self._offered(repository, job_type_id, "booking.job_type")
-            mechanic_id = await self._mechanic_for(repository, branch, branch_id, job, start, named)
+            mechanic_id = await self._mechanic_for(repository, branch, branch_id, job, start, named, "booking.")
             row = {
                 "id": uuid.uuid4(), "customer": customer, "vin": car, "job_type_id": job.id, "branch_id": branch_id,
                 "mechanic_id": mechanic_id, "starts_at": start,
@@ -216,14 +216,16 @@ class BookingHandlers:
             return made
 
     async def _mechanic_for(self, repository, branch: config_pb2.Branch, branch_id: str, job,
-                            start: datetime.datetime, named: uuid.UUID | None) -> uuid.UUID:
+                            start: datetime.datetime, named: uuid.UUID | None, prefix: str = "") -> uuid.UUID:
         """The named mechanic, if they can take the job then by their hours and skills; else the
-        one the free slots give for that start. Whether they are free is the database's to say."""
+        one the free slots give for that start. Whether they are free is the database's to say.
+        Problems name the request's fields `<prefix>mechanic` and `<prefix>start_time`."""
         if named is not None:
             row = await repository.mechanic(named)
             if row is None or row.branch_id != branch_id or not row.active:
-                raise InvalidArgument({"booking.mechanic": f"mechanics/{named} does not work at branches/{branch_id}"})
-            schedule.check_booking(branch_schedule(branch), mechanic_schedule(row), job_schedule(job), start)
+                raise InvalidArgument({f"{prefix}mechanic": f"mechanics/{named} does not work at branches/{branch_id}"})
+            schedule.check_booking(branch_schedule(branch), mechanic_schedule(row), job_schedule(job), start,
+                                   prefix=prefix)
             return named
         free = await self._free(repository, branch, branch_id, job, start, start + schedule.MINUTE)
         if free and free[0].start == start:
@@ -233,7 +235,8 @@ class BookingHandlers:
         if not skilled:
             raise FailedPrecondition(f"nobody at branches/{branch_id} does {job.skill}")
         for row in skilled:
-            schedule.check_booking(branch_schedule(branch), mechanic_schedule(row), job_schedule(job), start)
+            schedule.check_booking(branch_schedule(branch), mechanic_schedule(row), job_schedule(job), start,
+                                   prefix=prefix)
         raise AlreadyExists(f"every mechanic at branches/{branch_id} who does {job.skill} is booked at "
                             f"{start.isoformat()}; GET /service/slots shows the free times")
 
@@ -353,7 +356,7 @@ class BookingHandlers:
         vehicle_id = resource_id(drive.vehicle, "vehicles", "test_drive.vehicle")
         branch_id = domain.id_of(drive.branch, "branches", "test_drive.branch")
         duration = datetime.timedelta(minutes=drive.duration_minutes)
-        schedule.check_test_drive(duration)
+        _prefixed("test_drive.", lambda: schedule.check_test_drive(duration))
         if drive.salesperson:
             resource_id(drive.salesperson, "salespeople", "test_drive.salesperson")
         _check_ahead(start, "test_drive.start_time")
@@ -363,7 +366,8 @@ class BookingHandlers:
             if earlier is not None:
                 same_request(earlier.idempotency_request, key)
                 return test_drive_to_proto(earlier)
-        await self.branches.open(branch_id, "test_drive.branch")
+        branch = await self.branches.open(branch_id, "test_drive.branch")
+        _prefixed("test_drive.", lambda: schedule.check_test_drive_time(branch_schedule(branch), start, duration))
         car = await inventory.get_vehicle(self.peers, vehicle_id)
         if inventory.status_name(car) != "available":
             raise FailedPrecondition(f"vehicles/{vehicle_id} is {inventory.status_name(car)}: only an available car "
@@ -468,6 +472,14 @@ async def _mechanic_taken(repository, mechanic_id: uuid.UUID, since, until, othe
     held = (f" by bookings/{clash.id} from {clash.starts_at.isoformat()} to {clash.ends_at.isoformat()}"
             if clash else "")
     return AlreadyExists(f"mechanics/{mechanic_id} is booked then{held}")
+
+
+def _prefixed(prefix: str, check) -> None:
+    """Runs `check`, its problems named as fields of the request's `prefix`."""
+    try:
+        check()
+    except InvalidArgument as error:
+        raise InvalidArgument([(f"{prefix}{field}", problem) for field, problem in error.violations]) from None
 
 
 def _vin(raw: str, field: str = "booking.vin") -> str:

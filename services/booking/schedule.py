@@ -167,19 +167,19 @@ def free_slots(branch: Branch, mechanics: Iterable[Mechanic], job_type: JobType,
 
 
 def check_booking(branch: Branch, mechanic: Mechanic, job_type: JobType, start: datetime,
-                  grid: timedelta = GRID) -> None:
+                  grid: timedelta = GRID, prefix: str = "") -> None:
     """InvalidArgument naming what keeps `mechanic` from taking `job_type` at `start`: a missing
-    skill (`mechanic`), and a start off the grid, on a day off or outside their hours that day
-    (`start_time`). Whether they are already busy then is the database's to say."""
+    skill (`<prefix>mechanic`), and a start off the grid, on a day off or outside their hours that
+    day (`<prefix>start_time`). Whether they are already busy then is the database's to say."""
     _check_grid(grid)
     start = _utc(start, "start")
     problems = []
     if job_type.skill not in mechanic.skills:
-        problems.append(("mechanic", f"{mechanic.id} does not do {job_type.skill} "
-                                     f"(their skills: {', '.join(sorted(mechanic.skills)) or 'none'})"))
+        problems.append((f"{prefix}mechanic", f"{mechanic.id} does not do {job_type.skill} "
+                                              f"(their skills: {', '.join(sorted(mechanic.skills)) or 'none'})"))
     reason = _start_problem(branch, mechanic, job_type, start, grid)
     if reason:
-        problems.append(("start_time", reason))
+        problems.append((f"{prefix}start_time", reason))
     if problems:
         raise InvalidArgument(problems)
 
@@ -190,6 +190,20 @@ def check_test_drive(duration: timedelta) -> None:
         raise InvalidArgument({"duration_minutes": f"must be {_minutes(TEST_DRIVE_SHORTEST)} to "
                                                    f"{_minutes(TEST_DRIVE_LONGEST)} minutes in steps of "
                                                    f"{_minutes(TEST_DRIVE_STEP)}"})
+
+
+def check_test_drive_time(branch: Branch, start: datetime, duration: timedelta, grid: timedelta = GRID) -> None:
+    """InvalidArgument on `start_time` unless a drive of `duration` from `start` lies within the
+    branch's opening hours on a day it is open, starting on its grid (someone hands the keys over)."""
+    _check_grid(grid)
+    reason = _start_problem(branch, _THE_BRANCH, JobType("test drive", duration, "maintenance"),
+                            _utc(start, "start"), grid)
+    if reason:
+        raise InvalidArgument({"start_time": reason})
+
+
+# Whose hours a test drive keeps: the branch's own.
+_THE_BRANCH = Mechanic("the branch", SKILLS)
 
 
 def _start_problem(branch: Branch, mechanic: Mechanic, job_type: JobType, start: datetime,

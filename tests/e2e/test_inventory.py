@@ -7,7 +7,8 @@ import pytest
 
 from autosalon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from scripts.mesh import supervisor
-from services.inventory import demo, vin
+from services.inventory import demo
+from services.kit import vin
 
 from .conftest import bearer, within_deadline
 from .test_auth_rest import offending_fields, violations

@@ -27,12 +27,14 @@ sign-in and the sweep's own user, three). A 429 is accepted everywhere. Where an
 valid, the call succeeds and writes a row; unique keys in the plausible bodies keep that to a
 few hundred rows, all on the sweep's own brand, customer, vehicles and codes.
 """
+import datetime
 import json
 import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -242,6 +244,7 @@ OWN_PATTERNS = {
     "models/*": "model", "models/*/trims/*": "trim", "vehicles/*": "vehicle",
     "customers/*": "customer", "users/*": "user", "discounts/*": "discount", "orders/*": "order",
     "payments/*": "payment", "settings/*": "setting", "branches/*": "branch",
+    "job-types/*": "job_type", "mechanics/*": "mechanic", "bookings/*": "booking", "test-drives/*": "test_drive",
     "": "code",  # {code}: a plain field, the promo code itself
 }
 # What a DELETE may take: a victim of its own, made for it (users are not: Register's budget).
@@ -258,8 +261,8 @@ class Own:
     vehicles of it (one for the inventory methods, one for drafts, one for the order the sweep
     confirms and cancels, two for orders ready to pay), a walk-in customer, a user (when the
     register budget allows), two promo codes, a draft order, a pending bank-transfer
-    payment, a setting of the dealership's own and a branch; and victims for the DELETE methods,
-    one each."""
+    payment, a setting of the dealership's own and a branch, and a job type, a mechanic, a booking
+    and a test drive there; and victims for the DELETE methods, one each."""
 
     def __init__(self, edge: httpx.Client | None, admin: dict | None):
         self.edge, self.admin = edge, admin
@@ -293,7 +296,7 @@ class Own:
     def _make_vehicle(self) -> str:
         return self._post("/inventory/vehicles", vehicle_body(self))["name"]
 
-    _make_draft_vehicle = _make_order_vehicle = _make_vehicle
+    _make_draft_vehicle = _make_order_vehicle = _make_drive_vehicle = _make_vehicle
 
     def _make_customer(self) -> str:
         return self._post("/customers", {"full_name": "Sweep Walkin", "email": new_email("sweep")})["name"]
@@ -347,6 +350,23 @@ class Own:
 
     def _make_branch(self) -> str:
         return self._post(f"/admin/branches?branch_id={_branch_id()}", branch_body())["name"]
+
+    def _make_job_type(self) -> str:
+        return self._post(f"/service/job-types?job_type_id={_job_type_id()}", job_type_body())["name"]
+
+    def _make_mechanic(self) -> str:
+        return self._post("/service/mechanics", mechanic_body(self))["name"]
+
+    # The bookings' own: the sweep of UpdateJobType and UpdateMechanic changes the others.
+    _make_booking_job_type, _make_booking_mechanic = _make_job_type, _make_mechanic
+
+    def _make_booking(self) -> str:
+        """A booking at the sweep's branch, with its mechanic, for its buyer."""
+        return self._post("/service/bookings", {**booking_body(self), "start_time": _sweep_time("10:00")})["name"]
+
+    def _make_test_drive(self) -> str:
+        """A drive of a car of its own (the inventory methods' car gets reserved and sold)."""
+        return self._post("/service/test-drives", test_drive_body(self, self._make_vehicle()))["name"]
 
     def _make_payment(self) -> str:
         """A bank transfer: it stays pending until staff move it."""
@@ -429,6 +449,38 @@ def branch_body() -> dict:
             "days_off": ["2027-01-01"], "active": True}
 
 
+def _job_type_id() -> str:
+    return f"sweep-{_fresh()}"
+
+
+def _sweep_time(clock: str) -> str:
+    """`clock` in Moscow on a Monday (the sweep's branch opens on Mondays) a week or two ahead."""
+    day = datetime.date.today() + datetime.timedelta(days=8)
+    day += datetime.timedelta(days=-day.weekday() % 7)
+    moment = datetime.datetime.combine(day, datetime.time.fromisoformat(clock), ZoneInfo("Europe/Moscow"))
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job_type_body() -> dict:
+    return {"display_name": "Sweep job", "duration_minutes": 60, "skill": "SKILL_MAINTENANCE", "active": True}
+
+
+def mechanic_body(own: Own) -> dict:
+    return {"display_name": "Sweep Mechanic", "branch": own.get("branch"), "skills": ["SKILL_MAINTENANCE"],
+            "hours": [{"weekday": 1, "start": "09:00", "end": "18:00"}], "days_off": ["2027-01-01"], "active": True}
+
+
+def booking_body(own: Own) -> dict:
+    own.get("booking_mechanic")
+    return {"customer": own.buyer(), "vin": vin.example("XTAGFL110S"), "job_type": own.get("booking_job_type"),
+            "branch": own.get("branch"), "start_time": _sweep_time("14:00"), "notes": "sweep"}
+
+
+def test_drive_body(own: Own, vehicle: str) -> dict:
+    return {"customer": own.buyer(), "vehicle": vehicle, "branch": own.get("branch"),
+            "start_time": _sweep_time("11:00"), "duration_minutes": 30}
+
+
 def _options() -> list:
     return [{"name": "winter tyres", "price": money("60000")}]
 
@@ -475,12 +527,24 @@ BASELINES = {
                                                     "branch": own.get("branch")},
     "ConfigService/UpdateSalesperson": lambda own: {"display_name": "Sweep Seller", "branch": own.get("branch"),
                                                     "active": True},
+    "BookingService/CreateJobType": lambda own: job_type_body(),
+    "BookingService/UpdateJobType": lambda own: job_type_body(),
+    "BookingService/CreateMechanic": mechanic_body,
+    "BookingService/UpdateMechanic": mechanic_body,
+    "BookingService/CreateBooking": booking_body,
+    "BookingService/RescheduleBooking": lambda own: {"start_time": _sweep_time("16:00")},
+    "BookingService/CancelBooking": lambda own: {"reason": "sweep"},
+    "BookingService/CompleteBooking": lambda own: {"parts": money("4500.50"), "labour": money("3000"),
+                                                   "work_done": "sweep"},
+    "BookingService/CreateTestDrive": lambda own: test_drive_body(own, own.get("drive_vehicle")),
+    "BookingService/CancelTestDrive": lambda own: {"reason": "sweep"},
 }
 
 # Query fields a method with a body needs besides it (a new resource's id): fresh each request.
 BASELINE_QUERIES = {
     "ConfigService/CreateSetting": lambda own: {"setting_id": _setting_id()},
     "ConfigService/CreateBranch": lambda own: {"branch_id": _branch_id()},
+    "BookingService/CreateJobType": lambda own: {"job_type_id": _job_type_id()},
 }
 
 

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2
-from services.inventory import store, vin
+from services.inventory import store
 from services.inventory.handlers import InventoryHandlers
-from services.kit import bus, errors
+from services.kit import bus, errors, vin
 from services.kit.db import now
 from services.kit.relay import relay_outbox
 from services.kit.subjects import stream_name

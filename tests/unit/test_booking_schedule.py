@@ -405,3 +405,19 @@ def test_no_slot_is_busy_outside_hours_unskilled_or_repeated(scenario):
 @given(scenarios())
 def test_every_free_start_appears_with_the_least_loaded_mechanic(scenario):
     assert schedule.free_slots(*scenario) == reference(*scenario)
+
+
+def test_a_booking_problem_names_the_requests_fields():
+    problems = _violations(lambda: schedule.check_booking(
+        _branch(), _mechanic(skills={"tyres"}), SERVICE, _local(MONDAY, 7), prefix="booking."))
+    assert [field for field, _ in problems] == ["booking.mechanic", "booking.start_time"]
+
+
+def test_a_test_drive_keeps_to_the_branchs_opening_hours():
+    weekdays_only = _branch(days=schedule.WEEKDAYS[:5])
+    sunday = MONDAY + timedelta(days=6)
+    assert schedule.check_test_drive_time(weekdays_only, _local(MONDAY, 10), timedelta(minutes=45)) is None
+    for start, duration in ((_local(MONDAY, 7), timedelta(minutes=30)), (_local(MONDAY, 17, 45), timedelta(minutes=30)),
+                            (_local(sunday, 11), timedelta(minutes=30)), (_local(MONDAY, 10, 7), timedelta(minutes=30))):
+        [(field, reason)] = _violations(lambda: schedule.check_test_drive_time(weekdays_only, start, duration))
+        assert field == "start_time" and reason
