@@ -49,7 +49,7 @@ def wrk(path: str, seconds: int, connections: int, headers: dict, script: str | 
             command += ["-s", lua.name]
         output = subprocess.run(command + [f"http://{EDGE}{path}"], check=True,
                                 capture_output=True, text=True).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)$", output, re.MULTILINE)
     return {

@@ -18,4 +18,5 @@ class BookingSettings:
                                           "evict it sooner)", minimum=0)
 
 
-SERVICE = Service("booking", core_weight=0.1, settings=BookingSettings, seed="services.booking.seed:open_workshop")
+# Two instances: the free slots are the public read with the most arithmetic behind it.
+SERVICE = Service("booking", instances=2, core_weight=0.1, settings=BookingSettings, seed="services.booking.seed:open_workshop")

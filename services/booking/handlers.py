@@ -164,7 +164,8 @@ class BookingHandlers:
         busy = await repository.busy([row.id for row in rows], start - schedule.DAY, end + schedule.DAY)
         return schedule.free_slots(
             branch_schedule(branch), [mechanic_schedule(row) for row in rows], job_schedule(job),
-            [schedule.Busy(str(row.mechanic_id), row.starts_at, row.ends_at) for row in busy], start, end)
+            [schedule.Busy(str(row.mechanic_id), row.starts_at.astimezone(datetime.UTC), row.ends_at.astimezone(datetime.UTC))
+             for row in busy], start, end)
 
     async def _offered(self, repository, job_type_id: str, field: str):
         job = await repository.job_type(job_type_id)

@@ -144,6 +144,8 @@ def free_slots(branch: Branch, mechanics: Iterable[Mechanic], job_type: JobType,
     first_day = start.astimezone(zone).date()
     days = [first_day + DAY * offset for offset in range((end.astimezone(zone).date() - first_day).days + 1)]
     chosen: dict[datetime, tuple[timedelta, str]] = {}
+    # Most mechanics keep the branch's hours: each week's day is turned into moments once.
+    moments: dict[tuple[WorkingHours, date], list[tuple[datetime, datetime]]] = {}
     for mechanic in mechanics:
         if job_type.skill not in mechanic.skills:
             continue
@@ -151,7 +153,10 @@ def free_slots(branch: Branch, mechanics: Iterable[Mechanic], job_type: JobType,
         for day in days:
             if _day_off_reason(branch, mechanic, day):
                 continue
-            intervals = _working_intervals(branch, mechanic, day)
+            week = _hours(branch, mechanic)
+            if (week, day) not in moments:
+                moments[week, day] = _working_intervals(branch, mechanic, day)
+            intervals = moments[week, day]
             if not intervals:
                 continue
             candidate = (timeline.busy_within(_moment(day, time(0), zone), _moment(day + DAY, time(0), zone)),
@@ -272,6 +277,17 @@ def _behind_grid(moment: datetime, zone: ZoneInfo, grid: timedelta) -> timedelta
 
 def _grid_starts(first: datetime, last: datetime, zone: ZoneInfo, grid: timedelta) -> Iterator[datetime]:
     """Every moment from `first` to `last` (inclusive) at which the clock in `zone` is on the grid."""
+    if first > last:
+        return
+    if first.astimezone(zone).utcoffset() == last.astimezone(zone).utcoffset():
+        # The clocks do not change in between (a working interval holds one change at most), so
+        # once on the grid every step of it stays there: no time zone arithmetic a step.
+        behind = _behind_grid(first, zone, grid)
+        moment = first + (grid - behind if behind else timedelta(0))
+        while moment <= last:
+            yield moment
+            moment += grid
+        return
     moment = first
     while moment <= last:
         behind = _behind_grid(moment, zone, grid)
@@ -326,11 +342,13 @@ _EMPTY = _Timeline([])
 def _timelines(busy: Iterable[Busy]) -> dict[str, _Timeline]:
     intervals: dict[str, list[tuple[datetime, datetime]]] = {}
     for taken in busy:
-        intervals.setdefault(taken.mechanic, []).append((taken.start.astimezone(UTC), taken.end.astimezone(UTC)))
+        intervals.setdefault(taken.mechanic, []).append((_utc(taken.start, "start"), _utc(taken.end, "end")))
     return {mechanic: _Timeline(spans) for mechanic, spans in intervals.items()}
 
 
 def _utc(moment: datetime, what: str) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must carry its time zone")
     return moment.astimezone(UTC)

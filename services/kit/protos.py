@@ -15,9 +15,14 @@ from .identity import Identity
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    """A Timestamp of `value` (naive: taken as UTC, as protobuf's FromDatetime does), to the
+    microsecond; whole-number arithmetic, a few times faster than FromDatetime."""
+    since = (value if value.tzinfo is not None else value.replace(tzinfo=_UTC)) - _EPOCH
+    return timestamp_pb2.Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
+
+
+_UTC = dt.timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 
 
 def _values(message: Message, prefix: str = ""):

@@ -14,7 +14,7 @@ def test_the_mesh_runs_every_service_that_declares_itself():
     assert all(manifest.name == name and manifest.module == f"services.{name}.main"
                for name, manifest in layout.SERVICES.items())
     assert {name: manifest.instances for name, manifest in layout.SERVICES.items()
-            if manifest.instances > 1} == {"auth": 2, "catalog": 2, "financing": 2, "inventory": 2, "payment": 2, "pricing": 2, "sales": 2}
+            if manifest.instances > 1} == {"auth": 2, "booking": 2, "catalog": 2, "financing": 2, "inventory": 2, "payment": 2, "pricing": 2, "sales": 2}
 
 
 def test_a_new_service_is_its_folder(tmp_path, monkeypatch):
