@@ -6,6 +6,8 @@ from decimal import Decimal
 from services.kit.manifest import Service
 from services.kit.settings import setting
 
+from .tariffs import OSAGO_VERSION_IDS
+
 
 @dataclass(frozen=True)
 class InsuranceSettings:
@@ -15,6 +17,11 @@ class InsuranceSettings:
         Decimal("0"), "AUTOSALON_INSURANCE_OSAGO_BASE_RATE",
         "the insurer's OSAGO base rate (TB) in roubles, within each version's corridor (0: the corridor's top)",
         minimum=0, hot=True, category="tariffs")
+    osago_latest_version: str = setting(
+        "", "AUTOSALON_INSURANCE_OSAGO_LATEST_VERSION",
+        "the newest OSAGO tariff version quotes may use (empty: every version, each from its effective date); "
+        "naming an earlier one holds the later ones back", choices=("", *OSAGO_VERSION_IDS), hot=True,
+        category="tariffs")
     life_rate: Decimal = setting(Decimal("0.010"), "AUTOSALON_INSURANCE_LIFE_RATE",
                                  "life cover's annual premium as a share of the loan [unconfirmed demo rate]",
                                  minimum=0, maximum=1, hot=True, category="tariffs")

@@ -111,9 +111,11 @@ def kasko_request(terms: insurance_pb2.KaskoTerms, problems: list) -> tariffs.Ka
         deductible=values["deductible"], claims_last_year=terms.claims_last_year)
 
 
-def priced(quote: insurance_pb2.Quote, insurer_base_rate: Decimal, cover_rates: tariffs.LoanCoverRates) -> Priced:
-    """The premium of the quote's product and terms, with every factor it used; every problem
-    with the terms named at once."""
+def priced(quote: insurance_pb2.Quote, insurer_base_rate: Decimal, cover_rates: tariffs.LoanCoverRates,
+           latest_osago_version: str = "") -> Priced:
+    """The premium of the quote's product and terms, with every factor it used (OSAGO's tariff
+    versions up to `latest_osago_version`, all when empty); every problem with the terms named
+    at once."""
     product = PRODUCT_NAME.get(quote.product)
     if product is None:
         raise InvalidArgument({"quote.product": "must be osago, kasko, life or health"})
@@ -125,7 +127,7 @@ def priced(quote: insurance_pb2.Quote, insurer_base_rate: Decimal, cover_rates: 
     try:
         if product == tariffs.OSAGO:
             request = osago_request(quote.osago, insurer_base_rate, problems)
-            osago = tariffs.quote_osago(request)
+            osago = tariffs.quote_osago(request, tariffs.versions_up_to(latest_osago_version))
             outcome = Priced(product, osago.premium, tariffs.OSAGO_SUMS_INSURED["property"], osago.factors,
                              osago.tariff_version, osago.unrounded, osago.capped, request)
         elif product == tariffs.KASKO:

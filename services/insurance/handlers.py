@@ -31,7 +31,8 @@ class InsuranceHandlers:
     async def create_quote(self, caller: Identity | None, request: insurance_pb2.Quote) -> insurance_pb2.Quote:
         """The price of the cover; saved (named) when the caller is signed in."""
         own = self.settings
-        outcome = priced(request, own.osago_base_rate, tariffs.LoanCoverRates(life=own.life_rate, health=own.health_rate))
+        outcome = priced(request, own.osago_base_rate, tariffs.LoanCoverRates(life=own.life_rate, health=own.health_rate),
+                         own.osago_latest_version)
         valid_until = datetime.date.today() + datetime.timedelta(days=own.quote_validity_days)
         if caller is None:
             if request.customer:

@@ -129,6 +129,17 @@ OSAGO_TARIFFS = (
 )
 
 
+OSAGO_VERSION_IDS = tuple(version.id for version in OSAGO_TARIFFS)
+
+
+def versions_up_to(latest: str) -> tuple[TariffVersion, ...]:
+    """The OSAGO versions up to `latest` (all of them for ""): a later one is held back, its
+    date notwithstanding, until the insurer prices with it."""
+    if not latest:
+        return OSAGO_TARIFFS
+    return OSAGO_TARIFFS[:OSAGO_VERSION_IDS.index(latest) + 1]
+
+
 def tariff_in_force(versions: Sequence[TariffVersion], on: date) -> TariffVersion:
     """The latest version whose effective date is `on` or before."""
     in_force = [version for version in versions if version.effective_from <= on]

@@ -63,7 +63,8 @@ def declarations(service: str, settings_class: type | None) -> list[dict]:
             "default_value": str(field.default).lower() if kind is bool else str(field.default),
             "minimum": "" if low is None else str(low),
             "maximum": "" if high is None else str(high),
-            "choices": list(field.metadata["choices"]),
+            # "" is no value in the config service: a setting that may be empty is so when unset.
+            "choices": [choice for choice in field.metadata["choices"] if choice],
             "description": field.metadata["doc"],
             "category": field.metadata["category"] or service,
             "service": service,

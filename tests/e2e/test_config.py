@@ -368,6 +368,33 @@ def test_a_value_set_while_financing_ran_applies_after_its_instances_restart(
 
 # The dealership's own settings.
 
+def _osago_version(edge) -> str:
+    return _ok(edge.post("/insurance/quotes", json={"product": "PRODUCT_OSAGO", "osago": {
+        "vehicle_category": "B", "territory": "moscow", "power_hp": "150",
+        "drivers": [{"age": 45, "experience_years": 20, "kbm_class": "10"}]}}))["tariff_version"]
+
+
+def test_holding_back_an_osago_tariff_version_applies_to_quotes_at_once(edge, admin_session):
+    """insurance's hot setting: today's quotes leave the newest version for the one named, and
+    take it again once the setting is cleared."""
+    key = "insurance.osago_latest_version"
+    newest = _osago_version(edge)
+    assert newest == "osago-2025-12-09"
+    try:
+        _ok(_set(edge, admin_session, key, "osago-2022-09-13"))
+        deadline = time.monotonic() + 5
+        while _osago_version(edge) != "osago-2022-09-13":
+            assert time.monotonic() < deadline, "insurance never took the held-back version"
+            time.sleep(0.1)
+        _named(_set(edge, admin_session, key, "osago-1999-01-01"), "setting.value")
+    finally:
+        _ok(_set(edge, admin_session, key, ""))
+    deadline = time.monotonic() + 5
+    while _osago_version(edge) != newest:
+        assert time.monotonic() < deadline, "insurance never went back to the newest version"
+        time.sleep(0.1)
+
+
 def test_an_admin_adds_a_json_setting_checked_against_its_schema(edge, admin_session, manager_session):
     key = _fresh("dealership.showroom_banner_")
     created = _ok(_create_setting(edge, admin_session, key, _json_setting(key)))

@@ -366,7 +366,7 @@ class Own:
 
     def _make_test_drive(self) -> str:
         """A drive of a car of its own (the inventory methods' car gets reserved and sold)."""
-        return self._post("/service/test-drives", test_drive_body(self, self._make_vehicle()))["name"]
+        return self._post("/service/test-drives", drive_body(self, self._make_vehicle()))["name"]
 
     def _make_payment(self) -> str:
         """A bank transfer: it stays pending until staff move it."""
@@ -476,7 +476,7 @@ def booking_body(own: Own) -> dict:
             "branch": own.get("branch"), "start_time": _sweep_time("14:00"), "notes": "sweep"}
 
 
-def test_drive_body(own: Own, vehicle: str) -> dict:
+def drive_body(own: Own, vehicle: str) -> dict:
     return {"customer": own.buyer(), "vehicle": vehicle, "branch": own.get("branch"),
             "start_time": _sweep_time("11:00"), "duration_minutes": 30}
 
@@ -536,7 +536,7 @@ BASELINES = {
     "BookingService/CancelBooking": lambda own: {"reason": "sweep"},
     "BookingService/CompleteBooking": lambda own: {"parts": money("4500.50"), "labour": money("3000"),
                                                    "work_done": "sweep"},
-    "BookingService/CreateTestDrive": lambda own: test_drive_body(own, own.get("drive_vehicle")),
+    "BookingService/CreateTestDrive": lambda own: drive_body(own, own.get("drive_vehicle")),
     "BookingService/CancelTestDrive": lambda own: {"reason": "sweep"},
 }
 

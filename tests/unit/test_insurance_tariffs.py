@@ -501,3 +501,11 @@ def test_refunds_stay_within_the_premium_and_shrink_as_cancellation_moves_later(
 def test_an_issued_osago_number_reads_back_as_itself(sequence):
     number = numbers.osago_policy_number(sequence)
     assert numbers.normalize_osago_policy_number(f"{number[:3]} {number[3:]}") == number
+
+
+def test_a_version_held_back_is_not_priced_with_whatever_its_date():
+    assert tariffs.versions_up_to("") == tariffs.OSAGO_TARIFFS
+    held_back = tariffs.versions_up_to("osago-2022-09-13")
+    assert [version.id for version in held_back] == ["osago-2022-09-13"]
+    assert osago(held_back, conclusion_date=IN_2026, base_rate=Decimal("7535")).tariff_version == "osago-2022-09-13"
+    assert osago(conclusion_date=IN_2026, base_rate=Decimal("7535")).tariff_version == "osago-2025-12-09"
