@@ -18,7 +18,8 @@ from services.kit.settings import REPO_ROOT, Settings, described
 from . import access, postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR, SERVICES, SETTINGS, VENV_BIN, instances,
+    BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, SERVICES, SETTINGS, VENV_BIN,
+    instances,
 )
 from .tools import step
 
@@ -27,6 +28,7 @@ def prepare() -> Credentials:
     """Everything short of starting processes: tools, generated code, keys and credentials,
     the database cluster, the configurations."""
     tools.ensure_consul()
+    tools.ensure_mailpit()
     tools.generate_code()
     tools.ensure_keys()
     secrets = access.ensure()
@@ -88,7 +90,7 @@ def up() -> None:
     secrets = prepare()
     access.write_consul_config(secrets)
     users_changed = access.write_nats_config(secrets)
-    supervisor.render(tools.CONSUL_BINARY, secrets)
+    supervisor.render(tools.CONSUL_BINARY, tools.MAILPIT_BINARY, secrets)
     step("supervisord: starting postgres, consul, nats")
     supervisor.start()
     if users_changed:
@@ -115,6 +117,7 @@ def up() -> None:
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
     _wait("the bank emulator", lambda: _listening(BANK_ADDR))
     _wait("the insurer emulator", lambda: _listening(INSURER_ADDR))
+    _wait("the mail server", lambda: _listening(MAIL_SMTP_ADDR))
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
@@ -176,7 +179,7 @@ def rotate() -> None:
     step("nats: new users, reloaded")
     access.write_nats_config(new)
     supervisor.ctl("signal", "HUP", "nats")
-    supervisor.render(tools.CONSUL_BINARY, new)
+    supervisor.render(tools.CONSUL_BINARY, tools.MAILPIT_BINARY, new)
     supervisor.start()
     _start_programs()
     _wait_healthy()
@@ -250,6 +253,7 @@ Autosalon is up (healthy in {elapsed:.1f} s).
   payment gateway (emulator)   {GATEWAY_ADDR}
   bank (emulator)              {BANK_ADDR}
   insurer (emulator)           {INSURER_ADDR}
+  mail (mailpit)               smtp {MAIL_SMTP_ADDR}, web and API http://{MAIL_HTTP_ADDR}
   logs                         {LOGS}
 """,
         flush=True,

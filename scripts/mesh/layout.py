@@ -49,6 +49,9 @@ EMULATORS = {"payment-gateway": "services.emulators.payment_gateway", "bank": "s
 GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
 BANK_ADDR = os.environ.get("AUTOSALON_BANK_ADDR", "127.0.0.1:7102")
 INSURER_ADDR = os.environ.get("AUTOSALON_INSURER_ADDR", "127.0.0.1:7103")
+# The mail server (Mailpit): SMTP in, its web UI and API to read what arrived.
+MAIL_SMTP_ADDR = os.environ.get("AUTOSALON_MAIL_SMTP_ADDR", "127.0.0.1:1025")
+MAIL_HTTP_ADDR = os.environ.get("AUTOSALON_MAIL_HTTP_ADDR", "127.0.0.1:8025")
 
 
 def instances(service: str) -> int:

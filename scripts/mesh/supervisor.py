@@ -12,14 +12,14 @@ from services.kit.credentials import EDGE_SYNC, Credentials
 
 from . import access, cores, postgres
 from .layout import (
-    EMULATORS, LOGS, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
+    EMULATORS, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
     RUNNING_AS_ROOT, SERVICES, VENV_BIN, instances,
 )
 
 CONF = RUN / "supervisord.conf"
 SOCKET = RUN / "supervisor.sock"
 
-INFRASTRUCTURE = ("postgres", "consul", "nats")
+INFRASTRUCTURE = ("postgres", "consul", "nats", "mail")
 EDGE = ("edge-sync", "envoy")
 # Envoy 1.40's disk cache warns "InsertContext destroyed prematurely" on every entry it stores,
 # stored entries included (the e2e cache tests read them back); only its errors are logged.
@@ -83,13 +83,14 @@ def _core_environment(cores: list[int] | None) -> dict:
     return {kit_cores.CORES: ",".join(str(core) for core in cores), kit_cores.INSTANCE: "%(process_num)d"}
 
 
-def render(consul_binary, secrets: Credentials) -> None:
+def render(consul_binary, mailpit_binary, secrets: Credentials) -> None:
     """The config holds each service's credentials, so only its owner may read it."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    credentials.write_private(CONF, config(consul_binary, secrets))
+    (RUN / "mail").mkdir(exist_ok=True)
+    credentials.write_private(CONF, config(consul_binary, mailpit_binary, secrets))
 
 
-def config(consul_binary, secrets: Credentials) -> str:
+def config(consul_binary, mailpit_binary, secrets: Credentials) -> str:
     python = VENV_BIN / "python"
     environment = _environment({"PYTHONUNBUFFERED": "1", "AUTOSALON_RUN_DIR": RUN,
                                 "AUTOSALON_PG_SOCKET_DIR": PG_SOCKET_DIR, "GRPC_EXPERIMENTS": GRPC_EXPERIMENTS})
@@ -109,6 +110,14 @@ def config(consul_binary, secrets: Credentials) -> str:
         _program(
             "nats",
             [VENV_BIN / "nats-server", f"--config={access.NATS_CONFIG}"],
+            10, True,
+        ),
+        # Keeps what it received in the run folder, so a test reads mail sent before a restart.
+        _program(
+            "mail",
+            [mailpit_binary, "--smtp", MAIL_SMTP_ADDR, "--listen", MAIL_HTTP_ADDR,
+             "--database", RUN / "mail" / "mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
+             "--quiet"],
             10, True,
         ),
         _program("edge-sync", [python, "-m", "services.edge.eds_sync", "--run-dir", RUN], 50, False,

@@ -1,4 +1,4 @@
-"""The pieces a mesh needs before it can start: Consul, generated code, signing keys."""
+"""The pieces a mesh needs before it can start: Consul, Mailpit, generated code, signing keys."""
 import hashlib
 import importlib
 import json
@@ -16,6 +16,8 @@ from .layout import CACHE, SETTINGS, VENV_BIN
 
 CONSUL_VERSION = "1.16.3"
 CONSUL_BINARY = CACHE / "bin" / f"consul-{CONSUL_VERSION}"
+MAILPIT_VERSION = "1.33.1"
+MAILPIT_BINARY = CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}"
 GEN = REPO_ROOT / "gen"
 DESCRIPTORS = GEN / "descriptors.binpb"
 
@@ -48,6 +50,24 @@ def ensure_consul() -> pathlib.Path:
     partial.rename(CONSUL_BINARY)
     step(f"consul {CONSUL_VERSION}: built")
     return CONSUL_BINARY
+
+
+def ensure_mailpit() -> pathlib.Path:
+    """Builds Mailpit, the mesh's mail server (SMTP in, an API to read what arrived), from the Go
+    module proxy once, cached outside the checkout."""
+    if MAILPIT_BINARY.exists():
+        step(f"mailpit {MAILPIT_VERSION}: cached at {MAILPIT_BINARY}")
+        return MAILPIT_BINARY
+    if shutil.which("go") is None:
+        sys.exit("mailpit: building it needs Go (https://go.dev/dl/), which is not on PATH")
+    step(f"mailpit {MAILPIT_VERSION}: building with Go (first time only, about a minute)")
+    built = MAILPIT_BINARY.parent / f"mailpit-{MAILPIT_VERSION}.build"
+    env = dict(os.environ, CGO_ENABLED="0", GOBIN=str(built), GOFLAGS="-mod=mod")
+    run(["go", "install", "-trimpath", f"github.com/axllent/mailpit@v{MAILPIT_VERSION}"], env=env)
+    (built / "mailpit").rename(MAILPIT_BINARY)
+    shutil.rmtree(built, ignore_errors=True)
+    step(f"mailpit {MAILPIT_VERSION}: built")
+    return MAILPIT_BINARY
 
 
 def _proto_fingerprint() -> str:

@@ -51,8 +51,8 @@ def _prefixed(violations, prefix: str) -> list[tuple[str, str]]:
     return [(f"{prefix}{field}", text) for field, text in violations]
 
 
-def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, problems: list
-                  ) -> tariffs.OsagoRequest:
+def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, problems: list,
+                  versions=tariffs.OSAGO_TARIFFS) -> tariffs.OsagoRequest:
     """The tariffs' request for `terms`; an empty base rate is the insurer's (0: the top of the
     corridor of the version in force on the conclusion date). What cannot be read is added to
     `problems` and stands in as a neutral value, so the tariffs judge the rest too."""
@@ -73,7 +73,8 @@ def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, p
             values[name] = neutral
     base_rate = values["base_rate"]
     if base_rate is None:
-        base_rate = insurer_base_rate or _corridor_top(values["conclusion_date"], terms.vehicle_category, owner)
+        base_rate = insurer_base_rate or _corridor_top(versions, values["conclusion_date"], terms.vehicle_category,
+                                                       owner)
     return tariffs.OsagoRequest(
         conclusion_date=values["conclusion_date"], vehicle_category=terms.vehicle_category,
         territory=terms.territory, base_rate=base_rate, power_hp=values["power_hp"],
@@ -82,11 +83,11 @@ def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, p
         months_of_use=terms.months_of_use or 12, gross_breach=terms.gross_breach, with_trailer=terms.with_trailer)
 
 
-def _corridor_top(day: datetime.date, category: str, owner: str) -> Decimal:
+def _corridor_top(versions, day: datetime.date, category: str, owner: str) -> Decimal:
     """The highest base rate of the version in force on `day`; 0 where there is none (the
     tariffs then say what is missing)."""
     try:
-        corridor = tariffs.tariff_in_force(tariffs.OSAGO_TARIFFS, day).base_rates.get((category, owner))
+        corridor = tariffs.tariff_in_force(versions, day).base_rates.get((category, owner))
     except InvalidArgument:
         return Decimal(0)
     return corridor[1] if corridor else Decimal(0)
@@ -126,8 +127,9 @@ def priced(quote: insurance_pb2.Quote, insurer_base_rate: Decimal, cover_rates: 
     outcome = None
     try:
         if product == tariffs.OSAGO:
-            request = osago_request(quote.osago, insurer_base_rate, problems)
-            osago = tariffs.quote_osago(request, tariffs.versions_up_to(latest_osago_version))
+            versions = tariffs.versions_up_to(latest_osago_version)
+            request = osago_request(quote.osago, insurer_base_rate, problems, versions)
+            osago = tariffs.quote_osago(request, versions)
             outcome = Priced(product, osago.premium, tariffs.OSAGO_SUMS_INSURED["property"], osago.factors,
                              osago.tariff_version, osago.unrounded, osago.capped, request)
         elif product == tariffs.KASKO:

@@ -54,7 +54,7 @@ def test_each_service_program_holds_its_own_credentials_and_no_one_elses(monkeyp
         monkeypatch.delenv(name)
     secrets = Credentials.generated(SERVICES)
     sections = configparser.ConfigParser(interpolation=None)
-    sections.read_string(supervisor.config("/opt/consul", secrets))
+    sections.read_string(supervisor.config("/opt/consul", "/opt/mailpit", secrets))
     for service in SERVICES:
         environment = sections[f"program:{service}"]["environment"]
         assert f'AUTOSALON_PG_USER="{service}"' in environment

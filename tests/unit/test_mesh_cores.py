@@ -41,7 +41,7 @@ def test_more_instances_than_cores_share_them():
 
 def test_services_are_told_their_cores_and_nothing_else_is(monkeypatch):
     monkeypatch.setattr(cores, "available", lambda: [0, 1])
-    config = supervisor.config("/opt/consul", Credentials.generated(list(supervisor.SERVICES)))
+    config = supervisor.config("/opt/consul", "/opt/mailpit", Credentials.generated(list(supervisor.SERVICES)))
     sections = config.split("\n[program:")
     for section in sections[1:]:
         name = section.split("]", 1)[0]

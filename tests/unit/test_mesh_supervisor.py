@@ -21,7 +21,7 @@ def _sections(monkeypatch, **variables) -> configparser.ConfigParser:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read_string(supervisor.config("/opt/consul", Credentials.generated(list(layout.SERVICES))))
+    parser.read_string(supervisor.config("/opt/consul", "/opt/mailpit", Credentials.generated(list(layout.SERVICES))))
     return parser
 
 
