@@ -18,8 +18,8 @@ from services.kit.settings import REPO_ROOT, Settings, described
 from . import access, postgres, supervisor, tools
 from .layout import (
     CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, SERVICES, SETTINGS, VENV_BIN,
-    instances,
+    BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PUSH_ADDR, SERVICES, SETTINGS,
+    SMS_ADDR, VENV_BIN, instances,
 )
 from .tools import step
 
@@ -117,6 +117,8 @@ def up() -> None:
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
     _wait("the bank emulator", lambda: _listening(BANK_ADDR))
     _wait("the insurer emulator", lambda: _listening(INSURER_ADDR))
+    _wait("the SMS provider emulator", lambda: _listening(SMS_ADDR))
+    _wait("the push provider emulator", lambda: _listening(PUSH_ADDR))
     _wait("the mail server", lambda: _listening(MAIL_SMTP_ADDR))
     _demo_data()
     elapsed = time.monotonic() - started
@@ -253,6 +255,8 @@ Autosalon is up (healthy in {elapsed:.1f} s).
   payment gateway (emulator)   {GATEWAY_ADDR}
   bank (emulator)              {BANK_ADDR}
   insurer (emulator)           {INSURER_ADDR}
+  sms provider (emulator)      {SMS_ADDR}
+  push provider (emulator)     {PUSH_ADDR}
   mail (mailpit)               smtp {MAIL_SMTP_ADDR}, web and API http://{MAIL_HTTP_ADDR}
   logs                         {LOGS}
 """,

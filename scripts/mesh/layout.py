@@ -45,10 +45,13 @@ SERVICES = every_service()
 
 # Stand-ins for outside systems: program name -> module (not in Consul, not behind the edge).
 EMULATORS = {"payment-gateway": "services.emulators.payment_gateway", "bank": "services.emulators.bank",
-             "insurer": "services.emulators.insurer"}
+             "insurer": "services.emulators.insurer", "sms": "services.emulators.sms",
+             "push": "services.emulators.push"}
 GATEWAY_ADDR = os.environ.get("AUTOSALON_GATEWAY_ADDR", "127.0.0.1:7101")
 BANK_ADDR = os.environ.get("AUTOSALON_BANK_ADDR", "127.0.0.1:7102")
 INSURER_ADDR = os.environ.get("AUTOSALON_INSURER_ADDR", "127.0.0.1:7103")
+SMS_ADDR = os.environ.get("AUTOSALON_SMS_ADDR", "127.0.0.1:7104")
+PUSH_ADDR = os.environ.get("AUTOSALON_PUSH_ADDR", "127.0.0.1:7105")
 # The mail server (Mailpit): SMTP in, its web UI and API to read what arrived.
 MAIL_SMTP_ADDR = os.environ.get("AUTOSALON_MAIL_SMTP_ADDR", "127.0.0.1:1025")
 MAIL_HTTP_ADDR = os.environ.get("AUTOSALON_MAIL_HTTP_ADDR", "127.0.0.1:8025")

@@ -6,7 +6,6 @@ every request id's answer is kept, so a repeated request gets its first answer. 
 gives a number twice: its records (a JSON file in the run folder) outlive a restart.
 """
 import datetime
-import json
 import logging
 import pathlib
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from insurer.v1 import insurer_pb2, insurer_pb2_grpc
 from services.peers.insurance import claim_number, osago_policy_number, policy_number
 from services.kit import server, settings
 
-from .serving import behave_like_a_network, serve
+from .serving import Kept, behave_like_a_network, serve
 
 log = logging.getLogger(__name__)
 PRODUCTS = ("osago", "kasko", "life", "health")
@@ -37,16 +36,9 @@ class Insurer(insurer_pb2_grpc.InsurerServiceServicer):
     def __init__(self, latency_seconds: float, failure_rate: float, records: pathlib.Path | None = None):
         self.latency = latency_seconds
         self.failure_rate = failure_rate
-        self._records = records
-        kept = json.loads(records.read_text()) if records is not None and records.exists() else {}
-        self.policies: dict[str, str] = kept.get("policies", {})
-        self.claims: dict[str, str] = kept.get("claims", {})
-
-    def _keep(self) -> None:
-        if self._records is not None:
-            partial = self._records.with_suffix(".partial")
-            partial.write_text(json.dumps({"policies": self.policies, "claims": self.claims}))
-            partial.replace(self._records)
+        self._kept = Kept(records, "policies", "claims")
+        self.policies: dict[str, str] = self._kept.records["policies"]
+        self.claims: dict[str, str] = self._kept.records["claims"]
 
     async def IssuePolicy(self, request, context):
         await behave_like_a_network(context, self.latency, self.failure_rate, "insurer temporarily unavailable")
@@ -60,7 +52,7 @@ class Insurer(insurer_pb2_grpc.InsurerServiceServicer):
             number = (osago_policy_number(sequence) if request.product == "osago"
                       else policy_number(request.product, year, sequence))
             self.policies[request.request_id] = number
-            self._keep()
+            self._kept.save()
             log.info("policy %s issued for %s", number, request.request_id)
         return insurer_pb2.IssuePolicyResponse(request_id=request.request_id, policy_number=number)
 
@@ -73,7 +65,7 @@ class Insurer(insurer_pb2_grpc.InsurerServiceServicer):
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"no policy {request.policy_number}")
             number = claim_number(datetime.date.today().year, len(self.claims) + 1)
             self.claims[request.request_id] = number
-            self._keep()
+            self._kept.save()
             log.info("claim %s registered on %s", number, request.policy_number)
         return insurer_pb2.RegisterClaimResponse(request_id=request.request_id, claim_number=number)
 
@@ -86,7 +78,6 @@ async def _check_request_id(request_id: str, context) -> None:
 async def main() -> None:
     own = settings.load(EmulatorSettings)
     records = settings.load().run_dir / "emulators" / "insurer.json"
-    records.parent.mkdir(parents=True, exist_ok=True)
     await serve("insurer", own.address, Insurer(own.latency_ms / 1000, own.failure_rate, records),
                 insurer_pb2_grpc.add_InsurerServiceServicer_to_server,
                 insurer_pb2.DESCRIPTOR.services_by_name["InsurerService"])

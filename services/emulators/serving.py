@@ -1,7 +1,9 @@
 """What every emulator of an outside system does around its own servicer: listen on its address
 with the gRPC health service and reflection, log as JSON lines, and stop on SIGTERM."""
 import asyncio
+import json
 import logging
+import pathlib
 import random
 import signal
 
@@ -41,3 +43,20 @@ async def behave_like_a_network(context, latency_seconds: float, failure_rate: f
     await asyncio.sleep(latency_seconds)
     if failure_rate and random.random() < failure_rate:
         await context.abort(grpc.StatusCode.UNAVAILABLE, outage)
+
+
+class Kept:
+    """An emulator's records (JSON-able dicts by name) in a file of the run folder, so that they
+    outlive a restart as an outside system's would; only in memory without a path."""
+
+    def __init__(self, path: pathlib.Path | None, *names: str):
+        self._path = path
+        kept = json.loads(path.read_text()) if path is not None and path.exists() else {}
+        self.records: dict[str, dict] = {name: kept.get(name, {}) for name in names}
+
+    def save(self) -> None:
+        if self._path is not None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._path.with_suffix(".partial")
+            partial.write_text(json.dumps(self.records))
+            partial.replace(self._path)

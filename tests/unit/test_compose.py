@@ -34,7 +34,7 @@ def test_published_ports_are_the_fixed_local_ones_on_loopback():
         int(mapping.split(":")[-1]): mapping
         for spec in DEFINED.values() for mapping in spec.get("ports", [])
     }
-    assert set(published) == {8080, 9901, 8500, 4222}
+    assert set(published) == {8080, 9901, 8500, 4222, 8025}
     assert all(mapping.startswith("127.0.0.1:") for mapping in published.values())
 
 
