@@ -7,6 +7,7 @@ from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, PUBLIC, STAFF
 from services.kit.masks import masked_fields
 from services.kit.protos import date_from, idempotency_key, mask_paths, resource_id
+from services.kit.texts import check_text
 
 from . import domain
 from .convert import STATUS_NAME
@@ -114,7 +115,7 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
                                               _moment(request, "start_time", "start_time"), request.mechanic)
 
     async def CancelBooking(self, request, context):
-        reason = domain.check_text(request.reason, "reason", domain.REASON_LONGEST, required=True)
+        reason = check_text(request.reason, "reason", domain.REASON_LONGEST, required=True)
         return await self.handlers.move(identity.current(), resource_id(request.name, "bookings"),
                                         domain.CANCELLED, {"cancel_reason": reason})
 

@@ -66,15 +66,6 @@ def check_skills(skills: list[str], field: str = "mechanic.skills") -> list[str]
     return sorted(set(skills))
 
 
-def check_text(text: str, field: str, longest: int, required: bool = False) -> str:
-    text = text.strip()
-    if required and not text:
-        raise InvalidArgument({field: "is required"})
-    if len(text) > longest:
-        raise InvalidArgument({field: f"must be at most {longest} characters"})
-    return text
-
-
 def check_amount(amount: Decimal, field: str) -> Decimal:
     if amount < 0:
         raise InvalidArgument({field: "must not be negative"})

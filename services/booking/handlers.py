@@ -16,6 +16,7 @@ from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgume
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, check_etag, resource_id
+from services.kit.texts import check_text
 from services.kit.ttl_cache import ExpiringCache
 from services.peers import config, inventory
 
@@ -179,17 +180,13 @@ class BookingHandlers:
                              key: IdempotencyKey) -> booking_pb2.Booking:
         customer = acting_for(caller, booking.customer, "booking.customer", staff_must_name=False)
         car = _vin(booking.vin)
-        notes = domain.check_text(booking.notes, "booking.notes", domain.NOTES_LONGEST)
+        notes = check_text(booking.notes, "booking.notes", domain.NOTES_LONGEST)
         job_type_id = domain.id_of(booking.job_type, "job-types", "booking.job_type")
         branch_id = domain.id_of(booking.branch, "branches", "booking.branch")
         named = resource_id(booking.mechanic, "mechanics", "booking.mechanic") if booking.mechanic else None
         _check_ahead(start, "booking.start_time")
-        if key:
-            async with self.database.reading() as uow:
-                earlier = await uow.repository.by_key(store.bookings, caller.user_name, key.text)
-            if earlier is not None:
-                same_request(earlier.idempotency_request, key)
-                return booking_to_proto(earlier)
+        if earlier := await self._made_before(store.bookings, caller, key):
+            return booking_to_proto(earlier)
         branch = await self.branches.open(branch_id, "booking.branch")
         created = now()
         async with self.database.unit_of_work() as uow:
@@ -215,6 +212,17 @@ class BookingHandlers:
             made = booking_to_proto(added)
             await uow.emit("booking.created", made.name, booking_pb2.BookingEvent(booking=made))
             return made
+
+    async def _made_before(self, table, caller: Identity, key: IdempotencyKey):
+        """What the caller made under this key already (a retried creation), for the same
+        request only; None for a new key or none."""
+        if not key:
+            return None
+        async with self.database.reading() as uow:
+            earlier = await uow.repository.by_key(table, caller.user_name, key.text)
+        if earlier is not None:
+            same_request(earlier.idempotency_request, key)
+        return earlier
 
     async def _mechanic_for(self, repository, branch: config_pb2.Branch, branch_id: str, job,
                             start: datetime.datetime, named: uuid.UUID | None, prefix: str = "") -> uuid.UUID:
@@ -361,12 +369,8 @@ class BookingHandlers:
         if drive.salesperson:
             resource_id(drive.salesperson, "salespeople", "test_drive.salesperson")
         _check_ahead(start, "test_drive.start_time")
-        if key:
-            async with self.database.reading() as uow:
-                earlier = await uow.repository.by_key(store.test_drives, caller.user_name, key.text)
-            if earlier is not None:
-                same_request(earlier.idempotency_request, key)
-                return test_drive_to_proto(earlier)
+        if earlier := await self._made_before(store.test_drives, caller, key):
+            return test_drive_to_proto(earlier)
         branch = await self.branches.open(branch_id, "test_drive.branch")
         _prefixed("test_drive.", lambda: schedule.check_test_drive_time(branch_schedule(branch), start, duration))
         car = await inventory.get_vehicle(self.peers, vehicle_id)
@@ -424,7 +428,7 @@ class BookingHandlers:
         return [test_drive_to_proto(row) for row in shown], token
 
     async def cancel_test_drive(self, caller: Identity, drive_id: uuid.UUID, reason: str) -> booking_pb2.TestDrive:
-        reason = domain.check_text(reason, "reason", domain.REASON_LONGEST, required=True)
+        reason = check_text(reason, "reason", domain.REASON_LONGEST, required=True)
         async with self.database.unit_of_work() as uow:
             current = await _own_drive(uow.repository, caller, drive_id, for_update=True)
             if current.status == domain.CANCELLED:
@@ -510,7 +514,7 @@ def _uuid_position(position: list | None) -> uuid.UUID | None:
 
 def _job_type_values(job_type: booking_pb2.JobType, fields: set[str]) -> dict:
     readers = {
-        "display_name": lambda: domain.check_text(job_type.display_name, "job_type.display_name",
+        "display_name": lambda: check_text(job_type.display_name, "job_type.display_name",
                                                   domain.NAME_LONGEST, required=True),
         "duration_minutes": lambda: domain.check_duration(job_type.duration_minutes),
         "skill": lambda: skill_name(job_type.skill, "job_type.skill"),
@@ -521,7 +525,7 @@ def _job_type_values(job_type: booking_pb2.JobType, fields: set[str]) -> dict:
 
 def _mechanic_values(mechanic: booking_pb2.Mechanic, fields: set[str]) -> dict:
     readers = {
-        "display_name": lambda: domain.check_text(mechanic.display_name, "mechanic.display_name",
+        "display_name": lambda: check_text(mechanic.display_name, "mechanic.display_name",
                                                   domain.NAME_LONGEST, required=True),
         "skills": lambda: domain.check_skills([skill_name(skill, "mechanic.skills") for skill in mechanic.skills]),
         "hours": lambda: hours_json(mechanic.hours),
@@ -535,4 +539,4 @@ def completion(parts, labour, work_done: str) -> dict:
     """The columns a completed job records: exact amounts, what was done."""
     return {"parts": domain.check_amount(money.from_proto(parts, "parts"), "parts"),
             "labour": domain.check_amount(money.from_proto(labour, "labour"), "labour"),
-            "work_done": domain.check_text(work_done, "work_done", domain.NOTES_LONGEST)}
+            "work_done": check_text(work_done, "work_done", domain.NOTES_LONGEST)}

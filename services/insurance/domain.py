@@ -51,15 +51,6 @@ def check_claim_move(current: str, wanted: str) -> None:
         raise FailedPrecondition(f"the claim is {current}; it cannot become {wanted}")
 
 
-def check_text(text: str, field: str, longest: int, required: bool = True) -> str:
-    text = text.strip()
-    if required and not text:
-        raise InvalidArgument({field: "is required"})
-    if len(text) > longest:
-        raise InvalidArgument({field: f"must be at most {longest} characters"})
-    return text
-
-
 def _months_on(day: datetime.date, months: int) -> datetime.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1

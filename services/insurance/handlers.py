@@ -11,6 +11,7 @@ from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound, U
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, resource_id
+from services.kit.texts import check_text
 
 from . import InsuranceSettings, domain, store, tariffs
 from .convert import (
@@ -149,7 +150,7 @@ class PolicyHandlers:
         return [policy_to_proto(row, logs[f"policies/{row.id}"]) for row in rows], token
 
     async def cancel(self, caller: Identity, policy_id: uuid.UUID, reason: str) -> insurance_pb2.Policy:
-        reason = domain.check_text(reason, "reason", domain.REASON_MAX)
+        reason = check_text(reason, "reason", domain.REASON_MAX, required=True)
         today = datetime.date.today()
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
@@ -232,7 +233,7 @@ class PolicyHandlers:
 
     async def create_claim(self, caller: Identity, policy_id: uuid.UUID, incident: datetime.date, description: str,
                            claimed: Decimal, key: IdempotencyKey) -> insurance_pb2.Claim:
-        description = domain.check_text(description, "claim.description", domain.DESCRIPTION_MAX)
+        description = check_text(description, "claim.description", domain.DESCRIPTION_MAX, required=True)
         if claimed <= 0:
             raise InvalidArgument({"claim.claimed_amount.amount": "must be more than 0"})
         async with self.database.reading() as uow:
@@ -293,7 +294,7 @@ class PolicyHandlers:
     async def move_claim(self, caller: Identity, policy_id: uuid.UUID, claim_id: uuid.UUID, wanted: str,
                          note: str = "", approved: Decimal | None = None) -> insurance_pb2.Claim:
         """A manager's step on a claim: review, approve (within the cover), reject, pay."""
-        note = domain.check_text(note, "reason" if wanted == domain.REJECTED else "note", domain.REASON_MAX,
+        note = check_text(note, "reason" if wanted == domain.REJECTED else "note", domain.REASON_MAX,
                                  required=wanted == domain.REJECTED)
         async with self.database.unit_of_work() as uow:
             repository = uow.repository

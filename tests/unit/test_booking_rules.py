@@ -10,6 +10,7 @@ from autosalon.booking.v1 import booking_pb2
 from autosalon.config.v1 import config_pb2
 from services.booking import convert, domain
 from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.kit.texts import check_text
 
 
 def _fields(error: InvalidArgument) -> set[str]:
@@ -68,11 +69,11 @@ def test_skills_are_known_distinct_and_at_least_one():
 
 
 def test_texts_are_trimmed_bounded_and_required_when_said():
-    assert domain.check_text("  oil  ", "notes", 10) == "oil"
+    assert check_text("  oil  ", "notes", 10) == "oil" and check_text("   ", "notes", 10) == ""
     with pytest.raises(InvalidArgument):
-        domain.check_text("x" * 11, "notes", 10)
+        check_text("x" * 11, "notes", 10)
     with pytest.raises(InvalidArgument):
-        domain.check_text("   ", "reason", 10, required=True)
+        check_text("   ", "reason", 10, required=True)
 
 
 def test_negative_amounts_are_refused():

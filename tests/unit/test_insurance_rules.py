@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from services.insurance import domain, tariffs
 from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.kit.texts import check_text
 
 TODAY = datetime.date(2026, 12, 2)
 KASKO_COVER = domain.cover(tariffs.KASKO, Decimal("3000000.00"), Decimal("30000.00"))
@@ -239,26 +240,26 @@ def test_an_incident_after_the_period_is_refused_naming_claim_incident_date():
 # Texts.
 
 def test_a_text_is_trimmed():
-    assert domain.check_text("  sold the car  ", "reason", domain.REASON_MAX) == "sold the car"
+    assert check_text("  sold the car  ", "reason", domain.REASON_MAX) == "sold the car"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 def test_a_required_text_may_not_be_blank(text):
     with pytest.raises(InvalidArgument) as error:
-        domain.check_text(text, "reason", domain.REASON_MAX)
+        check_text(text, "reason", domain.REASON_MAX, required=True)
     assert error.value.violations == [("reason", "is required")]
 
 
 def test_an_optional_text_may_be_empty():
-    assert domain.check_text("  ", "note", domain.REASON_MAX, required=False) == ""
+    assert check_text("  ", "note", domain.REASON_MAX, required=False) == ""
 
 
 @pytest.mark.parametrize("field, longest", [("reason", domain.REASON_MAX), ("claim.description",
                                                                              domain.DESCRIPTION_MAX)])
 def test_a_text_is_at_most_its_longest_once_trimmed(field, longest):
-    assert domain.check_text(" " + "x" * longest + " ", field, longest) == "x" * longest
+    assert check_text(" " + "x" * longest + " ", field, longest) == "x" * longest
     with pytest.raises(InvalidArgument) as error:
-        domain.check_text("x" * (longest + 1), field, longest)
+        check_text("x" * (longest + 1), field, longest)
     assert error.value.violations == [(field, f"must be at most {longest} characters")]
     assert (domain.REASON_MAX, domain.DESCRIPTION_MAX) == (500, 2000)
 
