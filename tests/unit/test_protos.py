@@ -12,7 +12,7 @@ from services.kit.settings import REPO_ROOT
 REST_PREFIX = {
     "auth": "/auth/", "catalog": "/catalog/", "inventory": "/inventory/", "customer": "/customers",
     "pricing": "/pricing/", "sales": "/sales/", "payment": "/payments", "financing": "/financing/",
-    "insurance": "/insurance/", "config": "/admin/", "booking": "/service/",
+    "insurance": "/insurance/", "config": "/admin/", "booking": "/service/", "notification": "/notifications",
 }
 
 

@@ -1,0 +1,145 @@
+"""notification through the edge, REST and native gRPC: staff list and preview the templates; a
+customer's preferences (defaults, changes, transactional email always on) with the address and
+phone of their account."""
+import time
+
+import grpc
+import pytest
+
+from autosalon.notification.v1 import notification_pb2, notification_pb2_grpc
+
+from .conftest import bearer
+
+
+def _violations(answer) -> dict:
+    details = answer.json().get("details", [])
+    return {violation["field"]: violation["description"]
+            for detail in details for violation in detail.get("field_violations", [])}
+
+
+def test_staff_list_every_template_with_its_kind_of_message(edge, manager_session):
+    answer = edge.get("/notifications/templates", headers=bearer(manager_session))
+    assert answer.status_code == 200, answer.text
+    kinds = {template["name"]: template["message_kind"] for template in answer.json()["templates"]}
+    assert kinds["templates/order_confirmed"] == "transactional"
+    assert kinds["templates/booking_reminder"] == "reminders"
+    assert len(kinds) == 15 and all(template["languages"] == ["ru", "en"] for template in answer.json()["templates"])
+
+
+def test_a_preview_writes_every_part_in_the_language_asked(edge, manager_session):
+    answer = edge.post("/notifications/templates/order_confirmed:render", headers=bearer(manager_session),
+                       json={"language": "en"})
+    assert answer.status_code == 200, answer.text
+    message = answer.json()
+    assert message["subject"].startswith("Order ") and "RUB" in message["text"]
+    assert "<p>" in message["html"] and message["sms"] and message["push_title"]
+    russian = edge.post("/notifications/templates/order_confirmed:render", headers=bearer(manager_session),
+                        json={}).json()
+    assert russian["subject"].startswith("Заказ ") and "₽" in russian["text"]
+
+
+def test_a_preview_takes_data_and_names_what_it_lacks(edge, manager_session):
+    data = {"customer_name": "Anna <Lee>", "action_url": "https://autosalon.example/orders/7",
+            "order": {"number": "A-7", "vehicle": "Haval Jolion 2024", "total": "1999999.5",
+                      "hold_until": "2027-03-01T09:30:00Z", "time_zone": "Europe/Moscow"}}
+    answer = edge.post("/notifications/templates/order_confirmed:render", headers=bearer(manager_session),
+                       json={"language": "ru", "data": data})
+    assert answer.status_code == 200, answer.text
+    message = answer.json()
+    assert "1\u202f999\u202f999,50\u00a0₽" in message["text"] and "1 марта 2027" in message["text"]
+    assert "12:30" in message["text"]  # 09:30 UTC, in Moscow
+    assert "Anna &lt;Lee&gt;" in message["html"] and "Anna <Lee>" in message["text"]
+    lacking = edge.post("/notifications/templates/order_confirmed:render", headers=bearer(manager_session),
+                        json={"data": {"customer_name": "Anna"}})
+    assert lacking.status_code == 400 and "order" in _violations(lacking)["data"]
+
+
+@pytest.mark.parametrize("body, field", [({"language": "de"}, "language"), ({}, None)])
+def test_a_preview_of_an_unknown_template_or_language_is_400(edge, manager_session, body, field):
+    path = "/notifications/templates/order_confirmed:render" if field else "/notifications/templates/nothing:render"
+    answer = edge.post(path, headers=bearer(manager_session), json=body)
+    assert answer.status_code == 400 and (field or "name") in _violations(answer), answer.text
+
+
+def test_a_client_may_not_list_or_preview_templates(edge, client_session):
+    assert edge.get("/notifications/templates", headers=bearer(client_session)).status_code == 403
+    assert edge.post("/notifications/templates/welcome:render", headers=bearer(client_session),
+                     json={}).status_code == 403
+    assert edge.get("/notifications/templates").status_code == 401
+
+
+def _preferences(edge, session, **params):
+    answer = edge.get("/notifications/preferences", headers=bearer(session), params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_new_customer_has_the_defaults_and_their_accounts_address(edge, client_session):
+    user = client_session["user"]
+    deadline = time.monotonic() + 10
+    while not (preferences := _preferences(edge, client_session))["email"]:
+        assert time.monotonic() < deadline, "the account's address never arrived from auth's events"
+        time.sleep(0.2)
+    assert preferences["customer"] == user["name"] and preferences["email"] == user["email"]
+    assert preferences["phone"] == user["phone"] and preferences["language"] == "ru"
+    assert preferences["transactional"]["email"] and preferences["reminders"]["email"]
+    assert not any(preferences["marketing"].values())
+
+
+def test_a_customer_changes_their_channels_and_language(edge, client_session):
+    answer = edge.patch("/notifications/preferences", headers=bearer(client_session),
+                        params={"update_mask": "language,reminders,marketing"},
+                        json={"language": "en", "reminders": {"email": False, "sms": True},
+                              "marketing": {"push": True}})
+    assert answer.status_code == 200, answer.text
+    changed = _preferences(edge, client_session)
+    assert changed["language"] == "en"
+    assert (changed["reminders"]["email"], changed["reminders"]["sms"]) == (False, True)
+    assert changed["marketing"]["push"] and changed["transactional"]["email"]
+
+
+def test_transactional_email_cannot_be_turned_off_and_nothing_changes(edge, client_session):
+    answer = edge.patch("/notifications/preferences", headers=bearer(client_session),
+                        params={"update_mask": "transactional,language"},
+                        json={"transactional": {"email": False, "sms": True}, "language": "en"})
+    assert answer.status_code == 400 and "preferences.transactional.email" in _violations(answer)
+    unchanged = _preferences(edge, client_session)
+    assert unchanged["language"] == "ru" and unchanged["transactional"]["email"]
+    assert not unchanged["transactional"]["sms"]
+
+
+def test_a_bad_language_or_mask_is_400(edge, client_session):
+    bad = edge.patch("/notifications/preferences", headers=bearer(client_session),
+                     params={"update_mask": "language"}, json={"language": "de"})
+    assert bad.status_code == 400 and "preferences.language" in _violations(bad)
+    unknown = edge.patch("/notifications/preferences", headers=bearer(client_session),
+                         params={"update_mask": "email"}, json={"email": "x@example.ru"})
+    assert unknown.status_code == 400 and "update_mask" in _violations(unknown)
+
+
+def test_staff_read_a_customers_preferences_a_client_only_their_own(edge, client_session, manager_session):
+    customer = client_session["user"]["name"]
+    assert _preferences(edge, manager_session, customer=customer)["customer"] == customer
+    other = edge.get("/notifications/preferences", headers=bearer(client_session),
+                     params={"customer": "users/00000000-0000-0000-0000-000000000001"})
+    assert other.status_code == 403
+    assert edge.get("/notifications/preferences").status_code == 401
+
+
+async def test_native_grpc_reads_and_refuses_as_rest_does(edge_channel, client_session, manager_session):
+    stub = notification_pb2_grpc.NotificationServiceStub(edge_channel)
+    client = [("authorization", f"Bearer {client_session['access_token']}")]
+    staff = [("authorization", f"Bearer {manager_session['access_token']}")]
+    mine = await stub.GetPreferences(notification_pb2.GetPreferencesRequest(), metadata=client)
+    assert mine.customer == client_session["user"]["name"]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListTemplates(notification_pb2.ListTemplatesRequest(), metadata=client)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.UpdatePreferences(notification_pb2.UpdatePreferencesRequest(
+            preferences=notification_pb2.Preferences(transactional=notification_pb2.ChannelChoice(email=False)),
+            update_mask={"paths": ["transactional"]}), metadata=client)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    rendered = await stub.RenderTemplate(notification_pb2.RenderTemplateRequest(name="templates/welcome"),
+                                         metadata=staff)
+    assert rendered.subject and rendered.html
