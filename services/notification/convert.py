@@ -4,8 +4,31 @@ import datetime
 from google.protobuf import json_format
 
 from autosalon.notification.v1 import notification_pb2
+from services.kit.protos import timestamp
 
 from . import domain, templates
+
+
+CHANNEL = {"email": notification_pb2.CHANNEL_EMAIL, "sms": notification_pb2.CHANNEL_SMS,
+           "push": notification_pb2.CHANNEL_PUSH}
+CHANNEL_NAME = {value: key for key, value in CHANNEL.items()}
+# A notification being sent shows as pending: it is, until the attempt's outcome is recorded.
+STATUS = {domain.PENDING: notification_pb2.NOTIFICATION_STATUS_PENDING,
+          domain.SENDING: notification_pb2.NOTIFICATION_STATUS_PENDING,
+          domain.SENT: notification_pb2.NOTIFICATION_STATUS_SENT,
+          domain.FAILED: notification_pb2.NOTIFICATION_STATUS_FAILED}
+STATUS_NAME = {notification_pb2.NOTIFICATION_STATUS_PENDING: domain.PENDING,
+               notification_pb2.NOTIFICATION_STATUS_SENT: domain.SENT,
+               notification_pb2.NOTIFICATION_STATUS_FAILED: domain.FAILED}
+
+
+def notification_to_proto(row) -> notification_pb2.Notification:
+    return notification_pb2.Notification(
+        name=f"notifications/{row.id}", event_id=str(row.event_id), customer=row.customer,
+        channel=CHANNEL[row.channel], template=f"templates/{row.kind}", recipient=row.recipient,
+        language=row.language, subject=row.subject, status=STATUS[row.status], attempts=row.attempts,
+        last_error=row.last_error, next_attempt_time=timestamp(row.next_attempt_at),
+        send_time=timestamp(row.sent_at) if row.sent_at else None, create_time=timestamp(row.created_at))
 
 
 def template_to_proto(kind: str) -> notification_pb2.Template:

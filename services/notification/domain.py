@@ -30,3 +30,25 @@ def check_choices(message_kind: str, choices: dict[str, bool]) -> dict[str, bool
         raise InvalidArgument({"preferences.transactional.email": "cannot be turned off: orders, payments and the "
                                                                   "account are always confirmed by email"})
     return choices
+
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+STATUSES = (PENDING, SENT, FAILED)
+# Channels whose provider takes a message once by its id: sending again after a crash is safe.
+RESENDABLE = ("sms", "push")
+LONGEST_WAIT = 3600.0
+
+
+def retry_wait(attempts: int, first_wait: float, chance: float) -> float:
+    """Seconds before attempt `attempts + 1`: `first_wait` doubled each attempt, at most an hour,
+    scattered by a quarter either way (`chance` in [0, 1)) so that a provider back from an outage
+    is not met by every retry at once."""
+    wait = min(first_wait * 2 ** (attempts - 1), LONGEST_WAIT)
+    return wait * (0.75 + chance / 2)
+
+
+def channels_for(message_kind: str, choices: dict[str, bool], email: str, phone: str) -> dict[str, str]:
+    """The chosen channels that have somewhere to go, each with its recipient: the address, the
+    phone, or (push) the customer's account."""
+    where = {"email": email, "sms": phone, "push": "account"}
+    return {channel: where[channel] for channel in CHANNELS if choices.get(channel) and where[channel]}

@@ -1,18 +1,43 @@
-"""notification's use cases so far: the templates (listed, previewed) and the customers'
-preferences; the contacts kept from auth's account events."""
+"""notification's use cases: the templates (listed, previewed), the customers' preferences, the
+contacts kept from auth's account events, and the notifications: written when their event comes,
+once per event and channel, then sent with retries.
+
+Sending, once: a notification is marked `sending` (one more attempt) and committed before it
+leaves, then marked sent or pending again (with its next attempt's time) or failed. An instance
+that stops between the two leaves it `sending`; after `INTERRUPTED` another instance finds it. An
+SMS or a push is then sent again, since its provider takes a message once by its id; an email is
+marked failed instead ("not sent twice"), since SMTP cannot tell whether the first one left.
+"""
+import datetime
+import logging
+import random
+import uuid
+
 from autosalon.notification.v1 import notification_pb2
+from services.kit import paging
 from services.kit.db import Database, now
+from services.kit.errors import InvalidArgument, NotFound, Unavailable
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, resource_id
 
 from . import domain, templates
-from .convert import preferences_to_proto, rendered_to_proto, template_to_proto
+from .channels import Channels
+from .convert import CHANNEL_NAME, STATUS_NAME, notification_to_proto, preferences_to_proto, rendered_to_proto, \
+    template_to_proto
 from .samples import SAMPLES
+from .store import notifications
+
+log = logging.getLogger(__name__)
+BATCH = 20
+INTERRUPTED = datetime.timedelta(seconds=60)
 
 
 class NotificationHandlers:
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, channels: Channels | None = None, settings=None):
         self.database = database
+        self.channels = channels
+        # Hot: the retries' first wait and their number.
+        self.settings = settings
 
     @staticmethod
     def list_templates() -> list[notification_pb2.Template]:
@@ -56,3 +81,110 @@ class NotificationHandlers:
         await uow.repository.keep_contact({
             "user_id": resource_id(user.name, "users"), "email": user.email, "full_name": user.full_name,
             "phone": user.phone, "active": user.active, "updated_at": at})
+
+    async def welcome(self, uow, user, event_id: uuid.UUID) -> None:
+        """A registration's welcome, on the customer's channels."""
+        await self.write(uow, event_id, "welcome", user.name,
+                         {"customer_name": user.full_name, "action_url": f"{self.settings.public_url}/catalog/models"})
+
+    async def write(self, uow, event_id: uuid.UUID, kind: str, customer: str, data: dict) -> int:
+        """The event's message to `customer`, written in their language, one notification a
+        channel they chose that has somewhere to go; a redelivered event writes none again."""
+        repository = uow.repository
+        prefs = await repository.preferences(customer)
+        choices = prefs._asdict() if prefs is not None else domain.DEFAULTS
+        contact = await repository.contact(resource_id(customer, "users", "customer"))
+        if contact is None or not contact.active:
+            log.info("%s for %s not written: no active account known", kind, customer)
+            return 0
+        language = choices["language"]
+        message = templates.render(kind, language, data)
+        written, at = 0, now()
+        targets = domain.channels_for(domain.MESSAGE_KIND[kind], choices[domain.MESSAGE_KIND[kind]], contact.email,
+                                      contact.phone)
+        for channel, recipient in targets.items():
+            added = await repository.add_notification({
+                "id": uuid.uuid4(), "event_id": event_id, "customer": customer, "channel": channel, "kind": kind,
+                "recipient": customer if channel == "push" else recipient, "language": language,
+                "subject": message.push_title if channel == "push" else message.subject, "text": message.text,
+                "html": message.html, "short_text": message.sms if channel == "sms" else message.push_body,
+                "status": domain.PENDING, "attempts": 0, "last_error": "", "next_attempt_at": at,
+                "provider_reference": "", "created_at": at, "updated_at": at})
+            written += added is not None
+        return written
+
+    async def send_due(self) -> bool:
+        """One pass: the pending notifications due, sent; True when a full batch went (more wait)."""
+        async with self.database.unit_of_work() as uow:
+            taken = await uow.repository.take_due(now(), BATCH)
+        for row in taken:
+            try:
+                reference = await self.channels.send(row)
+            except Unavailable as outage:
+                await self._failed_attempt(row, outage.message, final=row.attempts >= self.settings.max_attempts)
+            except InvalidArgument as refused:
+                await self._failed_attempt(row, "; ".join(text for _, text in refused.violations), final=True)
+            else:
+                await self._finish(row, {"status": domain.SENT, "provider_reference": reference, "sent_at": now(),
+                                         "last_error": ""}, "notification.sent")
+        return len(taken) == BATCH
+
+    async def _failed_attempt(self, row, error: str, final: bool) -> None:
+        if final:
+            await self._finish(row, {"status": domain.FAILED, "last_error": error[:500]}, "notification.failed")
+            return
+        wait = domain.retry_wait(row.attempts, self.settings.retry_seconds, random.random())
+        await self._finish(row, {"status": domain.PENDING, "last_error": error[:500],
+                                 "next_attempt_at": now() + datetime.timedelta(seconds=wait)}, None)
+
+    async def _finish(self, row, values: dict, event: str | None) -> None:
+        async with self.database.unit_of_work() as uow:
+            finished = await uow.repository.finish(row.id, {**values, "updated_at": now()})
+            if finished is not None and event is not None:
+                notification = notification_to_proto(finished)
+                await uow.emit(event, notification.name, notification_pb2.NotificationEvent(notification=notification))
+
+    async def recover_interrupted(self) -> int:
+        """Notifications an instance left sending: SMS and push pending again, emails failed."""
+        async with self.database.unit_of_work() as uow:
+            found = await uow.repository.interrupted(now() - INTERRUPTED)
+            for row in found:
+                if row.channel in domain.RESENDABLE:
+                    await uow.repository.finish(row.id, {"status": domain.PENDING, "updated_at": now(),
+                                                         "last_error": "interrupted while sending; sent again"})
+                    continue
+                failed = await uow.repository.finish(row.id, {
+                    "status": domain.FAILED, "updated_at": now(),
+                    "last_error": "interrupted while sending: whether it left is unknown, so it is not sent twice"})
+                notification = notification_to_proto(failed)
+                await uow.emit("notification.failed", notification.name,
+                               notification_pb2.NotificationEvent(notification=notification))
+        return 0
+
+    async def list_notifications(self, caller: Identity, customer: str, status: int, channel: int,
+                                 requested_size: int, page_token: str) -> tuple[list[notification_pb2.Notification], str]:
+        table_conditions = []
+        whose = acting_for(caller, customer, "customer", staff_must_name=False) if customer or not caller.is_staff \
+            else ""
+        if whose:
+            table_conditions.append(notifications.c.customer == whose)
+        if status:
+            table_conditions.append(notifications.c.status == STATUS_NAME[status])
+        if channel:
+            table_conditions.append(notifications.c.channel == CHANNEL_NAME[channel])
+        size = paging.page_size(requested_size)
+        query = {"customer": whose, "status": status, "channel": channel}
+        after = paging.time_position(paging.decode_token(page_token, query))
+        async with self.database.reading() as uow:
+            rows = await uow.repository.notification_page(table_conditions, size, after)
+        shown = rows[:size]
+        token = paging.encode_token([shown[-1].created_at.isoformat(), str(shown[-1].id)], query) \
+            if len(rows) > size else ""
+        return [notification_to_proto(row) for row in shown], token
+
+    async def get_notification(self, caller: Identity, notification_id: uuid.UUID) -> notification_pb2.Notification:
+        async with self.database.reading() as uow:
+            row = await uow.repository.notification(notification_id)
+        if row is None or (not caller.is_staff and row.customer != caller.user_name):
+            raise NotFound(f"notifications/{notification_id} does not exist")
+        return notification_to_proto(row)

@@ -5,15 +5,22 @@ from services.peers import auth
 
 from . import SERVICE, events, store
 from .api import ACCESS, NotificationApi
+from .channels import Channels
 from .handlers import NotificationHandlers
 
 
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.NotificationRepository, auth.TRUST)
-    handlers = NotificationHandlers(service.database)
+    own = service.settings
+    channels = Channels(own)
+    handlers = NotificationHandlers(service.database, channels, own)
     service.serve(NotificationApi(handlers), notification_pb2.DESCRIPTOR.services_by_name["NotificationService"],
                   ACCESS)
     service.consume("accounts", events.accounts(handlers))
+    # While a provider's breaker is open, its messages wait for their next attempt.
+    service.every(own.send_seconds, handlers.send_due, "sending notifications")
+    service.every(10.0, handlers.recover_interrupted, "notifications an instance left sending")
+    service.on_stop(channels.close)
     await service.run()
 
 

@@ -1,14 +1,19 @@
 """notification through the edge, REST and native gRPC: staff list and preview the templates; a
 customer's preferences (defaults, changes, transactional email always on) with the address and
 phone of their account."""
+import json
 import time
+import urllib.parse
+import urllib.request
 
 import grpc
 import pytest
 
 from autosalon.notification.v1 import notification_pb2, notification_pb2_grpc
+from scripts.mesh import supervisor
+from scripts.mesh.layout import MAIL_HTTP_ADDR
 
-from .conftest import bearer
+from .conftest import STRONG_PASSWORD, bearer, login, register
 
 
 def _violations(answer) -> dict:
@@ -143,3 +148,74 @@ async def test_native_grpc_reads_and_refuses_as_rest_does(edge_channel, client_s
     rendered = await stub.RenderTemplate(notification_pb2.RenderTemplateRequest(name="templates/welcome"),
                                          metadata=staff)
     assert rendered.subject and rendered.html
+
+
+def _mail_to(address: str) -> list[dict]:
+    url = f"http://{MAIL_HTTP_ADDR}/api/v1/search?" + urllib.parse.urlencode({"query": f"to:{address}"})
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.load(answer)["messages"]
+
+
+def test_a_registration_gets_one_welcome_email_recorded_as_sent(edge, client_session):
+    user = client_session["user"]
+    deadline = time.monotonic() + 15
+    while not (delivered := _mail_to(user["email"])):
+        assert time.monotonic() < deadline, "no welcome email arrived in the mail server"
+        time.sleep(0.3)
+    time.sleep(1.5)  # a second one, if any were sent, has had its chance to arrive
+    delivered = _mail_to(user["email"])
+    assert len(delivered) == 1 and delivered[0]["Subject"].startswith("Добро пожаловать"), delivered
+    listed = edge.get("/notifications", headers=bearer(client_session)).json()["notifications"]
+    [welcome] = [item for item in listed if item["template"] == "templates/welcome"]
+    assert (welcome["channel"], welcome["status"], welcome["recipient"]) == (
+        "CHANNEL_EMAIL", "NOTIFICATION_STATUS_SENT", user["email"])
+    assert welcome["attempts"] == 1 and welcome["send_time"]
+    assert edge.get(f"/{welcome['name']}", headers=bearer(client_session)).json()["status"] == \
+        "NOTIFICATION_STATUS_SENT"
+
+
+def test_a_client_sees_only_their_own_notifications(edge, client_session, manager_session):
+    deadline = time.monotonic() + 15
+    while not (mine := edge.get("/notifications", headers=bearer(client_session)).json()["notifications"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    other = register(edge)
+    stranger = login(edge, other["email"], STRONG_PASSWORD)
+    assert edge.get(f"/{mine[0]['name']}", headers=bearer(stranger)).status_code == 404
+    assert edge.get("/notifications", headers=bearer(stranger),
+                    params={"customer": client_session["user"]["name"]}).status_code == 403
+    staff_view = edge.get("/notifications", headers=bearer(manager_session),
+                          params={"customer": client_session["user"]["name"], "channel": "CHANNEL_EMAIL"})
+    assert staff_view.status_code == 200 and staff_view.json()["notifications"][0]["name"] == mine[0]["name"]
+    assert edge.get("/notifications", headers=bearer(manager_session),
+                    params={"status": "NOTIFICATION_STATUS_UNSPECIFIED_X"}).status_code == 400
+
+
+@pytest.mark.disruptive
+def test_a_welcome_held_up_by_the_mail_server_being_down_is_retried_and_sent_once(edge, admin_session):
+    """The relay away: the attempts fail and wait, backing off; back, the email goes, once."""
+    setting = "/admin/settings/notification.retry_seconds"
+    assert edge.patch(setting, headers=bearer(admin_session), json={"value": "0.5"}).status_code == 200
+    supervisor.ctl("stop", "mail")
+    try:
+        user = register(edge)
+        session = login(edge, user["email"], STRONG_PASSWORD)
+        deadline = time.monotonic() + 15
+        while True:
+            listed = edge.get("/notifications", headers=bearer(session)).json()["notifications"]
+            if listed and listed[0]["attempts"] >= 2:
+                break
+            assert time.monotonic() < deadline, listed
+            time.sleep(0.3)
+        assert listed[0]["status"] == "NOTIFICATION_STATUS_PENDING" and "mail relay" in listed[0]["last_error"]
+    finally:
+        supervisor.ctl("start", "mail")
+        edge.patch(setting, headers=bearer(admin_session), json={"value": ""})
+    deadline = time.monotonic() + 30
+    while not _mail_to(user["email"]):
+        assert time.monotonic() < deadline, "the welcome never went once the mail server was back"
+        time.sleep(0.5)
+    time.sleep(2)
+    assert len(_mail_to(user["email"])) == 1
+    [welcome] = edge.get("/notifications", headers=bearer(session)).json()["notifications"]
+    assert welcome["status"] == "NOTIFICATION_STATUS_SENT" and welcome["attempts"] >= 3
