@@ -1,10 +1,11 @@
-"""What notification consumes so far: auth's account events, for where messages go and the
-welcome of a registration."""
+"""What notification consumes so far: auth's account events (where messages go, and the welcome
+of a registration) and sales' order events."""
 import datetime
 import uuid
 
 from autosalon.auth.v1 import auth_pb2
 from autosalon.common.v1 import common_pb2
+from autosalon.sales.v1 import sales_pb2
 from services.kit.consumers import Route, Routes
 from services.kit.db import UnitOfWork
 
@@ -22,3 +23,15 @@ def accounts(handlers: NotificationHandlers) -> Routes:
     route = Route(auth_pb2.UserEvent, changed)
     return {"autosalon.auth.user.registered": Route(auth_pb2.UserEvent, registered),
             "autosalon.auth.user.updated": route, "autosalon.auth.user.deactivated": route}
+
+
+def orders(handlers: NotificationHandlers) -> Routes:
+    """sales' orders: confirmed, paid, handed over, cancelled, each told to its customer."""
+    def told(kind: str) -> Route:
+        async def apply(uow: UnitOfWork, event: sales_pb2.OrderChanged, envelope: common_pb2.EventEnvelope) -> None:
+            await handlers.order_changed(uow, kind, event.order, uuid.UUID(envelope.id))
+
+        return Route(sales_pb2.OrderChanged, apply)
+
+    return {f"autosalon.sales.order.{event}": told(f"order_{event}")
+            for event in ("confirmed", "paid", "completed", "cancelled")}

@@ -12,6 +12,7 @@ import datetime
 import logging
 import random
 import uuid
+from decimal import Decimal
 
 from autosalon.notification.v1 import notification_pb2
 from services.kit import paging
@@ -30,6 +31,11 @@ from .store import notifications
 log = logging.getLogger(__name__)
 BATCH = 20
 INTERRUPTED = datetime.timedelta(seconds=60)
+
+
+def order_number(name: str) -> str:
+    """What a customer calls an order: the first eight characters of its id, "orders/3f2a…" -> "3F2A…"."""
+    return name.rsplit("/", 1)[-1][:8].upper()
 
 
 class NotificationHandlers:
@@ -84,8 +90,20 @@ class NotificationHandlers:
 
     async def welcome(self, uow, user, event_id: uuid.UUID) -> None:
         """A registration's welcome, on the customer's channels."""
-        await self.write(uow, event_id, "welcome", user.name,
-                         {"customer_name": user.full_name, "action_url": f"{self.settings.public_url}/catalog/models"})
+        await self.write(uow, event_id, "welcome", user.name, {"action_url": f"{self.settings.public_url}/catalog/models"})
+
+    async def order_changed(self, uow, kind: str, order, event_id: uuid.UUID) -> None:
+        """An order's confirmation, payment, hand-over or cancellation, to its customer."""
+        total = Decimal(order.total.amount or "0")
+        facts = {"number": order_number(order.name), "vehicle": order.vehicle_title or order.vehicle}
+        if kind == "order_confirmed":
+            facts["total"] = total
+        if kind == "order_cancelled":
+            facts["reason"] = order.cancel_reason or "—"
+        data = {"action_url": f"{self.settings.public_url}/sales/{order.name}", "order": facts}
+        if kind == "order_paid":
+            data["payment"] = {"amount": total}
+        await self.write(uow, event_id, kind, order.customer, data)
 
     async def write(self, uow, event_id: uuid.UUID, kind: str, customer: str, data: dict) -> int:
         """The event's message to `customer`, written in their language, one notification a
@@ -98,7 +116,7 @@ class NotificationHandlers:
             log.info("%s for %s not written: no active account known", kind, customer)
             return 0
         language = choices["language"]
-        message = templates.render(kind, language, data)
+        message = templates.render(kind, language, {"customer_name": contact.full_name, **data})
         written, at = 0, now()
         targets = domain.channels_for(domain.MESSAGE_KIND[kind], choices[domain.MESSAGE_KIND[kind]], contact.email,
                                       contact.phone)

@@ -17,6 +17,7 @@ async def main() -> None:
     service.serve(NotificationApi(handlers), notification_pb2.DESCRIPTOR.services_by_name["NotificationService"],
                   ACCESS)
     service.consume("accounts", events.accounts(handlers))
+    service.consume("orders", events.orders(handlers))
     # While a provider's breaker is open, its messages wait for their next attempt.
     service.every(own.send_seconds, handlers.send_due, "sending notifications")
     service.every(10.0, handlers.recover_interrupted, "notifications an instance left sending")

@@ -27,8 +27,7 @@ SAMPLES: dict[str, dict] = {
     },
     "order_confirmed": {
         "customer_name": "Иван Петров", "action_url": f"{_SITE}/orders/A-1024/pay",
-        "order": {**_ORDER, "total": Decimal("2450000.00"),
-                  "hold_until": datetime.datetime(2026, 12, 5, 15, 0, tzinfo=_UTC), "time_zone": _MOSCOW},
+        "order": {**_ORDER, "total": Decimal("2450000.00")},
     },
     "order_paid": {
         "customer_name": "Иван Петров", "action_url": f"{_SITE}/orders/A-1024",

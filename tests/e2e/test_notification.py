@@ -5,6 +5,7 @@ import json
 import time
 import urllib.parse
 import urllib.request
+from decimal import Decimal
 
 import grpc
 import pytest
@@ -14,6 +15,7 @@ from scripts.mesh import supervisor
 from scripts.mesh.layout import MAIL_HTTP_ADDR
 
 from .conftest import STRONG_PASSWORD, bearer, login, register
+from .purchase import confirmed_and_ready, in_status, new_vehicle, pay, wait_for_order
 
 
 def _violations(answer) -> dict:
@@ -45,15 +47,20 @@ def test_a_preview_writes_every_part_in_the_language_asked(edge, manager_session
 
 def test_a_preview_takes_data_and_names_what_it_lacks(edge, manager_session):
     data = {"customer_name": "Anna <Lee>", "action_url": "https://autosalon.example/orders/7",
-            "order": {"number": "A-7", "vehicle": "Haval Jolion 2024", "total": "1999999.5",
-                      "hold_until": "2027-03-01T09:30:00Z", "time_zone": "Europe/Moscow"}}
+            "order": {"number": "A-7", "vehicle": "Haval Jolion 2024", "total": "1999999.5"}}
     answer = edge.post("/notifications/templates/order_confirmed:render", headers=bearer(manager_session),
                        json={"language": "ru", "data": data})
     assert answer.status_code == 200, answer.text
     message = answer.json()
-    assert "1\u202f999\u202f999,50\u00a0₽" in message["text"] and "1 марта 2027" in message["text"]
-    assert "12:30" in message["text"]  # 09:30 UTC, in Moscow
+    assert "1\u202f999\u202f999,50\u00a0₽" in message["text"]
     assert "Anna &lt;Lee&gt;" in message["html"] and "Anna <Lee>" in message["text"]
+    booking = {"customer_name": "Anna", "action_url": "https://autosalon.example/bookings/1", "booking": {
+        "job": "Oil change", "branch": "Central", "address": "Moscow", "start": "2027-03-01T09:30:00Z",
+        "time_zone": "Europe/Moscow", "vin": "XTA21099043576182"}}
+    answer = edge.post("/notifications/templates/booking_created:render", headers=bearer(manager_session),
+                       json={"language": "ru", "data": booking})
+    assert answer.status_code == 200, answer.text
+    assert "1 марта 2027" in answer.json()["text"] and "12:30" in answer.json()["text"]  # 09:30 UTC, in Moscow
     lacking = edge.post("/notifications/templates/order_confirmed:render", headers=bearer(manager_session),
                         json={"data": {"customer_name": "Anna"}})
     assert lacking.status_code == 400 and "order" in _violations(lacking)["data"]
@@ -219,3 +226,39 @@ def test_a_welcome_held_up_by_the_mail_server_being_down_is_retried_and_sent_onc
     assert len(_mail_to(user["email"])) == 1
     [welcome] = edge.get("/notifications", headers=bearer(session)).json()["notifications"]
     assert welcome["status"] == "NOTIFICATION_STATUS_SENT" and welcome["attempts"] >= 3
+
+
+def _subjects_to(address: str, expected: int, seconds: float = 20) -> list[str]:
+    """The subjects of the mail to `address`, once `expected` have arrived (oldest first), with
+    a moment more for any extra to show."""
+    deadline = time.monotonic() + seconds
+    while len(_mail_to(address)) < expected:
+        assert time.monotonic() < deadline, [message["Subject"] for message in _mail_to(address)]
+        time.sleep(0.3)
+    time.sleep(1.5)
+    return [message["Subject"] for message in reversed(_mail_to(address))]
+
+
+def test_a_purchase_sends_its_customer_exactly_the_expected_emails_in_their_language(
+        edge, client_session, manager_session):
+    """Confirmed, paid, handed over: one email each (and the welcome before), in English for a
+    customer who chose it, with the order's amount written the English way."""
+    email = client_session["user"]["email"]
+    _subjects_to(email, 1)  # the welcome, in Russian, before the language changed
+    changed = edge.patch("/notifications/preferences", headers=bearer(client_session),
+                         params={"update_mask": "language"}, json={"language": "en"})
+    assert changed.status_code == 200, changed.text
+    order = confirmed_and_ready(edge, client_session, new_vehicle(edge, manager_session))
+    number = order["name"].rsplit("/", 1)[-1][:8].upper()
+    assert pay(edge, client_session, order).status_code == 200
+    wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_PAID"))
+    completed = edge.post(f"/sales/{order['name']}:complete", headers=bearer(manager_session), json={})
+    assert completed.status_code == 200, completed.text
+    subjects = _subjects_to(email, 4)
+    assert len(subjects) == 4 and subjects[0].startswith("Добро пожаловать"), subjects
+    assert subjects[1:] == [f"Order {number} confirmed", f"Order {number} paid", f"Order {number} completed"]
+    confirmed = [message for message in _mail_to(email) if "confirmed" in message["Subject"]]
+    with urllib.request.urlopen(f"http://{MAIL_HTTP_ADDR}/api/v1/message/{confirmed[0]['ID']}", timeout=5) as answer:
+        text = json.load(answer)["Text"]
+    amount = Decimal(order["total"]["amount"])
+    assert f"RUB\u00a0{amount:,.2f}" in text, text

@@ -266,17 +266,17 @@ def test_the_button_appears_only_with_both_a_label_and_a_link(kind, action_url, 
         assert f'<a href="{action_url}"' in html and ">Оплатить заказ</a>" in html
 
 
-@pytest.mark.parametrize("change", [
-    lambda data: data["order"].update(time_zone="Mars/Base"),
-    lambda data: data["order"].update(hold_until="2027-03-01T09:30:00"),
-    lambda data: data["order"].update(total="a lot"),
-    lambda data: data["order"].update(total=["1", "2"]),
+@pytest.mark.parametrize("kind, change", [
+    ("booking_created", lambda data: data["booking"].update(time_zone="Mars/Base")),
+    ("booking_created", lambda data: data["booking"].update(start="2027-03-01T09:30:00")),
+    ("order_confirmed", lambda data: data["order"].update(total="a lot")),
+    ("order_confirmed", lambda data: data["order"].update(total=["1", "2"])),
 ])
-def test_data_of_the_wrong_shape_is_refused_not_a_crash(change):
+def test_data_of_the_wrong_shape_is_refused_not_a_crash(kind, change):
     """A staff preview sends data of its own: a bad zone, a time without its offset, a text where
     an amount belongs are refused on `data`."""
-    data = copy.deepcopy(SAMPLES["order_confirmed"])
+    data = copy.deepcopy(SAMPLES[kind])
     change(data)
     with pytest.raises(InvalidArgument) as refused:
-        templates.render("order_confirmed", "ru", data)
+        templates.render(kind, "ru", data)
     assert [field for field, _ in refused.value.violations] == ["data"]
