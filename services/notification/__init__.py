@@ -1,8 +1,8 @@
 """notification: turns the mesh's events into messages (email over SMTP, SMS and push through
 their providers) from templates, by each customer's preferences, each recorded and sent once.
 So far: the templates (listed and previewed by staff), the preferences, the contacts kept from
-auth's account events, and the messages of a registration and of an order's steps, sent with
-retries."""
+auth's account events, and the messages of a registration, an order's steps and a workshop
+booking's, sent with retries."""
 from dataclasses import dataclass
 
 from services.kit.manifest import Service

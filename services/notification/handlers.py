@@ -20,6 +20,8 @@ from services.kit.db import Database, now
 from services.kit.errors import InvalidArgument, NotFound, Unavailable
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, resource_id
+from services.peers import booking as peer_booking
+from services.peers import config
 
 from . import domain, templates
 from .channels import Channels
@@ -39,9 +41,10 @@ def order_number(name: str) -> str:
 
 
 class NotificationHandlers:
-    def __init__(self, database: Database, channels: Channels | None = None, settings=None):
+    def __init__(self, database: Database, channels: Channels | None = None, settings=None, peers=None):
         self.database = database
         self.channels = channels
+        self.peers = peers
         # Hot: the retries' first wait and their number.
         self.settings = settings
 
@@ -105,6 +108,19 @@ class NotificationHandlers:
             data["payment"] = {"amount": total}
         await self.write(uow, event_id, kind, order.customer, data)
 
+    async def booking_changed(self, uow, kind: str, booking, event_id: uuid.UUID) -> None:
+        """A workshop booking made, moved, cancelled, or coming soon, to its customer: the job's
+        and the branch's names, the time in the branch's zone (booking and config asked)."""
+        branch = await config.get_branch(self.peers, booking.branch.removeprefix("branches/"))
+        jobs = await peer_booking.job_type_names(self.peers)
+        facts = {"job": jobs.get(booking.job_type, booking.job_type.removeprefix("job-types/")),
+                 "branch": branch.display_name, "address": branch.address, "time_zone": branch.time_zone,
+                 "start": booking.start_time.ToDatetime(tzinfo=datetime.timezone.utc), "vin": booking.vin}
+        if kind == "booking_cancelled":
+            facts["reason"] = booking.cancel_reason or "—"
+        await self.write(uow, event_id, kind, booking.customer,
+                         {"action_url": f"{self.settings.public_url}/service/{booking.name}", "booking": facts})
+
     async def write(self, uow, event_id: uuid.UUID, kind: str, customer: str, data: dict) -> int:
         """The event's message to `customer`, written in their language, one notification a
         channel they chose that has somewhere to go; a redelivered event writes none again."""
@@ -135,7 +151,9 @@ class NotificationHandlers:
         """One pass: the pending notifications due, sent; True when a full batch went (more wait)."""
         async with self.database.unit_of_work() as uow:
             taken = await uow.repository.take_due(now(), BATCH)
-        for row in taken:
+        # In the order they were written (an UPDATE returns its rows in no particular order): a
+        # customer reads "paid" before "completed".
+        for row in sorted(taken, key=lambda row: (row.next_attempt_at, row.created_at)):
             try:
                 reference = await self.channels.send(row)
             except Unavailable as outage:

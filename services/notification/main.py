@@ -13,11 +13,12 @@ async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.NotificationRepository, auth.TRUST)
     own = service.settings
     channels = Channels(own)
-    handlers = NotificationHandlers(service.database, channels, own)
+    handlers = NotificationHandlers(service.database, channels, own, service.peers)
     service.serve(NotificationApi(handlers), notification_pb2.DESCRIPTOR.services_by_name["NotificationService"],
                   ACCESS)
     service.consume("accounts", events.accounts(handlers))
     service.consume("orders", events.orders(handlers))
+    service.consume("bookings", events.bookings(handlers))
     # While a provider's breaker is open, its messages wait for their next attempt.
     service.every(own.send_seconds, handlers.send_due, "sending notifications")
     service.every(10.0, handlers.recover_interrupted, "notifications an instance left sending")

@@ -1,10 +1,12 @@
 """notification through the edge, REST and native gRPC: staff list and preview the templates; a
 customer's preferences (defaults, changes, transactional email always on) with the address and
 phone of their account."""
+import datetime
 import json
 import time
 import urllib.parse
 import urllib.request
+import zoneinfo
 from decimal import Decimal
 
 import grpc
@@ -262,3 +264,30 @@ def test_a_purchase_sends_its_customer_exactly_the_expected_emails_in_their_lang
         text = json.load(answer)["Text"]
     amount = Decimal(order["total"]["amount"])
     assert f"RUB\u00a0{amount:,.2f}" in text, text
+
+
+def test_a_workshop_booking_and_its_cancellation_are_emailed_with_the_branch_and_its_local_time(
+        edge, client_session):
+    email = client_session["user"]["email"]
+    _subjects_to(email, 1)  # the welcome
+    today = datetime.datetime.now(datetime.timezone.utc)
+    window = {"branch": "branches/moscow-central", "job_type": "job-types/oil-change",
+              "start_time": (today + datetime.timedelta(days=2)).strftime("%Y-%m-%dT00:00:00Z"),
+              "end_time": (today + datetime.timedelta(days=9)).strftime("%Y-%m-%dT00:00:00Z")}
+    slots = edge.get("/service/slots", params=window).json()["slots"]
+    made = edge.post("/service/bookings", headers=bearer(client_session), json={
+        "vin": "XTA21099043576182", "job_type": "job-types/oil-change", "branch": "branches/moscow-central",
+        "start_time": slots[0]["start_time"]})
+    assert made.status_code == 200, made.text
+    cancelled = edge.post(f"/service/{made.json()['name']}:cancel", headers=bearer(client_session),
+                          json={"reason": "plans changed"})
+    assert cancelled.status_code == 200, cancelled.text
+    subjects = _subjects_to(email, 3)
+    assert len(subjects) == 3, subjects
+    booked = [message for message in _mail_to(email) if message["Subject"] == subjects[1]]
+    with urllib.request.urlopen(f"http://{MAIL_HTTP_ADDR}/api/v1/message/{booked[0]['ID']}", timeout=5) as answer:
+        text = json.load(answer)["Text"]
+    local = datetime.datetime.fromisoformat(slots[0]["start_time"].replace("Z", "+00:00")).astimezone(
+        zoneinfo.ZoneInfo("Europe/Moscow"))
+    assert "Oil and filter change" in text, text  # the job type's name, from booking
+    assert f"{local:%H:%M}" in text and "Leningradsky" in text, text
