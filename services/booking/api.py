@@ -6,7 +6,7 @@ from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, PUBLIC, STAFF
 from services.kit.masks import masked_fields
-from services.kit.protos import date_from, idempotency_key, mask_paths, resource_id
+from services.kit.protos import date_from, idempotency_key, mask_paths, resource_id, slug_of
 from services.kit.texts import check_text
 
 from . import domain
@@ -61,12 +61,12 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
         return await self.handlers.create_job_type(identity.current(), request.job_type_id, request.job_type)
 
     async def UpdateJobType(self, request, context):
-        job_type_id = domain.id_of(request.job_type.name, "job-types", "job_type.name")
+        job_type_id = slug_of(request.job_type.name, "job-types", "job_type.name")
         fields = masked_fields(mask_paths(request.update_mask.paths), JOB_TYPE_FIELDS)
         return await self.handlers.update_job_type(identity.current(), job_type_id, request.job_type, fields)
 
     async def ListMechanics(self, request, context):
-        branch_id = domain.id_of(request.branch, "branches", "branch") if request.branch else ""
+        branch_id = slug_of(request.branch, "branches", "branch") if request.branch else ""
         found, token = await self.handlers.list_mechanics(branch_id, request.page_size, request.page_token)
         return booking_pb2.ListMechanicsResponse(mechanics=found, next_page_token=token)
 
@@ -76,7 +76,7 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
     async def CreateMechanic(self, request, context):
         if not request.HasField("mechanic"):
             raise InvalidArgument({"mechanic": "is required"})
-        branch_id = domain.id_of(request.mechanic.branch, "branches", "mechanic.branch")
+        branch_id = slug_of(request.mechanic.branch, "branches", "mechanic.branch")
         return await self.handlers.create_mechanic(identity.current(), branch_id, request.mechanic)
 
     async def UpdateMechanic(self, request, context):
@@ -85,8 +85,8 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
         return await self.handlers.update_mechanic(identity.current(), mechanic_id, request.mechanic, fields)
 
     async def ListSlots(self, request, context):
-        branch_id = domain.id_of(request.branch, "branches", "branch")
-        job_type_id = domain.id_of(request.job_type, "job-types", "job_type")
+        branch_id = slug_of(request.branch, "branches", "branch")
+        job_type_id = slug_of(request.job_type, "job-types", "job_type")
         return await self.handlers.slots(branch_id, job_type_id, _moment(request, "start_time", "start_time"),
                                          _moment(request, "end_time", "end_time"))
 
@@ -103,7 +103,7 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
     async def ListBookings(self, request, context):
         if request.status and request.status not in STATUS_NAME:
             raise InvalidArgument({"status": "is not a known booking status"})
-        branch_id = domain.id_of(request.branch, "branches", "branch") if request.branch else ""
+        branch_id = slug_of(request.branch, "branches", "branch") if request.branch else ""
         found, token = await self.handlers.list_bookings(
             identity.current(), STATUS_NAME.get(request.status, ""), branch_id,
             _moment(request, "start_time", "start_time", required=False),
@@ -143,7 +143,7 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
         return await self.handlers.get_test_drive(identity.current(), resource_id(request.name, "test-drives"))
 
     async def ListTestDrives(self, request, context):
-        branch_id = domain.id_of(request.branch, "branches", "branch") if request.branch else ""
+        branch_id = slug_of(request.branch, "branches", "branch") if request.branch else ""
         found, token = await self.handlers.list_test_drives(
             identity.current(), branch_id, date_from(request.day, "day"), request.page_size, request.page_token)
         return booking_pb2.ListTestDrivesResponse(test_drives=found, next_page_token=token)

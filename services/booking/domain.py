@@ -1,10 +1,10 @@
 """booking's rules beyond the schedule (schedule.py): the moves of a booking and a test drive,
 job types, and the texts and amounts they carry. Pure functions; problems are InvalidArgument
 or FailedPrecondition naming the field or the status."""
-import re
 from decimal import Decimal
 
 from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.kit.protos import SLUG
 
 from .schedule import GRID, SKILLS
 
@@ -16,7 +16,6 @@ MOVES = {SCHEDULED: {IN_PROGRESS, CANCELLED}, IN_PROGRESS: {COMPLETED, CANCELLED
 # The events a move announces.
 EVENTS = {IN_PROGRESS: "booking.started", COMPLETED: "booking.completed", CANCELLED: "booking.cancelled"}
 
-JOB_TYPE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
 SHORTEST_JOB, LONGEST_JOB = 15, 480
 NOTES_LONGEST = 2000
 REASON_LONGEST = 500
@@ -31,16 +30,8 @@ def check_move(current: str, wanted: str, what: str = "booking") -> None:
         raise FailedPrecondition(f"the {what} is {current}; it cannot become {wanted}")
 
 
-def id_of(name: str, collection: str, field: str) -> str:
-    """The id in "{collection}/{id}" (a branch's or a job type's), or InvalidArgument on `field`."""
-    prefix, _, found = name.partition("/")
-    if prefix != collection or not JOB_TYPE_ID.fullmatch(found):
-        raise InvalidArgument({field: f"must look like {collection}/{{id}}"})
-    return found
-
-
 def check_job_type_id(job_type_id: str, field: str = "job_type_id") -> str:
-    if not JOB_TYPE_ID.fullmatch(job_type_id):
+    if not SLUG.fullmatch(job_type_id):
         raise InvalidArgument({field: "must be 2 to 40 lower-case letters, digits and '-', e.g. oil-change"})
     return job_type_id
 

@@ -15,7 +15,7 @@ from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, each_field
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
-from services.kit.protos import acting_for, check_etag, resource_id
+from services.kit.protos import acting_for, check_etag, resource_id, slug_of
 from services.kit.texts import check_text
 from services.kit.ttl_cache import ExpiringCache
 from services.peers import config, inventory
@@ -100,8 +100,7 @@ class BookingHandlers:
     async def list_mechanics(self, branch_id: str, requested_size: int, page_token: str
                              ) -> tuple[list[booking_pb2.Mechanic], str]:
         size, query = paging.page_size(requested_size), {"branch": branch_id}
-        position = paging.decode_token(page_token, query)
-        after = _uuid_position(position)
+        after = paging.uuid_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.mechanic_page(branch_id, size + 1, after)
         shown = rows[:size]
@@ -181,8 +180,8 @@ class BookingHandlers:
         customer = acting_for(caller, booking.customer, "booking.customer", staff_must_name=False)
         car = _vin(booking.vin)
         notes = check_text(booking.notes, "booking.notes", domain.NOTES_LONGEST)
-        job_type_id = domain.id_of(booking.job_type, "job-types", "booking.job_type")
-        branch_id = domain.id_of(booking.branch, "branches", "booking.branch")
+        job_type_id = slug_of(booking.job_type, "job-types", "booking.job_type")
+        branch_id = slug_of(booking.branch, "branches", "booking.branch")
         named = resource_id(booking.mechanic, "mechanics", "booking.mechanic") if booking.mechanic else None
         _check_ahead(start, "booking.start_time")
         if earlier := await self._made_before(store.bookings, caller, key):
@@ -243,9 +242,9 @@ class BookingHandlers:
         skilled = [row for row in await repository.mechanics_of(branch_id) if job.skill in row.skills]
         if not skilled:
             raise FailedPrecondition(f"nobody at branches/{branch_id} does {job.skill}")
+        where, what = branch_schedule(branch), job_schedule(job)
         for row in skilled:
-            schedule.check_booking(branch_schedule(branch), mechanic_schedule(row), job_schedule(job), start,
-                                   prefix=prefix)
+            schedule.check_booking(where, mechanic_schedule(row), what, start, prefix=prefix)
         raise AlreadyExists(f"every mechanic at branches/{branch_id} who does {job.skill} is booked at "
                             f"{start.isoformat()}; GET /service/slots shows the free times")
 
@@ -272,8 +271,7 @@ class BookingHandlers:
         async with self.database.reading() as uow:
             rows = await uow.repository.booking_page(conditions, size + 1, after)
         shown = rows[:size]
-        token = paging.encode_token([shown[-1].starts_at.isoformat(), str(shown[-1].id)], query) \
-            if len(rows) > size else ""
+        token = paging.time_token(shown[-1].starts_at, shown[-1].id, query) if len(rows) > size else ""
         return [booking_to_proto(row) for row in shown], token
 
     async def reschedule(self, caller: Identity, booking_id: uuid.UUID, start: datetime.datetime,
@@ -340,9 +338,7 @@ class BookingHandlers:
         after = paging.time_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.history(car, customer, size, after)
-        shown = rows[:size]
-        token = paging.encode_token([shown[-1].starts_at.isoformat(), str(shown[-1].id)], query) \
-            if len(rows) > size else ""
+        shown, token = paging.newest_page(rows, size, query, "starts_at")
         return [booking_to_proto(row) for row in shown], token
 
     async def remind(self) -> int:
@@ -363,7 +359,7 @@ class BookingHandlers:
                                 key: IdempotencyKey) -> booking_pb2.TestDrive:
         customer = acting_for(caller, drive.customer, "test_drive.customer", staff_must_name=False)
         vehicle_id = resource_id(drive.vehicle, "vehicles", "test_drive.vehicle")
-        branch_id = domain.id_of(drive.branch, "branches", "test_drive.branch")
+        branch_id = slug_of(drive.branch, "branches", "test_drive.branch")
         duration = datetime.timedelta(minutes=drive.duration_minutes)
         _prefixed("test_drive.", lambda: schedule.check_test_drive(duration))
         if drive.salesperson:
@@ -423,8 +419,7 @@ class BookingHandlers:
         async with self.database.reading() as uow:
             rows = await uow.repository.drive_page(conditions, size + 1, after)
         shown = rows[:size]
-        token = paging.encode_token([shown[-1].starts_at.isoformat(), str(shown[-1].id)], query) \
-            if len(rows) > size else ""
+        token = paging.time_token(shown[-1].starts_at, shown[-1].id, query) if len(rows) > size else ""
         return [test_drive_to_proto(row) for row in shown], token
 
     async def cancel_test_drive(self, caller: Identity, drive_id: uuid.UUID, reason: str) -> booking_pb2.TestDrive:
@@ -501,15 +496,6 @@ def _check_ahead(start: datetime.datetime, field: str) -> None:
         raise InvalidArgument({field: "must be in the future"})
     if start > moment + datetime.timedelta(days=domain.BOOKING_HORIZON_DAYS):
         raise InvalidArgument({field: f"must be within {domain.BOOKING_HORIZON_DAYS} days"})
-
-
-def _uuid_position(position: list | None) -> uuid.UUID | None:
-    if position is None:
-        return None
-    try:
-        return uuid.UUID(position[0])
-    except (ValueError, IndexError, TypeError, AttributeError):
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
 
 
 def _job_type_values(job_type: booking_pb2.JobType, fields: set[str]) -> dict:

@@ -4,7 +4,7 @@ from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, PUBLIC, STAFF
 from services.kit.masks import masked_fields
-from services.kit.protos import mask_paths, resource_id
+from services.kit.protos import mask_paths, resource_id, slug_of
 
 from . import domain
 from .handlers import BRANCH_FIELDS, SALESPERSON_FIELDS, ConfigHandlers
@@ -67,7 +67,7 @@ class ConfigApi(config_pb2_grpc.ConfigServiceServicer):
         return config_pb2.ListBranchesResponse(branches=found, next_page_token=token)
 
     async def GetBranch(self, request, context):
-        return await self.handlers.get_branch(domain.branch_id_of(request.name, "name"))
+        return await self.handlers.get_branch(slug_of(request.name, "branches", "name"))
 
     async def CreateBranch(self, request, context):
         if not request.HasField("branch"):
@@ -75,7 +75,7 @@ class ConfigApi(config_pb2_grpc.ConfigServiceServicer):
         return await self.handlers.create_branch(identity.current(), request.branch_id, request.branch)
 
     async def UpdateBranch(self, request, context):
-        branch_id = domain.branch_id_of(request.branch.name, "branch.name")
+        branch_id = slug_of(request.branch.name, "branches", "branch.name")
         fields = masked_fields(mask_paths(request.update_mask.paths), BRANCH_FIELDS)
         return await self.handlers.update_branch(identity.current(), branch_id, request.branch, fields)
 

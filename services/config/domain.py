@@ -21,7 +21,8 @@ import jsonschema
 import referencing.exceptions
 
 from services.kit.errors import InvalidArgument
-from services.kit.protos import dates_from
+from services.kit import texts
+from services.kit.protos import SLUG, dates_from
 
 STRING, INT, DECIMAL, DURATION, BOOL, JSON = "string", "int", "decimal", "duration", "bool", "json"
 VALUE_TYPES = (STRING, INT, DECIMAL, DURATION, BOOL, JSON)
@@ -38,7 +39,6 @@ _INT = re.compile(r"-?[0-9]{1,18}")
 _DECIMAL = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,12})?")
 _DURATION = re.compile(r"([0-9]{1,12}(\.[0-9]{1,9})?)s")
 
-BRANCH_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 NAME_LONGEST = 200
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -214,17 +214,9 @@ class Opening:
 
 
 def check_branch_id(branch_id: str) -> str:
-    if not BRANCH_ID.fullmatch(branch_id):
+    if not SLUG.fullmatch(branch_id):
         raise InvalidArgument({"branch_id": "must be 2 to 40 lower-case letters, digits and '-', "
                                             "not starting or ending with '-', e.g. moscow-north"})
-    return branch_id
-
-
-def branch_id_of(name: str, field: str) -> str:
-    """The id in "branches/{id}", or InvalidArgument on `field`."""
-    collection, _, branch_id = name.partition("/")
-    if collection != "branches" or not BRANCH_ID.fullmatch(branch_id):
-        raise InvalidArgument({field: "must look like branches/{id}"})
     return branch_id
 
 
@@ -272,7 +264,5 @@ def check_days_off(days: list[str], field: str = "branch.days_off") -> list[date
 
 
 def check_name(text: str, field: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidArgument({field: "is required"})
-    return check_text(text, field, NAME_LONGEST)
+    """A name or an address: trimmed, required, at most NAME_LONGEST characters."""
+    return texts.check_text(text, field, NAME_LONGEST, required=True)

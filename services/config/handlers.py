@@ -9,7 +9,7 @@ from services.kit.calls import Peers
 from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, each_field
 from services.kit.identity import Identity
-from services.kit.protos import check_etag, referenced_id
+from services.kit.protos import check_etag, referenced_id, slug_of
 from services.peers import auth
 
 from . import domain
@@ -32,7 +32,7 @@ class ConfigHandlers:
     async def list_settings(self, category: str, service: str, requested_size: int, page_token: str
                             ) -> tuple[list[config_pb2.Setting], str]:
         size, query = paging.page_size(requested_size), {"category": category, "service": service}
-        after = _text_position(paging.decode_token(page_token, query))
+        after = paging.text_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.setting_page(category, service, size + 1, after)
         shown = rows[:size]
@@ -125,7 +125,7 @@ class ConfigHandlers:
         if show_inactive and (caller is None or not caller.is_staff):
             raise InvalidArgument({"show_inactive": "only staff see closed branches"})
         size, query = paging.page_size(requested_size), {"show_inactive": show_inactive}
-        after = _text_position(paging.decode_token(page_token, query))
+        after = paging.text_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.branch_page(show_inactive, size + 1, after)
         shown = rows[:size]
@@ -168,9 +168,9 @@ class ConfigHandlers:
 
     async def list_salespeople(self, branch: str, requested_size: int, page_token: str
                                ) -> tuple[list[config_pb2.Salesperson], str]:
-        branch_id = domain.branch_id_of(branch, "branch") if branch else ""
+        branch_id = slug_of(branch, "branches", "branch") if branch else ""
         size, query = paging.page_size(requested_size), {"branch": branch_id}
-        after = _uuid_position(paging.decode_token(page_token, query))
+        after = paging.uuid_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.salesperson_page(branch_id, size + 1, after)
         shown = rows[:size]
@@ -184,7 +184,7 @@ class ConfigHandlers:
     async def create_salesperson(self, caller: Identity, person: config_pb2.Salesperson) -> config_pb2.Salesperson:
         user_id = referenced_id(person.user, "users", "salesperson.user")
         display_name = domain.check_name(person.display_name, "salesperson.display_name")
-        branch_id = domain.branch_id_of(person.branch, "salesperson.branch")
+        branch_id = slug_of(person.branch, "branches", "salesperson.branch")
         user = await auth.get_user(self.peers, f"users/{user_id}")
         if user.role != auth_pb2.ROLE_MANAGER or not user.active:
             raise FailedPrecondition(f"users/{user_id} is not an active manager: only managers sell")
@@ -207,7 +207,7 @@ class ConfigHandlers:
         if "display_name" in fields:
             values["display_name"] = domain.check_name(person.display_name, "salesperson.display_name")
         if "branch" in fields:
-            values["branch_id"] = domain.branch_id_of(person.branch, "salesperson.branch")
+            values["branch_id"] = slug_of(person.branch, "branches", "salesperson.branch")
         if "active" in fields:
             values["active"] = person.active
         async with self.database.unit_of_work() as uow:
@@ -263,19 +263,3 @@ def _branch_values(branch: config_pb2.Branch, fields: set[str]) -> dict:
         "active": lambda: branch.active,
     }
     return each_field(readers, fields)
-
-
-def _text_position(position: list | None) -> str | None:
-    if position is None:
-        return None
-    if len(position) != 1 or not isinstance(position[0], str):
-        raise InvalidArgument({"page_token": "is not a token this API issued"})
-    return position[0]
-
-
-def _uuid_position(position: list | None) -> uuid.UUID | None:
-    text = _text_position(position)
-    try:
-        return None if text is None else uuid.UUID(text)
-    except ValueError:
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None

@@ -51,6 +51,24 @@ def time_position(position: list | None) -> tuple[datetime, uuid.UUID] | None:
         raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
 
 
+def text_position(position: list | None) -> str | None:
+    """A decoded position of a list sorted by a text key (a setting's key, a slug), checked."""
+    if position is None:
+        return None
+    if len(position) != 1 or not isinstance(position[0], str):
+        raise InvalidArgument({"page_token": "is not a token this API issued"})
+    return position[0]
+
+
+def uuid_position(position: list | None) -> uuid.UUID | None:
+    """A decoded position of a list sorted by id, typed for comparison."""
+    text = text_position(position)
+    try:
+        return None if text is None else uuid.UUID(text)
+    except ValueError:
+        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+
+
 def sequence_position(position: list | None) -> int | None:
     """A decoded position of a list sorted by a sequence number, typed for comparison."""
     if position is None:

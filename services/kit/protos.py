@@ -54,6 +54,18 @@ def mask_paths(paths) -> list[str]:
     return [re.sub(r"(?<!^)(?=[A-Z])", "_", path).lower() for path in paths]
 
 
+# A chosen id ("moscow-north", "oil-change"): lower-case letters, digits and '-', 2 to 40.
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")
+
+
+def slug_of(name: str, collection: str, field: str) -> str:
+    """The chosen id in "{collection}/{id}" (a branch's, a job type's), or InvalidArgument on `field`."""
+    prefix, _, found = name.partition("/")
+    if prefix != collection or not SLUG.fullmatch(found):
+        raise InvalidArgument({field: f"must look like {collection}/{{id}}"})
+    return found
+
+
 def resource_id(name: str, collection: str, field: str = "name") -> uuid.UUID:
     """The uuid in a resource name like "users/{uuid}", or InvalidArgument on `field`."""
     return resource_ids(name, collection, field=field)[0]

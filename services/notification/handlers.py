@@ -121,7 +121,7 @@ class NotificationHandlers:
         await self.write(uow, event_id, kind, booking.customer,
                          {"action_url": f"{self.settings.public_url}/service/{booking.name}", "booking": facts})
 
-    async def write(self, uow, event_id: uuid.UUID, kind: str, customer: str, data: dict) -> int:
+    async def write(self, uow, event_id: uuid.UUID, kind: str, customer: str, data: dict) -> None:
         """The event's message to `customer`, written in their language, one notification a
         channel they chose that has somewhere to go; a redelivered event writes none again."""
         repository = uow.repository
@@ -130,22 +130,20 @@ class NotificationHandlers:
         contact = await repository.contact(resource_id(customer, "users", "customer"))
         if contact is None or not contact.active:
             log.info("%s for %s not written: no active account known", kind, customer)
-            return 0
+            return
         language = choices["language"]
         message = templates.render(kind, language, {"customer_name": contact.full_name, **data})
-        written, at = 0, now()
+        at = now()
         targets = domain.channels_for(domain.MESSAGE_KIND[kind], choices[domain.MESSAGE_KIND[kind]], contact.email,
                                       contact.phone)
         for channel, recipient in targets.items():
-            added = await repository.add_notification({
+            await repository.add_notification({
                 "id": uuid.uuid4(), "event_id": event_id, "customer": customer, "channel": channel, "kind": kind,
                 "recipient": customer if channel == "push" else recipient, "language": language,
                 "subject": message.push_title if channel == "push" else message.subject, "text": message.text,
                 "html": message.html, "short_text": message.sms if channel == "sms" else message.push_body,
                 "status": domain.PENDING, "attempts": 0, "last_error": "", "next_attempt_at": at,
                 "provider_reference": "", "created_at": at, "updated_at": at})
-            written += added is not None
-        return written
 
     async def send_due(self) -> bool:
         """One pass: the pending notifications due, sent; True when a full batch went (more wait)."""
@@ -180,7 +178,7 @@ class NotificationHandlers:
                 notification = notification_to_proto(finished)
                 await uow.emit(event, notification.name, notification_pb2.NotificationEvent(notification=notification))
 
-    async def recover_interrupted(self) -> int:
+    async def recover_interrupted(self) -> None:
         """Notifications an instance left sending: SMS and push pending again, emails failed."""
         async with self.database.unit_of_work() as uow:
             found = await uow.repository.interrupted(now() - INTERRUPTED)
@@ -195,7 +193,6 @@ class NotificationHandlers:
                 notification = notification_to_proto(failed)
                 await uow.emit("notification.failed", notification.name,
                                notification_pb2.NotificationEvent(notification=notification))
-        return 0
 
     async def list_notifications(self, caller: Identity, customer: str, status: int, channel: int,
                                  requested_size: int, page_token: str) -> tuple[list[notification_pb2.Notification], str]:
@@ -213,9 +210,7 @@ class NotificationHandlers:
         after = paging.time_position(paging.decode_token(page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.notification_page(table_conditions, size, after)
-        shown = rows[:size]
-        token = paging.encode_token([shown[-1].created_at.isoformat(), str(shown[-1].id)], query) \
-            if len(rows) > size else ""
+        shown, token = paging.newest_page(rows, size, query)
         return [notification_to_proto(row) for row in shown], token
 
     async def get_notification(self, caller: Identity, notification_id: uuid.UUID) -> notification_pb2.Notification:

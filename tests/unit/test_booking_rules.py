@@ -10,6 +10,7 @@ from autosalon.booking.v1 import booking_pb2
 from autosalon.config.v1 import config_pb2
 from services.booking import convert, domain
 from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.kit.protos import slug_of
 from services.kit.texts import check_text
 
 
@@ -40,13 +41,13 @@ def test_every_move_but_back_to_scheduled_is_announced():
 @pytest.mark.parametrize("name, collection, expected", [
     ("branches/moscow-central", "branches", "moscow-central"), ("job-types/oil-change", "job-types", "oil-change")])
 def test_ids_are_read_from_their_names(name, collection, expected):
-    assert domain.id_of(name, collection, "field") == expected
+    assert slug_of(name, collection, "field") == expected
 
 
 @pytest.mark.parametrize("name", ["branches/", "branch/x1", "branches/Moscow", "branches/-a", "branches/a/b", ""])
 def test_a_malformed_name_is_refused_on_its_field(name):
     with pytest.raises(InvalidArgument) as refused:
-        domain.id_of(name, "branches", "booking.branch")
+        slug_of(name, "branches", "booking.branch")
     assert _fields(refused.value) == {"booking.branch"}
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from services.config import domain
 from services.config.domain import Definition, Opening
 from services.kit.errors import InvalidArgument
+from services.kit.protos import slug_of
 
 INT = Definition(domain.INT)
 DECIMAL = Definition(domain.DECIMAL)
@@ -407,14 +408,14 @@ def test_a_malformed_branch_id_is_refused(branch_id):
 
 
 def test_a_branch_name_gives_its_id():
-    assert domain.branch_id_of("branches/moscow-north", "salesperson.branch") == "moscow-north"
+    assert slug_of("branches/moscow-north", "branches", "salesperson.branch") == "moscow-north"
 
 
 @pytest.mark.parametrize("name", ["moscow-north", "branch/moscow-north", "branches/", "branches/Moscow",
                                   "branches/moscow-north/x", "salespeople/moscow-north", ""])
 def test_anything_else_is_not_a_branch_name(name):
     with pytest.raises(InvalidArgument) as error:
-        domain.branch_id_of(name, "salesperson.branch")
+        slug_of(name, "branches", "salesperson.branch")
     assert error.value.violations == [("salesperson.branch", "must look like branches/{id}")]
 
 
