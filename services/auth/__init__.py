@@ -1,4 +1,5 @@
-"""auth: users, sign-in, access and refresh tokens, and the keys every service verifies them with."""
+"""auth: users, sign-in, access and refresh tokens, the keys every service verifies them with,
+and the account's emailed links (an address verified, a password reset)."""
 from dataclasses import dataclass
 
 from services.kit.manifest import Service
@@ -16,6 +17,11 @@ class AuthSettings:
                               minimum=0)
     refresh_token_days: int = setting(30, "AUTOSALON_REFRESH_TOKEN_DAYS", "how long a refresh token lives",
                                       minimum=1)
+    verification_link_hours: int = setting(48, "AUTOSALON_VERIFICATION_LINK_HOURS",
+                                           "how long an emailed link that verifies an address works", minimum=1,
+                                           maximum=720)
+    reset_link_minutes: int = setting(30, "AUTOSALON_RESET_LINK_MINUTES",
+                                      "how long an emailed password reset link works (once)", minimum=5, maximum=1440)
 
 
 SERVICE = Service("auth", instances=2, core_weight=0.1, settings=AuthSettings,

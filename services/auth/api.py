@@ -16,6 +16,12 @@ ACCESS = {
     "Login": PUBLIC,
     "RefreshToken": PUBLIC,
     "GetJwks": PUBLIC,
+    "VerifyEmail": PUBLIC,
+    "RequestPasswordReset": PUBLIC,
+    "ResetPassword": PUBLIC,
+    "SendVerificationEmail": ANYONE_SIGNED_IN,
+    "ChangePassword": ANYONE_SIGNED_IN,
+    "ChangeEmail": ANYONE_SIGNED_IN,
     "Logout": ANYONE_SIGNED_IN,
     "GetCurrentUser": ANYONE_SIGNED_IN,
     "GetUser": ANYONE_SIGNED_IN,
@@ -77,6 +83,30 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
 
     async def DeleteUser(self, request, context):
         return await self.handlers.deactivate(identity.current(), resource_id(request.name, "users"))
+
+    async def SendVerificationEmail(self, request, context):
+        await self.handlers.send_verification_email(identity.current())
+        return empty_pb2.Empty()
+
+    async def VerifyEmail(self, request, context):
+        return await self.handlers.verify_email(request.token)
+
+    async def RequestPasswordReset(self, request, context):
+        await self.handlers.request_password_reset(request.email)
+        return empty_pb2.Empty()
+
+    async def ResetPassword(self, request, context):
+        await self.handlers.reset_password(request.token, request.new_password, request.confirm_password)
+        return empty_pb2.Empty()
+
+    async def ChangePassword(self, request, context):
+        tokens = await self.handlers.change_password(identity.current(), request.current_password,
+                                                     request.new_password, request.confirm_password)
+        await never_keep(context)
+        return tokens
+
+    async def ChangeEmail(self, request, context):
+        return await self.handlers.change_email(identity.current(), request.new_email, request.password)
 
     async def GetJwks(self, request, context):
         return self.handlers.jwks()

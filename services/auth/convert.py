@@ -25,5 +25,6 @@ def user_to_proto(row: Row) -> auth_pb2.User:
         active=row.active,
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
+        email_verified=row.email_verified_at is not None,
     )
 

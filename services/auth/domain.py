@@ -115,6 +115,33 @@ def validate_registration(
     return Registration(email=email, full_name=full_name.strip(), phone=phone.strip())
 
 
+def check_new_password(new_password: str, confirm_password: str, email: str, current_password: str = "") -> None:
+    """InvalidArgument naming `new_password` for every rule it breaks (and for being the current
+    one), or `confirm_password` when it differs."""
+    violations = [("new_password", problem) for _, problem in password_problems(new_password, email)]
+    if current_password and new_password == current_password:
+        violations.append(("new_password", "must differ from the current password"))
+    if confirm_password != new_password:
+        violations.append(("confirm_password", "must match new_password"))
+    if violations:
+        raise InvalidArgument(violations, "the new password is not accepted")
+
+
+def check_new_email(new_email: str, current_email: str) -> str:
+    """The new sign-in address, trimmed; InvalidArgument naming `new_email` when it is malformed
+    or the current one."""
+    new_email = new_email.strip()
+    if problem := email_problem(new_email):
+        raise InvalidArgument({"new_email": problem})
+    if normalize_email(new_email) == normalize_email(current_email):
+        raise InvalidArgument({"new_email": "is your current email"})
+    return new_email
+
+
+EMAIL_VERIFICATION, PASSWORD_RESET = "email_verification", "password_reset"
+UNUSABLE_LINK = "is unknown, expired or already used; ask for a new link"
+
+
 @dataclass(frozen=True)
 class UserProfile:
     id: str

@@ -8,7 +8,7 @@ from services.kit.protos import resource_id
 from services.kit.workers import BoundedExecutor
 from services.peers import auth
 
-from . import SERVICE, store, tokens
+from . import SERVICE, domain, store, tokens
 from .api import ACCESS, AuthApi
 from .handlers import AuthHandlers
 
@@ -21,6 +21,8 @@ async def main() -> None:
         service.database, signer, hashing,
         access_ttl=timedelta(seconds=service.config.access_token_ttl_seconds),
         refresh_ttl=timedelta(days=service.settings.refresh_token_days),
+        link_ttl={domain.EMAIL_VERIFICATION: timedelta(hours=service.settings.verification_link_hours),
+                  domain.PASSWORD_RESET: timedelta(minutes=service.settings.reset_link_minutes)},
     )
 
     async def own_jwks() -> dict:

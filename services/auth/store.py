@@ -26,6 +26,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # When the owner followed a verification link to `email`; null while unverified.
+    sa.Column("email_verified_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("role IN ('client', 'manager', 'admin')", name="users_role_known"),
     sa.Index("users_role_created", "role", "created_at"),
     sa.Index("users_created", "created_at", "id"),
@@ -42,6 +44,21 @@ refresh_tokens = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("used_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+# Links emailed to verify an address or reset a password: only their tokens' digests, each good
+# once until it expires; a new link voids the earlier ones of its purpose.
+account_links = sa.Table(
+    "account_links",
+    metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    # Where the link was sent: a verification proves this address, not a later one.
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
 )
 
 outbox, consumed_events = event_tables(metadata)
@@ -79,6 +96,15 @@ class UserRepository:
 
     async def update(self, user_id: uuid.UUID, values: dict) -> None:
         await self.connection.execute(users.update().where(users.c.id == user_id).values(**values))
+
+    async def change_email(self, user_id: uuid.UUID, values: dict) -> bool:
+        """The user's new address (`email`, `email_lower`, …); False when another account has it."""
+        try:
+            async with self.connection.savepoint():
+                await self.update(user_id, values)
+        except sa.exc.IntegrityError:
+            return False
+        return True
 
     async def page(
         self, role: str | None, limit: int, after: tuple[datetime, uuid.UUID] | None
@@ -121,9 +147,38 @@ class RefreshTokenRepository:
         )
 
 
+class AccountLinkRepository:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    async def replace(self, row: dict) -> None:
+        """The new link, the user's earlier unused ones of its purpose voided."""
+        await self.connection.execute(
+            account_links.update().where(account_links.c.user_id == row["user_id"],
+                                         account_links.c.purpose == row["purpose"], account_links.c.used_at.is_(None))
+            .values(used_at=row["created_at"]))
+        await self.connection.execute(account_links.insert().values(**row))
+
+    async def valid(self, token_hash: str, purpose: str, at: datetime) -> Row | None:
+        """The link with this digest and purpose if it is unused and unexpired."""
+        return (await self.connection.execute(sa.select(account_links).where(
+            account_links.c.token_hash == token_hash, account_links.c.purpose == purpose,
+            account_links.c.used_at.is_(None), account_links.c.expires_at > at))).first()
+
+    async def take(self, token_hash: str, purpose: str, at: datetime) -> Row | None:
+        """The link with this digest and purpose, unused and unexpired, marked used (once: two
+        takers cannot both get it); None otherwise."""
+        return (await self.connection.execute(
+            account_links.update().where(account_links.c.token_hash == token_hash, account_links.c.purpose == purpose,
+                                         account_links.c.used_at.is_(None), account_links.c.expires_at > at)
+            .values(used_at=at).returning(*account_links.c))).first()
+
+
 class AuthRepository:
-    """What a unit of work hands out: the users and their refresh tokens, on its connection."""
+    """What a unit of work hands out: the users, their refresh tokens and their emailed links,
+    on its connection."""
 
     def __init__(self, connection: Connection):
         self.users = UserRepository(connection)
         self.tokens = RefreshTokenRepository(connection)
+        self.links = AccountLinkRepository(connection)

@@ -1,4 +1,5 @@
-"""Access tokens (ES256 JWTs) and refresh-token families. Verification lives in the kit."""
+"""Access tokens (ES256 JWTs), refresh-token families and the tokens of emailed links.
+Verification of access tokens lives in the kit."""
 import base64
 import enum
 import hashlib
@@ -94,9 +95,16 @@ class RefreshDecision(enum.Enum):
     REJECT = "reject"
 
 
-def hash_refresh_token(plain: str) -> str:
-    """Only this hash is stored: a stolen database holds no usable refresh token."""
+def token_digest(plain: str) -> str:
+    """Only this hash of a refresh token or an emailed link's token is stored: a stolen database
+    holds no usable one."""
     return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def new_link_token() -> tuple[str, str]:
+    """An emailed link's secret (256 random bits, URL-safe) and its digest."""
+    plain = secrets.token_urlsafe(32)
+    return plain, token_digest(plain)
 
 
 def new_refresh_token(
@@ -107,7 +115,7 @@ def new_refresh_token(
         id=str(uuid.uuid4()),
         family_id=family_id,
         user_id=user_id,
-        token_hash=hash_refresh_token(plain),
+        token_hash=token_digest(plain),
         expires_at=now + ttl,
     )
     return plain, record

@@ -39,6 +39,9 @@ class InsuranceSettings:
     schedule_seconds: float = setting(1.0, "AUTOSALON_INSURANCE_SCHEDULE_SECONDS",
                                       "how often purchased policies are issued, and policies activated and expired",
                                       minimum=0.05)
+    expiry_notice_days: int = setting(30, "AUTOSALON_INSURANCE_EXPIRY_NOTICE_DAYS",
+                                      "how many days before an active policy's last day its holder is told that it "
+                                      "ends (policy.expiring, once a policy)", minimum=1, maximum=365, hot=True)
 
 
 SERVICE = Service("insurance", core_weight=0.1, settings=InsuranceSettings)

@@ -77,9 +77,11 @@ class PolicyHandlers:
     """Policies from quotes, bought through payment, issued by the insurer, kept in step with
     their dates; claims on them."""
 
-    def __init__(self, database: Database, insurer: Insurer):
+    def __init__(self, database: Database, insurer: Insurer, settings=None):
         self.database = database
         self.insurer = insurer
+        # Hot: how long before its end a policy's holder is told.
+        self.settings = settings
 
     async def _proto(self, repository, row) -> insurance_pb2.Policy:
         name = f"policies/{row.id}"
@@ -197,8 +199,9 @@ class PolicyHandlers:
 
     async def keep_in_step(self) -> int:
         """One pass of the scheduled jobs: the insurer issues purchased policies; issued ones
-        become active on their start date, and active ones expire after their end. Returns how
-        many moved; stops issuing at the insurer's first outage."""
+        become active on their start date, and active ones expire after their end; the holders
+        of those ending soon are told, once. Returns how many moved; stops issuing at the
+        insurer's first outage."""
         today, moved = datetime.date.today(), 0
         policies = store.policies.c
         async with self.database.reading() as uow:
@@ -227,7 +230,19 @@ class PolicyHandlers:
             for row in rows:
                 async with self.database.unit_of_work() as uow:
                     moved += await self._policy_move(uow, row, wanted, domain.SCHEDULE, reason, {}) is not None
+        await self._tell_of_endings(today)
         return moved
+
+    async def _tell_of_endings(self, today: datetime.date) -> None:
+        """policy.expiring, once, for each active policy within the notice period of its end."""
+        policies = store.policies.c
+        notice = today + datetime.timedelta(days=self.settings.expiry_notice_days)
+        async with self.database.unit_of_work() as uow:
+            for row in await uow.repository.due((policies.status == domain.ACTIVE) & (policies.ends_on <= notice)
+                                                & policies.expiry_notice_on.is_(None)):
+                told = await uow.repository.change(store.policies, row.id, {"expiry_notice_on": today})
+                policy = await self._proto(uow.repository, told)
+                await uow.emit("policy.expiring", policy.name, insurance_pb2.PolicyEvent(policy=policy))
 
     # Claims
 

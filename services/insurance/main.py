@@ -14,12 +14,12 @@ async def main() -> None:
     own = service.settings
     handlers = InsuranceHandlers(service.database, own)
     insurer = Insurer(own.insurer_addr, own.insurer_breaker_failures, own.insurer_breaker_reset_seconds)
-    policies = PolicyHandlers(service.database, insurer)
+    policies = PolicyHandlers(service.database, insurer, own)
     service.serve(InsuranceApi(handlers, policies), insurance_pb2.DESCRIPTOR.services_by_name["InsuranceService"],
                   ACCESS)
     service.consume("payments", events.payments(policies))
     # Issuing by the insurer (while its breaker is open, a pass ends at its first refusal),
-    # activation on the start date, expiry after the end.
+    # activation on the start date, the notice of the end, expiry after it.
     service.every(own.schedule_seconds, policies.keep_in_step, "the policies' schedule")
     service.on_stop(insurer.close)
     await service.run()

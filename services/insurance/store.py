@@ -49,6 +49,8 @@ policies = sa.Table(
     sa.Column("refund", MONEY),
     sa.Column("cancel_reason", sa.Text, nullable=False),
     sa.Column("approved_claims", MONEY, nullable=False),
+    # The day its holder was told that it ends soon (policy.expiring); null until then.
+    sa.Column("expiry_notice_on", sa.Date),
     *keyed(),
     *audited(),
 )

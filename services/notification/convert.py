@@ -3,6 +3,7 @@ import datetime
 
 from google.protobuf import json_format
 
+from autosalon.insurance.v1 import insurance_pb2
 from autosalon.notification.v1 import notification_pb2
 from services.kit.protos import timestamp
 
@@ -20,6 +21,10 @@ STATUS = {domain.PENDING: notification_pb2.NOTIFICATION_STATUS_PENDING,
 STATUS_NAME = {notification_pb2.NOTIFICATION_STATUS_PENDING: domain.PENDING,
                notification_pb2.NOTIFICATION_STATUS_SENT: domain.SENT,
                notification_pb2.NOTIFICATION_STATUS_FAILED: domain.FAILED}
+
+# An insurance product as the templates name it (templates.TERMS["…"]["product"]).
+PRODUCT_CODE = {insurance_pb2.PRODUCT_OSAGO: "osago", insurance_pb2.PRODUCT_KASKO: "kasko",
+                insurance_pb2.PRODUCT_LIFE: "life", insurance_pb2.PRODUCT_HEALTH: "health"}
 
 
 def notification_to_proto(row) -> notification_pb2.Notification:

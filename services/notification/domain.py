@@ -32,6 +32,18 @@ def check_choices(message_kind: str, choices: dict[str, bool]) -> dict[str, bool
     return choices
 
 
+# financing's reason codes that count against an application (the others say what passed), and
+# the name its rules decide under (a manager's rejection carries their own words instead).
+REFUSAL_REASONS = ("overdue_debt", "age_outside_policy", "score_very_poor", "score_poor", "pti_high_score_too_low",
+                   "pti_above_limit", "full_cost_above_cap")
+CREDIT_RULES = "financing"
+
+# Account messages: one email to the address the event names, whatever the preferences (the
+# link proves that address; a change is told to the old one). Those carrying a link's token
+# keep no copy of their text once sent.
+ACCOUNT_KINDS = ("email_verification", "password_reset", "password_changed", "email_changed")
+WITH_SECRETS = ("email_verification", "password_reset")
+
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STATUSES = (PENDING, SENT, FAILED)
 # Channels whose provider takes a message once by its id: sending again after a crash is safe.

@@ -1,12 +1,13 @@
 """notification's use cases: the templates (listed, previewed), the customers' preferences, the
-contacts kept from auth's account events, and the notifications: written when their event comes,
-once per event and channel, then sent with retries.
+contacts kept from auth's account events and CRM's profiles, and the notifications: written when
+their event comes, once per event and channel, then sent with retries.
 
-Sending, once: a notification is marked `sending` (one more attempt) and committed before it
-leaves, then marked sent or pending again (with its next attempt's time) or failed. An instance
-that stops between the two leaves it `sending`; after `INTERRUPTED` another instance finds it. An
-SMS or a push is then sent again, since its provider takes a message once by its id; an email is
-marked failed instead ("not sent twice"), since SMTP cannot tell whether the first one left.
+Sending, once: a notification is marked `sending` (one more attempt) and committed just before
+it leaves, then marked sent or pending again (with its next attempt's time) or failed. An
+instance that stops between the two leaves that one `sending`; after `interrupted_seconds`
+another instance finds it. An SMS or a push is then sent again, since its provider takes a
+message once by its id; an email is marked failed instead ("not sent twice"), since SMTP cannot
+tell whether the first one left.
 """
 import datetime
 import logging
@@ -25,14 +26,13 @@ from services.peers import config
 
 from . import domain, templates
 from .channels import Channels
-from .convert import CHANNEL_NAME, STATUS_NAME, notification_to_proto, preferences_to_proto, rendered_to_proto, \
+from .convert import CHANNEL_NAME, PRODUCT_CODE, STATUS_NAME, notification_to_proto, preferences_to_proto, rendered_to_proto, \
     template_to_proto
 from .samples import SAMPLES
 from .store import notifications
 
 log = logging.getLogger(__name__)
 BATCH = 20
-INTERRUPTED = datetime.timedelta(seconds=60)
 
 
 def order_number(name: str) -> str:
@@ -86,10 +86,18 @@ class NotificationHandlers:
         return preferences_to_proto(customer, row, contact)
 
     async def account_changed(self, uow, user, at) -> None:
-        """auth says how an account is now: where its messages go."""
+        """auth says how an account is now: whether it is active, and where its messages go."""
         await uow.repository.keep_contact({
             "user_id": resource_id(user.name, "users"), "email": user.email, "full_name": user.full_name,
             "phone": user.phone, "active": user.active, "updated_at": at})
+
+    async def profile_changed(self, uow, customer, at) -> None:
+        """CRM says how a registered customer's profile is now: the email and phone staff keep
+        there (a walk-in, with no account, receives nothing)."""
+        if customer.user:
+            await uow.repository.keep_contact({
+                "user_id": resource_id(customer.user, "users"), "email": customer.email,
+                "full_name": customer.full_name, "phone": customer.phone, "updated_at": at})
 
     async def welcome(self, uow, user, event_id: uuid.UUID) -> None:
         """A registration's welcome, on the customer's channels."""
@@ -121,6 +129,64 @@ class NotificationHandlers:
         await self.write(uow, event_id, kind, booking.customer,
                          {"action_url": f"{self.settings.public_url}/service/{booking.name}", "booking": facts})
 
+    async def payment_changed(self, uow, kind: str, payment, event_id: uuid.UUID) -> None:
+        """An order's payment that failed or was refunded, to its payer. A policy's premium is
+        paid while its buyer waits for the answer, and its refund comes with the cancellation
+        they asked for: neither is told again."""
+        if not payment.order:
+            return
+        facts = {"amount": Decimal(payment.amount.amount or "0")}
+        if kind == "payment_failed":
+            facts["reason"] = payment.failure_reason or "—"
+        await self.write(uow, event_id, kind, payment.customer, {
+            "action_url": f"{self.settings.public_url}/sales/{payment.order}", "order": {
+                "number": order_number(payment.order)}, "payment": facts})
+
+    async def loan_decided(self, uow, kind: str, application, event_id: uuid.UUID) -> None:
+        """A loan application approved (the terms granted) or rejected (the rules' reasons that
+        counted against it, or the manager's words), to its applicant."""
+        facts = {"number": order_number(application.name)}
+        if kind == "loan_approved":
+            facts.update(loan_amount=Decimal(application.loan_amount.amount or "0"),
+                         monthly_payment=Decimal(application.monthly_payment.amount or "0"),
+                         annual_rate=application.annual_rate, term_months=application.term_months)
+        else:
+            facts.update(reasons=[code for code in application.decision_reasons if code in domain.REFUSAL_REASONS],
+                         note="" if application.decided_by == domain.CREDIT_RULES else application.decision_note)
+        await self.write(uow, event_id, kind, application.customer,
+                         {"action_url": f"{self.settings.public_url}/financing/{application.name}",
+                          "application": facts})
+
+    async def policy_changed(self, uow, kind: str, policy, event_id: uuid.UUID) -> None:
+        """A policy the insurer issued, or one that ends soon, to its holder."""
+        facts = {"number": policy.policy_number, "product": PRODUCT_CODE[policy.product],
+                 "ends_on": datetime.date.fromisoformat(policy.ends_on)}
+        if kind == "policy_issued":
+            facts.update(starts_on=datetime.date.fromisoformat(policy.starts_on),
+                         premium=Decimal(policy.premium.amount or "0"))
+        await self.write(uow, event_id, kind, policy.customer,
+                         {"action_url": f"{self.settings.public_url}/insurance/{policy.name}", "policy": facts})
+
+    async def account_link(self, uow, kind: str, user, token: str, expires: datetime.datetime,
+                           event_id: uuid.UUID) -> None:
+        """An account's link (verify the address, reset the password), to the address auth names."""
+        page = {"email_verification": "verify-email", "password_reset": "reset-password"}[kind]
+        await self.write_account_email(uow, event_id, kind, user, user.email, {
+            "action_url": f"{self.settings.public_url}/account/{page}?token={token}",
+            "account": {"email": user.email, "expires": expires, "time_zone": self.settings.time_zone}})
+
+    async def account_secured(self, uow, kind: str, event, at: datetime.datetime, event_id: uuid.UUID) -> None:
+        """A changed password told to the account's address; a changed address told to the old one."""
+        user = event.user
+        account = {"email": user.email, "changed_at": at, "time_zone": self.settings.time_zone}
+        if kind == "email_changed":
+            account["previous_email"] = event.previous_email
+            await self.write_account_email(uow, event_id, kind, user, event.previous_email,
+                                           {"action_url": f"{self.settings.public_url}/contacts", "account": account})
+            return
+        await self.write_account_email(uow, event_id, kind, user, user.email, {
+            "action_url": f"{self.settings.public_url}/account/forgot-password", "account": account})
+
     async def write(self, uow, event_id: uuid.UUID, kind: str, customer: str, data: dict) -> None:
         """The event's message to `customer`, written in their language, one notification a
         channel they chose that has somewhere to go; a redelivered event writes none again."""
@@ -133,9 +199,24 @@ class NotificationHandlers:
             return
         language = choices["language"]
         message = templates.render(kind, language, {"customer_name": contact.full_name, **data})
-        at = now()
         targets = domain.channels_for(domain.MESSAGE_KIND[kind], choices[domain.MESSAGE_KIND[kind]], contact.email,
                                       contact.phone)
+        await self._record(repository, event_id, kind, customer, language, message, targets)
+
+    async def write_account_email(self, uow, event_id: uuid.UUID, kind: str, user, address: str, data: dict) -> None:
+        """An account message: one email to `address`, whatever the channels chosen, in the
+        account's language."""
+        repository = uow.repository
+        prefs = await repository.preferences(user.name)
+        language = prefs.language if prefs is not None else domain.DEFAULTS["language"]
+        message = templates.render(kind, language, {"customer_name": user.full_name, **data})
+        await self._record(repository, event_id, kind, user.name, language, message, {"email": address})
+
+    @staticmethod
+    async def _record(repository, event_id: uuid.UUID, kind: str, customer: str, language: str,
+                      message: templates.Rendered, targets: dict[str, str]) -> None:
+        """One notification a channel, to its recipient; none again for a redelivered event."""
+        at = now()
         for channel, recipient in targets.items():
             await repository.add_notification({
                 "id": uuid.uuid4(), "event_id": event_id, "customer": customer, "channel": channel, "kind": kind,
@@ -146,22 +227,30 @@ class NotificationHandlers:
                 "provider_reference": "", "created_at": at, "updated_at": at})
 
     async def send_due(self) -> bool:
-        """One pass: the pending notifications due, sent; True when a full batch went (more wait)."""
-        async with self.database.unit_of_work() as uow:
-            taken = await uow.repository.take_due(now(), BATCH)
-        # In the order they were written (an UPDATE returns its rows in no particular order): a
-        # customer reads "paid" before "completed".
-        for row in sorted(taken, key=lambda row: (row.next_attempt_at, row.created_at)):
-            try:
-                reference = await self.channels.send(row)
-            except Unavailable as outage:
-                await self._failed_attempt(row, outage.message, final=row.attempts >= self.settings.max_attempts)
-            except InvalidArgument as refused:
-                await self._failed_attempt(row, "; ".join(text for _, text in refused.violations), final=True)
-            else:
-                await self._finish(row, {"status": domain.SENT, "provider_reference": reference, "sent_at": now(),
-                                         "last_error": ""}, "notification.sent")
-        return len(taken) == BATCH
+        """One pass: the pending notifications due, each taken and sent in turn (so that an
+        instance stopped mid-send leaves only that one `sending`); True when a full batch was
+        due (more wait)."""
+        async with self.database.reading() as uow:
+            due = await uow.repository.due(now(), BATCH)
+        for notification_id in due:
+            async with self.database.unit_of_work() as uow:
+                row = await uow.repository.take(notification_id, now())
+            if row is not None:
+                await self._send(row)
+        return len(due) == BATCH
+
+    async def _send(self, row) -> None:
+        try:
+            reference = await self.channels.send(row)
+        except Unavailable as outage:
+            await self._failed_attempt(row, outage.message, final=row.attempts >= self.settings.max_attempts)
+        except InvalidArgument as refused:
+            await self._failed_attempt(row, "; ".join(text for _, text in refused.violations), final=True)
+        else:
+            sent = {"status": domain.SENT, "provider_reference": reference, "sent_at": now(), "last_error": ""}
+            if row.kind in domain.WITH_SECRETS:
+                sent.update(text="", html="")  # the link's token is kept nowhere once it left
+            await self._finish(row, sent, "notification.sent")
 
     async def _failed_attempt(self, row, error: str, final: bool) -> None:
         if final:
@@ -181,7 +270,8 @@ class NotificationHandlers:
     async def recover_interrupted(self) -> None:
         """Notifications an instance left sending: SMS and push pending again, emails failed."""
         async with self.database.unit_of_work() as uow:
-            found = await uow.repository.interrupted(now() - INTERRUPTED)
+            found = await uow.repository.interrupted(
+                now() - datetime.timedelta(seconds=self.settings.interrupted_seconds))
             for row in found:
                 if row.channel in domain.RESENDABLE:
                     await uow.repository.finish(row.id, {"status": domain.PENDING, "updated_at": now(),

@@ -17,11 +17,17 @@ async def main() -> None:
     service.serve(NotificationApi(handlers), notification_pb2.DESCRIPTOR.services_by_name["NotificationService"],
                   ACCESS)
     service.consume("accounts", events.accounts(handlers))
+    service.consume("account-links", events.account_links(handlers))
     service.consume("orders", events.orders(handlers))
     service.consume("bookings", events.bookings(handlers))
+    service.consume("profiles", events.profiles(handlers))
+    service.consume("payments", events.payments(handlers))
+    service.consume("loans", events.loans(handlers))
+    service.consume("policies", events.policies(handlers))
     # While a provider's breaker is open, its messages wait for their next attempt.
     service.every(own.send_seconds, handlers.send_due, "sending notifications")
-    service.every(10.0, handlers.recover_interrupted, "notifications an instance left sending")
+    service.every(lambda: min(10.0, own.interrupted_seconds), handlers.recover_interrupted,
+                  "notifications an instance left sending")
     service.on_stop(channels.close)
     await service.run()
 

@@ -1,4 +1,4 @@
-"""notification's tables and queries: the customers' contacts (from their accounts), their
+"""notification's tables and queries: the customers' contacts (from their accounts and CRM), their
 preferences, and every notification with its attempts."""
 import datetime
 import uuid
@@ -13,7 +13,7 @@ from services.kit.statements import Row
 
 metadata = sa.MetaData()
 
-# What auth's user events say of each account: where its messages go.
+# Where each account's messages go: from auth's user events and CRM's customer events.
 contacts = sa.Table(
     "contacts",
     metadata,
@@ -76,11 +76,17 @@ class NotificationRepository:
         return (await self.connection.execute(sa.select(contacts).where(contacts.c.user_id == user_id))).first()
 
     async def keep_contact(self, row: dict) -> None:
-        """The account as its latest event says (an older event never overwrites a newer one)."""
-        statement = insert(contacts).values(**row)
-        await self.connection.execute(statement.on_conflict_do_update(
-            index_elements=["user_id"], set_={name: statement.excluded[name] for name in row if name != "user_id"},
-            where=contacts.c.updated_at <= statement.excluded.updated_at))
+        """Where an account's messages go, as the latest of auth's and CRM's events says (an
+        older event never overwrites a newer one's address); `active`, which only auth's events
+        carry, as auth's latest says (a new contact known from CRM first is active)."""
+        statement = insert(contacts).values(**{"active": True, **row})
+        newer = contacts.c.updated_at <= statement.excluded.updated_at
+        changed = {name: sa.case((newer, statement.excluded[name]), else_=contacts.c[name])
+                   for name in ("email", "full_name", "phone")}
+        changed["updated_at"] = sa.func.greatest(contacts.c.updated_at, statement.excluded.updated_at)
+        if "active" in row:
+            changed["active"] = statement.excluded.active
+        await self.connection.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=changed))
 
     async def preferences(self, customer: str) -> Row | None:
         return (await self.connection.execute(
@@ -100,16 +106,20 @@ class NotificationRepository:
             insert(notifications).values(**row).on_conflict_do_nothing(constraint="notifications_once_a_channel")
             .returning(*notifications.c))).first()
 
-    async def take_due(self, at: datetime.datetime, limit: int) -> list[Row]:
-        """Pending notifications whose time has come, marked sending (one more attempt), locked
-        while taken so that two instances never take one."""
-        due = (sa.select(notifications.c.id).where(notifications.c.status == "pending",
-                                                   notifications.c.next_attempt_at <= at)
-               .order_by(notifications.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
+    async def due(self, at: datetime.datetime, limit: int) -> list[uuid.UUID]:
+        """Pending notifications whose time has come, in the order they were written."""
+        return list((await self.connection.execute(
+            sa.select(notifications.c.id).where(notifications.c.status == "pending",
+                                                notifications.c.next_attempt_at <= at)
+            .order_by(notifications.c.next_attempt_at, notifications.c.created_at).limit(limit))).scalars())
+
+    async def take(self, notification_id: uuid.UUID, at: datetime.datetime) -> Row | None:
+        """The notification marked sending (one more attempt), if it is still pending: of two
+        instances that want it, one gets it."""
         return (await self.connection.execute(
-            notifications.update().where(notifications.c.id.in_(due.scalar_subquery()))
+            notifications.update().where(notifications.c.id == notification_id, notifications.c.status == "pending")
             .values(status="sending", attempts=notifications.c.attempts + 1, updated_at=at)
-            .returning(*notifications.c))).all()
+            .returning(*notifications.c))).first()
 
     async def finish(self, notification_id: uuid.UUID, values: dict) -> Row:
         return (await self.connection.execute(

@@ -9,7 +9,7 @@ whose blocks are the parts of every channel's message:
 The email's HTML part is the text's paragraphs, escaped, in one layout (`layout.html.j2`,
 autoescaped), so the two parts never say different things. Amounts are formatted for the
 language ("2 450 000,00 ₽" / "RUB 2,450,000.00"), so are dates and times (in the zone the data
-names). A variable the template needs and the data lacks is an InvalidArgument naming it, never
+names), and codes get their names (`term`: a product, a loan's refusal). A variable the template needs and the data lacks is an InvalidArgument naming it, never
 an empty gap in a customer's message. Pure: no I/O beyond reading the template files.
 """
 import datetime
@@ -28,7 +28,8 @@ LANGUAGES = ("ru", "en")
 KINDS = (
     "welcome", "order_confirmed", "order_paid", "order_completed", "order_cancelled", "payment_failed",
     "payment_refunded", "loan_approved", "loan_rejected", "policy_issued", "policy_expiring", "booking_created",
-    "booking_rescheduled", "booking_cancelled", "booking_reminder",
+    "booking_rescheduled", "booking_cancelled", "booking_reminder", "email_verification", "password_reset",
+    "password_changed", "email_changed",
 )
 PARTS = ("subject", "text", "sms", "push_title", "push_body")
 _MONTHS = {
@@ -36,6 +37,36 @@ _MONTHS = {
            "ноября", "декабря"),
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"),
+}
+# What a code in the data is called in each language: `term("product", "kasko")` in a template.
+TERMS = {
+    "ru": {
+        "product": {"osago": "ОСАГО", "kasko": "КАСКО", "life": "Страхование жизни", "health": "Страхование здоровья"},
+        "loan_reason": {
+            "overdue_debt": "Есть просроченная задолженность по другим кредитам",
+            "age_outside_policy": "Возраст заёмщика на конец срока кредита вне условий банка",
+            "score_very_poor": "Недостаточный кредитный рейтинг",
+            "score_poor": "Недостаточный кредитный рейтинг для этих условий",
+            "pti_high_score_too_low": "Платежи по кредитам составили бы слишком большую долю дохода "
+                                      "при вашем кредитном рейтинге",
+            "pti_above_limit": "Платежи по кредитам превысили бы допустимую долю дохода",
+            "full_cost_above_cap": "Полная стоимость кредита превысила бы предельное значение",
+        },
+    },
+    "en": {
+        "product": {"osago": "OSAGO (third-party liability)", "kasko": "KASKO (own damage)", "life": "Life cover",
+                    "health": "Health cover"},
+        "loan_reason": {
+            "overdue_debt": "There is overdue debt on other loans",
+            "age_outside_policy": "The borrower's age at the end of the term is outside the bank's terms",
+            "score_very_poor": "The credit score is too low",
+            "score_poor": "The credit score is too low for these terms",
+            "pti_high_score_too_low": "Loan payments would take too large a share of the income for the credit "
+                                      "score",
+            "pti_above_limit": "Loan payments would exceed the allowed share of the income",
+            "full_cost_above_cap": "The loan's full cost would exceed the legal cap",
+        },
+    },
 }
 _NBSP = "\u00a0"
 _NARROW_NBSP = "\u202f"
@@ -99,7 +130,8 @@ def render(kind: str, language: str, data: dict) -> Rendered:
     template = _TEXT.get_template(f"{kind}.{language}.j2")
     values = {**data, "language": language,
               "money": lambda amount: money(amount, language), "day": lambda value: day(value, language),
-              "moment": lambda value, zone: moment(value, zone, language)}
+              "moment": lambda value, zone: moment(value, zone, language),
+              "term": lambda group, code: TERMS[language][group].get(code, code)}
     try:
         context = template.new_context(values)
         parts = {name: _block(template, name, context) for name in (*PARTS, "action")}

@@ -28,12 +28,13 @@ def new_email(prefix: str = "buyer") -> str:
     return f"{prefix}.{uuid.uuid4().hex[:10]}@example.ru"
 
 
-def register(edge: httpx.Client, email: str | None = None, password: str = STRONG_PASSWORD) -> dict:
+def register(edge: httpx.Client, email: str | None = None, password: str = STRONG_PASSWORD,
+             phone: str = "+79161234567") -> dict:
     email = email or new_email()
     response = edge.post(
         "/auth/register",
         json={"email": email, "password": password, "confirm_password": password,
-              "full_name": "Ivan Petrov", "phone": "+79161234567"},
+              "full_name": "Ivan Petrov", "phone": phone},
     )
     assert response.status_code == 200, response.text
     return response.json()

@@ -22,8 +22,8 @@ field is swept the day it is added. What each method gets:
   values reach the handlers and the database, not just a NOT_FOUND), a victim of its own for
   a DELETE, random uuids otherwise, and then ids that are no uuid at all, nor UTF-8.
 
-Register and Login share a strict per-address budget: two requests each (with the admin's
-sign-in and the sweep's own user, three). A 429 is accepted everywhere. Where an odd value is
+The strict methods (Register, Login, the password's and the address's) share a strict
+per-address budget: two requests each (with the admin's sign-in and the sweep's own user, three). A 429 is accepted everywhere. Where an odd value is
 valid, the call succeeds and writes a row; unique keys in the plausible bodies keep that to a
 few hundred rows, all on the sweep's own brand, customer, vehicles and codes.
 """
@@ -99,7 +99,7 @@ ODD_IDS = {"x": "x", "%20": "%20", "300 chars": "a" * 300, "emoji": "%F0%9F%9A%9
            "sql": "%27%20OR%201%3D1%20--", "NUL": "%00", "invalid UTF-8": INVALID_UTF8}
 ODD_MASKS = ["", "no_such_field", "name", "audit.create_time", "x" * 300, "full_name,full_name"]
 ODD_IDEMPOTENCY_KEYS = {"5000 chars": "k" * 5000, "sql": "' OR 1=1 --"}
-# The two requests each of the strict methods (Register, Login) may spend.
+# The two requests each of the strict methods (edge.yaml's rate_limits.strict) may spend.
 STRICT_KINDS = ("5000 chars", "sql")
 
 MONEY_TYPE = ".autosalon.common.v1.Money"

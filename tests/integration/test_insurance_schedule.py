@@ -1,6 +1,7 @@
 """insurance's scheduled jobs against a real PostgreSQL and a real gRPC insurer (the emulator, on
 a port of its own): purchased policies are issued, issued ones become active on their start date,
-active ones expire after their end; an insurer away holds back only the issuing."""
+active ones expire after their end, and their holders are told once when the end is near; an
+insurer away holds back only the issuing."""
 import asyncio
 import datetime
 import uuid
@@ -10,7 +11,7 @@ import pytest
 
 from insurer.v1 import insurer_pb2_grpc
 from services.emulators.insurer import Insurer as InsurerEmulator
-from services.insurance import domain, store
+from services.insurance import InsuranceSettings, domain, store
 from services.insurance.handlers import PolicyHandlers
 from services.insurance.insurer import Insurer
 from services.kit.db import now
@@ -27,7 +28,7 @@ async def schedule(mesh, tmp_path):
                       insurer_pb2_grpc.add_InsurerServiceServicer_to_server)
     async with migrated_database(mesh, "insurance", store.outbox, store.InsuranceRepository) as database:
         insurer = Insurer(outside.address, fail_max=1, reset_timeout=0.2, timeout=2.0)
-        yield PolicyHandlers(database, insurer), database, outside
+        yield PolicyHandlers(database, insurer, InsuranceSettings()), database, outside
         await insurer.close()
     await outside.down()
 
@@ -80,7 +81,21 @@ async def test_an_active_policy_expires_after_its_last_day(schedule):
     assert await policies.keep_in_step() == 1
     assert (await _row(database, ended)).status == domain.EXPIRED
     assert (await _row(database, running)).status == domain.ACTIVE, "its last day is today: still covered"
-    assert await _events(database) == ["expired"]
+    assert await _events(database) == ["expired", "expiring"], "the one still running ends soon"
+
+
+async def test_the_holder_of_an_active_policy_is_told_once_within_the_notice_of_its_end(schedule):
+    policies, database, outside = schedule
+    soon = await _policy(database, domain.ACTIVE, TODAY - datetime.timedelta(days=335),
+                         TODAY + datetime.timedelta(days=30), "KASKO-2025-00000004")
+    later = await _policy(database, domain.ACTIVE, TODAY - datetime.timedelta(days=334),
+                          TODAY + datetime.timedelta(days=31), "KASKO-2025-00000005")
+    assert await policies.keep_in_step() == 0, "a notice moves no policy"
+    assert await _events(database) == ["expiring"]
+    assert (await _row(database, soon)).expiry_notice_on == TODAY
+    assert (await _row(database, later)).expiry_notice_on is None, "31 days before its end: not yet"
+    await policies.keep_in_step()
+    assert await _events(database) == ["expiring"], "told once"
 
 
 async def test_while_the_insurer_is_away_issuing_waits_and_nothing_else_does(schedule):

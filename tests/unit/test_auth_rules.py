@@ -179,7 +179,7 @@ def test_refresh_decisions(record, decision):
 def test_refresh_tokens_are_stored_only_as_hashes():
     plain, record = tokens.new_refresh_token("u1", "f1", NOW, timedelta(days=1))
     assert plain not in record.token_hash
-    assert record.token_hash == tokens.hash_refresh_token(plain)
+    assert record.token_hash == tokens.token_digest(plain)
     assert record.expires_at == NOW + timedelta(days=1)
 
 
@@ -202,3 +202,29 @@ def test_key_id_is_stable_for_a_key(tmp_path):
     key_file = tmp_path / "key.pem"
     key_file.write_bytes(pem)
     assert tokens.TokenSigner.from_file(key_file).kid == kid
+
+
+def test_a_new_password_names_each_fault_under_its_own_field():
+    assert _violations(lambda: domain.check_new_password("weak", "weak", "olga@example.ru")) == [
+        ("new_password", "must be at least 10 characters long"), ("new_password", "must contain an upper-case letter"),
+        ("new_password", "must contain a digit")]
+    assert _violations(lambda: domain.check_new_password(GOOD, "Other-Horse-43", "olga@example.ru")) == [
+        ("confirm_password", "must match new_password")]
+    assert _violations(lambda: domain.check_new_password(GOOD, GOOD, "olga@example.ru", current_password=GOOD)) == [
+        ("new_password", "must differ from the current password")]
+    domain.check_new_password(GOOD, GOOD, "olga@example.ru", current_password="Old-Horse-41")
+
+
+@given(st.sampled_from(["Olga@Example.ru", "OLGA@EXAMPLE.RU", " olga@example.ru "]))
+def test_a_new_email_must_be_an_address_and_not_the_current_one_in_any_case(spelling):
+    assert _violations(lambda: domain.check_new_email(spelling, "olga@example.ru")) == [
+        ("new_email", "is your current email")]
+    assert domain.check_new_email(" new@example.ru ", "olga@example.ru") == "new@example.ru"
+    assert [field for field, _ in _violations(lambda: domain.check_new_email("not an address", "a@b.ru"))] == [
+        "new_email"]
+
+
+def test_a_links_token_is_random_and_only_its_digest_is_kept():
+    (first, first_digest), (second, _) = tokens.new_link_token(), tokens.new_link_token()
+    assert first != second and len(first) >= 43
+    assert first_digest == tokens.token_digest(first) and first not in first_digest

@@ -118,8 +118,8 @@ def test_rate_limits_are_per_client_address_on_every_proxied_route(rendered):
 
 
 def test_clients_are_counted_before_any_other_work(rendered):
-    """The default budget is the first filter. Register and login have the strict budget too,
-    on their gRPC routes only, counted after the transcoder: a REST call spends it once
+    """The default budget is the first filter. Register, login and the account's password and
+    address methods have the strict budget too, on their gRPC routes only, counted after the transcoder: a REST call spends it once
     transcoded, whatever the spelling of its path, and native gRPC spends the same bucket."""
     _, config = rendered
     manager = _manager(config)
@@ -129,7 +129,9 @@ def test_clients_are_counted_before_any_other_work(rendered):
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     strict = {route["match"].get("path") for route in routes
               if STRICT_LIMIT_FILTER in route.get("typed_per_filter_config", {})}
-    assert strict == {"/autosalon.auth.v1.AuthService/Login", "/autosalon.auth.v1.AuthService/Register"}
+    assert strict == {f"/autosalon.auth.v1.AuthService/{method}" for method in (
+        "Login", "Register", "ChangePassword", "ChangeEmail", "SendVerificationEmail", "VerifyEmail",
+        "RequestPasswordReset", "ResetPassword")}
     assert manager["merge_slashes"] and manager["normalize_path"]
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from services.kit.errors import InvalidArgument
-from services.notification import domain
+from services.notification import domain, templates
 
 
 def test_each_retry_waits_twice_as_long_as_the_one_before_within_its_scatter():
@@ -39,3 +39,24 @@ def test_transactional_email_cannot_be_turned_off_the_rest_can():
 def test_reminders_are_the_templates_about_what_is_coming():
     assert {kind for kind, message_kind in domain.MESSAGE_KIND.items() if message_kind == domain.REMINDERS} == {
         "booking_reminder", "policy_expiring"}
+
+
+def test_every_refusal_reason_of_a_loan_is_named_in_every_language():
+    for language in templates.LANGUAGES:
+        assert set(domain.REFUSAL_REASONS) <= set(templates.TERMS[language]["loan_reason"]), language
+
+
+def test_account_messages_are_templates_and_those_with_links_among_them():
+    assert set(domain.WITH_SECRETS) <= set(domain.ACCOUNT_KINDS) <= set(templates.KINDS)
+    assert all(domain.MESSAGE_KIND[kind] == domain.TRANSACTIONAL for kind in domain.ACCOUNT_KINDS)
+
+
+def test_a_loan_refusal_is_written_with_its_reasons_and_a_managers_note():
+    data = {"customer_name": "Ivan", "action_url": "https://x.example/a",
+            "application": {"number": "3F2A1B4C", "reasons": ["pti_above_limit"], "note": "income not confirmed"}}
+    english = templates.render("loan_rejected", "en", data).text
+    assert "Loan payments would exceed the allowed share of the income" in english
+    assert "Comment: income not confirmed" in english
+    russian = templates.render("loan_rejected", "ru", {**data, "application": {
+        "number": "3F2A1B4C", "reasons": [], "note": ""}}).text
+    assert "Причины" not in russian and "Комментарий" not in russian
