@@ -53,7 +53,7 @@ class BookingApi(booking_pb2_grpc.BookingServiceServicer):
 
     async def ListJobTypes(self, request, context):
         return booking_pb2.ListJobTypesResponse(
-            job_types=await self.handlers.list_job_types(identity.optional(), request.show_inactive))
+            job_types=await self.handlers.list_job_types(request.show_inactive))
 
     async def CreateJobType(self, request, context):
         if not request.HasField("job_type"):

@@ -66,9 +66,9 @@ class BookingHandlers:
 
     # Job types.
 
-    async def list_job_types(self, caller: Identity | None, show_inactive: bool) -> list[booking_pb2.JobType]:
-        if show_inactive and (caller is None or not caller.is_staff):
-            raise InvalidArgument({"show_inactive": "only staff see retired job types"})
+    async def list_job_types(self, show_inactive: bool) -> list[booking_pb2.JobType]:
+        """The bookable kinds of job; with `show_inactive`, the retired ones too, which still
+        name past bookings (a customer's service history, a notification about one)."""
         async with self.database.reading() as uow:
             return [job_type_to_proto(row) for row in await uow.repository.job_types(show_inactive)]
 

@@ -1,10 +1,14 @@
-"""The mesh's mail server as the tests read it: what Mailpit holds for an address, through its API."""
+"""What reached the customers, as the tests read it: the mesh's mail server (Mailpit, through its
+API) and the SMS provider's emulator."""
 import json
 import time
 import urllib.parse
 import urllib.request
 
-from scripts.mesh.layout import MAIL_HTTP_ADDR
+import grpc
+
+from scripts.mesh.layout import MAIL_HTTP_ADDR, SMS_ADDR
+from sms.v1 import sms_pb2, sms_pb2_grpc
 
 
 def _read(path: str) -> dict:
@@ -32,3 +36,10 @@ def text_of(address: str, subject: str) -> str:
     """The plain-text body of the newest message to `address` with this subject."""
     [newest, *_] = [message for message in mail_to(address) if message["Subject"] == subject]
     return _read(f"message/{newest['ID']}")["Text"]
+
+
+def sms_to(phone: str) -> list[sms_pb2.SentSms]:
+    """Every SMS the provider's emulator has sent to `phone`, newest first."""
+    with grpc.insecure_channel(SMS_ADDR) as channel:
+        return list(sms_pb2_grpc.SmsServiceStub(channel).ListSentSms(
+            sms_pb2.ListSentSmsRequest(phone=phone), timeout=5).messages)

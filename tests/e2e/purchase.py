@@ -67,9 +67,10 @@ def in_status(status: str):
 
 
 def pay(edge: httpx.Client, buyer: dict, order: dict, card: str = GOOD_CARD,
-        key: str | None = None, method: str = "PAYMENT_METHOD_CARD") -> httpx.Response:
+        key: str | None = None, method: str = "PAYMENT_METHOD_CARD", **fields) -> httpx.Response:
+    """A payment for the order (all that is left of it, unless `fields` names an `amount`)."""
     return edge.post("/payments", headers={**bearer(buyer), "Idempotency-Key": key or uuid.uuid4().hex},
-                     json={"order_id": order["name"], "method": method, "card_number": card})
+                     json={"order_id": order["name"], "method": method, "card_number": card, **fields})
 
 
 def confirmed_and_ready(edge: httpx.Client, buyer: dict, vehicle: dict, **fields) -> dict:

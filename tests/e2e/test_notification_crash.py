@@ -21,16 +21,14 @@ import random
 import signal
 import time
 
-import grpc
 import psycopg
 import pytest
 
 from scripts.mesh import supervisor
-from scripts.mesh.layout import SMS_ADDR, instances
-from sms.v1 import sms_pb2, sms_pb2_grpc
+from scripts.mesh.layout import instances
 
 from .conftest import STRONG_PASSWORD, bearer, login, new_email, register
-from .mail import mail_to
+from .mail import mail_to, sms_to
 
 INTERRUPTED_SETTING = "/admin/settings/notification.interrupted_seconds"
 # Short, so the next instance takes the message as interrupted a moment after it starts.
@@ -47,13 +45,6 @@ def _until(probe, seconds: float, failure: str, every: float = 0.2):
         assert time.monotonic() < deadline, failure
         time.sleep(every)
     return found
-
-
-def _sms_to(phone: str) -> list[sms_pb2.SentSms]:
-    """What the SMS provider's emulator has sent to `phone`."""
-    with grpc.insecure_channel(SMS_ADDR) as channel:
-        return list(sms_pb2_grpc.SmsServiceStub(channel).ListSentSms(
-            sms_pb2.ListSentSmsRequest(phone=phone), timeout=5).messages)
 
 
 @contextlib.contextmanager
@@ -209,7 +200,7 @@ def test_an_sms_cut_off_before_its_commit_is_sent_again_and_the_customer_gets_on
                 assert booked.status_code == 200, booked.text
                 sms_id = _until(lambda: _notification_id(observer, user["name"], "booking_created", "sms"), 15,
                                 "the booking's SMS was never written")
-                _until(lambda: _sms_to(user["phone"]), 15, "the booking's SMS never reached the provider")
+                _until(lambda: sms_to(user["phone"]), 15, "the booking's SMS never reached the provider")
                 _until(lambda: _waits_to_record_an_event(observer, locker), 10,
                        "the instance that sent the SMS does not wait to record it")
                 assert _status(observer, sms_id) == "sending"
@@ -227,5 +218,5 @@ def test_an_sms_cut_off_before_its_commit_is_sent_again_and_the_customer_gets_on
     # second send was answered with the first one's reference.
     assert (sms["recipient"], sms["template"], sms["attempts"]) == (user["phone"], "templates/booking_created", 2)
     assert sms["send_time"] and not sms.get("last_error")  # proto3 JSON leaves an empty text out
-    [delivered] = _sms_to(user["phone"])
+    [delivered] = sms_to(user["phone"])
     assert delivered.message_id == sms_id and recorded == (delivered.provider_reference,)
