@@ -5,6 +5,8 @@ import uuid
 import grpc
 import httpx
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 
 EDGE = f"127.0.0.1:{os.environ.get('AUTOSALON_EDGE_PORT', '8080')}"
@@ -64,6 +66,13 @@ def within_deadline(edge: httpx.Client, seconds: float = 5.0):
         yield
     finally:
         edge.timeout = kept
+
+
+def grpc_fields(error: grpc.aio.AioRpcError) -> set[str]:
+    """The fields a native gRPC refusal names, in its google.rpc.BadRequest detail."""
+    bad_request = error_details_pb2.BadRequest()
+    assert rpc_status.from_call(error).details[0].Unpack(bad_request)
+    return {violation.field for violation in bad_request.field_violations}
 
 
 def bearer(tokens: dict) -> dict:

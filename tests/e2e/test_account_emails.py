@@ -9,12 +9,10 @@ import time
 import grpc
 import pytest
 from google.protobuf import empty_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 
-from .conftest import STRONG_PASSWORD, bearer, login, new_email, register
+from .conftest import STRONG_PASSWORD, bearer, grpc_fields, login, new_email, register
 from .mail import mail_to, subjects_to, text_of
 from .test_auth_rest import violations
 
@@ -151,22 +149,15 @@ def test_a_changed_address_is_told_to_the_old_one_and_verified_at_the_new(edge):
     assert login(edge, address, STRONG_PASSWORD)["user"]["email"] == address
 
 
-def _grpc_fields(error: grpc.aio.AioRpcError) -> set[str]:
-    """The fields a native gRPC refusal names, in its google.rpc.BadRequest detail."""
-    bad_request = error_details_pb2.BadRequest()
-    assert rpc_status.from_call(error).details[0].Unpack(bad_request)
-    return {violation.field for violation in bad_request.field_violations}
-
-
 async def test_native_grpc_refuses_as_rest_does(edge_channel, client_session):
     stub = auth_pb2_grpc.AuthServiceStub(edge_channel)
     with pytest.raises(grpc.aio.AioRpcError) as unusable:
         await stub.VerifyEmail(auth_pb2.VerifyEmailRequest(token="made-up"))
-    assert unusable.value.code() == grpc.StatusCode.INVALID_ARGUMENT and _grpc_fields(unusable.value) == {"token"}
+    assert unusable.value.code() == grpc.StatusCode.INVALID_ARGUMENT and grpc_fields(unusable.value) == {"token"}
     with pytest.raises(grpc.aio.AioRpcError) as wrong:
         await stub.ChangePassword(auth_pb2.ChangePasswordRequest(
             current_password="Not-The-One-1", new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD),
             metadata=(("authorization", f"Bearer {client_session['access_token']}"),))
-    assert wrong.value.code() == grpc.StatusCode.INVALID_ARGUMENT and _grpc_fields(wrong.value) == {"current_password"}
+    assert wrong.value.code() == grpc.StatusCode.INVALID_ARGUMENT and grpc_fields(wrong.value) == {"current_password"}
     answer = await stub.RequestPasswordReset(auth_pb2.RequestPasswordResetRequest(email=new_email("nobody")))
     assert answer == empty_pb2.Empty()

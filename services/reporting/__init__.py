@@ -1,0 +1,15 @@
+"""reporting: the read side (CQRS). Read models built only from the events of the other
+services, and the reports staff read from them."""
+from dataclasses import dataclass
+
+from services.kit.manifest import Service
+from services.kit.settings import setting
+
+
+@dataclass(frozen=True)
+class ReportingSettings:
+    time_zone: str = setting("Europe/Moscow", "AUTOSALON_REPORTING_TIME_ZONE",
+                             "the zone whose calendar days the reports count in")
+
+
+SERVICE = Service("reporting", core_weight=0.1, settings=ReportingSettings)

@@ -1,0 +1,41 @@
+"""reporting's rules: the ranges a report may be asked for, the calendar it counts in, and the
+step an order had reached. Pure. A report's periods are PostgreSQL's `date_trunc` units (weeks
+start on Monday, quarters in January, April, July and October)."""
+import datetime
+
+from services.kit.errors import InvalidArgument
+from services.kit.protos import date_from
+
+DAY, WEEK, MONTH, QUARTER = "day", "week", "month", "quarter"
+PERIODS = (DAY, WEEK, MONTH, QUARTER)
+BRANCH, BRAND, MODEL, SALESPERSON = "branch", "brand", "model", "salesperson"
+DIMENSIONS = (BRANCH, BRAND, MODEL, SALESPERSON)
+LONGEST_RANGE = datetime.timedelta(days=3 * 366)
+# The saga's steps in order, as the order events name them.
+CREATED, CONFIRMED, PAID, COMPLETED, CANCELLED = "created", "confirmed", "paid", "completed", "cancelled"
+STEPS = (CREATED, CONFIRMED, PAID)
+
+
+def date_range(start_text: str, end_text: str) -> tuple[datetime.date, datetime.date]:
+    """The days from `start_text` to `end_text`, both included; InvalidArgument naming the field
+    that is missing, unreadable or out of order, or a range longer than three years."""
+    start, end = date_from(start_text, "start_date"), date_from(end_text, "end_date")
+    missing = {field: "is required, a date like 2026-12-31" for field, day in (("start_date", start),
+                                                                              ("end_date", end)) if day is None}
+    if missing:
+        raise InvalidArgument(missing)
+    if end < start:
+        raise InvalidArgument({"end_date": "must not be before start_date"})
+    if end - start > LONGEST_RANGE:
+        raise InvalidArgument({"end_date": "must be at most three years after start_date"})
+    return start, end
+
+
+def step_reached(confirmed: bool, paid: bool) -> str:
+    """The last step of the saga an order had reached (where a cancellation stopped it)."""
+    return PAID if paid else CONFIRMED if confirmed else CREATED
+
+
+def local_day(moment: datetime.datetime, zone: datetime.tzinfo) -> datetime.date:
+    """The dealership's calendar day of a moment."""
+    return moment.astimezone(zone).date()

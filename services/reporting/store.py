@@ -1,0 +1,139 @@
+"""reporting's read models and the queries over them: orders as sales' events left them, and
+what inventory's vehicles and config's salespeople said of them (the names a report is split
+by). Written only by the consumers of those events."""
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from services.kit.outbox import event_tables
+from services.kit.pool import Connection
+from services.kit.statements import Row
+
+metadata = sa.MetaData()
+MONEY = sa.Numeric(14, 2)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("customer", sa.Text, nullable=False),
+    sa.Column("vehicle", sa.Text, nullable=False),
+    # An accepted promo code, upper-cased; empty when none was (or it was refused).
+    sa.Column("promo_code", sa.Text, nullable=False),
+    sa.Column("discount", MONEY, nullable=False),
+    sa.Column("total", MONEY, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    # Each step's moment, and the calendar day (the reporting zone's) an order is counted on.
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_on", sa.Date, nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Column("paid_at", sa.DateTime(timezone=True)),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("completed_on", sa.Date),
+    # The staff user who handed the car over ("users/{uuid}").
+    sa.Column("completed_by", sa.Text, nullable=False),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True)),
+    sa.Column("cancel_reason", sa.Text, nullable=False),
+    # The last step reached before the cancellation: created, confirmed or paid.
+    sa.Column("cancelled_after", sa.Text, nullable=False),
+    sa.Index("orders_sold", "completed_on", postgresql_where=sa.text("completed_on IS NOT NULL")),
+    sa.Index("orders_created", "created_on"),
+)
+
+vehicles = sa.Table(
+    "vehicles",
+    metadata,
+    sa.Column("vehicle", sa.Text, primary_key=True),
+    sa.Column("brand", sa.Text, nullable=False),
+    sa.Column("model_name", sa.Text, nullable=False),
+    sa.Column("branch", sa.Text, nullable=False),
+)
+
+salespeople = sa.Table(
+    "salespeople",
+    metadata,
+    # The staff user the salesperson signs in as ("users/{uuid}").
+    sa.Column("user", sa.Text, primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+_UNKNOWN = sa.literal("unknown")
+# What a sales report's rows are split by, as a column of the sold orders joined to what the
+# events said of their car and their seller.
+_SPLITS = {
+    "": sa.literal(""),
+    "branch": sa.func.coalesce(sa.func.nullif(vehicles.c.branch, ""), _UNKNOWN),
+    "brand": sa.func.coalesce(sa.func.nullif(vehicles.c.brand, ""), _UNKNOWN),
+    "model": sa.func.coalesce(sa.func.nullif(sa.func.concat_ws(" ", vehicles.c.brand, vehicles.c.model_name), ""),
+                              _UNKNOWN),
+    "salesperson": sa.func.coalesce(salespeople.c.display_name, sa.func.nullif(orders.c.completed_by, ""), _UNKNOWN),
+}
+_SOLD = (orders.outerjoin(vehicles, vehicles.c.vehicle == orders.c.vehicle)
+         .outerjoin(salespeople, salespeople.c.user == orders.c.completed_by))
+
+
+class ReportingRepository:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    async def _keep(self, table: sa.Table, key: str, row: dict) -> None:
+        statement = insert(table).values(**row)
+        await self.connection.execute(statement.on_conflict_do_update(
+            index_elements=[key], set_={name: statement.excluded[name] for name in row if name != key}))
+
+    async def keep_vehicle(self, row: dict) -> None:
+        await self._keep(vehicles, "vehicle", row)
+
+    async def keep_salesperson(self, row: dict) -> None:
+        await self._keep(salespeople, "user", row)
+
+    async def order(self, name: str) -> Row | None:
+        return (await self.connection.execute(sa.select(orders).where(orders.c.name == name))).first()
+
+    async def keep_order(self, row: dict) -> None:
+        await self._keep(orders, "name", row)
+
+    async def sales(self, start: datetime.date, end: datetime.date, period: str, split: str, branch: str,
+                    brand: str) -> list[Row]:
+        """Cars sold, revenue and discount a period and split value, in time order, then the
+        most revenue first."""
+        period_start = sa.cast(sa.func.date_trunc(period, orders.c.completed_on), sa.Date).label("period_start")
+        key = _SPLITS[split].label("key")
+        conditions = [orders.c.completed_on.between(start, end)]
+        if branch:
+            conditions.append(vehicles.c.branch == branch)
+        if brand:
+            conditions.append(sa.func.lower(vehicles.c.brand) == brand.lower())
+        revenue = sa.func.sum(orders.c.total).label("revenue")
+        query = (sa.select(period_start, key, sa.func.count().label("cars_sold"), revenue,
+                           sa.func.sum(orders.c.discount).label("discount"))
+                 .select_from(_SOLD).where(*conditions).group_by(period_start, key)
+                 .order_by(period_start, revenue.desc(), key))
+        return (await self.connection.execute(query)).all()
+
+    async def funnel(self, start: datetime.date, end: datetime.date) -> tuple[Row, list[Row]]:
+        """How many orders created in the range reached each step, and the cancelled ones by the
+        step they had reached and their reason."""
+        created = orders.c.created_on.between(start, end)
+        steps = (await self.connection.execute(sa.select(
+            sa.func.count().label("created"), sa.func.count(orders.c.confirmed_at).label("confirmed"),
+            sa.func.count(orders.c.paid_at).label("paid"), sa.func.count(orders.c.completed_at).label("completed"),
+            sa.func.count(orders.c.cancelled_at).label("cancelled")).where(created))).one()
+        count = sa.func.count().label("orders")
+        cancellations = (await self.connection.execute(
+            sa.select(orders.c.cancelled_after, orders.c.cancel_reason, count)
+            .where(created, orders.c.cancelled_at.is_not(None))
+            .group_by(orders.c.cancelled_after, orders.c.cancel_reason)
+            .order_by(count.desc(), orders.c.cancelled_after, orders.c.cancel_reason))).all()
+        return steps, cancellations
+
+    async def promotions(self, start: datetime.date, end: datetime.date) -> list[Row]:
+        uses = sa.func.count().label("uses")
+        return (await self.connection.execute(
+            sa.select(orders.c.promo_code, uses, sa.func.sum(orders.c.total).label("revenue"),
+                      sa.func.sum(orders.c.discount).label("discount"))
+            .where(orders.c.completed_on.between(start, end), orders.c.promo_code != "")
+            .group_by(orders.c.promo_code).order_by(uses.desc(), orders.c.promo_code))).all()

@@ -1,0 +1,84 @@
+"""reporting through the edge, REST and native gRPC: a purchase handed over today shows in the
+sales report (by brand, and by the salesperson who handed it over), in the funnel and, with its
+promo code, nowhere it should not; staff only; a bad range or split is 400 naming its field."""
+import datetime
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+
+from autosalon.reporting.v1 import reporting_pb2, reporting_pb2_grpc
+
+from .conftest import bearer, grpc_fields
+from .purchase import confirmed_and_ready, eventually, in_status, new_vehicle, pay, wait_for_order
+from .test_auth_rest import violations
+
+TODAY = datetime.datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
+
+
+def _report(edge, session: dict, path: str, **params) -> dict:
+    answer = edge.get(f"/reports/{path}", headers=bearer(session), params={
+        "start_date": TODAY, "end_date": TODAY, **params})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _sold(report: dict) -> int:
+    return report.get("cars_sold", 0)
+
+
+def test_a_car_handed_over_today_counts_in_the_sales_report_and_the_funnel(edge, client_session, manager_session):
+    before = _report(edge, manager_session, "sales", split_by="DIMENSION_BRAND")
+    funnel_before = _report(edge, manager_session, "funnel")
+    vehicle = new_vehicle(edge, manager_session)
+    order = confirmed_and_ready(edge, client_session, vehicle)
+    assert pay(edge, client_session, order).status_code == 200
+    wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_PAID"))
+    completed = edge.post(f"/sales/{order['name']}:complete", headers=bearer(manager_session), json={})
+    assert completed.status_code == 200, completed.text
+
+    def counted() -> bool:
+        return _sold(_report(edge, manager_session, "sales", split_by="DIMENSION_BRAND")) == _sold(before) + 1
+
+    eventually(counted)
+    after = _report(edge, manager_session, "sales", split_by="DIMENSION_BRAND")
+    brand_row = [row for row in after["rows"] if row["key"] == vehicle["brand"]]
+    assert brand_row and brand_row[0]["period_start"] == TODAY[:8] + "01", after
+    revenue = float(after["revenue"]["amount"]) - float(before.get("revenue", {}).get("amount", "0"))
+    assert round(revenue, 2) == float(order["total"]["amount"])
+    funnel = _report(edge, manager_session, "funnel")
+    for step in ("created", "confirmed", "paid", "completed"):
+        assert funnel.get(step, 0) >= funnel_before.get(step, 0) + 1, (step, funnel, funnel_before)
+    by_seller = _report(edge, manager_session, "sales", split_by="DIMENSION_SALESPERSON", period="PERIOD_DAY")
+    assert any(row["key"] for row in by_seller["rows"]), by_seller
+
+
+def test_reports_are_for_staff_only(edge, client_session):
+    for path in ("sales", "funnel", "promotions"):
+        answer = edge.get(f"/reports/{path}", headers=bearer(client_session),
+                          params={"start_date": TODAY, "end_date": TODAY})
+        assert answer.status_code == 403, answer.text
+        assert edge.get(f"/reports/{path}", params={"start_date": TODAY, "end_date": TODAY}).status_code == 401
+
+
+@pytest.mark.parametrize("params, field", [
+    ({}, "start_date"),
+    ({"start_date": "2026-12-31", "end_date": "2026-12-01"}, "end_date"),
+    ({"start_date": "2020-01-01", "end_date": "2026-01-01"}, "end_date"),
+    ({"start_date": "yesterday", "end_date": "2026-12-01"}, "start_date"),
+])
+def test_a_bad_range_is_400_naming_its_field(edge, manager_session, params, field):
+    answer = edge.get("/reports/sales", headers=bearer(manager_session), params=params)
+    assert answer.status_code == 400 and field in violations(answer), answer.text
+
+
+async def test_native_grpc_answers_and_refuses_as_rest_does(edge_channel, manager_session):
+    stub = reporting_pb2_grpc.ReportingServiceStub(edge_channel)
+    metadata = (("authorization", f"Bearer {manager_session['access_token']}"),)
+    report = await stub.GetFunnelReport(reporting_pb2.GetFunnelReportRequest(start_date=TODAY, end_date=TODAY),
+                                        metadata=metadata)
+    assert report.created >= report.confirmed >= report.paid >= report.completed
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.GetSalesReport(reporting_pb2.GetSalesReportRequest(start_date=TODAY, end_date=TODAY, period=9),
+                                  metadata=metadata)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and grpc_fields(refused.value) == {"period"}
