@@ -10,6 +10,10 @@ ACCESS = {
     "GetSalesReport": STAFF,
     "GetFunnelReport": STAFF,
     "GetPromotionReport": STAFF,
+    "GetPopularityReport": STAFF,
+    "GetFinancingReport": STAFF,
+    "GetInsuranceReport": STAFF,
+    "GetWorkshopReport": STAFF,
 }
 
 
@@ -31,3 +35,15 @@ class ReportingApi(reporting_pb2_grpc.ReportingServiceServicer):
 
     async def GetPromotionReport(self, request, context):
         return await self.handlers.promotion_report(request.start_date, request.end_date)
+
+    async def GetPopularityReport(self, request, context):
+        return await self.handlers.popularity_report(request.start_date, request.end_date)
+
+    async def GetFinancingReport(self, request, context):
+        return await self.handlers.financing_report(request.start_date, request.end_date)
+
+    async def GetInsuranceReport(self, request, context):
+        return await self.handlers.insurance_report(request.start_date, request.end_date)
+
+    async def GetWorkshopReport(self, request, context):
+        return await self.handlers.workshop_report(request.start_date, request.end_date)

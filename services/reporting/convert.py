@@ -36,3 +36,34 @@ def cancellations_to_proto(rows) -> list[reporting_pb2.Cancellations]:
 def promotion_to_proto(row) -> reporting_pb2.PromotionRow:
     return reporting_pb2.PromotionRow(code=row.promo_code, uses=row.uses, revenue=money.to_proto(row.revenue),
                                       discount=money.to_proto(row.discount))
+
+
+def _percent(part, whole) -> str:
+    """part / whole in per cent to one decimal, rounded half up; "0.0" when there is no whole."""
+    if not whole:
+        return "0.0"
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def popularity_row_to_proto(row) -> reporting_pb2.PopularityRow:
+    return reporting_pb2.PopularityRow(model=row.model, orders=row.orders, test_drives=row.test_drives)
+
+
+def financing_to_proto(figures) -> reporting_pb2.FinancingReport:
+    return reporting_pb2.FinancingReport(
+        approved=figures.approved, rejected=figures.rejected,
+        approval_rate_percent=_percent(figures.approved, figures.approved + figures.rejected),
+        approved_volume=money.to_proto(Decimal(figures.volume)),
+        average_rate_percent=str((Decimal(figures.rate_weight) / figures.volume).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                                 if figures.volume else Decimal("0.00")))
+
+
+def insurance_row_to_proto(row) -> reporting_pb2.InsuranceRow:
+    return reporting_pb2.InsuranceRow(
+        product=row.product, policies_issued=row.issued, premiums=money.to_proto(Decimal(row.premiums)),
+        refunds=money.to_proto(Decimal(row.refunds)), claims_approved=money.to_proto(Decimal(row.claims)),
+        claims_ratio_percent=_percent(row.claims, row.premiums - row.refunds))
+
+
+def workshop_row_to_proto(row) -> reporting_pb2.WorkshopRow:
+    return reporting_pb2.WorkshopRow(key=row.key, bookings=row.bookings, hours=str(row.hours))

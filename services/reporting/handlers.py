@@ -4,12 +4,14 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from autosalon.insurance.v1 import insurance_pb2
 from autosalon.reporting.v1 import reporting_pb2
 from services.kit.db import Database
 from services.kit.errors import InvalidArgument
 
-from . import domain
-from .convert import cancellations_to_proto, promotion_to_proto, sales_report_to_proto
+from . import domain, store
+from .convert import cancellations_to_proto, financing_to_proto, insurance_row_to_proto, popularity_row_to_proto, \
+    promotion_to_proto, sales_report_to_proto, workshop_row_to_proto
 
 _STEP_MOMENT = {domain.CONFIRMED: "confirmed_at", domain.PAID: "paid_at", domain.COMPLETED: "completed_at",
                 domain.CANCELLED: "cancelled_at"}
@@ -62,6 +64,39 @@ class ReportingHandlers:
                        cancelled_after=domain.step_reached(row["confirmed_at"] is not None, row["paid_at"] is not None))
         await repository.keep_order(row)
 
+    async def application_decided(self, uow, decision: str, application, at: datetime.datetime) -> None:
+        await uow.repository.keep(store.applications, {
+            "name": application.name, "loan_amount": _amount(application.loan_amount),
+            "annual_rate": Decimal(application.annual_rate or "0"), "decision": decision,
+            "decided_on": domain.local_day(at, self.zone)})
+
+    async def policy_changed(self, uow, step: str, policy, at: datetime.datetime) -> None:
+        """A policy issued (its premium written) or cancelled (its refund)."""
+        current = await uow.repository.one(store.policies, policy.name)
+        row = {"name": policy.name, "product": insurance_pb2.Product.Name(policy.product).removeprefix("PRODUCT_").lower(),
+               "premium": _amount(policy.premium), "refund": _amount(policy.refund),
+               "issued_on": current.issued_on if current else None,
+               "cancelled_on": current.cancelled_on if current else None}
+        row["issued_on" if step == "issued" else "cancelled_on"] = domain.local_day(at, self.zone)
+        await uow.repository.keep(store.policies, row)
+
+    async def claim_approved(self, uow, claim, policy: str, at: datetime.datetime) -> None:
+        await uow.repository.keep(store.claims, {
+            "name": claim.name, "policy": policy, "approved_amount": _amount(claim.approved_amount),
+            "approved_on": domain.local_day(at, self.zone)})
+
+    async def booking_changed(self, uow, booking, cancelled: bool) -> None:
+        start, end = (booking.start_time.ToDatetime(tzinfo=datetime.timezone.utc),
+                      booking.end_time.ToDatetime(tzinfo=datetime.timezone.utc))
+        await uow.repository.keep(store.bookings, {
+            "name": booking.name, "mechanic": booking.mechanic, "job_type": booking.job_type,
+            "start_on": domain.local_day(start, self.zone),
+            "hours": (Decimal((end - start).total_seconds()) / 3600).quantize(Decimal("0.01")), "cancelled": cancelled})
+
+    async def test_drive_booked(self, uow, test_drive, at: datetime.datetime) -> None:
+        await uow.repository.keep(store.test_drives, {"name": test_drive.name, "vehicle": test_drive.vehicle,
+                                                      "booked_on": domain.local_day(at, self.zone)})
+
     # The reports.
 
     async def sales_report(self, start_text: str, end_text: str, period: str, split: str, branch: str,
@@ -86,3 +121,29 @@ class ReportingHandlers:
         async with self.database.reading() as uow:
             rows = await uow.repository.promotions(start, end)
         return reporting_pb2.PromotionReport(rows=[promotion_to_proto(row) for row in rows])
+
+    async def popularity_report(self, start_text: str, end_text: str) -> reporting_pb2.PopularityReport:
+        start, end = domain.date_range(start_text, end_text)
+        async with self.database.reading() as uow:
+            rows = await uow.repository.popularity(start, end)
+        return reporting_pb2.PopularityReport(rows=[popularity_row_to_proto(row) for row in rows])
+
+    async def financing_report(self, start_text: str, end_text: str) -> reporting_pb2.FinancingReport:
+        start, end = domain.date_range(start_text, end_text)
+        async with self.database.reading() as uow:
+            figures = await uow.repository.financing(start, end)
+        return financing_to_proto(figures)
+
+    async def insurance_report(self, start_text: str, end_text: str) -> reporting_pb2.InsuranceReport:
+        start, end = domain.date_range(start_text, end_text)
+        async with self.database.reading() as uow:
+            rows = await uow.repository.insurance(start, end)
+        return reporting_pb2.InsuranceReport(rows=[insurance_row_to_proto(row) for row in rows])
+
+    async def workshop_report(self, start_text: str, end_text: str) -> reporting_pb2.WorkshopReport:
+        start, end = domain.date_range(start_text, end_text)
+        async with self.database.reading() as uow:
+            by_mechanic = await uow.repository.workshop(start, end, "mechanic")
+            by_job_type = await uow.repository.workshop(start, end, "job_type")
+        return reporting_pb2.WorkshopReport(by_mechanic=[workshop_row_to_proto(row) for row in by_mechanic],
+                                            by_job_type=[workshop_row_to_proto(row) for row in by_job_type])

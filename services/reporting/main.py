@@ -15,6 +15,9 @@ async def main() -> None:
     service.consume("orders", events.orders(handlers))
     service.consume("stock", events.stock(handlers))
     service.consume("staff", events.staff(handlers))
+    service.consume("loans", events.loans(handlers))
+    service.consume("insurance", events.insurance(handlers))
+    service.consume("workshop", events.workshop(handlers))
     await service.run()
 
 

@@ -1,6 +1,7 @@
 """reporting's read models and the queries over them: orders as sales' events left them, and
 what inventory's vehicles and config's salespeople said of them (the names a report is split
-by). Written only by the consumers of those events."""
+by); loan applications, policies and claims, workshop bookings and test drives as financing's,
+insurance's and booking's events left them. Written only by the consumers of those events."""
 import datetime
 
 import sqlalchemy as sa
@@ -58,6 +59,56 @@ salespeople = sa.Table(
     sa.Column("display_name", sa.Text, nullable=False),
 )
 
+applications = sa.Table(
+    "applications",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("loan_amount", MONEY, nullable=False),
+    sa.Column("annual_rate", sa.Numeric(7, 3), nullable=False),
+    # "approved" or "rejected" once decided, and the day it was.
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("decided_on", sa.Date),
+)
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("product", sa.Text, nullable=False),
+    sa.Column("premium", MONEY, nullable=False),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("refund", MONEY, nullable=False),
+    sa.Column("cancelled_on", sa.Date),
+)
+
+claims = sa.Table(
+    "claims",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("approved_amount", MONEY, nullable=False),
+    sa.Column("approved_on", sa.Date),
+)
+
+bookings = sa.Table(
+    "bookings",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("mechanic", sa.Text, nullable=False),
+    sa.Column("job_type", sa.Text, nullable=False),
+    sa.Column("start_on", sa.Date, nullable=False),
+    sa.Column("hours", sa.Numeric(6, 2), nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=False),
+)
+
+test_drives = sa.Table(
+    "test_drives",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("vehicle", sa.Text, nullable=False),
+    sa.Column("booked_on", sa.Date, nullable=False),
+)
+
 outbox, consumed_events = event_tables(metadata)
 
 _UNKNOWN = sa.literal("unknown")
@@ -95,6 +146,13 @@ class ReportingRepository:
 
     async def keep_order(self, row: dict) -> None:
         await self._keep(orders, "name", row)
+
+    async def keep(self, table: sa.Table, row: dict) -> None:
+        """A row of a read model keyed by `name`, as its latest event says."""
+        await self._keep(table, "name", row)
+
+    async def one(self, table: sa.Table, name: str) -> Row | None:
+        return (await self.connection.execute(sa.select(table).where(table.c.name == name))).first()
 
     async def sales(self, start: datetime.date, end: datetime.date, period: str, split: str, branch: str,
                     brand: str) -> list[Row]:
@@ -137,3 +195,56 @@ class ReportingRepository:
                       sa.func.sum(orders.c.discount).label("discount"))
             .where(orders.c.completed_on.between(start, end), orders.c.promo_code != "")
             .group_by(orders.c.promo_code).order_by(uses.desc(), orders.c.promo_code))).all()
+
+    async def popularity(self, start: datetime.date, end: datetime.date) -> list[Row]:
+        """Orders created and test drives booked in the range, by model."""
+        model = _SPLITS["model"]
+        wanted = sa.union_all(
+            sa.select(orders.c.vehicle, sa.literal(1).label("ordered"), sa.literal(0).label("driven"))
+            .where(orders.c.created_on.between(start, end)),
+            sa.select(test_drives.c.vehicle, sa.literal(0), sa.literal(1))
+            .where(test_drives.c.booked_on.between(start, end))).subquery()
+        ordered, driven = sa.func.sum(wanted.c.ordered).label("orders"), sa.func.sum(wanted.c.driven).label("test_drives")
+        query = (sa.select(model.label("model"), ordered, driven)
+                 .select_from(wanted.outerjoin(vehicles, vehicles.c.vehicle == wanted.c.vehicle))
+                 .group_by(model).order_by((ordered + driven).desc(), model))
+        return (await self.connection.execute(query)).all()
+
+    async def financing(self, start: datetime.date, end: datetime.date) -> Row:
+        approved = applications.c.decision == "approved"
+        return (await self.connection.execute(sa.select(
+            sa.func.count().filter(approved).label("approved"),
+            sa.func.count().filter(applications.c.decision == "rejected").label("rejected"),
+            sa.func.coalesce(sa.func.sum(applications.c.loan_amount).filter(approved), 0).label("volume"),
+            sa.func.coalesce(sa.func.sum(applications.c.loan_amount * applications.c.annual_rate).filter(approved),
+                             0).label("rate_weight"))
+            .where(applications.c.decided_on.between(start, end)))).one()
+
+    async def insurance(self, start: datetime.date, end: datetime.date) -> list[Row]:
+        """Per product: the policies issued and their premiums, the refunds and the claims
+        approved in the range."""
+        issued = (sa.select(policies.c.product, sa.literal(1).label("issued"), policies.c.premium,
+                            sa.literal(0).label("refund"), sa.literal(0).label("claimed"))
+                  .where(policies.c.issued_on.between(start, end)))
+        refunded = (sa.select(policies.c.product, sa.literal(0), sa.literal(0), policies.c.refund, sa.literal(0))
+                    .where(policies.c.cancelled_on.between(start, end)))
+        claimed = (sa.select(policies.c.product, sa.literal(0), sa.literal(0), sa.literal(0),
+                             claims.c.approved_amount)
+                   .select_from(claims.join(policies, policies.c.name == claims.c.policy))
+                   .where(claims.c.approved_on.between(start, end)))
+        figures = sa.union_all(issued, refunded, claimed).subquery()
+        return (await self.connection.execute(
+            sa.select(figures.c.product, sa.func.sum(figures.c.issued).label("issued"),
+                      sa.func.sum(figures.c.premium).label("premiums"), sa.func.sum(figures.c.refund).label("refunds"),
+                      sa.func.sum(figures.c.claimed).label("claims"))
+            .group_by(figures.c.product).order_by(figures.c.product))).all()
+
+    async def workshop(self, start: datetime.date, end: datetime.date, by: str) -> list[Row]:
+        """Bookings starting in the range, not cancelled, and their hours, by `by` (mechanic or
+        job_type), the busiest first."""
+        key = bookings.c[by]
+        hours = sa.func.sum(bookings.c.hours).label("hours")
+        return (await self.connection.execute(
+            sa.select(key.label("key"), sa.func.count().label("bookings"), hours)
+            .where(bookings.c.start_on.between(start, end), sa.not_(bookings.c.cancelled))
+            .group_by(key).order_by(hours.desc(), key))).all()

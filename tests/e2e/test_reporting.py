@@ -12,6 +12,8 @@ from autosalon.reporting.v1 import reporting_pb2, reporting_pb2_grpc
 from .conftest import bearer, grpc_fields
 from .purchase import confirmed_and_ready, eventually, in_status, new_vehicle, pay, wait_for_order
 from .test_auth_rest import violations
+from .test_financing import APPROVED, _submitted_and_decided
+from .test_notification_crash import _free_slot
 
 TODAY = datetime.datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
 
@@ -53,8 +55,36 @@ def test_a_car_handed_over_today_counts_in_the_sales_report_and_the_funnel(edge,
     assert any(row["key"] for row in by_seller["rows"]), by_seller
 
 
+def test_a_loan_decided_today_counts_in_the_financing_report(edge, client_session, manager_session):
+    before = _report(edge, manager_session, "financing")
+    decided = _submitted_and_decided(edge, client_session)
+    outcome = "approved" if decided["status"] == APPROVED else "rejected"
+    eventually(lambda: _report(edge, manager_session, "financing").get(outcome, 0) == before.get(outcome, 0) + 1)
+    after = _report(edge, manager_session, "financing")
+    assert 0 <= float(after["approval_rate_percent"]) <= 100
+
+
+def test_a_workshop_booking_counts_in_the_load_of_its_job_type(edge, client_session, manager_session):
+    start_time = _free_slot(edge)
+    day = start_time[:10]
+    before = {row["key"]: row for row in _report(edge, manager_session, "workshop", start_date=day,
+                                                   end_date=day).get("by_job_type", [])}
+    booked = edge.post("/service/bookings", headers=bearer(client_session), json={
+        "vin": "XTA21099043576182", "job_type": "job-types/oil-change", "branch": "branches/moscow-central",
+        "start_time": start_time})
+    assert booked.status_code == 200, booked.text
+
+    def counted() -> bool:
+        rows = {row["key"]: row for row in _report(edge, manager_session, "workshop", start_date=day,
+                                                     end_date=day).get("by_job_type", [])}
+        return rows.get("job-types/oil-change", {}).get("bookings", 0) == \
+            before.get("job-types/oil-change", {}).get("bookings", 0) + 1
+
+    eventually(counted)
+
+
 def test_reports_are_for_staff_only(edge, client_session):
-    for path in ("sales", "funnel", "promotions"):
+    for path in ("sales", "funnel", "promotions", "popularity", "financing", "insurance", "workshop"):
         answer = edge.get(f"/reports/{path}", headers=bearer(client_session),
                           params={"start_date": TODAY, "end_date": TODAY})
         assert answer.status_code == 403, answer.text

@@ -9,13 +9,16 @@ from decimal import Decimal
 
 import pytest
 
+from autosalon.booking.v1 import booking_pb2
 from autosalon.common.v1 import common_pb2
 from autosalon.config.v1 import config_pb2
+from autosalon.financing.v1 import financing_pb2
+from autosalon.insurance.v1 import insurance_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from autosalon.sales.v1 import sales_pb2
 from services.kit.consumers import handle_delivery
 from services.reporting import store
-from services.reporting.events import orders, staff, stock
+from services.reporting.events import insurance, loans, orders, staff, stock, workshop
 from services.reporting.handlers import ReportingHandlers
 
 from .conftest import migrated_database
@@ -80,11 +83,102 @@ def _scripted_day(seed: int) -> tuple[list[tuple[str, bytes]], list[dict]]:
 
 
 async def _deliver(reporting, events) -> None:
-    routes = {"orders": orders(reporting), "stock": stock(reporting), "staff": staff(reporting)}
+    routes = {"orders": orders(reporting), "stock": stock(reporting), "staff": staff(reporting),
+              "loans": loans(reporting), "insurance": insurance(reporting), "workshop": workshop(reporting)}
     for consumer, data in events:
         delivery = _Message(data)
         await handle_delivery(reporting.database, f"reporting-{consumer}", routes[consumer], delivery)
         assert delivery.acks == 1
+
+
+def _scripted_services(seed: int) -> tuple[list[tuple[str, bytes]], dict]:
+    """A day of loan decisions, policies and claims, bookings and test drives; and what they add up to."""
+    chance, at = random.Random(seed), START + datetime.timedelta(hours=8)
+    events, expected = [], {"approved": [], "rejected": 0, "products": collections.defaultdict(
+        lambda: [0, Decimal(0), Decimal(0), Decimal(0)]), "mechanics": collections.defaultdict(lambda: [0, Decimal(0)]),
+        "drives": collections.Counter()}
+    for _ in range(25):
+        application = financing_pb2.Application(name=f"applications/{uuid.uuid4()}", annual_rate=chance.choice(
+            ["12.5", "14", "18.9"]))
+        application.loan_amount.amount = str(Decimal(chance.randrange(500_000, 3_000_000)))
+        decision = chance.choice(["approved", "rejected"])
+        if decision == "approved":
+            expected["approved"].append((Decimal(application.loan_amount.amount), Decimal(application.annual_rate)))
+        else:
+            expected["rejected"] += 1
+        events.append(("loans", _envelope(f"autosalon.financing.application.{decision}",
+                                          financing_pb2.ApplicationEvent(application=application), at)))
+    for _ in range(12):
+        product = chance.choice([insurance_pb2.PRODUCT_OSAGO, insurance_pb2.PRODUCT_KASKO])
+        policy = insurance_pb2.Policy(name=f"policies/{uuid.uuid4()}", product=product)
+        policy.premium.amount = str(Decimal(chance.randrange(8_000_00, 120_000_00)) / 100)
+        figures = expected["products"][insurance_pb2.Product.Name(product).removeprefix("PRODUCT_").lower()]
+        figures[0] += 1
+        figures[1] += Decimal(policy.premium.amount)
+        events.append(("insurance", _envelope("autosalon.insurance.policy.issued", insurance_pb2.PolicyEvent(
+            policy=policy), at)))
+        if chance.random() < 0.3:
+            policy.refund.amount = str((Decimal(policy.premium.amount) / 2).quantize(Decimal("0.01")))
+            figures[2] += Decimal(policy.refund.amount)
+            events.append(("insurance", _envelope("autosalon.insurance.policy.cancelled", insurance_pb2.PolicyEvent(
+                policy=policy), at)))
+        elif chance.random() < 0.5:
+            claim = insurance_pb2.Claim(name=f"{policy.name}/claims/{uuid.uuid4()}")
+            claim.approved_amount.amount = str(Decimal(chance.randrange(1_000, 50_000)))
+            figures[3] += Decimal(claim.approved_amount.amount)
+            events.append(("insurance", _envelope("autosalon.insurance.claim.approved", insurance_pb2.ClaimEvent(
+                claim=claim, policy=policy.name), at)))
+    for number in range(20):
+        booking = booking_pb2.Booking(name=f"bookings/{uuid.uuid4()}", mechanic=chance.choice(
+            ["mechanics/ivan", "mechanics/oleg"]), job_type="job-types/oil-change")
+        minutes = chance.choice([30, 60, 90])
+        booking.start_time.FromDatetime(at + datetime.timedelta(minutes=number))
+        booking.end_time.FromDatetime(at + datetime.timedelta(minutes=number + minutes))
+        events.append(("workshop", _envelope("autosalon.booking.booking.created", booking_pb2.BookingEvent(
+            booking=booking), at)))
+        if chance.random() < 0.25:
+            events.append(("workshop", _envelope("autosalon.booking.booking.cancelled", booking_pb2.BookingEvent(
+                booking=booking), at)))
+        else:
+            expected["mechanics"][booking.mechanic][0] += 1
+            expected["mechanics"][booking.mechanic][1] += Decimal(minutes) / 60
+        car = chance.choice(CARS)
+        events.append(("workshop", _envelope("autosalon.booking.test_drive.created", booking_pb2.TestDriveEvent(
+            test_drive=booking_pb2.TestDrive(name=f"test-drives/{uuid.uuid4()}", vehicle=car[0])), at)))
+        expected["drives"][f"{car[1]} {car[2]}"] += 1
+    return events, expected
+
+
+async def test_loans_insurance_the_workshop_and_popularity_equal_what_their_events_add_up_to(reporting):
+    day_of_orders, fates = _scripted_day(seed=3)
+    events, expected = _scripted_services(seed=3)
+    await _deliver(reporting, day_of_orders + events + events[::4])
+    today = DAY.isoformat()
+
+    loans_report = await reporting.financing_report(today, today)
+    volume = sum(amount for amount, _ in expected["approved"])
+    assert (loans_report.approved, loans_report.rejected) == (len(expected["approved"]), expected["rejected"])
+    assert _money(loans_report.approved_volume.amount) == volume
+    assert Decimal(loans_report.average_rate_percent) == (
+        sum(amount * rate for amount, rate in expected["approved"]) / volume).quantize(Decimal("0.01"))
+    share = Decimal(len(expected["approved"]) * 100) / (len(expected["approved"]) + expected["rejected"])
+    assert Decimal(loans_report.approval_rate_percent) == share.quantize(Decimal("0.1"))
+
+    products = {row.product: [row.policies_issued, _money(row.premiums.amount), _money(row.refunds.amount),
+                              _money(row.claims_approved.amount)] for row in
+                (await reporting.insurance_report(today, today)).rows}
+    assert products == {product: [count, premiums, refunds, claims]
+                        for product, (count, premiums, refunds, claims) in expected["products"].items()}
+
+    workshop_report = await reporting.workshop_report(today, today)
+    assert {row.key: [row.bookings, Decimal(row.hours)] for row in workshop_report.by_mechanic} == {
+        mechanic: [count, hours.quantize(Decimal("0.01"))] for mechanic, (count, hours) in expected["mechanics"].items()}
+
+    popularity = {row.model: (row.orders, row.test_drives) for row in
+                  (await reporting.popularity_report(today, today)).rows}
+    ordered = collections.Counter(f"{fate['car'][1]} {fate['car'][2]}" for fate in fates)
+    assert popularity == {model: (ordered[model], expected["drives"][model])
+                          for model in set(ordered) | set(expected["drives"])}
 
 
 def _money(text: str) -> Decimal:
