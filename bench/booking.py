@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from autosalon.config.v1 import config_pb2
-from bench.edge import EDGE, wrk
+from bench.edge import EDGE, beside_references
 from google.protobuf import json_format
 from services.booking import SERVICE, store
 from services.booking.handlers import BookingHandlers, Branches
@@ -126,13 +126,8 @@ def main() -> None:
     results = {
         "branch": f"branches/{BRANCH}", "mechanics": MECHANICS, "bookings_in_the_week": booked,
         "inside_the_service": asyncio.run(inside(branch, start, end, args.rounds)),
-        "GET /health (REST)": wrk("/health", args.seconds, args.connections, {}),
-        "GET /auth/me (REST)": wrk("/auth/me", args.seconds, args.connections, auth),
-        "GET /service/slots, a week (REST)": wrk(query, args.seconds, args.connections, {}),
+        **beside_references("GET /service/slots, a week (REST)", query, {}, auth, args.seconds, args.connections),
     }
-    slots = results["GET /service/slots, a week (REST)"]
-    slots["share_of_auth_me"] = round(slots["requests_per_second"]
-                                      / results["GET /auth/me (REST)"]["requests_per_second"], 2)
     print(json.dumps(results, indent=2))
 
 

@@ -62,6 +62,17 @@ def wrk(path: str, seconds: int, connections: int, headers: dict, script: str | 
     }
 
 
+def beside_references(label: str, path: str, headers: dict, auth: dict, seconds: int, connections: int) -> dict:
+    """`path` under load (wrk), then GET /health and GET /auth/me from the same run: the figure
+    with its share of /auth/me's requests/s, the comparison that holds across machines."""
+    results = {label: wrk(path, seconds, connections, headers),
+               "GET /health (REST)": wrk("/health", seconds, connections, {}),
+               "GET /auth/me (REST)": wrk("/auth/me", seconds, connections, auth)}
+    results[label]["share_of_auth_me"] = round(
+        results[label]["requests_per_second"] / results["GET /auth/me (REST)"]["requests_per_second"], 3)
+    return results
+
+
 def ghz(call: str, proto: str, seconds: int, connections: int, metadata: dict, data: str = "{}") -> dict:
     """`call` ("package.Service/Method" in `proto`) over native gRPC through the edge."""
     command = [

@@ -29,7 +29,7 @@ import httpx
 from autosalon.config.v1 import config_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from autosalon.sales.v1 import sales_pb2
-from bench.edge import EDGE, wrk
+from bench.edge import EDGE, beside_references
 from services.kit import settings
 from services.kit.db import Database
 from services.reporting import SERVICE, domain, store
@@ -128,14 +128,9 @@ def main() -> None:
                                     "split_by": "DIMENSION_MODEL"})
     results = {
         "inside reporting": figures,
-        "GET /reports/sales, a year by month and model (REST)": wrk(f"/reports/sales?{query}", args.seconds,
-                                                                     args.connections, auth),
-        "GET /health (REST)": wrk("/health", args.seconds, args.connections, {}),
-        "GET /auth/me (REST)": wrk("/auth/me", args.seconds, args.connections, auth),
+        **beside_references("GET /reports/sales, a year by month and model (REST)", f"/reports/sales?{query}", auth,
+                            auth, args.seconds, args.connections),
     }
-    report = results["GET /reports/sales, a year by month and model (REST)"]
-    report["share_of_auth_me"] = round(report["requests_per_second"]
-                                       / results["GET /auth/me (REST)"]["requests_per_second"], 3)
     print(json.dumps(results, indent=2))
 
 

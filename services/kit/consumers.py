@@ -6,6 +6,7 @@ subscribes to exactly those subjects (JetStream filters the rest), parses each e
 payload as its route says, and hands it to `apply` inside the unit of work.
 """
 import asyncio
+import collections
 import functools
 import logging
 import uuid
@@ -108,15 +109,22 @@ def _first_delivery(consumed: sa.Table) -> Prepared:
     return Prepared(insert(consumed).on_conflict_do_nothing().returning(consumed.c.event_id))
 
 
+# Events skipped because no route knows their type, by (consumer, type): counted, never fatal.
+SKIPPED: collections.Counter[tuple[str, str]] = collections.Counter()
+
+
 async def handle_delivery(database: Database, consumer: str, routes: Routes, message) -> None:
     """Applies one delivered event once (recording its id), then acks; naks on failure. An
-    event on a subject no longer routed (delivered before the consumer's subjects changed)
-    asks nothing of the service."""
+    event of a type no route knows (delivered before the consumer's subjects changed, or a
+    newer publisher's) asks nothing of the service: it is acked and counted in SKIPPED."""
     envelope = common_pb2.EventEnvelope.FromString(message.data)
     logs.trace_id_var.set(envelope.trace_id)
     try:
         route = routes.get(envelope.type)
         if route is None:
+            if not SKIPPED[consumer, envelope.type]:
+                log.warning("%s skips events of type %s: no route knows them", consumer, envelope.type)
+            SKIPPED[consumer, envelope.type] += 1
             await message.ack()
             return
         event = route.payload()

@@ -134,9 +134,10 @@ class Settings:
     signing_key_file: str = setting(
         "", "AUTOSALON_SIGNING_KEY_FILE", "auth's private signing key (empty: `keys/auth-signing-key.pem` in the run folder)")
     event_retention_days: int = setting(
-        30, "AUTOSALON_EVENT_RETENTION_DAYS",
+        3650, "AUTOSALON_EVENT_RETENTION_DAYS",
         "how long JetStream keeps events and the services their published outbox rows and "
-        "consumed event ids (pruned hourly)", minimum=1)
+        "consumed event ids (pruned hourly); reporting rebuilds its read models from the events "
+        "kept, so a shorter time loses the older figures at the next rebuild", minimum=1)
     access_token_ttl_seconds: int = setting(
         900, "AUTOSALON_ACCESS_TOKEN_TTL",
         "how long an access token lives: auth signs them so, and every service replays this "

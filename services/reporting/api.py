@@ -1,10 +1,13 @@
 """reporting's gRPC servicer."""
 from autosalon.reporting.v1 import reporting_pb2_grpc
 from services.kit.errors import InvalidArgument
-from services.kit.identity import STAFF
+from services.kit import identity
+from services.kit.identity import ADMINS, STAFF
+from services.kit.protos import resource_id
 
 from .convert import DIMENSION, PERIOD
 from .handlers import ReportingHandlers
+from .rebuild import Rebuilder
 
 ACCESS = {
     "GetSalesReport": STAFF,
@@ -14,12 +17,15 @@ ACCESS = {
     "GetFinancingReport": STAFF,
     "GetInsuranceReport": STAFF,
     "GetWorkshopReport": STAFF,
+    "RebuildReadModels": ADMINS,
+    "GetRebuild": ADMINS,
 }
 
 
 class ReportingApi(reporting_pb2_grpc.ReportingServiceServicer):
-    def __init__(self, handlers: ReportingHandlers):
+    def __init__(self, handlers: ReportingHandlers, rebuilder: Rebuilder):
         self.handlers = handlers
+        self.rebuilder = rebuilder
 
     async def GetSalesReport(self, request, context):
         if request.period not in PERIOD:
@@ -47,3 +53,9 @@ class ReportingApi(reporting_pb2_grpc.ReportingServiceServicer):
 
     async def GetWorkshopReport(self, request, context):
         return await self.handlers.workshop_report(request.start_date, request.end_date)
+
+    async def RebuildReadModels(self, request, context):
+        return await self.rebuilder.start(identity.current())
+
+    async def GetRebuild(self, request, context):
+        return await self.rebuilder.get(resource_id(request.name, "rebuilds"))

@@ -3,6 +3,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from autosalon.reporting.v1 import reporting_pb2
 from services.kit import money
+from services.kit.protos import timestamp
 
 from . import domain
 
@@ -67,3 +68,17 @@ def insurance_row_to_proto(row) -> reporting_pb2.InsuranceRow:
 
 def workshop_row_to_proto(row) -> reporting_pb2.WorkshopRow:
     return reporting_pb2.WorkshopRow(key=row.key, bookings=row.bookings, hours=str(row.hours))
+
+
+REBUILD_STATE = {"running": reporting_pb2.REBUILD_STATE_RUNNING, "done": reporting_pb2.REBUILD_STATE_DONE,
+                 "failed": reporting_pb2.REBUILD_STATE_FAILED}
+
+
+def rebuild_to_proto(row) -> reporting_pb2.Rebuild:
+    rebuild = reporting_pb2.Rebuild(
+        name=f"rebuilds/{row.id}", state=REBUILD_STATE[row.state], events_applied=row.events_applied,
+        events_total=row.events_total, start_time=timestamp(row.started_at), requested_by=row.requested_by,
+        error=row.error)
+    if row.ended_at is not None:
+        rebuild.end_time.CopyFrom(timestamp(row.ended_at))
+    return rebuild

@@ -108,42 +108,35 @@ class ReportingHandlers:
             rows = await uow.repository.sales(start, end, period, split, branch, brand)
         return sales_report_to_proto(rows)
 
-    async def funnel_report(self, start_text: str, end_text: str) -> reporting_pb2.FunnelReport:
+    async def _over(self, start_text: str, end_text: str, query: str, *arguments):
+        """The repository's `query` over the days from `start_text` to `end_text`."""
         start, end = domain.date_range(start_text, end_text)
         async with self.database.reading() as uow:
-            steps, cancelled = await uow.repository.funnel(start, end)
+            return await getattr(uow.repository, query)(start, end, *arguments)
+
+    async def funnel_report(self, start_text: str, end_text: str) -> reporting_pb2.FunnelReport:
+        steps, cancelled = await self._over(start_text, end_text, "funnel")
         return reporting_pb2.FunnelReport(
             created=steps.created, confirmed=steps.confirmed, paid=steps.paid, completed=steps.completed,
             cancelled=steps.cancelled, cancellations=cancellations_to_proto(cancelled))
 
     async def promotion_report(self, start_text: str, end_text: str) -> reporting_pb2.PromotionReport:
-        start, end = domain.date_range(start_text, end_text)
-        async with self.database.reading() as uow:
-            rows = await uow.repository.promotions(start, end)
+        rows = await self._over(start_text, end_text, "promotions")
         return reporting_pb2.PromotionReport(rows=[promotion_to_proto(row) for row in rows])
 
     async def popularity_report(self, start_text: str, end_text: str) -> reporting_pb2.PopularityReport:
-        start, end = domain.date_range(start_text, end_text)
-        async with self.database.reading() as uow:
-            rows = await uow.repository.popularity(start, end)
+        rows = await self._over(start_text, end_text, "popularity")
         return reporting_pb2.PopularityReport(rows=[popularity_row_to_proto(row) for row in rows])
 
     async def financing_report(self, start_text: str, end_text: str) -> reporting_pb2.FinancingReport:
-        start, end = domain.date_range(start_text, end_text)
-        async with self.database.reading() as uow:
-            figures = await uow.repository.financing(start, end)
-        return financing_to_proto(figures)
+        return financing_to_proto(await self._over(start_text, end_text, "financing"))
 
     async def insurance_report(self, start_text: str, end_text: str) -> reporting_pb2.InsuranceReport:
-        start, end = domain.date_range(start_text, end_text)
-        async with self.database.reading() as uow:
-            rows = await uow.repository.insurance(start, end)
+        rows = await self._over(start_text, end_text, "insurance")
         return reporting_pb2.InsuranceReport(rows=[insurance_row_to_proto(row) for row in rows])
 
     async def workshop_report(self, start_text: str, end_text: str) -> reporting_pb2.WorkshopReport:
-        start, end = domain.date_range(start_text, end_text)
-        async with self.database.reading() as uow:
-            by_mechanic = await uow.repository.workshop(start, end, "mechanic")
-            by_job_type = await uow.repository.workshop(start, end, "job_type")
+        by_mechanic = await self._over(start_text, end_text, "workshop", "mechanic")
+        by_job_type = await self._over(start_text, end_text, "workshop", "job_type")
         return reporting_pb2.WorkshopReport(by_mechanic=[workshop_row_to_proto(row) for row in by_mechanic],
                                             by_job_type=[workshop_row_to_proto(row) for row in by_job_type])

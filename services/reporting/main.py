@@ -6,18 +6,21 @@ from services.peers import auth
 from . import SERVICE, events, store
 from .api import ACCESS, ReportingApi
 from .handlers import ReportingHandlers
+from .rebuild import Rebuilder, guarded
 
 
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.ReportingRepository, auth.TRUST)
     handlers = ReportingHandlers(service.database, service.settings.time_zone)
-    service.serve(ReportingApi(handlers), reporting_pb2.DESCRIPTOR.services_by_name["ReportingService"], ACCESS)
-    service.consume("orders", events.orders(handlers))
-    service.consume("stock", events.stock(handlers))
-    service.consume("staff", events.staff(handlers))
-    service.consume("loans", events.loans(handlers))
-    service.consume("insurance", events.insurance(handlers))
-    service.consume("workshop", events.workshop(handlers))
+    consumers = {"orders": events.orders(handlers), "stock": events.stock(handlers), "staff": events.staff(handlers),
+                 "loans": events.loans(handlers), "insurance": events.insurance(handlers),
+                 "workshop": events.workshop(handlers)}
+    rebuilder = Rebuilder(service.database, service.bus, list(consumers.values()))
+    service.serve(ReportingApi(handlers, rebuilder), reporting_pb2.DESCRIPTOR.services_by_name["ReportingService"],
+                  ACCESS)
+    for durable, routes in consumers.items():
+        # A rebuild's swap holds them a moment (the swap lock).
+        service.consume(durable, guarded(routes))
     await service.run()
 
 

@@ -109,6 +109,23 @@ test_drives = sa.Table(
     sa.Column("booked_on", sa.Date, nullable=False),
 )
 
+# Every table above: what a rebuild makes again from the events.
+READ_MODELS = tuple(metadata.sorted_tables)
+
+rebuilds = sa.Table(
+    "rebuilds",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    # running -> done | failed; one running at a time (a unique partial index).
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("events_applied", sa.BigInteger, nullable=False),
+    sa.Column("events_total", sa.BigInteger, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+)
+
 outbox, consumed_events = event_tables(metadata)
 
 _UNKNOWN = sa.literal("unknown")
@@ -140,6 +157,19 @@ class ReportingRepository:
 
     async def keep_salesperson(self, row: dict) -> None:
         await self._keep(salespeople, "user", row)
+
+    async def start_rebuild(self, row: dict) -> Row | None:
+        """The new rebuild, or None while another one runs."""
+        return (await self.connection.execute(
+            insert(rebuilds).values(**row).on_conflict_do_nothing(
+                index_elements=["state"], index_where=rebuilds.c.state == "running")
+            .returning(*rebuilds.c))).first()
+
+    async def rebuild(self, rebuild_id) -> Row | None:
+        return (await self.connection.execute(sa.select(rebuilds).where(rebuilds.c.id == rebuild_id))).first()
+
+    async def record_rebuild(self, rebuild_id, values: dict) -> None:
+        await self.connection.execute(rebuilds.update().where(rebuilds.c.id == rebuild_id).values(**values))
 
     async def order(self, name: str) -> Row | None:
         return (await self.connection.execute(sa.select(orders).where(orders.c.name == name))).first()

@@ -112,3 +112,25 @@ async def test_native_grpc_answers_and_refuses_as_rest_does(edge_channel, manage
         await stub.GetSalesReport(reporting_pb2.GetSalesReportRequest(start_date=TODAY, end_date=TODAY, period=9),
                                   metadata=metadata)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and grpc_fields(refused.value) == {"period"}
+
+
+def test_an_admin_rebuilds_the_read_models_from_the_events_and_the_reports_stay_the_same(
+        edge, admin_session, manager_session):
+    before = [_report(edge, admin_session, path) for path in ("sales", "funnel", "promotions", "financing")]
+    assert edge.post("/reports:rebuild", headers=bearer(manager_session), json={}).status_code == 403
+    started = edge.post("/reports:rebuild", headers=bearer(admin_session), json={})
+    assert started.status_code == 200, started.text
+    rebuild = started.json()
+    assert rebuild["state"] == "REBUILD_STATE_RUNNING" and rebuild["requested_by"].startswith("users/")
+
+    def finished() -> bool:
+        nonlocal rebuild
+        rebuild = edge.get(f"/reports/{rebuild['name']}", headers=bearer(admin_session)).json()
+        return rebuild["state"] != "REBUILD_STATE_RUNNING"
+
+    eventually(finished, seconds=120)
+    assert rebuild["state"] == "REBUILD_STATE_DONE", rebuild
+    assert int(rebuild["events_applied"]) >= int(rebuild["events_total"]) > 0
+    assert [_report(edge, admin_session, path) for path in ("sales", "funnel", "promotions", "financing")] == before
+    assert edge.get("/reports/rebuilds/8a1f7d2e-0000-4000-8000-000000000000",
+                    headers=bearer(admin_session)).status_code == 404

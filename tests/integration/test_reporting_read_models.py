@@ -16,7 +16,7 @@ from autosalon.financing.v1 import financing_pb2
 from autosalon.insurance.v1 import insurance_pb2
 from autosalon.inventory.v1 import inventory_pb2
 from autosalon.sales.v1 import sales_pb2
-from services.kit.consumers import handle_delivery
+from services.kit.consumers import SKIPPED, handle_delivery
 from services.reporting import store
 from services.reporting.events import insurance, loans, orders, staff, stock, workshop
 from services.reporting.handlers import ReportingHandlers
@@ -191,6 +191,7 @@ async def test_every_report_equals_what_the_days_events_add_up_to(reporting):
     events += events[::5]
     events.append(("orders", _envelope("autosalon.sales.order.teleported", sales_pb2.OrderChanged(), START)))
     await _deliver(reporting, events)
+    assert SKIPPED["reporting-orders", "autosalon.sales.order.teleported"] >= 1, "skipped, and counted"
     sold = [fate for fate in fates if fate["steps"][-1] == "completed"]
 
     by_brand = await reporting.sales_report(DAY.isoformat(), DAY.isoformat(), "day", "brand", "", "")
