@@ -1,6 +1,8 @@
 # One image for every Python process of the mesh (see compose.yaml); the command picks the service.
 FROM python:3.11-slim
 WORKDIR /app
+# DejaVu Sans writes the Cyrillic in reporting's PDFs (AUTOSALON_REPORTING_PDF_FONT).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 # The locked tree, as ./scripts/venv.sh installs it: pip at its locked version first.
 COPY requirements.lock ./
 RUN awk '/^[^ #]/ {keep = /^pip==/} keep' requirements.lock > /tmp/pip.lock \

@@ -10,6 +10,8 @@ from services.kit.settings import setting
 class ReportingSettings:
     time_zone: str = setting("Europe/Moscow", "AUTOSALON_REPORTING_TIME_ZONE",
                              "the zone whose calendar days the reports count in")
+    pdf_font: str = setting("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "AUTOSALON_REPORTING_PDF_FONT",
+                            "a TrueType font with Cyrillic for the reports' PDFs (Debian's fonts-dejavu-core)")
 
 
 SERVICE = Service("reporting", core_weight=0.1, settings=ReportingSettings)

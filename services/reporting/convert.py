@@ -13,6 +13,9 @@ PERIOD = {reporting_pb2.PERIOD_UNSPECIFIED: domain.MONTH, reporting_pb2.PERIOD_D
 DIMENSION = {reporting_pb2.DIMENSION_UNSPECIFIED: "", reporting_pb2.DIMENSION_BRANCH: domain.BRANCH,
              reporting_pb2.DIMENSION_BRAND: domain.BRAND, reporting_pb2.DIMENSION_MODEL: domain.MODEL,
              reporting_pb2.DIMENSION_SALESPERSON: domain.SALESPERSON}
+PERIOD_ENUM = {name: value for value, name in PERIOD.items() if value != reporting_pb2.PERIOD_UNSPECIFIED}
+DIMENSION_ENUM = {name: value for value, name in DIMENSION.items()}
+DOCUMENT_FORMAT = {reporting_pb2.DOCUMENT_FORMAT_CSV: "csv", reporting_pb2.DOCUMENT_FORMAT_PDF: "pdf"}
 _KOPECK = Decimal("0.01")
 
 
@@ -82,3 +85,13 @@ def rebuild_to_proto(row) -> reporting_pb2.Rebuild:
     if row.ended_at is not None:
         rebuild.end_time.CopyFrom(timestamp(row.ended_at))
     return rebuild
+
+
+def stored_report_to_proto(row, with_figures: bool = True) -> reporting_pb2.StoredSalesReport:
+    stored = reporting_pb2.StoredSalesReport(
+        name=f"sales-reports/{row.id}", start_date=row.start_date.isoformat(), end_date=row.end_date.isoformat(),
+        period=PERIOD_ENUM[row.period], split_by=DIMENSION_ENUM[row.split_by], title=row.title,
+        create_time=timestamp(row.created_at), created_by=row.created_by)
+    if with_figures:
+        stored.report.ParseFromString(row.figures)
+    return stored

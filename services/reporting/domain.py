@@ -16,18 +16,20 @@ CREATED, CONFIRMED, PAID, COMPLETED, CANCELLED = "created", "confirmed", "paid",
 STEPS = (CREATED, CONFIRMED, PAID)
 
 
-def date_range(start_text: str, end_text: str) -> tuple[datetime.date, datetime.date]:
+def date_range(start_text: str, end_text: str, prefix: str = "") -> tuple[datetime.date, datetime.date]:
     """The days from `start_text` to `end_text`, both included; InvalidArgument naming the field
-    that is missing, unreadable or out of order, or a range longer than three years."""
-    start, end = date_from(start_text, "start_date"), date_from(end_text, "end_date")
-    missing = {field: "is required, a date like 2026-12-31" for field, day in (("start_date", start),
-                                                                              ("end_date", end)) if day is None}
+    (`<prefix>start_date`, `<prefix>end_date`) that is missing, unreadable or out of order, or a
+    range longer than three years."""
+    start_field, end_field = f"{prefix}start_date", f"{prefix}end_date"
+    start, end = date_from(start_text, start_field), date_from(end_text, end_field)
+    missing = {field: "is required, a date like 2026-12-31" for field, day in ((start_field, start),
+                                                                              (end_field, end)) if day is None}
     if missing:
         raise InvalidArgument(missing)
     if end < start:
-        raise InvalidArgument({"end_date": "must not be before start_date"})
+        raise InvalidArgument({end_field: "must not be before start_date"})
     if end - start > LONGEST_RANGE:
-        raise InvalidArgument({"end_date": "must be at most three years after start_date"})
+        raise InvalidArgument({end_field: "must be at most three years after start_date"})
     return start, end
 
 
@@ -39,3 +41,8 @@ def step_reached(confirmed: bool, paid: bool) -> str:
 def local_day(moment: datetime.datetime, zone: datetime.tzinfo) -> datetime.date:
     """The dealership's calendar day of a moment."""
     return moment.astimezone(zone).date()
+
+
+def title_of(start: datetime.date, end: datetime.date, period: str, split: str) -> str:
+    """A kept sales report's title: "Sales 2026-01-01 to 2026-12-31, by month, by brand"."""
+    return f"Sales {start.isoformat()} to {end.isoformat()}, by {period}" + (f", by {split}" if split else "")

@@ -1,17 +1,21 @@
 """reporting's use cases: the events applied to the read models (each once, by the kit's
 consumers), and the reports read from them."""
 import datetime
+import uuid
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from autosalon.insurance.v1 import insurance_pb2
 from autosalon.reporting.v1 import reporting_pb2
-from services.kit.db import Database
-from services.kit.errors import InvalidArgument
+from services.kit import paging
+from services.kit.db import Database, now
+from services.kit.errors import InvalidArgument, NotFound
+from services.kit.idempotency import IdempotencyKey, same_request
+from services.kit.identity import Identity
 
-from . import domain, store
+from . import documents, domain, store
 from .convert import cancellations_to_proto, financing_to_proto, insurance_row_to_proto, popularity_row_to_proto, \
-    promotion_to_proto, sales_report_to_proto, workshop_row_to_proto
+    promotion_to_proto, sales_report_to_proto, stored_report_to_proto, workshop_row_to_proto
 
 _STEP_MOMENT = {domain.CONFIRMED: "confirmed_at", domain.PAID: "paid_at", domain.COMPLETED: "completed_at",
                 domain.CANCELLED: "cancelled_at"}
@@ -22,9 +26,10 @@ def _amount(money) -> Decimal:
 
 
 class ReportingHandlers:
-    def __init__(self, database: Database, time_zone: str = "Europe/Moscow"):
+    def __init__(self, database: Database, time_zone: str = "Europe/Moscow", pdf_font: str = ""):
         self.database = database
         self.zone = ZoneInfo(time_zone)
+        self.pdf_font = pdf_font
 
     # The events.
 
@@ -107,6 +112,53 @@ class ReportingHandlers:
         async with self.database.reading() as uow:
             rows = await uow.repository.sales(start, end, period, split, branch, brand)
         return sales_report_to_proto(rows)
+
+    # Kept sales reports.
+
+    async def keep_sales_report(self, caller: Identity, wanted: reporting_pb2.StoredSalesReport, period: str,
+                                split: str, key: IdempotencyKey) -> reporting_pb2.StoredSalesReport:
+        """The period's figures as they are now, kept; a retry with the same key gets the first."""
+        start, end = domain.date_range(wanted.start_date, wanted.end_date, "stored_sales_report.")
+        if key:
+            async with self.database.reading() as uow:
+                earlier = await uow.repository.stored_report_by_key(caller.user_name, key.text)
+            if earlier is not None:
+                same_request(earlier.idempotency_request, key)
+                return stored_report_to_proto(earlier)
+        figures = await self.sales_report(wanted.start_date, wanted.end_date, period, split, "", "")
+        async with self.database.unit_of_work() as uow:
+            row = await uow.repository.add_stored_report({
+                "id": uuid.uuid4(), "start_date": start, "end_date": end, "period": period, "split_by": split,
+                "title": domain.title_of(start, end, period, split), "figures": figures.SerializeToString(),
+                "created_at": now(), "created_by": caller.user_name, "idempotency_key": key.text or None,
+                "idempotency_request": key.request})
+            # A concurrent retry with the same key kept one first.
+            row = row or await uow.repository.stored_report_by_key(caller.user_name, key.text)
+        return stored_report_to_proto(row)
+
+    async def stored_sales_reports(self, requested_size: int, page_token: str
+                                   ) -> tuple[list[reporting_pb2.StoredSalesReport], str]:
+        size = paging.page_size(requested_size)
+        after = paging.time_position(paging.decode_token(page_token, {}))
+        async with self.database.reading() as uow:
+            rows = await uow.repository.stored_report_page(size, after)
+        shown, token = paging.newest_page(rows, size, {})
+        return [stored_report_to_proto(row, with_figures=False) for row in shown], token
+
+    async def stored_sales_report(self, report_id: uuid.UUID) -> reporting_pb2.StoredSalesReport:
+        async with self.database.reading() as uow:
+            row = await uow.repository.stored_report(report_id)
+        if row is None:
+            raise NotFound(f"sales-reports/{report_id} does not exist")
+        return stored_report_to_proto(row)
+
+    async def download(self, report_id: uuid.UUID, document_format: str) -> tuple[str, str, bytes]:
+        """(content type, file name, bytes) of the kept report as CSV or PDF."""
+        stored = await self.stored_sales_report(report_id)
+        name = f"sales-report-{stored.start_date}-{stored.end_date}"
+        if document_format == "csv":
+            return "text/csv; charset=utf-8", f"{name}.csv", documents.csv_of(stored.report)
+        return "application/pdf", f"{name}.pdf", documents.pdf_of(stored.title, stored.report, self.pdf_font)
 
     async def _over(self, start_text: str, end_text: str, query: str, *arguments):
         """The repository's `query` over the days from `start_text` to `end_text`."""

@@ -11,7 +11,7 @@ from .rebuild import Rebuilder, guarded
 
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.ReportingRepository, auth.TRUST)
-    handlers = ReportingHandlers(service.database, service.settings.time_zone)
+    handlers = ReportingHandlers(service.database, service.settings.time_zone, service.settings.pdf_font)
     consumers = {"orders": events.orders(handlers), "stock": events.stock(handlers), "staff": events.staff(handlers),
                  "loans": events.loans(handlers), "insurance": events.insurance(handlers),
                  "workshop": events.workshop(handlers)}

@@ -7,7 +7,9 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from services.kit.columns import keyed
 from services.kit.outbox import event_tables
+from services.kit.paging import newest_first
 from services.kit.pool import Connection
 from services.kit.statements import Row
 
@@ -124,6 +126,22 @@ rebuilds = sa.Table(
     sa.Column("ended_at", sa.DateTime(timezone=True)),
     sa.Column("requested_by", sa.Text, nullable=False),
     sa.Column("error", sa.Text, nullable=False),
+)
+
+stored_sales_reports = sa.Table(
+    "stored_sales_reports",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("split_by", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    # The SalesReport message as it was made.
+    sa.Column("figures", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    *keyed(),
 )
 
 outbox, consumed_events = event_tables(metadata)
@@ -278,3 +296,22 @@ class ReportingRepository:
             sa.select(key.label("key"), sa.func.count().label("bookings"), hours)
             .where(bookings.c.start_on.between(start, end), sa.not_(bookings.c.cancelled))
             .group_by(key).order_by(hours.desc(), key))).all()
+
+    async def add_stored_report(self, row: dict) -> Row | None:
+        """The kept report; None when the creator's idempotency key made one already."""
+        return (await self.connection.execute(
+            insert(stored_sales_reports).values(**row).on_conflict_do_nothing(
+                constraint="stored_sales_reports_one_per_idempotency_key").returning(*stored_sales_reports.c))).first()
+
+    async def stored_report_by_key(self, creator: str, key: str) -> Row | None:
+        return (await self.connection.execute(sa.select(stored_sales_reports).where(
+            stored_sales_reports.c.created_by == creator, stored_sales_reports.c.idempotency_key == key))).first()
+
+    async def stored_report(self, report_id) -> Row | None:
+        return (await self.connection.execute(
+            sa.select(stored_sales_reports).where(stored_sales_reports.c.id == report_id))).first()
+
+    async def stored_report_page(self, limit: int, after: tuple | None) -> list[Row]:
+        return (await self.connection.execute(newest_first(
+            sa.select(stored_sales_reports), stored_sales_reports.c.created_at, stored_sales_reports.c.id, after,
+            limit))).all()

@@ -134,3 +134,45 @@ def test_an_admin_rebuilds_the_read_models_from_the_events_and_the_reports_stay_
     assert [_report(edge, admin_session, path) for path in ("sales", "funnel", "promotions", "financing")] == before
     assert edge.get("/reports/rebuilds/8a1f7d2e-0000-4000-8000-000000000000",
                     headers=bearer(admin_session)).status_code == 404
+
+
+def _kept(edge, session: dict, key: str | None = None, **fields):
+    headers = {**bearer(session), **({"Idempotency-Key": key} if key else {})}
+    return edge.post("/reports/sales-reports", headers=headers, json={
+        "start_date": TODAY[:8] + "01", "end_date": TODAY, "period": "PERIOD_DAY", "split_by": "DIMENSION_BRAND",
+        **fields})
+
+
+def test_a_kept_sales_report_has_the_figures_of_its_period_and_downloads_as_csv_and_pdf(edge, manager_session):
+    made = _kept(edge, manager_session, key="keep-report-1")
+    assert made.status_code == 200, made.text
+    kept = made.json()
+    assert _kept(edge, manager_session, key="keep-report-1").json()["name"] == kept["name"], "a retry keeps none more"
+    assert kept["title"] == f"Sales {TODAY[:8]}01 to {TODAY}, by day, by brand"
+    live = _report(edge, manager_session, "sales", start_date=TODAY[:8] + "01", period="PERIOD_DAY",
+                   split_by="DIMENSION_BRAND")
+    assert kept["report"] == live
+    assert kept["name"] in [item["name"] for item in edge.get(
+        "/reports/sales-reports", headers=bearer(manager_session)).json()["stored_sales_reports"]]
+    assert edge.get(f"/reports/{kept['name']}", headers=bearer(manager_session)).json() == kept
+    as_csv = edge.get(f"/reports/{kept['name']}:download", headers=bearer(manager_session),
+                      params={"format": "DOCUMENT_FORMAT_CSV"})
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv"), as_csv.text
+    assert as_csv.text.splitlines()[0] == "period_start,key,cars_sold,revenue,discount,average_price"
+    assert "attachment" in as_csv.headers.get("content-disposition", ""), as_csv.headers
+    as_pdf = edge.get(f"/reports/{kept['name']}:download", headers=bearer(manager_session),
+                      params={"format": "DOCUMENT_FORMAT_PDF"})
+    assert as_pdf.status_code == 200 and as_pdf.headers["content-type"] == "application/pdf"
+    assert as_pdf.content.startswith(b"%PDF-")
+
+
+def test_kept_reports_refuse_bad_input_strangers_and_clients(edge, manager_session, client_session):
+    bad = _kept(edge, manager_session, start_date="2026-12-31", end_date="2026-01-01")
+    assert bad.status_code == 400 and "stored_sales_report.end_date" in violations(bad), bad.text
+    kept = _kept(edge, manager_session).json()
+    no_format = edge.get(f"/reports/{kept['name']}:download", headers=bearer(manager_session))
+    assert no_format.status_code == 400 and "format" in violations(no_format), no_format.text
+    assert edge.get("/reports/sales-reports/8a1f7d2e-0000-4000-8000-000000000000",
+                    headers=bearer(manager_session)).status_code == 404
+    assert _kept(edge, client_session).status_code == 403
+    assert edge.get("/reports/sales-reports", headers=bearer(client_session)).status_code == 403
