@@ -21,6 +21,8 @@ from typing import Any, Awaitable, Callable, Generic
 import sqlalchemy as sa
 from google.protobuf.descriptor import ServiceDescriptor
 
+from mesh.v1 import stats_pb2
+
 from . import followers, identity, live_settings, logs, relay, settings
 from .bus import Bus
 from .calls import Peers
@@ -32,6 +34,7 @@ from .manifest import Service
 from .pool import Connection
 from .registry import Consul, Discovery
 from .server import Microservice
+from .stats import StatsServicer
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,8 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     if own is not None and own.hot:
         await live_settings.read_stored(events, own)
         service.add_background(lambda: live_settings.follow(events, own))
+    service.add_service(StatsServicer(manifest.name, database, service.calls),
+                        stats_pb2.DESCRIPTOR.services_by_name["StatsService"], {"GetStats": identity.PUBLIC})
     retention = timedelta(days=config.event_retention_days)
     service.add_background(lambda: repeat(
         lambda: relay.prune_expired(database, retention), 3600, "pruning the event tables"))

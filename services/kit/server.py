@@ -80,6 +80,20 @@ def _parsed_or_refused(deserialize: Callable[[bytes], Any]) -> Callable[[bytes],
     return parse
 
 
+class CallCounts:
+    """The calls an instance answered since it started, and those it failed (the server's fault
+    or a dependency's: INTERNAL, UNAVAILABLE)."""
+
+    def __init__(self):
+        self.requests = 0
+        self.failed = 0
+
+    def answered(self, code: str) -> None:
+        self.requests += 1
+        if code in ("INTERNAL", "UNAVAILABLE"):
+            self.failed += 1
+
+
 class _CallPolicy:
     """Per RPC: trace id, deadline, identity, access rule, error mapping and an access log.
 
@@ -87,9 +101,10 @@ class _CallPolicy:
     interceptor: an interceptor costs every call an extra round of coroutines (about 10 µs
     a call, measured on a bare health check; a twentieth of a small call's CPU)."""
 
-    def __init__(self, rules: dict[str, Any], verifier: identity.TokenVerifier | None):
+    def __init__(self, rules: dict[str, Any], verifier: identity.TokenVerifier | None, calls: "CallCounts"):
         self._rules = rules
         self._verifier = verifier
+        self._calls = calls
 
     def handlers(self, servicer: Any, descriptor: ServiceDescriptor) -> dict[str, grpc.RpcMethodHandler]:
         """The servicer's methods (all unary) as gRPC handlers, each under this policy."""
@@ -142,6 +157,7 @@ class _CallPolicy:
                     f"internal error; trace id {logs.trace_id_var.get()}",
                 )
             finally:
+                self._calls.answered(code)
                 # Envoy's access log has every request; here, the failures stand out.
                 level = logging.DEBUG if code == "OK" else logging.INFO
                 if log.isEnabledFor(level):
@@ -208,6 +224,7 @@ class Microservice:
         self._background: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.verifier: identity.TokenVerifier | None = None
+        self.calls = CallCounts()
         self.registration_check_seconds = 10.0
         self._stopping = asyncio.Event()
 
@@ -240,7 +257,7 @@ class Microservice:
                      # the edge let through is never refused here for its size, at random.
                      ("grpc.max_metadata_size", 32 * 1024), ("grpc.absolute_max_metadata_size", 32 * 1024)],
         )
-        policy = _CallPolicy(self._rules, self.verifier)
+        policy = _CallPolicy(self._rules, self.verifier, self.calls)
         for servicer, descriptor in self._services:
             handlers = policy.handlers(servicer, descriptor)
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
