@@ -6,6 +6,8 @@ import sys
 import time
 
 trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="")
+# The RPC being served ("/autosalon.sales.v1.SalesService/CreateOrder"), while one is.
+rpc_var: contextvars.ContextVar[str] = contextvars.ContextVar("rpc", default="")
 
 
 class JsonFormatter(logging.Formatter):

@@ -30,6 +30,7 @@ from .consumers import Routes, consume
 from .db import Database, R
 from .failures import report_failure
 from .live_settings import LiveSettings
+from .log_shipping import LogShipper
 from .manifest import Service
 from .pool import Connection
 from .registry import Consul, Discovery
@@ -100,6 +101,8 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
                 trust: identity.Trust) -> Runtime[R]:
     """The runtime of `manifest`'s service, its settings read and its connections open."""
     logs.configure(manifest.name)
+    shipper = LogShipper(manifest.name)
+    logging.getLogger().addHandler(shipper)
     config = settings.load()
     own = LiveSettings(manifest.name, settings.load(manifest.settings)) if manifest.settings is not None else None
     database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
@@ -116,6 +119,7 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
         events, trust.account_changes, timedelta(seconds=config.access_token_ttl_seconds),
         lambda envelope: accounts.heard(*trust.account(envelope))))
     service.add_background(lambda: relay.relay_outbox(database, events))
+    service.add_background(lambda: shipper.ship(events))
     if own is not None and own.hot:
         await live_settings.read_stored(events, own)
         service.add_background(lambda: live_settings.follow(events, own))

@@ -125,6 +125,7 @@ class _CallPolicy:
         async def serve(request, context: grpc.aio.ServicerContext):
             metadata = dict(context.invocation_metadata() or ())
             logs.trace_id_var.set(metadata.get("x-request-id") or uuid.uuid4().hex)
+            logs.rpc_var.set(method)
             remaining = context.time_remaining()
             deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
             started = time.perf_counter()

@@ -1,6 +1,7 @@
 """A NATS server of a test's own (JetStream, on a free port, its store in the test's folder), for
 tests that stop and start it."""
 import asyncio
+import contextlib
 import socket
 import subprocess
 
@@ -41,3 +42,17 @@ async def shut_down(task: asyncio.Task | None, bus: Bus, server: subprocess.Pope
     await bus.close()
     server.terminate()
     server.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def own_bus(store):
+    """A NATS server of the test's own, connected: its Bus, for the block."""
+    port = free_port()
+    server = nats_server(port, store)
+    assert await until(lambda: listening(port))
+    events = Bus(f"nats://127.0.0.1:{port}")
+    await events.connect()
+    try:
+        yield events
+    finally:
+        await shut_down(None, events, server)

@@ -21,7 +21,7 @@ from services.reporting.handlers import ReportingHandlers
 from services.reporting.rebuild import Rebuilder
 
 from .conftest import migrated_database
-from .own_nats import free_port, listening, nats_server, shut_down, until
+from .own_nats import own_bus
 from .test_reporting_read_models import DAY, _deliver, _scripted_day, _scripted_services
 
 ADMIN = Identity("admin-1", "admin", "admin@example.ru", "t")
@@ -35,13 +35,8 @@ async def reporting(mesh):
 
 @pytest.fixture
 async def bus(tmp_path):
-    port = free_port()
-    server = nats_server(port, tmp_path)
-    assert await until(lambda: listening(port))
-    events = Bus(f"nats://127.0.0.1:{port}")
-    await events.connect()
-    yield events
-    await shut_down(None, events, server)
+    async with own_bus(tmp_path) as events:
+        yield events
 
 
 async def _reports(reporting) -> list[bytes]:

@@ -6,8 +6,8 @@ import pytest
 from scripts.mesh import cores, layout
 from services.kit.manifest import Service, every_service, hook
 
-SERVICES = ("auth", "booking", "catalog", "config", "customer", "financing", "insurance", "inventory", "notification", "overview", "payment", "pricing",
-            "reporting", "sales")
+SERVICES = ("auth", "booking", "catalog", "config", "customer", "financing", "insurance", "inventory", "monitoring", "notification", "overview",
+            "payment", "pricing", "reporting", "sales")
 
 
 def test_the_mesh_runs_every_service_that_declares_itself():

@@ -13,7 +13,7 @@ REST_PREFIX = {
     "auth": "/auth/", "catalog": "/catalog/", "inventory": "/inventory/", "customer": "/customers",
     "pricing": "/pricing/", "sales": "/sales/", "payment": "/payments", "financing": "/financing/",
     "insurance": "/insurance/", "config": "/admin/", "booking": "/service/", "notification": "/notifications",
-    "reporting": "/reports", "overview": "/",
+    "reporting": "/reports", "overview": "/", "monitoring": "/monitoring/",
 }
 
 

@@ -1,0 +1,71 @@
+"""Every service's log records at WARNING and above, shipped as events for the monitoring
+service: `autosalon.<service>.system.log`, an envelope holding a mesh.v1.LogBatch, a second at
+most (published straight to JetStream, not through the outbox: a record must not wait for, nor
+add to, a database's troubles).
+
+Logging never waits for NATS: a record goes into a bounded queue in memory and a background
+task publishes what is queued. While NATS is away the queue fills and the oldest records are
+dropped, counted (each batch carries the count so far), so that memory never grows with an
+outage. The shipper's own troubles are logged by a logger it does not ship.
+"""
+import asyncio
+import collections
+import datetime
+import logging
+import os
+import socket
+
+from mesh.v1 import logs_pb2
+
+from . import logs
+from .bus import Bus
+from .outbox import outbox_row
+
+log = logging.getLogger("kit.log_shipping")
+QUEUE = 10_000
+BATCH = 500
+EVERY_SECONDS = 1.0
+
+
+class LogShipper(logging.Handler):
+    def __init__(self, service: str, queue_size: int = QUEUE):
+        super().__init__(logging.WARNING)
+        self.service = service
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self.queue: collections.deque[logs_pb2.LogRecord] = collections.deque(maxlen=queue_size)
+        self.dropped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == log.name:
+            return
+        if len(self.queue) == self.queue.maxlen:
+            self.dropped += 1  # the oldest goes to make room
+        shipped = logs_pb2.LogRecord(
+            service=self.service, instance=self.instance, level=record.levelname.lower(), logger=record.name,
+            message=record.getMessage()[:4000], trace_id=logs.trace_id_var.get(), rpc=logs.rpc_var.get())
+        shipped.time.FromDatetime(datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc))
+        if record.exc_info:
+            shipped.error = logging.Formatter().formatException(record.exc_info)[:20_000]
+        self.queue.append(shipped)
+
+    def next_batch(self) -> logs_pb2.LogBatch | None:
+        """Up to BATCH queued records, taken off the queue; None when none wait."""
+        if not self.queue:
+            return None
+        records = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
+        return logs_pb2.LogBatch(records=records, dropped_so_far=self.dropped)
+
+    async def ship(self, bus: Bus) -> None:
+        """Publishes the queued records for the life of the service, each batch an event."""
+        while True:
+            await asyncio.sleep(EVERY_SECONDS)
+            while (batch := self.next_batch()) is not None:
+                row = outbox_row(self.service, "system.log", self.instance, batch,
+                                 datetime.datetime.now(datetime.timezone.utc))
+                try:
+                    await bus.js.publish(row["subject"], row["envelope"], timeout=2.0)
+                except Exception as error:
+                    self.dropped += len(batch.records)
+                    log.warning("%d log records not shipped (%s); %d dropped so far", len(batch.records), error,
+                                self.dropped)
+                    break

@@ -1,0 +1,5 @@
+"""monitoring: the operator's view. Every service's log records at WARNING and above, shipped
+as events and kept here, searched, and followed across services by trace id."""
+from services.kit.manifest import Service
+
+SERVICE = Service("monitoring", core_weight=0.1)

@@ -1,0 +1,66 @@
+"""monitoring's use cases: the shipped records kept, searched and followed by trace."""
+import datetime
+
+from autosalon.monitoring.v1 import monitoring_pb2
+from mesh.v1 import logs_pb2
+from services.kit import paging
+from services.kit.db import Database
+from services.kit.errors import InvalidArgument, NotFound
+
+from . import domain
+from .convert import LEVEL_NAME, record_to_proto
+from .store import log_records
+
+
+def _moment(stamp) -> datetime.datetime:
+    return stamp.ToDatetime(tzinfo=datetime.timezone.utc)
+
+
+class MonitoringHandlers:
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def keep(self, uow, batch: logs_pb2.LogBatch) -> None:
+        """A batch one instance shipped (an unknown level counts as an error)."""
+        await uow.repository.keep([{
+            "service": record.service, "instance": record.instance, "level": record.level,
+            "severity": domain.SEVERITY.get(record.level, domain.SEVERITY["error"]), "logger": record.logger,
+            "message": record.message, "trace_id": record.trace_id, "rpc": record.rpc,
+            "logged_at": _moment(record.time), "error": record.error} for record in batch.records])
+
+    async def search(self, request: monitoring_pb2.ListLogRecordsRequest
+                     ) -> tuple[list[monitoring_pb2.LogRecord], str]:
+        domain.check_search(request.text, request.trace_id, request.service)
+        if request.min_level not in LEVEL_NAME and request.min_level != monitoring_pb2.LEVEL_UNSPECIFIED:
+            raise InvalidArgument({"min_level": "must be LEVEL_WARNING, LEVEL_ERROR or LEVEL_CRITICAL"})
+        conditions, query = [], {"service": request.service, "level": request.min_level, "trace": request.trace_id,
+                                 "text": request.text}
+        if request.service:
+            conditions.append(log_records.c.service == request.service)
+        if request.min_level:
+            conditions.append(log_records.c.severity >= domain.SEVERITY[LEVEL_NAME[request.min_level]])
+        if request.trace_id:
+            conditions.append(log_records.c.trace_id == request.trace_id)
+        if request.HasField("start_time"):
+            conditions.append(log_records.c.logged_at >= _moment(request.start_time))
+            query["from"] = request.start_time.ToJsonString()
+        if request.HasField("end_time"):
+            conditions.append(log_records.c.logged_at < _moment(request.end_time))
+            query["until"] = request.end_time.ToJsonString()
+        size = paging.page_size(request.page_size)
+        after = paging.time_position(paging.decode_token(request.page_token, query))
+        async with self.database.reading() as uow:
+            rows = await uow.repository.page(conditions, request.text, size, after)
+        shown, token = paging.newest_page(rows, size, query)
+        return [record_to_proto(row) for row in shown], token
+
+    async def trace(self, trace_id: str) -> monitoring_pb2.Trace:
+        domain.check_trace_id(trace_id)
+        async with self.database.reading() as uow:
+            rows = await uow.repository.trace(trace_id)
+        if not rows:
+            raise NotFound(f"no record of trace {trace_id} was kept")
+        trace = monitoring_pb2.Trace(trace_id=trace_id, services=list(dict.fromkeys(row.service for row in rows)))
+        for row, since in zip(rows, domain.since_previous_ms([row.logged_at for row in rows])):
+            trace.steps.add(record=record_to_proto(row), since_previous_ms=since)
+        return trace

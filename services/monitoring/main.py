@@ -1,0 +1,23 @@
+"""monitoring's composition root."""
+from autosalon.monitoring.v1 import monitoring_pb2
+from services.kit import runtime, server
+from services.kit.manifest import every_service
+from services.peers import auth
+
+from . import SERVICE, events, store
+from .api import ACCESS, MonitoringApi
+from .handlers import MonitoringHandlers
+
+
+async def main() -> None:
+    service = await runtime.start(SERVICE, store.outbox, store.MonitoringRepository, auth.TRUST)
+    handlers = MonitoringHandlers(service.database)
+    service.serve(MonitoringApi(handlers), monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"], ACCESS)
+    # Every service's records, its own among them.
+    for name in every_service():
+        service.consume(f"logs-{name}", events.logs_of(name, handlers))
+    await service.run()
+
+
+if __name__ == "__main__":
+    server.run(main)

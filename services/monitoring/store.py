@@ -1,0 +1,52 @@
+"""monitoring's tables and queries: the log records the services shipped."""
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
+
+from services.kit.outbox import event_tables
+from services.kit.paging import newest_first
+from services.kit.pool import Connection
+from services.kit.statements import Row
+
+metadata = sa.MetaData()
+
+log_records = sa.Table(
+    "log_records",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("instance", sa.Text, nullable=False),
+    sa.Column("level", sa.Text, nullable=False),
+    # 1 warning, 2 error, 3 critical: "at least" is a comparison.
+    sa.Column("severity", sa.SmallInteger, nullable=False),
+    sa.Column("logger", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("trace_id", sa.Text, nullable=False),
+    sa.Column("rpc", sa.Text, nullable=False),
+    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    # The message and the error's words, for the full-text search (the database computes it).
+    sa.Column("words", TSVECTOR, sa.Computed("to_tsvector('simple', message || ' ' || error)", persisted=True)),
+)
+
+outbox, consumed_events = event_tables(metadata)
+
+
+class MonitoringRepository:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    async def keep(self, rows: list[dict]) -> None:
+        if rows:
+            await self.connection.execute(log_records.insert().values(rows))
+
+    async def page(self, conditions: list, text: str, limit: int, after: tuple | None) -> list[Row]:
+        if text:
+            conditions = [*conditions, log_records.c.words.op("@@")(sa.func.plainto_tsquery("simple", text))]
+        return (await self.connection.execute(newest_first(
+            sa.select(log_records).where(*conditions), log_records.c.logged_at, log_records.c.id, after,
+            limit))).all()
+
+    async def trace(self, trace_id: str, limit: int = 1000) -> list[Row]:
+        return (await self.connection.execute(
+            sa.select(log_records).where(log_records.c.trace_id == trace_id)
+            .order_by(log_records.c.logged_at, log_records.c.id).limit(limit))).all()
