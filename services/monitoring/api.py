@@ -4,7 +4,7 @@ from services.kit.identity import ADMINS
 
 from .handlers import MonitoringHandlers
 
-ACCESS = {"ListLogRecords": ADMINS, "GetTrace": ADMINS}
+ACCESS = {"ListLogRecords": ADMINS, "GetTrace": ADMINS, "ListServiceHealth": ADMINS}
 
 
 class MonitoringApi(monitoring_pb2_grpc.MonitoringServiceServicer):
@@ -17,3 +17,6 @@ class MonitoringApi(monitoring_pb2_grpc.MonitoringServiceServicer):
 
     async def GetTrace(self, request, context):
         return await self.handlers.trace(request.trace_id)
+
+    async def ListServiceHealth(self, request, context):
+        return await self.handlers.service_health()

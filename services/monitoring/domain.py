@@ -27,3 +27,19 @@ def since_previous_ms(times) -> list[int]:
     if not times:
         return []
     return [0] + [round((later - earlier).total_seconds() * 1000) for earlier, later in zip(times, times[1:])]
+
+
+CHECK_STATUSES = ("passing", "warning", "critical")
+
+
+def worst(statuses) -> str:
+    """The worst of Consul check statuses ("critical" for none: nothing vouches for it)."""
+    ranked = [CHECK_STATUSES.index(status) if status in CHECK_STATUSES else 2 for status in statuses]
+    return CHECK_STATUSES[max(ranked)] if ranked else "critical"
+
+
+def service_status(instance_statuses: list[str]) -> str:
+    """passing when every instance passes; critical when none is there or none passes; else warning."""
+    if not instance_statuses or "passing" not in instance_statuses:
+        return "critical"
+    return "passing" if set(instance_statuses) == {"passing"} else "warning"

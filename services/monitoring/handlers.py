@@ -1,10 +1,12 @@
 """monitoring's use cases: the shipped records kept, searched and followed by trace."""
 import datetime
+import uuid
 
 from autosalon.monitoring.v1 import monitoring_pb2
 from mesh.v1 import logs_pb2
 from services.kit import paging
-from services.kit.db import Database
+from services.kit.db import Database, now
+from services.kit.protos import timestamp
 from services.kit.errors import InvalidArgument, NotFound
 
 from . import domain
@@ -17,13 +19,16 @@ def _moment(stamp) -> datetime.datetime:
 
 
 class MonitoringHandlers:
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, consul=None, services: list[str] = ()):
         self.database = database
+        self.consul = consul
+        # Every service the mesh runs (one with no instance registered is still listed).
+        self.services = list(services)
 
     async def keep(self, uow, batch: logs_pb2.LogBatch) -> None:
         """A batch one instance shipped (an unknown level counts as an error)."""
         await uow.repository.keep([{
-            "service": record.service, "instance": record.instance, "level": record.level,
+            "id": uuid.uuid4(), "service": record.service, "instance": record.instance, "level": record.level,
             "severity": domain.SEVERITY.get(record.level, domain.SEVERITY["error"]), "logger": record.logger,
             "message": record.message, "trace_id": record.trace_id, "rpc": record.rpc,
             "logged_at": _moment(record.time), "error": record.error} for record in batch.records])
@@ -51,7 +56,7 @@ class MonitoringHandlers:
         after = paging.time_position(paging.decode_token(request.page_token, query))
         async with self.database.reading() as uow:
             rows = await uow.repository.page(conditions, request.text, size, after)
-        shown, token = paging.newest_page(rows, size, query)
+        shown, token = paging.newest_page(rows, size, query, moment="logged_at")
         return [record_to_proto(row) for row in shown], token
 
     async def trace(self, trace_id: str) -> monitoring_pb2.Trace:
@@ -64,3 +69,30 @@ class MonitoringHandlers:
         for row, since in zip(rows, domain.since_previous_ms([row.logged_at for row in rows])):
             trace.steps.add(record=record_to_proto(row), since_previous_ms=since)
         return trace
+
+    async def watch_checks(self) -> None:
+        """One pass: every service's Consul checks, as they are now, kept with since when."""
+        at = now()
+        for service in self.services:
+            checks = await self.consul.checks(service)
+            async with self.database.unit_of_work() as uow:
+                await uow.repository.see_checks(service, [{
+                    "check_id": check["CheckID"], "service": service, "instance": check.get("ServiceID", ""),
+                    "name": check.get("Name", ""), "status": check.get("Status", "critical"),
+                    "output": (check.get("Output") or "")[:1000], "since": at} for check in checks])
+
+    async def service_health(self) -> monitoring_pb2.ListServiceHealthResponse:
+        async with self.database.reading() as uow:
+            rows = await uow.repository.all_checks()
+        by_instance: dict[str, dict[str, list]] = {service: {} for service in self.services}
+        for row in rows:
+            by_instance.setdefault(row.service, {}).setdefault(row.instance, []).append(row)
+        answer = monitoring_pb2.ListServiceHealthResponse()
+        for service, instances in sorted(by_instance.items()):
+            health = answer.services.add(name=service)
+            for instance, checks in instances.items():
+                health.instances.add(id=instance, status=domain.worst(check.status for check in checks), checks=[
+                    monitoring_pb2.CheckState(name=check.name, status=check.status, output=check.output,
+                                              since=timestamp(check.since)) for check in checks])
+            health.status = domain.service_status([instance.status for instance in health.instances])
+        return answer

@@ -11,11 +11,13 @@ from .handlers import MonitoringHandlers
 
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.MonitoringRepository, auth.TRUST)
-    handlers = MonitoringHandlers(service.database)
+    services = list(every_service())
+    handlers = MonitoringHandlers(service.database, service.consul, services)
     service.serve(MonitoringApi(handlers), monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"], ACCESS)
     # Every service's records, its own among them.
-    for name in every_service():
+    for name in services:
         service.consume(f"logs-{name}", events.logs_of(name, handlers))
+    service.every(2.0, handlers.watch_checks, "the services' checks in Consul")
     await service.run()
 
 

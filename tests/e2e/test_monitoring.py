@@ -3,6 +3,7 @@ service, level and text, and followed by their trace id; admins only; bad filter
 import pytest
 
 from scripts.mesh import supervisor
+from scripts.mesh.layout import SERVICES
 
 from .conftest import bearer
 from .purchase import confirmed_and_ready, eventually, new_vehicle, pay
@@ -48,3 +49,29 @@ def test_a_warning_logged_while_serving_a_payment_is_found_by_its_words_and_its_
     trace = edge.get(f"/monitoring/traces/{record['trace_id']}", headers=bearer(admin_session)).json()
     assert record["name"] in [step["record"]["name"] for step in trace["steps"]]
     assert "payment" in trace["services"]
+
+
+def _health(edge, admin_session) -> dict[str, dict]:
+    answer = edge.get("/monitoring/services", headers=bearer(admin_session))
+    assert answer.status_code == 200, answer.text
+    return {service["name"]: service for service in answer.json()["services"]}
+
+
+def test_every_service_is_listed_with_its_instances_and_their_checks(edge, admin_session, manager_session):
+    assert edge.get("/monitoring/services", headers=bearer(manager_session)).status_code == 403
+    eventually(lambda: _health(edge, admin_session)["catalog"]["status"] == "passing")
+    health = _health(edge, admin_session)
+    assert set(health) == set(SERVICES)
+    catalog = health["catalog"]
+    assert len(catalog["instances"]) == 2 and all(instance["status"] == "passing" for instance in catalog["instances"])
+    assert all(check["since"] for instance in catalog["instances"] for check in instance["checks"])
+
+
+@pytest.mark.disruptive
+def test_a_stopped_service_shows_critical_and_passing_again_once_back(edge, admin_session):
+    supervisor.ctl("stop", "customer:*")
+    try:
+        eventually(lambda: _health(edge, admin_session)["customer"]["status"] == "critical", seconds=30)
+    finally:
+        supervisor.ctl("start", "customer:*")
+    eventually(lambda: _health(edge, admin_session)["customer"]["status"] == "passing", seconds=60)

@@ -65,3 +65,7 @@ async def test_shipped_records_are_kept_and_found_by_level_text_and_trace(monito
     assert trace.steps[1].since_previous_ms >= 0
     with pytest.raises(NotFound):
         await monitoring.trace("trace-none")
+    first, token = await monitoring.search(monitoring_pb2.ListLogRecordsRequest(service="sales", page_size=2))
+    rest, last = await monitoring.search(monitoring_pb2.ListLogRecordsRequest(service="sales", page_size=2,
+                                                                              page_token=token))
+    assert [record.name for record in first + rest] == [record.name for record in records] and token and not last

@@ -61,3 +61,11 @@ def test_levels_compare_in_order_and_steps_count_the_time_since_the_one_before()
     moments = [start, start + datetime.timedelta(milliseconds=12), start + datetime.timedelta(milliseconds=40)]
     assert domain.since_previous_ms(moments) == [0, 12, 28]
     assert domain.since_previous_ms([]) == []
+
+
+def test_an_instance_is_its_worst_check_and_a_service_is_passing_only_when_every_instance_is():
+    assert domain.worst(["passing", "warning", "passing"]) == "warning"
+    assert domain.worst(["passing", "critical"]) == "critical" and domain.worst([]) == "critical"
+    assert domain.service_status(["passing", "passing"]) == "passing"
+    assert domain.service_status(["passing", "critical"]) == "warning"
+    assert domain.service_status(["critical"]) == "critical" and domain.service_status([]) == "critical"

@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "log_records",
-        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("id", sa.Uuid, primary_key=True),
         sa.Column("service", sa.Text, nullable=False),
         sa.Column("instance", sa.Text, nullable=False),
         sa.Column("level", sa.Text, nullable=False),
