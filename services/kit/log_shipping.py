@@ -27,6 +27,12 @@ BATCH = 500
 EVERY_SECONDS = 1.0
 
 
+def _text(value: str) -> str:
+    """`value` as protobuf and PostgreSQL take text: lone surrogates (bytes a request carried that
+    were no UTF-8) and NUL characters replaced."""
+    return value.encode("utf-8", "replace").decode().replace("\x00", "\ufffd")
+
+
 class LogShipper(logging.Handler):
     def __init__(self, service: str, queue_size: int = QUEUE):
         super().__init__(logging.WARNING)
@@ -38,14 +44,21 @@ class LogShipper(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name == log.name:
             return
+        try:
+            shipped = logs_pb2.LogRecord(
+                service=self.service, instance=self.instance, level=record.levelname.lower(), logger=record.name,
+                message=_text(record.getMessage()[:4000]), trace_id=_text(logs.trace_id_var.get()),
+                rpc=logs.rpc_var.get())
+            shipped.time.FromDatetime(datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc))
+            if record.exc_info:
+                shipped.error = _text(logging.Formatter().formatException(record.exc_info)[:20_000])
+        except Exception:
+            # A record that cannot be written (a message whose arguments do not fit it) is
+            # counted, never raised into the code that logged it.
+            self.dropped += 1
+            return
         if len(self.queue) == self.queue.maxlen:
             self.dropped += 1  # the oldest goes to make room
-        shipped = logs_pb2.LogRecord(
-            service=self.service, instance=self.instance, level=record.levelname.lower(), logger=record.name,
-            message=record.getMessage()[:4000], trace_id=logs.trace_id_var.get(), rpc=logs.rpc_var.get())
-        shipped.time.FromDatetime(datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc))
-        if record.exc_info:
-            shipped.error = logging.Formatter().formatException(record.exc_info)[:20_000]
         self.queue.append(shipped)
 
     def next_batch(self) -> logs_pb2.LogBatch | None:

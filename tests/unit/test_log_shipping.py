@@ -69,3 +69,14 @@ def test_an_instance_is_its_worst_check_and_a_service_is_passing_only_when_every
     assert domain.service_status(["passing", "passing"]) == "passing"
     assert domain.service_status(["passing", "critical"]) == "warning"
     assert domain.service_status(["critical"]) == "critical" and domain.service_status([]) == "critical"
+
+
+def test_a_record_of_odd_text_is_shipped_readable_and_one_that_cannot_be_written_is_counted():
+    shipper = LogShipper("sales")
+    logger = _logger(shipper)
+    logger.warning("odd input %s", "bad\udcff\x00byte")
+    logger.warning("%d items", "not a number")
+    batch = shipper.next_batch()
+    [record] = batch.records
+    assert "\udcff" not in record.message and "\x00" not in record.message and "bad" in record.message
+    assert batch.dropped_so_far == 1
