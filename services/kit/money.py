@@ -38,6 +38,12 @@ def from_proto(money: common_pb2.Money, field: str, currency: str = DEFAULT_CURR
     return parse_amount(money.amount, f"{field}.amount")
 
 
+def published(money: common_pb2.Money) -> Decimal:
+    """An amount another service published in an event (checked by that service when it took
+    it), zero where it left the amount empty."""
+    return Decimal(money.amount or "0")
+
+
 def to_proto(amount: Decimal, currency: str = DEFAULT_CURRENCY) -> common_pb2.Money:
     return common_pb2.Money(
         currency_code=currency, amount=str(amount.quantize(KOPECK, rounding=ROUND_HALF_EVEN))

@@ -38,6 +38,8 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         self.calls = calls
         self.started = datetime.datetime.now(datetime.timezone.utc)
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        # Asked of git once, at start, not on the event loop of a first request.
+        self.version = version()
         self._waiting = sa.select(sa.func.count()).select_from(database.outbox).where(
             database.outbox.c.published_at.is_(None))
 
@@ -46,6 +48,6 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
             waiting = await uow.connection.scalar(self._waiting)
         uptime = datetime.datetime.now(datetime.timezone.utc) - self.started
         return stats_pb2.Stats(
-            service=self.service, instance=self.instance, version=version(), start_time=timestamp(self.started),
+            service=self.service, instance=self.instance, version=self.version, start_time=timestamp(self.started),
             uptime_seconds=int(uptime.total_seconds()), requests=self.calls.requests,
             failed_requests=self.calls.failed, events_waiting=waiting)

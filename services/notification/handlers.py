@@ -13,10 +13,9 @@ import datetime
 import logging
 import random
 import uuid
-from decimal import Decimal
 
 from autosalon.notification.v1 import notification_pb2
-from services.kit import paging
+from services.kit import money, paging
 from services.kit.db import Database, now
 from services.kit.errors import InvalidArgument, NotFound, Unavailable
 from services.kit.identity import Identity
@@ -105,7 +104,7 @@ class NotificationHandlers:
 
     async def order_changed(self, uow, kind: str, order, event_id: uuid.UUID) -> None:
         """An order's confirmation, payment, hand-over or cancellation, to its customer."""
-        total = Decimal(order.total.amount or "0")
+        total = money.published(order.total)
         facts = {"number": order_number(order.name), "vehicle": order.vehicle_title or order.vehicle}
         if kind == "order_confirmed":
             facts["total"] = total
@@ -135,7 +134,7 @@ class NotificationHandlers:
         they asked for: neither is told again."""
         if not payment.order:
             return
-        facts = {"amount": Decimal(payment.amount.amount or "0")}
+        facts = {"amount": money.published(payment.amount)}
         if kind == "payment_failed":
             facts["reason"] = payment.failure_reason or "—"
         await self.write(uow, event_id, kind, payment.customer, {
@@ -147,8 +146,8 @@ class NotificationHandlers:
         counted against it, or the manager's words), to its applicant."""
         facts = {"number": order_number(application.name)}
         if kind == "loan_approved":
-            facts.update(loan_amount=Decimal(application.loan_amount.amount or "0"),
-                         monthly_payment=Decimal(application.monthly_payment.amount or "0"),
+            facts.update(loan_amount=money.published(application.loan_amount),
+                         monthly_payment=money.published(application.monthly_payment),
                          annual_rate=application.annual_rate, term_months=application.term_months)
         else:
             facts.update(reasons=[code for code in application.decision_reasons if code in domain.REFUSAL_REASONS],
@@ -163,7 +162,7 @@ class NotificationHandlers:
                  "ends_on": datetime.date.fromisoformat(policy.ends_on)}
         if kind == "policy_issued":
             facts.update(starts_on=datetime.date.fromisoformat(policy.starts_on),
-                         premium=Decimal(policy.premium.amount or "0"))
+                         premium=money.published(policy.premium))
         await self.write(uow, event_id, kind, policy.customer,
                          {"action_url": f"{self.settings.public_url}/insurance/{policy.name}", "policy": facts})
 

@@ -20,6 +20,7 @@ class OverviewHandlers:
         self.services = services
         # Hot: each call's deadline.
         self.settings = settings
+        self.version = version()
 
     async def _stats(self, service: str) -> tuple[stats_pb2.Stats | None, int]:
         """The service's stats and how long they took, or None when it did not answer in time."""
@@ -36,7 +37,7 @@ class OverviewHandlers:
     async def overview(self, caller: Identity | None) -> overview_pb2.Overview:
         """The platform and every service's state; the details for staff only."""
         answers = await asyncio.gather(*(self._stats(service) for service in self.services))
-        page = overview_pb2.Overview(platform=PLATFORM, version=version(),
+        page = overview_pb2.Overview(platform=PLATFORM, version=self.version,
                                      time=timestamp(datetime.datetime.now(datetime.timezone.utc)))
         for service, (stats, took_ms) in zip(self.services, answers):
             state = page.services.add(name=service, available=stats is not None)

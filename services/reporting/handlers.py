@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from autosalon.insurance.v1 import insurance_pb2
 from autosalon.reporting.v1 import reporting_pb2
-from services.kit import paging
+from services.kit import money, paging
 from services.kit.db import Database, now
 from services.kit.errors import InvalidArgument, NotFound
 from services.kit.idempotency import IdempotencyKey, same_request
@@ -19,10 +19,6 @@ from .convert import cancellations_to_proto, financing_to_proto, insurance_row_t
 
 _STEP_MOMENT = {domain.CONFIRMED: "confirmed_at", domain.PAID: "paid_at", domain.COMPLETED: "completed_at",
                 domain.CANCELLED: "cancelled_at"}
-
-
-def _amount(money) -> Decimal:
-    return Decimal(money.amount or "0")
 
 
 class ReportingHandlers:
@@ -51,7 +47,8 @@ class ReportingHandlers:
         used_code = order.promo_code.strip().upper() if order.promo_code and not price.code_problem else ""
         row = {
             "name": order.name, "customer": order.customer, "vehicle": order.vehicle, "promo_code": used_code,
-            "discount": _amount(price.discount_total), "total": _amount(order.total), "status": step,
+            "discount": money.published(price.discount_total), "total": money.published(order.total),
+            "status": step,
             "created_at": current.created_at if current else at,
             "created_on": current.created_on if current else domain.local_day(at, self.zone),
             **{column: getattr(current, column) if current else None for column in _STEP_MOMENT.values()},
@@ -71,7 +68,7 @@ class ReportingHandlers:
 
     async def application_decided(self, uow, decision: str, application, at: datetime.datetime) -> None:
         await uow.repository.keep(store.applications, {
-            "name": application.name, "loan_amount": _amount(application.loan_amount),
+            "name": application.name, "loan_amount": money.published(application.loan_amount),
             "annual_rate": Decimal(application.annual_rate or "0"), "decision": decision,
             "decided_on": domain.local_day(at, self.zone)})
 
@@ -79,7 +76,7 @@ class ReportingHandlers:
         """A policy issued (its premium written) or cancelled (its refund)."""
         current = await uow.repository.one(store.policies, policy.name)
         row = {"name": policy.name, "product": insurance_pb2.Product.Name(policy.product).removeprefix("PRODUCT_").lower(),
-               "premium": _amount(policy.premium), "refund": _amount(policy.refund),
+               "premium": money.published(policy.premium), "refund": money.published(policy.refund),
                "issued_on": current.issued_on if current else None,
                "cancelled_on": current.cancelled_on if current else None}
         row["issued_on" if step == "issued" else "cancelled_on"] = domain.local_day(at, self.zone)
@@ -87,7 +84,7 @@ class ReportingHandlers:
 
     async def claim_approved(self, uow, claim, policy: str, at: datetime.datetime) -> None:
         await uow.repository.keep(store.claims, {
-            "name": claim.name, "policy": policy, "approved_amount": _amount(claim.approved_amount),
+            "name": claim.name, "policy": policy, "approved_amount": money.published(claim.approved_amount),
             "approved_on": domain.local_day(at, self.zone)})
 
     async def booking_changed(self, uow, booking, cancelled: bool) -> None:
