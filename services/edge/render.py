@@ -20,6 +20,8 @@ import shutil
 import yaml
 from google.protobuf import descriptor_pb2
 
+from services.kit import settings as mesh_settings
+
 from .envoy.access_log import access_log_path
 from .envoy.bootstrap import bootstrap
 from .envoy.clusters import endpoints
@@ -50,6 +52,8 @@ def _settings(path: pathlib.Path) -> dict:
         limits["per_seconds"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_SECONDS", limits["per_seconds"]))
     origins = env("AUTOSALON_EDGE_CORS_ORIGINS", ",".join(settings["cors_origins"]))
     settings["cors_origins"] = [origin.strip() for origin in origins.split(",") if origin.strip()]
+    # The mesh's own setting, so that the edge samples the traces the services sample.
+    settings["trace_percent"] = mesh_settings.load().trace_percent
     return settings
 
 

@@ -9,6 +9,7 @@ import asyncio
 import collections
 import functools
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from autosalon.common.v1 import common_pb2
 
-from . import logs
+from . import logs, tracing
 from .bus import Bus, stop_if_cancelled
 from .subjects import source_of, stream_name
 from .db import Database, UnitOfWork, now
@@ -119,6 +120,7 @@ async def handle_delivery(database: Database, consumer: str, routes: Routes, mes
     newer publisher's) asks nothing of the service: it is acked and counted in SKIPPED."""
     envelope = common_pb2.EventEnvelope.FromString(message.data)
     logs.trace_id_var.set(envelope.trace_id)
+    started, started_at, outcome = time.perf_counter(), time.time(), "skipped"
     try:
         route = routes.get(envelope.type)
         if route is None:
@@ -139,9 +141,17 @@ async def handle_delivery(database: Database, consumer: str, routes: Routes, mes
             })
             if first_time.first() is not None:
                 await route.apply(uow, event, envelope)
+                outcome = "applied"
+            else:
+                outcome = "already applied"
         await message.ack()
     except asyncio.CancelledError:
         raise
     except Exception as error:
+        outcome = "failed"
         report_failure(log, f"handling {envelope.type} {envelope.id} failed; it will be redelivered", error)
         await message.nak(delay=2)
+    finally:
+        if outcome != "skipped":
+            tracing.step("event", f"{envelope.type} by {consumer}", outcome, started_at,
+                         time.perf_counter() - started)

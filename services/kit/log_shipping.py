@@ -1,5 +1,5 @@
-"""Every service's log records at WARNING and above, shipped as events for the monitoring
-service: `autosalon.<service>.system.log`, an envelope holding a mesh.v1.LogBatch, a second at
+"""Every service's log records at WARNING and above (and the steps of sampled traces,
+kit.tracing), shipped as events for the monitoring service: `autosalon.<service>.system.log`, an envelope holding a mesh.v1.LogBatch, a second at
 most (published straight to JetStream, not through the outbox: a record must not wait for, nor
 add to, a database's troubles).
 
@@ -57,9 +57,13 @@ class LogShipper(logging.Handler):
             # counted, never raised into the code that logged it.
             self.dropped += 1
             return
+        self.keep(shipped)
+
+    def keep(self, record: logs_pb2.LogRecord) -> None:
+        """Queues `record` for the next batch."""
         if len(self.queue) == self.queue.maxlen:
             self.dropped += 1  # the oldest goes to make room
-        self.queue.append(shipped)
+        self.queue.append(record)
 
     def next_batch(self) -> logs_pb2.LogBatch | None:
         """Up to BATCH queued records, taken off the queue; None when none wait."""

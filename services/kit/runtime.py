@@ -23,7 +23,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 
 from mesh.v1 import stats_pb2
 
-from . import followers, identity, live_settings, logs, relay, settings
+from . import followers, identity, live_settings, logs, relay, settings, tracing
 from .bus import Bus
 from .calls import Peers
 from .consumers import Routes, consume
@@ -104,6 +104,7 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     shipper = LogShipper(manifest.name)
     logging.getLogger().addHandler(shipper)
     config = settings.load()
+    tracing.install(shipper, config.trace_percent)
     own = LiveSettings(manifest.name, settings.load(manifest.settings)) if manifest.settings is not None else None
     database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
     events = Bus(config.nats_url, config.event_retention_days, config.nats_login)

@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from . import cores, errors, identity, logs, protos
+from . import cores, errors, identity, logs, protos, tracing
 from .calls import deadline_var
 from .failures import DATABASE_TROUBLE, report_failure
 from .registry import Consul
@@ -128,7 +128,7 @@ class _CallPolicy:
             logs.rpc_var.set(method)
             remaining = context.time_remaining()
             deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
-            started = time.perf_counter()
+            started, started_at = time.perf_counter(), time.time()
             code = "OK"
             try:
                 identity.identity_var.set(await self._identify(metadata))
@@ -158,21 +158,14 @@ class _CallPolicy:
                     f"internal error; trace id {logs.trace_id_var.get()}",
                 )
             finally:
+                seconds = time.perf_counter() - started
                 self._calls.answered(code)
+                tracing.step("rpc", method, code, started_at, seconds)
                 # Envoy's access log has every request; here, the failures stand out.
                 level = logging.DEBUG if code == "OK" else logging.INFO
                 if log.isEnabledFor(level):
-                    log.log(
-                        level,
-                        "rpc %s %s",
-                        method,
-                        code,
-                        extra=logs.fields(
-                            method=method,
-                            code=code,
-                            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                        ),
-                    )
+                    log.log(level, "rpc %s %s", method, code,
+                            extra=logs.fields(method=method, code=code, duration_ms=round(seconds * 1000, 2)))
 
         return serve
 

@@ -133,6 +133,12 @@ class Settings:
     jwks_file: str = setting("", "AUTOSALON_JWKS_FILE", "auth's public keys for the edge (empty: `keys/jwks.json` in the run folder)")
     signing_key_file: str = setting(
         "", "AUTOSALON_SIGNING_KEY_FILE", "auth's private signing key (empty: `keys/auth-signing-key.pem` in the run folder)")
+    trace_percent: float = setting(
+        1.0, "AUTOSALON_TRACE_PERCENT",
+        "the share of requests traced, in per cent (0 to 100): the edge and every service keep a "
+        "record of each step of a sampled request for the monitoring service (kit.tracing); an "
+        "x-request-id starting with 00000000 is always traced unless this is 0",
+        minimum=0, maximum=100)
     event_retention_days: int = setting(
         3650, "AUTOSALON_EVENT_RETENTION_DAYS",
         "how long JetStream keeps events and the services their published outbox rows and "

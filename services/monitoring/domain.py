@@ -1,9 +1,11 @@
 """monitoring's rules: the levels in order, and what a search may ask. Pure."""
 from services.kit.errors import InvalidArgument
 
-LEVELS = ("warning", "error", "critical")
+# "info" is a trace's step (kit.tracing); a search shows it only when asked to.
+LEVELS = ("info", "warning", "error", "critical")
 # A record's severity as a number, so that "at least error" is a comparison.
-SEVERITY = {level: number for number, level in enumerate(LEVELS, start=1)}
+SEVERITY = {level: number for number, level in enumerate(LEVELS)}
+LEAST_SEARCHED = "warning"
 TEXT_LONGEST, TRACE_ID_LONGEST = 200, 100
 
 

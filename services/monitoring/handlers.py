@@ -31,19 +31,24 @@ class MonitoringHandlers:
             "id": uuid.uuid4(), "service": record.service, "instance": record.instance, "level": record.level,
             "severity": domain.SEVERITY.get(record.level, domain.SEVERITY["error"]), "logger": record.logger,
             "message": record.message, "trace_id": record.trace_id, "rpc": record.rpc,
-            "logged_at": _moment(record.time), "error": record.error} for record in batch.records])
+            "logged_at": _moment(record.time), "error": record.error, "duration_ms": record.duration_ms}
+            for record in batch.records])
+
+    async def keep_edge_steps(self, batch: logs_pb2.LogBatch) -> None:
+        async with self.database.unit_of_work() as uow:
+            await self.keep(uow, batch)
 
     async def search(self, request: monitoring_pb2.ListLogRecordsRequest
                      ) -> tuple[list[monitoring_pb2.LogRecord], str]:
         domain.check_search(request.text, request.trace_id, request.service)
         if request.min_level not in LEVEL_NAME and request.min_level != monitoring_pb2.LEVEL_UNSPECIFIED:
-            raise InvalidArgument({"min_level": "must be LEVEL_WARNING, LEVEL_ERROR or LEVEL_CRITICAL"})
+            raise InvalidArgument({"min_level": "must be LEVEL_INFO, LEVEL_WARNING, LEVEL_ERROR or LEVEL_CRITICAL"})
         conditions, query = [], {"service": request.service, "level": request.min_level, "trace": request.trace_id,
                                  "text": request.text}
         if request.service:
             conditions.append(log_records.c.service == request.service)
-        if request.min_level:
-            conditions.append(log_records.c.severity >= domain.SEVERITY[LEVEL_NAME[request.min_level]])
+        least = LEVEL_NAME[request.min_level] if request.min_level else domain.LEAST_SEARCHED
+        conditions.append(log_records.c.severity >= domain.SEVERITY[least])
         if request.trace_id:
             conditions.append(log_records.c.trace_id == request.trace_id)
         if request.HasField("start_time"):

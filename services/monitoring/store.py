@@ -24,6 +24,8 @@ log_records = sa.Table(
     sa.Column("rpc", sa.Text, nullable=False),
     sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("error", sa.Text, nullable=False),
+    # A trace step's duration (0 for a log record).
+    sa.Column("duration_ms", sa.Float, nullable=False, server_default="0"),
     # The message and the error's words, for the full-text search (the database computes it).
     sa.Column("words", TSVECTOR, sa.Computed("to_tsvector('simple', message || ' ' || error)", persisted=True)),
 )

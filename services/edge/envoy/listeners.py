@@ -60,7 +60,7 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
         # as sent: Envoy would otherwise write its tracing decision into one of its characters.
         "preserve_external_request_id": True,
         "request_id_extension": AS_SENT_REQUEST_ID,
-        "access_log": access_log(run_dir),
+        "access_log": access_log(run_dir, settings["trace_percent"]),
         "local_reply_config": local_replies(),
         "route_config": {
             "name": "edge",
