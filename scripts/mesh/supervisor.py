@@ -12,7 +12,7 @@ from services.kit.credentials import EDGE_SYNC, Credentials
 
 from . import access, cores, postgres
 from .layout import (
-    EMULATORS, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
+    EMULATORS, ENVOY_ADMIN_PORT, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
     RUNNING_AS_ROOT, SERVICES, VENV_BIN, instances,
 )
 
@@ -74,6 +74,13 @@ def _settings_environment(own: dict | None = None) -> str:
     }
     settings.update(own or {})
     return f"environment={_environment(settings)}\n" if settings else ""
+
+
+def _own_settings(service: str) -> dict:
+    """What a service must know of the mesh that its own settings do not say."""
+    if service == "monitoring":
+        return {"AUTOSALON_MONITORING_ENVOY_ADMIN_URL": f"http://127.0.0.1:{ENVOY_ADMIN_PORT}"}
+    return {}
 
 
 def _core_environment(cores: list[int] | None) -> dict:
@@ -141,7 +148,8 @@ def config(consul_binary, mailpit_binary, secrets: Credentials) -> str:
                 service, [python, "-m", manifest.module], 100, False,
                 f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
                 "stopsignal=TERM\n" + _settings_environment(
-                    {**_core_environment(placed.get(service)), **access.service_environment(service, secrets)}),
+                    {**_core_environment(placed.get(service)), **access.service_environment(service, secrets),
+                     **_own_settings(service)}),
                 log_name="%(program_name)s-%(process_num)d",
             )
         )

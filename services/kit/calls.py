@@ -9,7 +9,7 @@ import grpc
 import pybreaker
 from google.rpc import error_details_pb2, status_pb2
 
-from . import errors, identity, logs
+from . import errors, identity, logs, metrics
 from .registry import Discovery, Instance
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ def _is_answer(error: BaseException) -> bool:
 
 
 def new_breaker(name: str, fail_max: int, reset_timeout: float) -> pybreaker.CircuitBreaker:
-    return pybreaker.CircuitBreaker(
-        fail_max=fail_max, reset_timeout=reset_timeout, exclude=[_is_answer], name=name
-    )
+    """A breaker for the peer `name`, its state among the instance's metrics."""
+    return metrics.watch_breaker(pybreaker.CircuitBreaker(
+        fail_max=fail_max, reset_timeout=reset_timeout, exclude=[_is_answer], name=name))
 
 
 async def guarded(guard: pybreaker.CircuitBreaker, peer: str, call: Callable[[], Awaitable[Any]]) -> Any:

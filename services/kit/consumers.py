@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from autosalon.common.v1 import common_pb2
 
-from . import logs, tracing
+from . import logs, metrics, tracing
 from .bus import Bus, stop_if_cancelled
 from .subjects import source_of, stream_name
 from .db import Database, UnitOfWork, now
@@ -77,12 +77,14 @@ async def consume(database: Database, bus: Bus, durable: str, routes: Routes, ba
             log.warning("cannot subscribe %s to %s yet: %s", name, ", ".join(subjects), error)
             await asyncio.sleep(1.0)
     consumer = f"{database.service}.{durable}"
+    metrics.track_consumer(consumer, subscription)
     try:
         while True:
             for message in await _next_messages(subscription, batch):
                 await handle_delivery(database, consumer, routes, message)
             stop_if_cancelled()
     finally:
+        metrics.forget_consumer(consumer)
         await subscription.unsubscribe()
 
 
@@ -152,6 +154,7 @@ async def handle_delivery(database: Database, consumer: str, routes: Routes, mes
         report_failure(log, f"handling {envelope.type} {envelope.id} failed; it will be redelivered", error)
         await message.nak(delay=2)
     finally:
+        seconds = time.perf_counter() - started
+        metrics.event_handled(consumer, outcome, seconds)
         if outcome != "skipped":
-            tracing.step("event", f"{envelope.type} by {consumer}", outcome, started_at,
-                         time.perf_counter() - started)
+            tracing.step("event", f"{envelope.type} by {consumer}", outcome, started_at, seconds)

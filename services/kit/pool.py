@@ -97,6 +97,7 @@ class Pool:
         self._free = asyncio.Semaphore(size)
         self._idle: list[Connection] = []
         self._closed = False
+        self._out = 0
 
     async def acquire(self) -> Connection:
         if self._free.locked():
@@ -108,10 +109,13 @@ class Pool:
         else:
             await self._free.acquire()
         if self._idle:
+            self._out += 1
             return self._idle.pop()
         try:
-            return Connection(await psycopg.AsyncConnection.connect(autocommit=True, **self._connect_args),
-                              self._dialect)
+            connection = Connection(await psycopg.AsyncConnection.connect(autocommit=True, **self._connect_args),
+                                    self._dialect)
+            self._out += 1
+            return connection
         except BaseException as error:
             self._free.release()
             if isinstance(error, psycopg.Error):
@@ -129,7 +133,12 @@ class Pool:
             else:
                 self._idle.append(connection)
         finally:
+            self._out -= 1
             self._free.release()
+
+    def usage(self) -> list[tuple[list[str], int]]:
+        """The connections in use, idle, and the most there may be (for kit.metrics)."""
+        return [(["in_use"], self._out), (["idle"], len(self._idle)), (["size"], self._size)]
 
     async def close(self) -> None:
         """Closes the idle connections now, and the others as they come back."""

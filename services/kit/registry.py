@@ -5,7 +5,7 @@ Plain HTTP API calls (httpx), so every request the mesh makes to Consul is visib
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -17,6 +17,8 @@ class Instance:
     id: str
     address: str
     port: int
+    # What the instance registered beside its address (kit.server's Microservice.meta).
+    meta: dict = field(default_factory=dict, compare=False)
 
     @property
     def target(self) -> str:
@@ -37,7 +39,8 @@ class Consul:
         await self._http.aclose()
 
     async def register(
-        self, name: str, instance_id: str, address: str, port: int, grpc_check: bool = True
+        self, name: str, instance_id: str, address: str, port: int, grpc_check: bool = True,
+        meta: dict[str, str] | None = None,
     ) -> None:
         """Registers an instance; with `grpc_check`, Consul probes its gRPC health service."""
         body = {
@@ -46,6 +49,7 @@ class Consul:
             "Address": address,
             "Port": port,
             "Tags": ["grpc"],
+            "Meta": meta or {},
         }
         if grpc_check:
             body["Check"] = {
@@ -82,6 +86,7 @@ class Consul:
                 id=entry["Service"]["ID"],
                 address=entry["Service"]["Address"] or entry["Node"]["Address"],
                 port=entry["Service"]["Port"],
+                meta=entry["Service"].get("Meta") or {},
             )
             for entry in response.json()
         ]

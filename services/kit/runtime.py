@@ -23,7 +23,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 
 from mesh.v1 import stats_pb2
 
-from . import followers, identity, live_settings, logs, relay, settings, tracing
+from . import followers, identity, live_settings, logs, metrics, relay, settings, tracing
 from .bus import Bus
 from .calls import Peers
 from .consumers import Routes, consume
@@ -38,6 +38,8 @@ from .server import Microservice
 from .stats import StatsServicer
 
 log = logging.getLogger(__name__)
+# How often the metrics that are asked rather than counted (a backlog, a consumer's lag) are.
+METRICS_EVERY_SECONDS = 5.0
 
 
 @dataclass
@@ -105,6 +107,7 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     logging.getLogger().addHandler(shipper)
     config = settings.load()
     tracing.install(shipper, config.trace_percent)
+    metrics.enabled = config.metrics
     own = LiveSettings(manifest.name, settings.load(manifest.settings)) if manifest.settings is not None else None
     database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
     events = Bus(config.nats_url, config.event_retention_days, config.nats_login)
@@ -124,8 +127,16 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     if own is not None and own.hot:
         await live_settings.read_stored(events, own)
         service.add_background(lambda: live_settings.follow(events, own))
-    service.add_service(StatsServicer(manifest.name, database, service.calls),
-                        stats_pb2.DESCRIPTOR.services_by_name["StatsService"], {"GetStats": identity.PUBLIC})
+    stats = StatsServicer(manifest.name, database, service.calls)
+    service.add_service(stats, stats_pb2.DESCRIPTOR.services_by_name["StatsService"], {"GetStats": identity.PUBLIC})
+    if config.metrics:
+        metrics.read_when_scraped("autosalon_db_connections", "The database pool's connections", ["state"],
+                                  database.pool.usage)
+        metrics.read_when_scraped("autosalon_log_records_dropped", "Log records dropped since the start", [],
+                                  lambda: [([], shipper.dropped)])
+        service.meta["metrics_port"] = str(metrics.serve(config.bind_host, config.metrics_port))
+        service.add_background(lambda: repeat(lambda: metrics.refresh(stats.events_waiting), METRICS_EVERY_SECONDS,
+                                               "refreshing the metrics"))
     retention = timedelta(days=config.event_retention_days)
     service.add_background(lambda: repeat(
         lambda: relay.prune_expired(database, retention), 3600, "pruning the event tables"))

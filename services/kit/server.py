@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from . import cores, errors, identity, logs, protos, tracing
+from . import cores, errors, identity, logs, metrics, protos, tracing
 from .calls import deadline_var
 from .failures import DATABASE_TROUBLE, report_failure
 from .registry import Consul
@@ -121,6 +121,7 @@ class _CallPolicy:
 
     def _wrap(self, method: str, behaviour: Callable[..., Awaitable[Any]]):
         rule = self._rules.get(method)
+        observe = metrics.rpc_observer(method)
 
         async def serve(request, context: grpc.aio.ServicerContext):
             metadata = dict(context.invocation_metadata() or ())
@@ -160,6 +161,7 @@ class _CallPolicy:
             finally:
                 seconds = time.perf_counter() - started
                 self._calls.answered(code)
+                observe(code, seconds)
                 tracing.step("rpc", method, code, started_at, seconds)
                 # Envoy's access log has every request; here, the failures stand out.
                 level = logging.DEBUG if code == "OK" else logging.INFO
@@ -218,6 +220,8 @@ class Microservice:
         self._background: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self.verifier: identity.TokenVerifier | None = None
+        # Registered with each instance in Consul (e.g. where its metrics are served).
+        self.meta: dict[str, str] = {}
         self.calls = CallCounts()
         self.registration_check_seconds = 10.0
         self._stopping = asyncio.Event()
@@ -267,7 +271,7 @@ class Microservice:
 
         instance_id = f"{self.name}-{socket.gethostname()}-{port}"
         tasks = [asyncio.create_task(_supervised(task)) for task in self._background]
-        await self._consul.register(self.name, instance_id, self._advertise_host, port)
+        await self._consul.register(self.name, instance_id, self._advertise_host, port, meta=self.meta)
         keeper = asyncio.create_task(self._stay_registered(instance_id, port))
         log.info("serving %s on %s:%d as %s (cores %s)", self.name, self._advertise_host, port, instance_id,
                  ",".join(str(core) for core in sorted(os.sched_getaffinity(0))))
@@ -307,6 +311,6 @@ class Microservice:
             try:
                 if not await self._consul.is_registered(instance_id):
                     log.warning("consul lost %s; registering again", instance_id)
-                    await self._consul.register(self.name, instance_id, self._advertise_host, port)
+                    await self._consul.register(self.name, instance_id, self._advertise_host, port, meta=self.meta)
             except Exception as error:
                 log.warning("consul check of %s failed: %s", instance_id, error)

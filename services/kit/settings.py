@@ -133,6 +133,14 @@ class Settings:
     jwks_file: str = setting("", "AUTOSALON_JWKS_FILE", "auth's public keys for the edge (empty: `keys/jwks.json` in the run folder)")
     signing_key_file: str = setting(
         "", "AUTOSALON_SIGNING_KEY_FILE", "auth's private signing key (empty: `keys/auth-signing-key.pem` in the run folder)")
+    metrics: bool = setting(
+        True, "AUTOSALON_METRICS",
+        "whether every service counts its calls, events and connections and serves them to "
+        "Prometheus (kit.metrics); off only to measure what they cost")
+    metrics_port: int = setting(
+        0, "AUTOSALON_METRICS_PORT",
+        "the port a service serves its Prometheus metrics on, on the bind address (0: any free one, "
+        "registered in Consul as the instance's metrics_port)", minimum=0, maximum=65535)
     trace_percent: float = setting(
         1.0, "AUTOSALON_TRACE_PERCENT",
         "the share of requests traced, in per cent (0 to 100): the edge and every service keep a "

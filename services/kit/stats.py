@@ -43,9 +43,13 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
         self._waiting = sa.select(sa.func.count()).select_from(database.outbox).where(
             database.outbox.c.published_at.is_(None))
 
-    async def GetStats(self, request, context):
+    async def events_waiting(self) -> int:
+        """Events written to the outbox and not yet published."""
         async with self.database.reading() as uow:
-            waiting = await uow.connection.scalar(self._waiting)
+            return await uow.connection.scalar(self._waiting)
+
+    async def GetStats(self, request, context):
+        waiting = await self.events_waiting()
         uptime = datetime.datetime.now(datetime.timezone.utc) - self.started
         return stats_pb2.Stats(
             service=self.service, instance=self.instance, version=self.version, start_time=timestamp(self.started),

@@ -7,7 +7,7 @@ from services.kit.identity import ADMINS, PUBLIC
 from .convert import edge_steps
 from .handlers import MonitoringHandlers
 
-ACCESS = {"ListLogRecords": ADMINS, "GetTrace": ADMINS, "ListServiceHealth": ADMINS}
+ACCESS = {"ListLogRecords": ADMINS, "GetTrace": ADMINS, "ListServiceHealth": ADMINS, "GetMetrics": ADMINS}
 # Envoy signs nothing; the edge routes only the mesh's own APIs, so no client outside reaches it.
 EDGE_LOG_ACCESS = {"Export": PUBLIC}
 
@@ -25,6 +25,9 @@ class MonitoringApi(monitoring_pb2_grpc.MonitoringServiceServicer):
 
     async def ListServiceHealth(self, request, context):
         return await self.handlers.service_health()
+
+    async def GetMetrics(self, request, context):
+        return await self.handlers.metrics(request.service, request.prefix)
 
 
 class EdgeAccessLog(logs_service_pb2_grpc.LogsServiceServicer):

@@ -18,6 +18,17 @@ def check_search(text: str, trace_id: str, service: str) -> None:
         raise InvalidArgument(problems)
 
 
+def check_metrics_filter(service: str, prefix: str, services: list[str]) -> None:
+    """InvalidArgument unless `service` is empty or one the mesh runs and `prefix` is short."""
+    problems = {}
+    if service and service not in services:
+        problems["service"] = f"must be one of {', '.join(sorted(services))}"
+    if len(prefix) > 100:
+        problems["prefix"] = "must be at most 100 characters"
+    if problems:
+        raise InvalidArgument(problems)
+
+
 def check_trace_id(trace_id: str) -> str:
     if not trace_id or len(trace_id) > TRACE_ID_LONGEST:
         raise InvalidArgument({"trace_id": f"is required, 1 to {TRACE_ID_LONGEST} characters"})

@@ -3,13 +3,14 @@ import datetime
 import uuid
 
 from autosalon.monitoring.v1 import monitoring_pb2
+from google.api import httpbody_pb2
 from mesh.v1 import logs_pb2
 from services.kit import paging
 from services.kit.db import Database, now
 from services.kit.protos import timestamp
-from services.kit.errors import InvalidArgument, NotFound
+from services.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 
-from . import domain
+from . import domain, scrape
 from .convert import LEVEL_NAME, record_to_proto
 from .store import log_records
 
@@ -19,11 +20,12 @@ def _moment(stamp) -> datetime.datetime:
 
 
 class MonitoringHandlers:
-    def __init__(self, database: Database, consul=None, services: list[str] = ()):
+    def __init__(self, database: Database, consul=None, services: list[str] = (), envoy_admin_url: str = ""):
         self.database = database
         self.consul = consul
         # Every service the mesh runs (one with no instance registered is still listed).
         self.services = list(services)
+        self.envoy_admin_url = envoy_admin_url
 
     async def keep(self, uow, batch: logs_pb2.LogBatch) -> None:
         """A batch one instance shipped (an unknown level counts as an error)."""
@@ -85,6 +87,18 @@ class MonitoringHandlers:
                     "check_id": check["CheckID"], "service": service, "instance": check.get("ServiceID", ""),
                     "name": check.get("Name", ""), "status": check.get("Status", "critical"),
                     "output": (check.get("Output") or "")[:1000], "since": at} for check in checks])
+
+    async def metrics(self, service: str, prefix: str) -> httpbody_pb2.HttpBody:
+        domain.check_metrics_filter(service, prefix, [*self.services, scrape.EDGE])
+        every = await scrape.targets(self.consul, self.services, self.envoy_admin_url)
+        answers = await scrape.scrape([target for target in every if service in ("", target.service)])
+        document = scrape.merged(answers, prefix).encode()
+        if len(document) > scrape.LARGEST_DOCUMENT:
+            raise FailedPrecondition(
+                f"the metrics asked for come to {len(document) // 1024} KiB, more than the edge passes in one "
+                f"answer ({scrape.LARGEST_DOCUMENT // 1024} KiB): ask for one service or a prefix, or scrape "
+                "the instances (Consul lists them with their metrics_port)")
+        return httpbody_pb2.HttpBody(content_type=scrape.CONTENT_TYPE, data=document)
 
     async def service_health(self) -> monitoring_pb2.ListServiceHealthResponse:
         async with self.database.reading() as uow:

@@ -13,7 +13,7 @@ from .handlers import MonitoringHandlers
 async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.MonitoringRepository, auth.TRUST)
     services = list(every_service())
-    handlers = MonitoringHandlers(service.database, service.consul, services)
+    handlers = MonitoringHandlers(service.database, service.consul, services, service.settings.envoy_admin_url)
     service.serve(MonitoringApi(handlers), monitoring_pb2.DESCRIPTOR.services_by_name["MonitoringService"], ACCESS)
     service.serve(EdgeAccessLog(handlers), logs_service_pb2.DESCRIPTOR.services_by_name["LogsService"],
                   EDGE_LOG_ACCESS)

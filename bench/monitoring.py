@@ -1,0 +1,116 @@
+"""Monitoring's figures: a purchase's trace looked up through the edge, and what the metrics cost.
+
+- Trace lookup: one whole purchase made under one x-request-id (an id every service traces),
+  then GET /monitoring/traces/{id} under load (wrk), beside GET /health and GET /auth/me from
+  the same run, with its share of /auth/me's requests/s.
+- Metrics on and off: the mesh brought up with AUTOSALON_METRICS on, then off, `--rounds` times
+  in turn (A B A B ...: the machine's drift falls on both alike); each time GET /auth/me under
+  load and a run of purchases. Printed pair by pair with the ratio on/off, and the median ratio:
+  the metrics cost what that ratio is short of 1 (the budget is 5 %).
+
+The mesh is left running with the metrics on.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import aiohttp
+import httpx
+import uvloop
+
+from bench import saga
+from bench.edge import EDGE, beside_references, wrk
+from services.kit import settings
+
+
+def _mesh_up(metrics: bool) -> None:
+    subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "AUTOSALON_METRICS": "true" if metrics else "false"})
+
+
+async def _traced_purchase(trace_id: str) -> dict:
+    """A purchase from creation to hand-over, every call under `trace_id`; the admin's headers."""
+    async with aiohttp.ClientSession() as session:
+        edge = saga.Edge(session)
+        config = settings.load()
+        admin = await saga.sign_in(edge, config.admin_email, config.admin_password)
+        [buyer] = await saga.sign_up_buyers(edge, 1)
+        [vehicle] = await saga.stock_vehicles(edge, admin, 1)
+        traced = {"x-request-id": trace_id}
+        await saga.purchase(edge, {**buyer, **traced}, {**admin, **traced}, vehicle)
+    return admin
+
+
+def trace_lookup(seconds: int, connections: int) -> dict:
+    trace_id = "00000000" + uuid.uuid4().hex[8:]
+    admin = uvloop.run(_traced_purchase(trace_id))
+    path = f"/monitoring/traces/{trace_id}"
+    deadline, steps = time.monotonic() + 30, []
+    # The last steps arrive within a couple of seconds: the shippers send once a second.
+    while time.monotonic() < deadline and len(steps) < 20:
+        time.sleep(1)
+        answer = httpx.get(f"http://{EDGE}{path}", headers=admin)
+        steps = answer.json().get("steps", []) if answer.status_code == 200 else []
+    time.sleep(2)
+    steps = httpx.get(f"http://{EDGE}{path}", headers=admin).json()["steps"]
+    label = "GET /monitoring/traces/{id}, a whole purchase (REST)"
+    results = beside_references(label, path, admin, admin, seconds, connections)
+    results[label]["steps_in_the_trace"] = len(steps)
+    results[label]["services_in_the_trace"] = sorted({step["record"]["service"] for step in steps})
+    return results
+
+
+async def _purchases(count: int, concurrency: int) -> float:
+    return (await saga.run(count, concurrency))["purchases_per_second"]
+
+
+def metrics_cost(rounds: int, seconds: int, connections: int, purchases: int, concurrency: int) -> dict:
+    pairs = []
+    for _ in range(rounds):
+        pair = {}
+        for metrics in (True, False):
+            _mesh_up(metrics)
+            with httpx.Client(base_url=f"http://{EDGE}") as client:
+                config = settings.load()
+                tokens = client.post("/auth/login", json={"email": config.admin_email,
+                                                          "password": config.admin_password}).json()
+            auth = {"authorization": f"Bearer {tokens['access_token']}"}
+            wrk("/auth/me", 2, connections, auth)  # warm
+            pair["on" if metrics else "off"] = {
+                "GET /auth/me requests/s": wrk("/auth/me", seconds, connections, auth)["requests_per_second"],
+                "purchases/s": uvloop.run(_purchases(purchases, concurrency)),
+            }
+        pair["ratio on/off"] = {name: round(pair["on"][name] / pair["off"][name], 3) for name in pair["on"]}
+        pairs.append(pair)
+    _mesh_up(True)
+    return {
+        "pairs (metrics on, then off)": pairs,
+        "median ratio on/off": {name: statistics.median(pair["ratio on/off"][name] for pair in pairs)
+                                for name in pairs[0]["ratio on/off"]},
+        "budget": "the metrics cost at most 5 %: a ratio of at least 0.95",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--purchases", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=26)
+    args = parser.parse_args()
+    _mesh_up(True)
+    print(json.dumps({
+        "trace lookup through the edge": trace_lookup(args.seconds, args.connections),
+        "metrics on vs off": metrics_cost(args.rounds, args.seconds, args.connections, args.purchases,
+                                          args.concurrency),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
