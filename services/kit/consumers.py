@@ -47,9 +47,23 @@ class Route:
 Routes = dict[str, Route]
 
 
-async def consume(database: Database, bus: Bus, durable: str, routes: Routes, batch: int = 50) -> None:
+def positions_table(metadata: sa.MetaData) -> sa.Table:
+    """Where a read model keeps each of its consumers' position in its stream: the sequence of
+    the last event it took, written in the transaction that wrote what the event made."""
+    return sa.Table(
+        "stream_positions", metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("stream", sa.Text, nullable=False),
+        sa.Column("sequence", sa.BigInteger, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+async def consume(database: Database, bus: Bus, durable: str, routes: Routes, batch: int = 50,
+                  positions: sa.Table | None = None) -> None:
     """Applies every event on the routes' subjects once, for the life of the service, as the
-    durable consumer `<service>-<durable>`. Only the subjects routed are delivered at all."""
+    durable consumer `<service>-<durable>`. Only the subjects routed are delivered at all. With
+    `positions` (positions_table), the consumer's position is kept there with each event."""
     sources = {source_of(subject) for subject in routes}
     if len(sources) != 1:
         raise ValueError(f"{durable}: a consumer reads one service's stream, not {sorted(sources)}")
@@ -81,7 +95,7 @@ async def consume(database: Database, bus: Bus, durable: str, routes: Routes, ba
     try:
         while True:
             for message in await _next_messages(subscription, batch):
-                await handle_delivery(database, consumer, routes, message)
+                await handle_delivery(database, consumer, routes, message, positions)
             stop_if_cancelled()
     finally:
         metrics.forget_consumer(consumer)
@@ -112,11 +126,21 @@ def _first_delivery(consumed: sa.Table) -> Prepared:
     return Prepared(insert(consumed).on_conflict_do_nothing().returning(consumed.c.event_id))
 
 
+@functools.cache
+def _position_kept(positions: sa.Table) -> Prepared:
+    """The consumer's position, moved on (never back: a redelivery comes with its old sequence)."""
+    statement = insert(positions)
+    return Prepared(statement.on_conflict_do_update(index_elements=["consumer"], set_={
+        "sequence": sa.func.greatest(positions.c.sequence, statement.excluded.sequence),
+        "stream": statement.excluded.stream, "updated_at": statement.excluded.updated_at}))
+
+
 # Events skipped because no route knows their type, by (consumer, type): counted, never fatal.
 SKIPPED: collections.Counter[tuple[str, str]] = collections.Counter()
 
 
-async def handle_delivery(database: Database, consumer: str, routes: Routes, message) -> None:
+async def handle_delivery(database: Database, consumer: str, routes: Routes, message,
+                          positions: sa.Table | None = None) -> None:
     """Applies one delivered event once (recording its id), then acks; naks on failure. An
     event of a type no route knows (delivered before the consumer's subjects changed, or a
     newer publisher's) asks nothing of the service: it is acked and counted in SKIPPED."""
@@ -146,6 +170,10 @@ async def handle_delivery(database: Database, consumer: str, routes: Routes, mes
                 outcome = "applied"
             else:
                 outcome = "already applied"
+            if positions is not None:
+                await uow.connection.execute(_position_kept(positions), {
+                    "consumer": consumer, "stream": message.metadata.stream,
+                    "sequence": message.metadata.sequence.stream, "updated_at": now()})
         await message.ack()
     except asyncio.CancelledError:
         raise

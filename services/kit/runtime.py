@@ -60,9 +60,10 @@ class Runtime(Generic[R]):
         """Serves a gRPC API, every method under its access rule (kit.server)."""
         self.service.add_service(servicer, descriptor, rules)
 
-    def consume(self, durable: str, routes: Routes) -> None:
-        """Applies every event on the routes once, as the durable consumer `durable`."""
-        self.service.add_background(lambda: consume(self.database, self.bus, durable, routes))
+    def consume(self, durable: str, routes: Routes, positions: sa.Table | None = None) -> None:
+        """Applies every event on the routes once, as the durable consumer `durable` (keeping its
+        position in its stream in `positions`, a kit.consumers.positions_table, when given)."""
+        self.service.add_background(lambda: consume(self.database, self.bus, durable, routes, positions=positions))
 
     def hear(self, subject: str, callback: Callable[[Any], None]) -> None:
         """Calls `callback(envelope)` in this instance for every event on `subject` from now on."""

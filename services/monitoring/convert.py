@@ -32,9 +32,11 @@ def edge_steps(request: logs_service_pb2.ExportLogsServiceRequest) -> logs_pb2.L
         for scope in resource.scope_logs:
             for line in scope.log_records:
                 fields = {pair.key: pair.value.string_value for pair in line.attributes}
+                upstream = fields.get("upstream", "")
                 record = batch.records.add(
-                    service="edge", instance=fields.get("upstream", ""), level="info", logger="trace.edge",
-                    message=f"request {line.body.string_value}", trace_id=fields.get("trace_id", ""),
+                    service="edge", instance="envoy", level="info", logger="trace.edge",
+                    message=f"request {line.body.string_value}" + (f" via {upstream}" if upstream else ""),
+                    trace_id=fields.get("trace_id", ""),
                     rpc=fields.get("grpc_path", ""), duration_ms=_milliseconds(fields.get("duration_ms", "")))
                 record.time.FromNanoseconds(line.time_unix_nano)
     return batch

@@ -20,7 +20,7 @@ async def main() -> None:
                   ACCESS)
     for durable, routes in consumers.items():
         # A rebuild's swap holds them a moment (the swap lock).
-        service.consume(durable, guarded(routes))
+        service.consume(durable, guarded(routes), positions=store.stream_positions)
     await service.run()
 
 

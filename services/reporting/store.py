@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from services.kit.columns import keyed
+from services.kit.consumers import positions_table
 from services.kit.outbox import event_tables
 from services.kit.paging import newest_first
 from services.kit.pool import Connection
@@ -145,6 +146,8 @@ stored_sales_reports = sa.Table(
 )
 
 outbox, consumed_events = event_tables(metadata)
+# How far each consumer has got in its stream, moved in the transaction that writes its rows.
+stream_positions = positions_table(metadata)
 
 _UNKNOWN = sa.literal("unknown")
 # What a sales report's rows are split by, as a column of the sold orders joined to what the

@@ -1,7 +1,8 @@
 """Rebuilding reporting's read models from the streams (a JetStream server of the test's own,
 holding a scripted day of every stream reporting reads, a real PostgreSQL): the reports after a
 rebuild equal those before, byte for byte, even when the tables had lost rows; the progress
-counts every event; one rebuild at a time."""
+counts every event; one rebuild at a time. Each consumer's position in its stream is kept in the
+transaction that wrote its rows."""
 import asyncio
 import uuid
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from autosalon.common.v1 import common_pb2
 from autosalon.reporting.v1 import reporting_pb2
 from services.kit.bus import Bus
+from services.kit.consumers import Route, consume
 from services.kit.db import now
 from services.kit.errors import FailedPrecondition
 from services.kit.identity import Identity
@@ -18,7 +20,7 @@ from services.kit.subjects import source_of
 from services.reporting import store
 from services.reporting.events import insurance, loans, orders, staff, stock, workshop
 from services.reporting.handlers import ReportingHandlers
-from services.reporting.rebuild import Rebuilder
+from services.reporting.rebuild import Rebuilder, guarded
 
 from .conftest import migrated_database
 from .own_nats import own_bus
@@ -108,3 +110,59 @@ async def test_a_failed_rebuild_leaves_the_read_models_as_they_were(reporting, b
         schemas = await uow.connection.scalar(sa.text(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'rebuilding'"))
     assert schemas == 0
+
+
+async def _published_sequences(bus: Bus, events: list[tuple[str, bytes]]) -> dict[str, int]:
+    """Each event's id -> its sequence in its stream."""
+    for source in {source_of(common_pb2.EventEnvelope.FromString(data).type) for _, data in events}:
+        await bus.ensure_stream(source)
+    sequences = {}
+    for _, data in events:
+        envelope = common_pb2.EventEnvelope.FromString(data)
+        sequences[envelope.id] = (await bus.js.publish(envelope.type, data)).seq
+    return sequences
+
+
+async def _position(reporting) -> int | None:
+    async with reporting.database.reading() as uow:
+        return await uow.connection.scalar(sa.select(store.stream_positions.c.sequence).where(
+            store.stream_positions.c.consumer == f"{reporting.database.service}.orders"))
+
+
+async def test_each_consumers_position_in_its_stream_is_kept_with_the_rows_it_wrote(reporting, bus):
+    events, _ = _scripted_day(seed=13)
+    sequences = await _published_sequences(bus, events)
+    routes = guarded(orders(reporting))
+    ids = [common_pb2.EventEnvelope.FromString(data).id for consumer, data in events if consumer == "orders"]
+    last, before_last = ids[-1], ids[-2]
+
+    # The last event cannot be applied: its rows and its position are rolled back together.
+    failing = dict(routes)
+    for subject, route in routes.items():
+        async def apply(uow, event, envelope, inner=route.apply):
+            await inner(uow, event, envelope)
+            if envelope.id == last:
+                raise RuntimeError("the disk is full")
+        failing[subject] = Route(route.payload, apply, route.wanted)
+    task = asyncio.create_task(consume(reporting.database, bus, "orders", failing, positions=store.stream_positions))
+    try:
+        for _ in range(100):
+            if await _position(reporting) == sequences[before_last]:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        assert await _position(reporting) == sequences[before_last]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    task = asyncio.create_task(consume(reporting.database, bus, "orders", routes, positions=store.stream_positions))
+    try:
+        for _ in range(100):
+            if await _position(reporting) == sequences[last]:
+                break
+            await asyncio.sleep(0.1)
+        assert await _position(reporting) == sequences[last]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -70,10 +70,10 @@ def test_the_edges_lines_become_its_steps():
     first, second = edge_steps(request).records
     assert (first.service, first.level, first.logger, first.trace_id) == ("edge", "info", "trace.edge",
                                                                           "00000000-aaaa")
-    assert first.message == "request POST /sales/orders 200" and first.duration_ms == 17
-    assert first.rpc == "/autosalon.sales.v1.SalesService/CreateOrder" and first.instance == "127.0.0.1:4101"
+    assert first.message == "request POST /sales/orders 200 via 127.0.0.1:4101" and first.duration_ms == 17
+    assert first.rpc == "/autosalon.sales.v1.SalesService/CreateOrder" and first.instance == "envoy"
     assert first.time.ToNanoseconds() == 1_796_284_800_123_000_000
-    assert second.duration_ms == 0
+    assert second.duration_ms == 0 and second.message == "request "
 
 
 def test_the_edge_sends_monitoring_only_the_sampled_lines(tmp_path):
