@@ -89,6 +89,7 @@ def up() -> None:
     started = time.monotonic()
     secrets = prepare()
     access.write_consul_config(secrets)
+    access.repair_consul_data()
     users_changed = access.write_nats_config(secrets)
     supervisor.render(tools.CONSUL_BINARY, tools.MAILPIT_BINARY, secrets)
     step("supervisord: starting postgres, consul, nats")

@@ -114,6 +114,16 @@ def consul_config(secrets: Credentials) -> str:
     }, indent=2) + "\n"
 
 
+def repair_consul_data() -> None:
+    """Consul refuses to start on an empty server_metadata.json, which a start cut short leaves
+    behind (seen after two meshes fought over the same ports); it writes the file anew when none
+    is there."""
+    metadata = CONSUL_DIR / "data" / "server_metadata.json"
+    if metadata.exists() and metadata.stat().st_size == 0:
+        step(f"consul: removing the empty {metadata} a start cut short left")
+        metadata.unlink()
+
+
 def write_consul_config(secrets: Credentials) -> None:
     credentials.write_private(CONSUL_CONFIG, consul_config(secrets))
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from scripts.mesh import layout, supervisor
+from scripts.mesh import access, layout, supervisor
 from services.kit import settings
 from services.kit.credentials import Credentials
 from services.kit.settings import REPO_ROOT
@@ -143,3 +143,16 @@ def test_decimal_and_choice_settings_are_checked(variable, value, problem):
     loaded = settings.load(FinancingSettings, {"AUTOSALON_FINANCING_BASE_RATE": "9.9",
                                                "AUTOSALON_FINANCING_INTEREST_BASIS": "actual_days"})
     assert loaded.base_rate == Decimal("9.9") and loaded.interest_basis == "actual_days"
+
+
+def test_an_empty_consul_server_metadata_file_is_removed_and_a_written_one_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(access, "CONSUL_DIR", tmp_path)
+    metadata = tmp_path / "data" / "server_metadata.json"
+    metadata.parent.mkdir()
+    metadata.write_text('{"last_seen_unix":1}')
+    access.repair_consul_data()
+    assert metadata.exists()
+    metadata.write_text("")
+    access.repair_consul_data()
+    assert not metadata.exists()
+    access.repair_consul_data()
