@@ -1,6 +1,7 @@
 """Every service's log records at WARNING and above (and the steps of sampled traces,
-kit.tracing), shipped as events for the monitoring service: `autosalon.<service>.system.log`, an envelope holding a mesh.v1.LogBatch, a second at
-most (published straight to JetStream, not through the outbox: a record must not wait for, nor
+kit.tracing), shipped as events for the monitoring service: `autosalon.<service>.system.error`
+for the errors and `autosalon.<service>.system.log` for the rest, each an envelope holding a
+mesh.v1.LogBatch, a second at most (published straight to JetStream, not through the outbox: a record must not wait for, nor
 add to, a database's troubles).
 
 Logging never waits for NATS: a record goes into a bounded queue in memory and a background
@@ -25,6 +26,7 @@ log = logging.getLogger("kit.log_shipping")
 QUEUE = 10_000
 BATCH = 500
 EVERY_SECONDS = 1.0
+ERROR_LEVELS = ("error", "critical")
 
 
 def _text(value: str) -> str:
@@ -73,16 +75,29 @@ class LogShipper(logging.Handler):
         return logs_pb2.LogBatch(records=records, dropped_so_far=self.dropped)
 
     async def ship(self, bus: Bus) -> None:
-        """Publishes the queued records for the life of the service, each batch an event."""
+        """Publishes the queued records for the life of the service, each batch as its events."""
         while True:
             await asyncio.sleep(EVERY_SECONDS)
             while (batch := self.next_batch()) is not None:
-                row = outbox_row(self.service, "system.log", self.instance, batch,
-                                 datetime.datetime.now(datetime.timezone.utc))
-                try:
-                    await bus.js.publish(row["subject"], row["envelope"], timeout=2.0)
-                except Exception as error:
-                    self.dropped += len(batch.records)
-                    log.warning("%d log records not shipped (%s); %d dropped so far", len(batch.records), error,
-                                self.dropped)
+                if not await self._published(bus, batch):
                     break
+
+    async def _published(self, bus: Bus, batch: logs_pb2.LogBatch) -> bool:
+        for event, part in events_of(batch):
+            row = outbox_row(self.service, event, self.instance, part, datetime.datetime.now(datetime.timezone.utc))
+            try:
+                await bus.js.publish(row["subject"], row["envelope"], timeout=2.0)
+            except Exception as error:
+                self.dropped += len(part.records)
+                log.warning("%d log records not shipped (%s); %d dropped so far", len(part.records), error,
+                            self.dropped)
+                return False
+        return True
+
+
+def events_of(batch: logs_pb2.LogBatch) -> list[tuple[str, logs_pb2.LogBatch]]:
+    """The batch as the events that carry it: its errors as system.error, the rest as system.log."""
+    errors = [record for record in batch.records if record.level in ERROR_LEVELS]
+    others = [record for record in batch.records if record.level not in ERROR_LEVELS]
+    return [(event, logs_pb2.LogBatch(records=records, dropped_so_far=batch.dropped_so_far))
+            for event, records in (("system.error", errors), ("system.log", others)) if records]

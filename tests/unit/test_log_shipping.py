@@ -5,7 +5,7 @@ import datetime
 import logging
 
 from services.kit import logs
-from services.kit.log_shipping import LogShipper
+from services.kit.log_shipping import LogShipper, events_of
 from services.monitoring import domain
 
 
@@ -80,3 +80,19 @@ def test_a_record_of_odd_text_is_shipped_readable_and_one_that_cannot_be_written
     [record] = batch.records
     assert "\udcff" not in record.message and "\x00" not in record.message and "bad" in record.message
     assert batch.dropped_so_far == 1
+
+
+def test_errors_are_shipped_as_system_error_and_the_rest_as_system_log():
+    shipper = LogShipper("sales", queue_size=10)
+    logger = _logger(shipper)
+    logger.warning("slow")
+    logger.error("broken")
+    logger.critical("down")
+    shipper.dropped = 4
+    events = {event: ([record.message for record in part.records], part.dropped_so_far) for event, part in
+              events_of(shipper.next_batch())}
+    assert events == {"system.error": (["broken", "down"], 4), "system.log": (["slow"], 4)}
+    only_warnings = LogShipper("sales")
+    _logger(only_warnings).warning("slow")
+    [(event, part)] = events_of(only_warnings.next_batch())
+    assert event == "system.log" and part.dropped_so_far == 0
