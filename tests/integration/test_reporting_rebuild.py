@@ -129,6 +129,21 @@ async def _position(reporting) -> int | None:
             store.stream_positions.c.consumer == f"{reporting.database.service}.orders"))
 
 
+async def _position_while_consuming(reporting, bus, routes, wanted: int, linger: float) -> int | None:
+    """The position once it reaches `wanted` (or after ten seconds) and `linger` seconds more."""
+    task = asyncio.create_task(consume(reporting.database, bus, "orders", routes, positions=store.stream_positions))
+    try:
+        for _ in range(100):
+            if await _position(reporting) == wanted:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(linger)
+        return await _position(reporting)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_each_consumers_position_in_its_stream_is_kept_with_the_rows_it_wrote(reporting, bus):
     events, _ = _scripted_day(seed=13)
     sequences = await _published_sequences(bus, events)
@@ -144,25 +159,6 @@ async def test_each_consumers_position_in_its_stream_is_kept_with_the_rows_it_wr
             if envelope.id == last:
                 raise RuntimeError("the disk is full")
         failing[subject] = Route(route.payload, apply, route.wanted)
-    task = asyncio.create_task(consume(reporting.database, bus, "orders", failing, positions=store.stream_positions))
-    try:
-        for _ in range(100):
-            if await _position(reporting) == sequences[before_last]:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
-        assert await _position(reporting) == sequences[before_last]
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    task = asyncio.create_task(consume(reporting.database, bus, "orders", routes, positions=store.stream_positions))
-    try:
-        for _ in range(100):
-            if await _position(reporting) == sequences[last]:
-                break
-            await asyncio.sleep(0.1)
-        assert await _position(reporting) == sequences[last]
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    assert await _position_while_consuming(reporting, bus, failing, sequences[before_last], 0.5) == sequences[
+        before_last]
+    assert await _position_while_consuming(reporting, bus, routes, sequences[last], 0) == sequences[last]
