@@ -43,13 +43,18 @@ async def test_shipped_records_are_kept_and_found_by_level_text_and_trace(monito
     logger.error("the order could not be priced")
     logs.trace_id_var.set("trace-43")
     logger.warning("a promo code was refused")
-    subscription = await bus.js.pull_subscribe("autosalon.sales.system.log", stream="AUTOSALON_SALES")
+    subscription = await bus.js.pull_subscribe("autosalon.sales.system.>", stream="AUTOSALON_SALES")
     shipping = asyncio.create_task(shipper.ship(bus))
+    messages = []
     try:
-        [message] = await subscription.fetch(1, timeout=5)
+        while len(messages) < 2:
+            messages += await subscription.fetch(2 - len(messages), timeout=5)
     finally:
         shipping.cancel()
-    await handle_delivery(monitoring.database, "monitoring.logs-sales", logs_of("sales", monitoring), message)
+    assert sorted(message.subject for message in messages) == ["autosalon.sales.system.error",
+                                                               "autosalon.sales.system.log"]
+    for message in messages:
+        await handle_delivery(monitoring.database, "monitoring.logs-sales", logs_of("sales", monitoring), message)
 
     records, _ = await monitoring.search(monitoring_pb2.ListLogRecordsRequest(service="sales"))
     assert [record.message for record in records] == [

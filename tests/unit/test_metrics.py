@@ -64,6 +64,22 @@ def test_the_gathered_document_names_each_samples_service_and_instance():
     assert "# unreachable" not in document
 
 
+HISTOGRAM_TEXT = """# TYPE autosalon_rpc_duration_seconds histogram
+autosalon_rpc_duration_seconds_bucket{method="/a.v1.A/Get",le="0.005"} 3
+autosalon_rpc_duration_seconds_bucket{method="/a.v1.A/Get",le="+Inf"} 4
+autosalon_rpc_duration_seconds_count{method="/a.v1.A/Get"} 4
+autosalon_rpc_duration_seconds_sum{method="/a.v1.A/Get"} 0.02
+"""
+
+
+def test_without_a_prefix_histograms_keep_their_count_and_sum_but_not_their_buckets():
+    answers = [Scraped(Target("sales", "h:1", "u"), text=HISTOGRAM_TEXT)]
+    whole = [sample.name for sample in _families(merged(answers))["autosalon_rpc_duration_seconds"].samples]
+    assert whole == ["autosalon_rpc_duration_seconds_count", "autosalon_rpc_duration_seconds_sum"]
+    asked = _families(merged(answers, prefix="autosalon_rpc_duration"))["autosalon_rpc_duration_seconds"]
+    assert [sample.labels.get("le") for sample in asked.samples][:2] == ["0.005", "+Inf"]
+
+
 def test_a_prefix_narrows_and_the_missing_targets_are_named():
     document = merged([Scraped(Target("sales", "h:1", "u"), text=SERVICE_TEXT),
                        Scraped(Target("auth", "h:3", "u"), problem="ConnectTimeout"),
