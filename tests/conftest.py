@@ -24,6 +24,7 @@ TEST_WEB_ORIGIN = "http://shop.autosalon.test"
 def mesh():
     os.environ.setdefault("AUTOSALON_EDGE_STRICT_REQUESTS", TEST_STRICT_LIMIT)
     os.environ.setdefault("AUTOSALON_EDGE_CORS_ORIGINS", TEST_WEB_ORIGIN)
+    os.environ.setdefault("AUTOSALON_EDGE_CORS_LOCALHOST", "true")
     was_running = supervisor.running()
     try:
         subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)

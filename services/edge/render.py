@@ -9,7 +9,8 @@ Environment overrides: AUTOSALON_EDGE_ADDRESS / AUTOSALON_EDGE_PORT, AUTOSALON_E
 AUTOSALON_ENVOY_ADMIN_PORT,
 AUTOSALON_EDGE_STRICT_REQUESTS / AUTOSALON_EDGE_STRICT_SECONDS (login and register, per client
 address), AUTOSALON_EDGE_DEFAULT_REQUESTS / AUTOSALON_EDGE_DEFAULT_SECONDS (everything else),
-AUTOSALON_EDGE_CORS_ORIGINS (the browser origins allowed to call the API, comma-separated).
+AUTOSALON_EDGE_CORS_ORIGINS (the browser origins allowed to call the API, comma-separated),
+AUTOSALON_EDGE_CORS_LOCALHOST (true: any http://localhost:<port> origin too, for development).
 """
 import argparse
 import json
@@ -52,6 +53,8 @@ def _settings(path: pathlib.Path) -> dict:
         limits["per_seconds"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_SECONDS", limits["per_seconds"]))
     origins = env("AUTOSALON_EDGE_CORS_ORIGINS", ",".join(settings["cors_origins"]))
     settings["cors_origins"] = [origin.strip() for origin in origins.split(",") if origin.strip()]
+    localhost = env("AUTOSALON_EDGE_CORS_LOCALHOST", str(settings["cors_localhost"]))
+    settings["cors_localhost"] = localhost.strip().lower() in ("1", "true", "yes", "on")
     # The mesh's own setting, so that the edge samples the traces the services sample.
     settings["trace_percent"] = mesh_settings.load().trace_percent
     return settings

@@ -101,9 +101,20 @@ local function quote(text)
   return '"' .. text:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
 end
 
+-- A front end's dev server on this machine (CORS_LOCALHOST, for development only).
+local function local_origin(origin)
+  for _, host in ipairs({"localhost", "127%.0%.0%.1"}) do
+    if origin:match("^http://" .. host .. "$") or origin:match("^http://" .. host .. ":%d%d?%d?%d?%d?$") then
+      return true
+    end
+  end
+  return false
+end
+
 local function answer_preflight(handle, headers)
   local origin = headers:get("origin")
-  if origin == nil or not CORS_ORIGINS[origin] or headers:get("access-control-request-method") == nil then
+  local allowed = origin ~= nil and (CORS_ORIGINS[origin] or (CORS_LOCALHOST and local_origin(origin)))
+  if not allowed or headers:get("access-control-request-method") == nil then
     handle:respond({[":status"] = "204"}, "")
     return
   end

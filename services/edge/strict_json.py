@@ -77,14 +77,15 @@ def lua_tables(descriptors: pathlib.Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cors_tables(origins: list[str]) -> str:
+def _cors_tables(origins: list[str], localhost: bool) -> str:
     allowed = ", ".join(f"[{_lua_string(origin)}] = true" for origin in origins)
-    return (f"CORS_ORIGINS = {{{allowed}}}\nCORS_METHODS = {_lua_string(CORS_METHODS)}\n"
+    return (f"CORS_ORIGINS = {{{allowed}}}\nCORS_LOCALHOST = {'true' if localhost else 'false'}\n"
+            f"CORS_METHODS = {_lua_string(CORS_METHODS)}\n"
             f"CORS_HEADERS = {_lua_string(CORS_HEADERS)}\nCORS_MAX_AGE = {_lua_string(CORS_MAX_AGE)}\n")
 
 
-def lua_filter(descriptors: pathlib.Path, cors_origins: list[str]) -> dict:
-    source = (lua_tables(descriptors) + _cors_tables(cors_origins)
+def lua_filter(descriptors: pathlib.Path, cors_origins: list[str], cors_localhost: bool) -> dict:
+    source = (lua_tables(descriptors) + _cors_tables(cors_origins, cors_localhost)
               + (pathlib.Path(__file__).with_name("strict_json.lua")).read_text())
     return {
         "name": "envoy.filters.http.lua",

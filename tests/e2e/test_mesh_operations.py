@@ -202,10 +202,25 @@ def test_a_web_front_end_on_an_allowed_origin_may_call_the_api(edge, client_sess
 
 
 def test_another_origin_gets_no_permission(edge):
-    stranger = {"origin": "https://evil.example"}
-    preflight = edge.options("/auth/me", headers={**stranger, "access-control-request-method": "GET"})
-    assert preflight.status_code == 204 and "access-control-allow-origin" not in preflight.headers
-    assert "access-control-allow-origin" not in edge.get("/catalog/models", headers=stranger).headers
+    # The test mesh allows local dev servers (AUTOSALON_EDGE_CORS_LOCALHOST): none of these is one.
+    for origin in ("https://evil.example", "http://localhost.evil.example", "http://localhost:5173.evil.example",
+                   "https://localhost:5173", "http://127.0.0.2:5173"):
+        stranger = {"origin": origin}
+        preflight = edge.options("/auth/me", headers={**stranger, "access-control-request-method": "GET"})
+        assert preflight.status_code == 204 and "access-control-allow-origin" not in preflight.headers, origin
+        assert "access-control-allow-origin" not in edge.get("/catalog/models", headers=stranger).headers, origin
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:3000", "http://localhost"])
+def test_a_front_ends_dev_server_on_localhost_may_call_the_api_when_allowed(edge, client_session, origin):
+    preflight = edge.options("/auth/me", headers={
+        "origin": origin, "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization, content-type, idempotency-key"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == origin
+    assert "idempotency-key" in preflight.headers["access-control-allow-headers"]
+    answer = edge.get("/auth/me", headers={"origin": origin, **bearer(client_session)})
+    assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == origin
+    assert "x-request-id" in answer.headers["access-control-expose-headers"]
 
 
 @pytest.mark.parametrize("method, path, body, named", [

@@ -11,6 +11,7 @@ from scripts.mesh.tools import DESCRIPTORS
 from services.auth import tokens
 from services.edge import render, strict_json
 from services.edge.envoy.cache import CACHE_FILTER
+from services.edge.envoy.cors import LOCALHOST_ORIGIN, cors_policy
 from services.edge.envoy.rate_limit import RATE_LIMIT_FILTER, STRICT_LIMIT_FILTER
 from services.edge.envoy.rest_answer import REST_ANSWER_FILTER
 from services.edge.envoy.routes import API_LISTENER
@@ -46,6 +47,7 @@ def test_schemas_cover_every_body_route_with_both_field_spellings():
 def rendered(tmp_path, monkeypatch):
     # With a web front end allowed, so that Envoy validates the CORS policy too.
     monkeypatch.setenv("AUTOSALON_EDGE_CORS_ORIGINS", "https://shop.example.ru")
+    monkeypatch.setenv("AUTOSALON_EDGE_CORS_LOCALHOST", "true")
     (tmp_path / "keys").mkdir()
     pem, kid = tokens.generate_signing_key()
     (tmp_path / "keys" / "jwks.json").write_text(json.dumps(tokens.TokenSigner(pem, kid).jwks()))
@@ -198,3 +200,15 @@ def test_a_call_that_never_reached_an_instance_is_tried_on_another_and_a_dead_on
     services = [cluster for cluster in config["static_resources"]["clusters"] if cluster.get("type") == "EDS"]
     assert services and all(cluster["outlier_detection"]["consecutive_local_origin_failure"] == 1
                             and cluster["outlier_detection"]["max_ejection_percent"] == 50 for cluster in services)
+
+
+def test_local_dev_servers_are_allowed_only_when_the_setting_says(rendered):
+    policy = _manager(rendered[1])["route_config"]["virtual_hosts"][0]["typed_per_filter_config"][
+        "envoy.filters.http.cors"]
+    assert policy["allow_origin_string_match"] == [
+        {"exact": "https://shop.example.ru"}, {"safe_regex": {"regex": LOCALHOST_ORIGIN}}]
+    for origin in ("http://localhost", "http://localhost:5173", "http://127.0.0.1:3000"):
+        assert re.fullmatch(LOCALHOST_ORIGIN, origin)
+    for origin in ("https://localhost:5173", "http://localhost.evil.example", "http://127.0.0.2:80"):
+        assert not re.fullmatch(LOCALHOST_ORIGIN, origin)
+    assert cors_policy({"cors_origins": [], "cors_localhost": False}) == {}

@@ -78,7 +78,7 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
             # Encodes an answer after every filter but the rate limit: it sees the transcoder's
             # finished one.
             rest_answer_filter(),
-            strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"]),
+            strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"], settings["cors_localhost"]),
             # Before the cache, so that its answers carry the permission too (every path has a
             # route here, see routes.py).
             cors_filter(),
