@@ -29,6 +29,7 @@ def prepare() -> Credentials:
     the database cluster, the configurations."""
     tools.ensure_consul()
     tools.ensure_mailpit()
+    tools.ensure_openapi_plugin()
     tools.generate_code()
     tools.ensure_keys()
     secrets = access.ensure()
@@ -308,6 +309,7 @@ def main() -> int:
     elif args.command == "prepare":
         prepare()
     elif args.command == "generate":
+        tools.ensure_openapi_plugin()
         tools.generate_code()
     elif args.command == "bootstrap":
         bootstrap()

@@ -18,8 +18,12 @@ CONSUL_VERSION = "1.16.3"
 CONSUL_BINARY = CACHE / "bin" / f"consul-{CONSUL_VERSION}"
 MAILPIT_VERSION = "1.33.1"
 MAILPIT_BINARY = CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}"
+# The version scripts/protoc-gen-openapiv2 runs, too.
+OPENAPI_PLUGIN_VERSION = "2.34.0"
+OPENAPI_PLUGIN = CACHE / "bin" / f"protoc-gen-openapiv2-{OPENAPI_PLUGIN_VERSION}"
 GEN = REPO_ROOT / "gen"
 DESCRIPTORS = GEN / "descriptors.binpb"
+OPENAPI = GEN / "openapi" / "autosalon.swagger.json"
 
 
 def step(message: str) -> None:
@@ -70,12 +74,33 @@ def ensure_mailpit() -> pathlib.Path:
     return MAILPIT_BINARY
 
 
+def ensure_openapi_plugin() -> pathlib.Path:
+    """Builds protoc-gen-openapiv2 (grpc-gateway's) from the Go module proxy once, cached
+    outside the checkout."""
+    if OPENAPI_PLUGIN.exists():
+        step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: cached at {OPENAPI_PLUGIN}")
+        return OPENAPI_PLUGIN
+    if shutil.which("go") is None:
+        sys.exit("protoc-gen-openapiv2: building it needs Go (https://go.dev/dl/), which is not on PATH")
+    step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: building with Go (first time only, under a minute)")
+    built = OPENAPI_PLUGIN.parent / f"protoc-gen-openapiv2-{OPENAPI_PLUGIN_VERSION}.build"
+    env = dict(os.environ, CGO_ENABLED="0", GOBIN=str(built), GOFLAGS="-mod=mod")
+    run(["go", "install", "-trimpath",
+         f"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v{OPENAPI_PLUGIN_VERSION}"], env=env)
+    (built / "protoc-gen-openapiv2").rename(OPENAPI_PLUGIN)
+    shutil.rmtree(built, ignore_errors=True)
+    step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: built")
+    return OPENAPI_PLUGIN
+
+
 def _proto_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted((REPO_ROOT / "proto").rglob("*.proto")) + [
         REPO_ROOT / "buf.yaml",
         REPO_ROOT / "buf.gen.yaml",
+        REPO_ROOT / "buf.gen.openapi.yaml",
         REPO_ROOT / "scripts" / "protoc-gen-autosalon-python",
+        REPO_ROOT / "scripts" / "protoc-gen-openapiv2",
     ]:
         digest.update(str(path.relative_to(REPO_ROOT)).encode())
         digest.update(path.read_bytes())
@@ -91,10 +116,10 @@ def code_fingerprint() -> str:
 
 
 def generate_code() -> None:
-    """Python stubs and the descriptor set (for Envoy's transcoder) from proto/."""
+    """Python stubs, the descriptor set (for Envoy's transcoder) and the OpenAPI document from proto/."""
     stamp = GEN / ".fingerprint"
     fingerprint = _proto_fingerprint()
-    if DESCRIPTORS.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+    if DESCRIPTORS.exists() and OPENAPI.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         step("generated code: up to date")
         return
     step("generated code: buf generate + descriptor set")
@@ -110,6 +135,7 @@ def generate_code() -> None:
     env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")
     run([VENV_BIN / "buf", "generate"], cwd=REPO_ROOT, env=env)
     run([VENV_BIN / "buf", "build", "-o", DESCRIPTORS], cwd=REPO_ROOT, env=env)
+    run([VENV_BIN / "buf", "generate", "--template", "buf.gen.openapi.yaml"], cwd=REPO_ROOT, env=env)
     stamp.write_text(fingerprint)
     _importable(GEN / "python")
 

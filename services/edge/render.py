@@ -22,6 +22,9 @@ import yaml
 from google.protobuf import descriptor_pb2
 
 from services.kit import settings as mesh_settings
+from services.kit.stats import declared_version
+
+from . import openapi
 
 from .envoy.access_log import access_log_path
 from .envoy.bootstrap import bootstrap
@@ -82,6 +85,12 @@ def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: path
             write_atomically(eds_file, yaml.safe_dump(endpoints(cluster, [])))
     write_atomically(envoy_dir / "clusters.json", json.dumps(sorted(services)))
     write_atomically(envoy_dir / "limits.json", json.dumps(settings["rate_limits"], indent=2))
+    generated = json.loads((descriptors.parent / "openapi" / "autosalon.swagger.json").read_text())
+    # The declared version: a commit that changes no proto leaves the document as it was.
+    document = openapi.completed(generated, declared_version(), settings["public_methods"],
+                                 [name for names in services.values() for name in names])
+    settings["openapi_file"] = str(envoy_dir / "openapi.json")
+    write_atomically(envoy_dir / "openapi.json", json.dumps(document, indent=1, sort_keys=True))
     rotation = {
         "path": str(access_log_path(run_dir)),
         "max_bytes": settings["access_log"]["max_megabytes"] * 1024 * 1024,

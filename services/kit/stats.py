@@ -19,10 +19,15 @@ from .server import CallCounts
 from .settings import REPO_ROOT
 
 
+def declared_version() -> str:
+    """The project's version as pyproject.toml declares it ("0.1.0")."""
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
 @functools.cache
 def version() -> str:
     """The project's version, with the commit it runs ("0.1.0+1a783ca") where git knows it."""
-    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    declared = declared_version()
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                                 text=True, timeout=5).stdout.strip()

@@ -64,6 +64,8 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
         "local_reply_config": local_replies(),
         "route_config": {
             "name": "edge",
+            # The OpenAPI document is a direct response (4 KiB at most by default).
+            "max_direct_response_body_size_bytes": 8 * 1024 * 1024,
             "virtual_hosts": [{
                 "name": "edge", "domains": ["*"], "routes": routes(services, settings),
                 "typed_per_filter_config": cors_policy(settings),

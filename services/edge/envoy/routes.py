@@ -44,7 +44,16 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
                 {"header": {"key": "content-type", "value": "application/json"}}
             ],
             "typed_per_filter_config": CACHE_OFF,
-        }
+        },
+        {
+            # The API's OpenAPI document (services/edge/openapi.py), as render wrote it.
+            "match": {"path": "/openapi.json"},
+            "direct_response": {"status": 200, "body": {"filename": settings["openapi_file"]}},
+            "response_headers_to_add": [
+                {"header": {"key": "content-type", "value": "application/json"}}
+            ],
+            "typed_per_filter_config": {**generous, **CACHE_OFF},
+        },
     ]
     strict_methods = set(strict_cfg["methods"])
     for cluster, full_names in sorted(services.items()):

@@ -1,0 +1,57 @@
+"""The edge's OpenAPI document (GET /openapi.json): what protoc-gen-openapiv2 made of the
+protos' REST routes (gen/openapi, see buf.gen.openapi.yaml), completed with what only the edge
+knows: the platform's name and version, the bearer token every operation needs but the public
+ones (envoy/edge.yaml's public_methods), and the Idempotency-Key header of the creations whose
+comment offers it. The rest (paths, parameters, paging, enums, schemas, the error shape
+google.rpc.Status) is the protos' own: where the document is thin, fix the proto comments."""
+import copy
+
+BEARER = "bearer"
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "type": "string",
+    "description": "Makes a retry safe: sent again with the same key, the call returns what the first "
+                   "attempt created and creates nothing more.",
+}
+
+
+def _operations(document: dict):
+    for path_item in document["paths"].values():
+        for method, operation in path_item.items():
+            if method in ("get", "post", "patch", "put", "delete"):
+                yield operation
+
+
+def _method(operation: dict, services: dict[str, str]) -> str:
+    """"AuthService_Login" -> "autosalon.auth.v1.AuthService/Login"."""
+    service, _, method = operation["operationId"].partition("_")
+    return f"{services[service]}/{method}"
+
+
+def completed(generated: dict, version: str, public_methods: list[str], services: list[str]) -> dict:
+    """The document the edge serves: `generated` with the edge's own knowledge added. `services`
+    are the gRPC services' full names ("autosalon.auth.v1.AuthService")."""
+    document = copy.deepcopy(generated)
+    document["info"] = {
+        "title": "Autosalon API",
+        "version": version,
+        "description": "A car dealership's API: REST/JSON through the edge, the same calls as native "
+                       "gRPC. Sign in with POST /auth/login and send the access token as "
+                       "`Authorization: Bearer <token>`.",
+    }
+    document["securityDefinitions"] = {BEARER: {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "`Bearer <access token>`, the token from POST /auth/login or /auth/token:refresh.",
+    }}
+    document["security"] = [{BEARER: []}]
+    by_short_name = {full_name.rsplit(".", 1)[1]: full_name for full_name in services}
+    public = set(public_methods)
+    for operation in _operations(document):
+        if _method(operation, by_short_name) in public:
+            operation["security"] = []
+        described = operation.get("summary", "") + operation.get("description", "")
+        if "Idempotency-Key" in described:
+            operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+    return document

@@ -1,0 +1,55 @@
+"""The edge's OpenAPI document: every REST route the protos declare is in it with its schemas and
+the error shape; every operation needs the bearer token but the public methods; the creations
+that take an Idempotency-Key say so; what the edge serves is what render wrote from the protos."""
+import json
+
+import yaml
+
+from scripts.mesh.tools import DESCRIPTORS, OPENAPI
+from services.edge import openapi, render
+from services.kit.settings import REPO_ROOT
+
+
+def _document() -> dict:
+    services = render.mesh_services(DESCRIPTORS)
+    settings = yaml.safe_load((REPO_ROOT / "envoy" / "edge.yaml").read_text())
+    return openapi.completed(json.loads(OPENAPI.read_text()), "1.2.3", settings["public_methods"],
+                             [name for names in services.values() for name in names])
+
+
+def _operations(document: dict) -> dict[str, dict]:
+    return {operation["operationId"]: operation for item in document["paths"].values()
+            for operation in item.values()}
+
+
+def test_every_rest_route_is_documented_with_its_schemas_and_the_error_shape():
+    document = _document()
+    assert document["swagger"] == "2.0" and document["info"]["version"] == "1.2.3"
+    assert {"/auth/me", "/sales/orders", "/payments", "/catalog/models", "/monitoring/traces/{trace_id}"} <= set(
+        document["paths"])
+    create = document["paths"]["/sales/orders"]["post"]
+    assert create["responses"]["200"]["schema"] == {"$ref": "#/definitions/Order"}
+    assert create["responses"]["default"]["schema"] == {"$ref": "#/definitions/Status"}
+    assert "details" in document["definitions"]["Status"]["properties"]
+    listed = {parameter["name"] for parameter in document["paths"]["/catalog/models"]["get"]["parameters"]}
+    assert {"page_size", "page_token"} <= listed
+
+
+def test_the_token_is_needed_but_for_the_public_methods():
+    document = _document()
+    assert document["security"] == [{"bearer": []}]
+    assert document["securityDefinitions"]["bearer"]["name"] == "Authorization"
+    operations = _operations(document)
+    for public in ("AuthService_Login", "AuthService_Register", "CatalogService_ListModels"):
+        assert operations[public]["security"] == [], public
+    for private in ("AuthService_GetCurrentUser", "SalesService_CreateOrder", "MonitoringService_GetTrace"):
+        assert "security" not in operations[private], private
+
+
+def test_creations_that_take_an_idempotency_key_say_so():
+    operations = _operations(_document())
+    for creation in ("SalesService_CreateOrder", "PaymentService_CreatePayment"):
+        headers = [parameter for parameter in operations[creation]["parameters"] if parameter["in"] == "header"]
+        assert [header["name"] for header in headers] == ["Idempotency-Key"], creation
+    assert not [parameter for parameter in operations["AuthService_GetCurrentUser"].get("parameters", [])
+                if parameter["in"] == "header"]
