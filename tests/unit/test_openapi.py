@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from scripts.mesh.tools import DESCRIPTORS, OPENAPI
+from scripts.mesh.tools import DESCRIPTORS, OPENAPI, OPENAPI_PLUGIN_VERSION
 from services.edge import openapi, render
 from services.kit.settings import REPO_ROOT
 
@@ -53,3 +53,10 @@ def test_creations_that_take_an_idempotency_key_say_so():
         assert [header["name"] for header in headers] == ["Idempotency-Key"], creation
     assert not [parameter for parameter in operations["AuthService_GetCurrentUser"].get("parameters", [])
                 if parameter["in"] == "header"]
+
+
+def test_the_plugins_version_is_the_same_everywhere_it_is_built_or_run():
+    version = OPENAPI_PLUGIN_VERSION
+    assert f"protoc-gen-openapiv2-{version}" in (REPO_ROOT / "scripts" / "protoc-gen-openapiv2").read_text()
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert f"protoc-gen-openapiv2@v{version}" in dockerfile and f"protoc-gen-openapiv2-{version}" in dockerfile
