@@ -56,30 +56,33 @@ def ensure_consul() -> pathlib.Path:
     return CONSUL_BINARY
 
 
-def ensure_mailpit() -> pathlib.Path:
-    """Builds Mailpit, the mesh's mail server (SMTP in, an API to read what arrived), from the Go
-    module proxy once, cached outside the checkout."""
-    if MAILPIT_BINARY.exists():
-        step(f"mailpit {MAILPIT_VERSION}: cached at {MAILPIT_BINARY}")
-        return MAILPIT_BINARY
+def _go_installed(name: str, module: str, version: str, binary: pathlib.Path, how_long: str) -> pathlib.Path:
+    """`binary`, built from the Go module proxy's `module`@v`version` the first time, cached
+    outside the checkout."""
+    if binary.exists():
+        step(f"{name} {version}: cached at {binary}")
+        return binary
     if shutil.which("go") is None:
-        sys.exit("mailpit: building it needs Go (https://go.dev/dl/), which is not on PATH")
-    step(f"mailpit {MAILPIT_VERSION}: building with Go (first time only, about a minute)")
-    built = MAILPIT_BINARY.parent / f"mailpit-{MAILPIT_VERSION}.build"
+        sys.exit(f"{name}: building it needs Go (https://go.dev/dl/), which is not on PATH")
+    step(f"{name} {version}: building with Go (first time only, {how_long})")
+    built = binary.parent / f"{name}-{version}.build"
     env = dict(os.environ, CGO_ENABLED="0", GOBIN=str(built), GOFLAGS="-mod=mod")
-    run(["go", "install", "-trimpath", f"github.com/axllent/mailpit@v{MAILPIT_VERSION}"], env=env)
-    (built / "mailpit").rename(MAILPIT_BINARY)
+    run(["go", "install", "-trimpath", f"{module}@v{version}"], env=env)
+    (built / module.rsplit("/", 1)[1]).rename(binary)
     shutil.rmtree(built, ignore_errors=True)
-    step(f"mailpit {MAILPIT_VERSION}: built")
-    return MAILPIT_BINARY
+    step(f"{name} {version}: built")
+    return binary
+
+
+def ensure_mailpit() -> pathlib.Path:
+    """Mailpit, the mesh's mail server (SMTP in, an API to read what arrived)."""
+    return _go_installed("mailpit", "github.com/axllent/mailpit", MAILPIT_VERSION, MAILPIT_BINARY, "about a minute")
 
 
 def ensure_openapi_plugin() -> pathlib.Path:
-    """Builds protoc-gen-openapiv2 (grpc-gateway's) from the Go module proxy once, cached
-    outside the checkout."""
-    if OPENAPI_PLUGIN.exists():
-        step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: cached at {OPENAPI_PLUGIN}")
-        return OPENAPI_PLUGIN
+    """grpc-gateway's protoc-gen-openapiv2, for the edge's OpenAPI document."""
+    return _go_installed("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2",
+                         OPENAPI_PLUGIN_VERSION, OPENAPI_PLUGIN, "under a minute")
     if shutil.which("go") is None:
         sys.exit("protoc-gen-openapiv2: building it needs Go (https://go.dev/dl/), which is not on PATH")
     step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: building with Go (first time only, under a minute)")
