@@ -672,7 +672,8 @@ async def _reminders(mesh, booking: str, since: datetime.datetime) -> list[booki
         while True:
             try:
                 messages = await consumer.fetch(100, timeout=1)
-            except nats.errors.TimeoutError:
+            # nats-py raises asyncio's own when the wait ran out before its second request.
+            except (nats.errors.TimeoutError, asyncio.TimeoutError):
                 break
             for message in messages:
                 envelope = common_pb2.EventEnvelope.FromString(message.data)
