@@ -83,17 +83,6 @@ def ensure_openapi_plugin() -> pathlib.Path:
     """grpc-gateway's protoc-gen-openapiv2, for the edge's OpenAPI document."""
     return _go_installed("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2",
                          OPENAPI_PLUGIN_VERSION, OPENAPI_PLUGIN, "under a minute")
-    if shutil.which("go") is None:
-        sys.exit("protoc-gen-openapiv2: building it needs Go (https://go.dev/dl/), which is not on PATH")
-    step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: building with Go (first time only, under a minute)")
-    built = OPENAPI_PLUGIN.parent / f"protoc-gen-openapiv2-{OPENAPI_PLUGIN_VERSION}.build"
-    env = dict(os.environ, CGO_ENABLED="0", GOBIN=str(built), GOFLAGS="-mod=mod")
-    run(["go", "install", "-trimpath",
-         f"github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@v{OPENAPI_PLUGIN_VERSION}"], env=env)
-    (built / "protoc-gen-openapiv2").rename(OPENAPI_PLUGIN)
-    shutil.rmtree(built, ignore_errors=True)
-    step(f"protoc-gen-openapiv2 {OPENAPI_PLUGIN_VERSION}: built")
-    return OPENAPI_PLUGIN
 
 
 def _proto_fingerprint() -> str:

@@ -9,7 +9,7 @@ server finds every target there and the monitoring service gathers them all.
 - autosalon_outbox_backlog: events written and not yet published;
 - autosalon_consumer_pending{consumer}: events in JetStream the consumer has not yet acked;
 - autosalon_db_connections{state}: the pool's connections in use, idle, and its size;
-- autosalon_log_records_dropped_total: log records the shipper could not keep;
+- autosalon_log_records_dropped: log records the shipper could not keep, since the start;
 - and prometheus-client's own: the process's CPU, memory and open files, Python's collections.
 
 What a request costs is one counter and one histogram, their label sets bound once a method;
