@@ -56,8 +56,7 @@ def _settings(path: pathlib.Path) -> dict:
         limits["per_seconds"] = int(env(f"AUTOSALON_EDGE_{bucket.upper()}_SECONDS", limits["per_seconds"]))
     origins = env("AUTOSALON_EDGE_CORS_ORIGINS", ",".join(settings["cors_origins"]))
     settings["cors_origins"] = [origin.strip() for origin in origins.split(",") if origin.strip()]
-    localhost = env("AUTOSALON_EDGE_CORS_LOCALHOST", str(settings["cors_localhost"]))
-    settings["cors_localhost"] = localhost.strip().lower() in ("1", "true", "yes", "on")
+    settings["cors_localhost"] = mesh_settings.truth(env("AUTOSALON_EDGE_CORS_LOCALHOST", str(settings["cors_localhost"])))
     # The mesh's own setting, so that the edge samples the traces the services sample.
     settings["trace_percent"] = mesh_settings.load().trace_percent
     return settings
@@ -68,6 +67,15 @@ def write_atomically(path: pathlib.Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(text)
     os.rename(partial, path)
+
+
+def openapi_document(descriptors: pathlib.Path, services: dict[str, list[str]], public_methods: list[str]) -> dict:
+    """The OpenAPI document the edge serves: protoc-gen-openapiv2's, made beside the descriptor
+    set, completed by openapi.py. The declared version: a commit that changes no proto leaves
+    the document as it was."""
+    generated = json.loads((descriptors.parent / "openapi" / "autosalon.swagger.json").read_text())
+    return openapi.completed(generated, declared_version(), public_methods,
+                             [name for names in services.values() for name in names])
 
 
 def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: pathlib.Path) -> pathlib.Path:
@@ -85,12 +93,9 @@ def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: path
             write_atomically(eds_file, yaml.safe_dump(endpoints(cluster, [])))
     write_atomically(envoy_dir / "clusters.json", json.dumps(sorted(services)))
     write_atomically(envoy_dir / "limits.json", json.dumps(settings["rate_limits"], indent=2))
-    generated = json.loads((descriptors.parent / "openapi" / "autosalon.swagger.json").read_text())
-    # The declared version: a commit that changes no proto leaves the document as it was.
-    document = openapi.completed(generated, declared_version(), settings["public_methods"],
-                                 [name for names in services.values() for name in names])
     settings["openapi_file"] = str(envoy_dir / "openapi.json")
-    write_atomically(envoy_dir / "openapi.json", json.dumps(document, indent=1, sort_keys=True))
+    write_atomically(envoy_dir / "openapi.json", json.dumps(
+        openapi_document(descriptors, services, settings["public_methods"]), indent=1, sort_keys=True))
     rotation = {
         "path": str(access_log_path(run_dir)),
         "max_bytes": settings["access_log"]["max_megabytes"] * 1024 * 1024,

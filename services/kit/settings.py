@@ -51,14 +51,19 @@ def kind_of(field: dataclasses.Field) -> type:
     return field.type if isinstance(field.type, type) else type(field.default)
 
 
+def truth(raw: str) -> bool:
+    """A yes-or-no setting's text ("true", "1", "yes", "on" or their opposites), or ValueError."""
+    if raw.strip().lower() not in _TRUE + _FALSE:
+        raise ValueError(raw)
+    return raw.strip().lower() in _TRUE
+
+
 def convert(field: dataclasses.Field, raw: str, source: str) -> Any:
     """`raw` as the field's value, or BadSetting naming `source` (where the text came from)."""
     kind = kind_of(field)
     try:
         if kind is bool:
-            if raw.strip().lower() not in _TRUE + _FALSE:
-                raise ValueError(raw)
-            value = raw.strip().lower() in _TRUE
+            value = truth(raw)
         else:
             value = kind(raw)
             # nan passes any bound (and Decimal's cannot be compared): not a setting's value.
