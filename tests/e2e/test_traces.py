@@ -3,6 +3,7 @@ service it touched, in time order, from the edge's access log line on; the edge 
 sample the same requests, by Envoy's rule on the id (1 % in the test mesh)."""
 import uuid
 
+import grpc
 import httpx
 
 from .conftest import bearer
@@ -92,3 +93,20 @@ def test_trace_steps_stay_out_of_the_log_search_unless_asked_for(edge, admin_ses
 
     assert search() == []
     assert {record["service"] for record in search(min_level="LEVEL_INFO")} == {"edge", "auth"}
+
+
+OTLP_EXPORT = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+async def test_the_edge_does_not_route_the_otlp_intake(edge, edge_channel):
+    """Only Envoy itself may ship access log lines to monitoring: from outside, the intake is
+    not there, over REST nor native gRPC."""
+    assert edge.post(OTLP_EXPORT, content=b"", headers={"content-type": "application/json"}).status_code == 404
+    export = edge_channel.unary_unary(OTLP_EXPORT, request_serializer=lambda _: b"",
+                                      response_deserializer=bytes)
+    try:
+        await export(b"", timeout=5)
+    except grpc.aio.AioRpcError as error:
+        assert error.code() == grpc.StatusCode.UNIMPLEMENTED, error
+    else:
+        raise AssertionError("the edge passed an OTLP export on to monitoring")

@@ -1,7 +1,7 @@
 """The edge's routes, each with its rate limit, whether the cache may keep its answers and, for
 a REST call, what becomes of the answer's headers: /health, each gRPC service's prefix to its
-cluster (the strictly limited methods before it, with the strict budget as well), and every REST
-path, before transcoding, to the API listener."""
+cluster (the strictly limited methods before it, with the strict budget as well; any other gRPC
+path is UNIMPLEMENTED), and every REST path, before transcoding, to the API listener."""
 from .cache import CACHE_OFF
 from .rate_limit import STRICT_LIMIT_FILTER, per_address_limit
 from .rest_answer import REST_ANSWER
@@ -61,6 +61,11 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
             table.append(_route({"path": f"/{method}"}, cluster, timeout, {**generous, **strict, **CACHE_OFF}))
     to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
     table += service_routes(services, timeout, {**generous, **CACHE_OFF})
+    # A native gRPC call to a method no service has (monitoring's OTLP intake among them, which
+    # only Envoy itself may call): UNIMPLEMENTED, as a gRPC server would answer.
+    table.append({"match": {"prefix": "/", "grpc": {}},
+                  "direct_response": {"status": 404, "body": {"inline_string": "no such method at the edge"}},
+                  "typed_per_filter_config": {**generous, **CACHE_OFF}})
     # Before the transcoder a REST path matches none of the above. These last routes give it
     # one, so that the CORS filter finds its policy and the cache filter knows what it may keep.
     # Where the transcoder turns the call into a gRPC one it is routed again, above; what stays
