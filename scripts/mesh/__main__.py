@@ -30,6 +30,7 @@ def prepare() -> Credentials:
     tools.ensure_consul()
     tools.ensure_mailpit()
     tools.ensure_openapi_plugin()
+    tools.ensure_swagger_ui()
     tools.generate_code()
     tools.ensure_keys()
     secrets = access.ensure()
@@ -44,7 +45,7 @@ def _render_edge() -> None:
     tools.run(
         [VENV_BIN / "python", "-m", "services.edge.render",
          "--descriptors", tools.DESCRIPTORS, "--settings", REPO_ROOT / "envoy" / "edge.yaml",
-         "--run-dir", RUN],
+         "--run-dir", RUN, "--swagger-ui", tools.SWAGGER_UI],
         stdout=subprocess.DEVNULL,
     )
 
@@ -295,7 +296,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="scripts.mesh")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up")
-    commands.add_parser("prepare")
+    prepare_parser = commands.add_parser("prepare")
+    prepare_parser.add_argument("--test-browser", action="store_true",
+                                help="also the browser the docs page's tests drive (./scripts/test)")
     commands.add_parser("status")
     commands.add_parser("generate")
     commands.add_parser("bootstrap")
@@ -307,6 +310,8 @@ def main() -> int:
     if args.command == "up":
         up()
     elif args.command == "prepare":
+        if args.test_browser:
+            tools.ensure_test_browser()
         prepare()
     elif args.command == "generate":
         tools.ensure_openapi_plugin()

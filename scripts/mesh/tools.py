@@ -1,4 +1,6 @@
-"""The pieces a mesh needs before it can start: Consul, Mailpit, generated code, signing keys."""
+"""The pieces a mesh needs before it can start: Consul, Mailpit, generated code, signing keys,
+Swagger UI for the edge's docs page; and the browser the tests drive it with."""
+import base64
 import hashlib
 import importlib
 import json
@@ -7,6 +9,8 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 
 import google.api
 
@@ -21,6 +25,12 @@ MAILPIT_BINARY = CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}"
 # The version scripts/protoc-gen-openapiv2 runs, too.
 OPENAPI_PLUGIN_VERSION = "2.34.0"
 OPENAPI_PLUGIN = CACHE / "bin" / f"protoc-gen-openapiv2-{OPENAPI_PLUGIN_VERSION}"
+# Swagger UI's browser build, which the edge serves at /docs; the integrity is the npm registry's
+# own for that release, checked again here.
+SWAGGER_UI_VERSION = "5.35.0"
+SWAGGER_UI_INTEGRITY = "sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ=="
+SWAGGER_UI = CACHE / f"swagger-ui-dist-{SWAGGER_UI_VERSION}"
+SWAGGER_UI_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE")
 GEN = REPO_ROOT / "gen"
 DESCRIPTORS = GEN / "descriptors.binpb"
 OPENAPI = GEN / "openapi" / "autosalon.swagger.json"
@@ -56,7 +66,7 @@ def ensure_consul() -> pathlib.Path:
     return CONSUL_BINARY
 
 
-def _go_installed(name: str, module: str, version: str, binary: pathlib.Path, how_long: str) -> pathlib.Path:
+def go_installed(name: str, module: str, version: str, binary: pathlib.Path, how_long: str) -> pathlib.Path:
     """`binary`, built from the Go module proxy's `module`@v`version` the first time, cached
     outside the checkout."""
     if binary.exists():
@@ -76,13 +86,58 @@ def _go_installed(name: str, module: str, version: str, binary: pathlib.Path, ho
 
 def ensure_mailpit() -> pathlib.Path:
     """Mailpit, the mesh's mail server (SMTP in, an API to read what arrived)."""
-    return _go_installed("mailpit", "github.com/axllent/mailpit", MAILPIT_VERSION, MAILPIT_BINARY, "about a minute")
+    return go_installed("mailpit", "github.com/axllent/mailpit", MAILPIT_VERSION, MAILPIT_BINARY, "about a minute")
 
 
 def ensure_openapi_plugin() -> pathlib.Path:
     """grpc-gateway's protoc-gen-openapiv2, for the edge's OpenAPI document."""
-    return _go_installed("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2",
+    return go_installed("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2",
                          OPENAPI_PLUGIN_VERSION, OPENAPI_PLUGIN, "under a minute")
+
+
+def ensure_swagger_ui() -> pathlib.Path:
+    """Swagger UI's files for the edge's /docs page, from the npm registry once, cached outside
+    the checkout: the page fetches nothing from elsewhere."""
+    if all((SWAGGER_UI / name).exists() for name in SWAGGER_UI_FILES):
+        step(f"swagger-ui {SWAGGER_UI_VERSION}: cached at {SWAGGER_UI}")
+        return SWAGGER_UI
+    if shutil.which("npm") is None:
+        sys.exit("swagger-ui: fetching it needs npm (https://nodejs.org/), which is not on PATH")
+    step(f"swagger-ui {SWAGGER_UI_VERSION}: fetching from the npm registry (first time only, seconds)")
+    with tempfile.TemporaryDirectory() as work:
+        run(["npm", "pack", "--silent", f"swagger-ui-dist@{SWAGGER_UI_VERSION}", "--pack-destination", work],
+            stdout=subprocess.DEVNULL)
+        tarball = next(pathlib.Path(work).glob("*.tgz"))
+        integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+        if integrity != SWAGGER_UI_INTEGRITY:
+            sys.exit(f"swagger-ui: {tarball.name} is not the release pinned in scripts/mesh/tools.py ({integrity})")
+        partial = SWAGGER_UI.with_suffix(".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        with tarfile.open(tarball) as archive:
+            for name in SWAGGER_UI_FILES:
+                (partial / name).write_bytes(archive.extractfile(f"package/{name}").read())
+        partial.rename(SWAGGER_UI)
+    return SWAGGER_UI
+
+
+def ensure_test_browser() -> pathlib.Path:
+    """Chromium from the system's packages, which the docs page's tests drive through Playwright."""
+    found = shutil.which("chromium")
+    if found:
+        step(f"chromium: installed at {found}")
+        return pathlib.Path(found)
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        sys.exit("chromium: the docs page's tests need it; install Debian's `chromium` package (as root: "
+                 "apt-get install chromium)")
+    step("chromium: installing Debian's package (first time only, about a minute)")
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+        # A fresh machine may have no package lists yet.
+        run(["apt-get", "update"], env=env, stdout=subprocess.DEVNULL)
+        run(install, env=env, stdout=subprocess.DEVNULL)
+    return pathlib.Path(shutil.which("chromium"))
 
 
 def _proto_fingerprint() -> str:

@@ -43,10 +43,12 @@ def completed(generated: dict, version: str, public_methods: list[str], services
     }
     document["securityDefinitions"] = {BEARER: {
         "type": "apiKey", "in": "header", "name": "Authorization",
-        "description": "`Bearer <access token>`, the token from POST /auth/login or /auth/token:refresh.",
+        "description": "`Bearer <access token>`, the token from POST /auth/login or /auth/refresh.",
     }}
     document["security"] = [{BEARER: []}]
     by_short_name = {full_name.rsplit(".", 1)[1]: full_name for full_name in services}
+    # The emulators' and the mesh's own services are in the protos too, but never behind the edge.
+    document["tags"] = [tag for tag in document.get("tags", []) if tag["name"] in by_short_name]
     public = set(public_methods)
     for operation in _operations(document):
         if _method(operation, by_short_name) in public:

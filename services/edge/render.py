@@ -62,10 +62,13 @@ def _settings(path: pathlib.Path) -> dict:
     return settings
 
 
-def write_atomically(path: pathlib.Path, text: str) -> None:
+def write_atomically(path: pathlib.Path, content: str | bytes) -> None:
     """Envoy watches the folder: it must only ever see whole files."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
+    if isinstance(content, bytes):
+        partial.write_bytes(content)
+    else:
+        partial.write_text(content)
     os.rename(partial, path)
 
 
@@ -78,7 +81,18 @@ def openapi_document(descriptors: pathlib.Path, services: dict[str, list[str]], 
                              [name for names in services.values() for name in names])
 
 
-def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: pathlib.Path) -> pathlib.Path:
+# The docs page's own files; Swagger UI's come from the npm registry (scripts/mesh/tools.py).
+DOCS_PAGE = pathlib.Path(__file__).parent / "docs"
+
+
+def _copy_docs_page(swagger_ui: pathlib.Path, docs_dir: pathlib.Path) -> None:
+    docs_dir.mkdir(exist_ok=True)
+    for source in [*DOCS_PAGE.iterdir(), *swagger_ui.iterdir()]:
+        write_atomically(docs_dir / source.name, source.read_bytes())
+
+
+def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: pathlib.Path,
+           swagger_ui: pathlib.Path) -> pathlib.Path:
     services = mesh_services(descriptors)
     settings = _settings(settings_file)
     envoy_dir = run_dir / "envoy"
@@ -96,6 +110,8 @@ def render(descriptors: pathlib.Path, settings_file: pathlib.Path, run_dir: path
     settings["openapi_file"] = str(envoy_dir / "openapi.json")
     write_atomically(envoy_dir / "openapi.json", json.dumps(
         openapi_document(descriptors, services, settings["public_methods"]), indent=1, sort_keys=True))
+    settings["docs_dir"] = str(envoy_dir / "docs")
+    _copy_docs_page(swagger_ui, envoy_dir / "docs")
     rotation = {
         "path": str(access_log_path(run_dir)),
         "max_bytes": settings["access_log"]["max_megabytes"] * 1024 * 1024,
@@ -113,8 +129,10 @@ def main() -> None:
     parser.add_argument("--descriptors", type=pathlib.Path, required=True)
     parser.add_argument("--settings", type=pathlib.Path, required=True)
     parser.add_argument("--run-dir", type=pathlib.Path, required=True)
+    parser.add_argument("--swagger-ui", type=pathlib.Path, required=True,
+                        help="the folder of Swagger UI's files for the docs page")
     args = parser.parse_args()
-    print(render(args.descriptors, args.settings, args.run_dir.resolve()))
+    print(render(args.descriptors, args.settings, args.run_dir.resolve(), args.swagger_ui))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """The edge's OpenAPI document: every REST route the protos declare is in it with its schemas and
 the error shape; every operation needs the bearer token but the public methods; the creations
-that take an Idempotency-Key say so; what the edge serves is what render wrote from the protos."""
+that take an Idempotency-Key say so; what the edge serves is what render wrote from the protos;
+the docs page's files are all served, Swagger UI's from one pinned release."""
 import yaml
 
-from scripts.mesh.tools import DESCRIPTORS, OPENAPI_PLUGIN_VERSION
+from scripts.mesh.tools import DESCRIPTORS, OPENAPI_PLUGIN_VERSION, SWAGGER_UI_FILES, SWAGGER_UI_VERSION
 from services.edge import render
+from services.edge.envoy.docs import PAGE_FILES
 from services.kit.settings import REPO_ROOT
 from services.kit.stats import declared_version
 
@@ -33,6 +35,12 @@ def test_every_rest_route_is_documented_with_its_schemas_and_the_error_shape():
     assert {"page_size", "page_token"} <= listed
 
 
+def test_the_tags_are_the_services_behind_the_edge():
+    tags = [tag["name"] for tag in edge_document()["tags"]]
+    assert "CatalogService" in tags and "SalesService" in tags
+    assert not {"StatsService", "BankService", "PaymentGatewayService", "SmsService"} & set(tags)
+
+
 def test_the_token_is_needed_but_for_the_public_methods():
     document = edge_document()
     assert document["security"] == [{"bearer": []}]
@@ -58,3 +66,11 @@ def test_the_plugins_version_is_the_same_everywhere_it_is_built_or_run():
     assert f"protoc-gen-openapiv2-{version}" in (REPO_ROOT / "scripts" / "protoc-gen-openapiv2").read_text()
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert f"protoc-gen-openapiv2@v{version}" in dockerfile and f"protoc-gen-openapiv2-{version}" in dockerfile
+
+
+def test_the_docs_page_serves_its_own_files_and_swagger_uis_pinned_release():
+    served = {name for name, _ in PAGE_FILES.values()}
+    assert served == {path.name for path in render.DOCS_PAGE.iterdir()} | set(SWAGGER_UI_FILES)
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert f"swagger-ui-dist@{SWAGGER_UI_VERSION}" in dockerfile
+    assert f"swagger-ui-dist-{SWAGGER_UI_VERSION}" in dockerfile

@@ -1,8 +1,10 @@
 """The edge's routes, each with its rate limit, whether the cache may keep its answers and, for
 a REST call, what becomes of the answer's headers: /health, each gRPC service's prefix to its
 cluster (the strictly limited methods before it, with the strict budget as well; any other gRPC
-path is UNIMPLEMENTED), and every REST path, before transcoding, to the API listener."""
+path is UNIMPLEMENTED), and every REST path, before transcoding, to the API listener; the
+OpenAPI document and the docs page are the edge's own answers."""
 from .cache import CACHE_OFF
+from .docs import docs_routes
 from .rate_limit import STRICT_LIMIT_FILTER, per_address_limit
 from .rest_answer import REST_ANSWER
 
@@ -54,6 +56,7 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
             ],
             "typed_per_filter_config": {**generous, **CACHE_OFF},
         },
+        *docs_routes(settings["docs_dir"], generous),
     ]
     strict_methods = set(strict_cfg["methods"])
     for cluster, full_names in sorted(services.items()):
