@@ -1,10 +1,12 @@
-"""The protos are the contract: buf lint clean, and every RPC reachable over REST."""
+"""The protos are the contract: buf lint clean, compatible with the last released contract (buf
+breaking), and every RPC reachable over REST."""
 import re
 import subprocess
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
+from scripts import contract
 from scripts.mesh.layout import VENV_BIN
 from scripts.mesh.tools import DESCRIPTORS
 from services.kit.settings import REPO_ROOT
@@ -40,3 +42,21 @@ def test_every_rpc_has_an_http_rule_under_its_service_prefix():
         # "/{name=customers/*}" is served at "/customers/*".
         path = re.sub(r"\{[^=}]+=([^}]*)\}", r"\1", getattr(rule, rule.WhichOneof("pattern")))
         assert path.startswith(REST_PREFIX[service]), f"{name}: {path}"
+
+
+def test_the_protos_keep_the_released_contract(tmp_path):
+    released = contract.contract_tree(tmp_path / "released", contract.released_commit())
+    result = contract.breaking(REPO_ROOT, released)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_change_that_breaks_clients_fails_with_the_fields_name(tmp_path):
+    current = contract.contract_tree(tmp_path / "current")
+    sales = current / "proto" / "autosalon" / "sales" / "v1" / "sales.proto"
+    text = sales.read_text()
+    retyped = text.replace("  string vehicle_title = 5 ", "  int64 vehicle_title = 5 ", 1)
+    assert retyped != text
+    sales.write_text(retyped)
+    result = contract.breaking(current, contract.contract_tree(tmp_path / "released"))
+    assert result.returncode != 0
+    assert '"vehicle_title"' in result.stdout and "Order" in result.stdout, result.stdout
