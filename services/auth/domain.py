@@ -6,8 +6,22 @@ from dataclasses import dataclass, replace
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.kit.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.kit.errors import (
+    INVALID_FORMAT, FailedPrecondition, InvalidArgument, PermissionDenied, Violation, invalid, prefixed,
+)
 from services.kit.masks import masked_fields
+
+# Why auth refuses a request (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+EMAIL_TAKEN = "EMAIL_TAKEN"
+EMAIL_ALREADY_VERIFIED = "EMAIL_ALREADY_VERIFIED"
+WRONG_CREDENTIALS = "WRONG_CREDENTIALS"
+WRONG_PASSWORD = "WRONG_PASSWORD"
+WEAK_PASSWORD = "WEAK_PASSWORD"
+ACCOUNT_DEACTIVATED = "ACCOUNT_DEACTIVATED"
+REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"
+REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
+LINK_UNUSABLE = "LINK_UNUSABLE"
+SELF_DEMOTION = "SELF_DEMOTION"
 
 
 class Role(str, enum.Enum):
@@ -71,7 +85,7 @@ def password_problems(password: str, email: str) -> list[tuple[str, str]]:
         or (len(local_part) >= 4 and local_part in password.lower())
     ):
         problems.append("must not contain your email address")
-    return [("password", problem) for problem in problems]
+    return [Violation("password", problem, WEAK_PASSWORD) for problem in problems]
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,7 @@ def validate_registration(
     email = email.strip()
     violations: list[tuple[str, str]] = []
     if problem := email_problem(email):
-        violations.append(("email", problem))
+        violations.append(Violation("email", problem, INVALID_FORMAT))
     violations += password_problems(password, email)
     if confirm_password != password:
         violations.append(("confirm_password", "must match password"))
@@ -118,9 +132,9 @@ def validate_registration(
 def check_new_password(new_password: str, confirm_password: str, email: str, current_password: str = "") -> None:
     """InvalidArgument naming `new_password` for every rule it breaks (and for being the current
     one), or `confirm_password` when it differs."""
-    violations = [("new_password", problem) for _, problem in password_problems(new_password, email)]
+    violations = prefixed(password_problems(new_password, email), "new_")
     if current_password and new_password == current_password:
-        violations.append(("new_password", "must differ from the current password"))
+        violations.append(Violation("new_password", "must differ from the current password", WEAK_PASSWORD))
     if confirm_password != new_password:
         violations.append(("confirm_password", "must match new_password"))
     if violations:
@@ -132,7 +146,7 @@ def check_new_email(new_email: str, current_email: str) -> str:
     or the current one."""
     new_email = new_email.strip()
     if problem := email_problem(new_email):
-        raise InvalidArgument({"new_email": problem})
+        raise invalid("new_email", problem, INVALID_FORMAT)
     if normalize_email(new_email) == normalize_email(current_email):
         raise InvalidArgument({"new_email": "is your current email"})
     return new_email
@@ -185,7 +199,7 @@ def apply_profile_update(
     )
     # An admin who demotes or deactivates themselves could lock everyone out.
     if is_self and (updated.role is not Role.ADMIN or not updated.active) and actor_role is Role.ADMIN:
-        raise FailedPrecondition("an admin cannot demote or deactivate themselves")
+        raise FailedPrecondition("an admin cannot demote or deactivate themselves", SELF_DEMOTION)
     return updated
 
 

@@ -11,7 +11,7 @@ from autosalon.auth.v1 import auth_pb2
 from services.kit import paging
 from services.kit.db import Database, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, \
-    Unauthenticated
+    Unauthenticated, Violation
 from services.kit.identity import Identity
 from services.kit.statements import Row
 from services.kit.ttl_cache import ExpiringCache
@@ -21,7 +21,7 @@ from . import domain, tokens
 from .convert import user_to_proto
 from .store import RefreshTokenRepository
 
-WRONG_CREDENTIALS = "email or password is wrong"
+WRONG_EMAIL_OR_PASSWORD = "email or password is wrong"
 
 
 def profile_of(row: Row) -> domain.UserProfile:
@@ -73,7 +73,7 @@ class AuthHandlers:
         async with self.database.unit_of_work() as uow:
             users = uow.repository.users
             if not await users.add(row):
-                raise AlreadyExists(f"an account with email {fields.email} already exists")
+                raise AlreadyExists(f"an account with email {fields.email} already exists", domain.EMAIL_TAKEN)
             user = user_to_proto(await users.by_id(row["id"]))
             await uow.emit("user.registered", user.name, auth_pb2.UserEvent(user=user))
             await self._email_link(uow, user, domain.EMAIL_VERIFICATION)
@@ -98,7 +98,7 @@ class AuthHandlers:
             if row is None:
                 raise NotFound(f"{caller.user_name} does not exist")
             if row.email_verified_at is not None:
-                raise FailedPrecondition(f"{row.email} is verified already")
+                raise FailedPrecondition(f"{row.email} is verified already", domain.EMAIL_ALREADY_VERIFIED)
             await self._email_link(uow, user_to_proto(row), domain.EMAIL_VERIFICATION)
 
     async def verify_email(self, token: str) -> auth_pb2.User:
@@ -110,7 +110,7 @@ class AuthHandlers:
             link = await uow.repository.links.take(tokens.token_digest(token), domain.EMAIL_VERIFICATION, now())
             row = None if link is None else await users.by_id(link.user_id, for_update=True)
             if row is None or domain.normalize_email(link.email) != row.email_lower:
-                raise InvalidArgument({"token": domain.UNUSABLE_LINK})
+                raise _unusable_link()
             await users.update(row.id, {"email_verified_at": now(), "updated_at": now()})
             user = user_to_proto(await users.by_id(row.id))
             await uow.emit("user.updated", user.name, auth_pb2.UserEvent(user=user))
@@ -136,13 +136,13 @@ class AuthHandlers:
             link = await uow.repository.links.valid(tokens.token_digest(token), domain.PASSWORD_RESET, now())
             row = None if link is None else await uow.repository.users.by_id(link.user_id)
         if row is None or not row.active:
-            raise InvalidArgument({"token": domain.UNUSABLE_LINK})
+            raise _unusable_link()
         domain.check_new_password(new_password, confirm_password, row.email)
         password_hash = await self.hashing.run(domain.hash_password, new_password)
         async with self.database.unit_of_work() as uow:
             link = await uow.repository.links.take(tokens.token_digest(token), domain.PASSWORD_RESET, now())
             if link is None:
-                raise InvalidArgument({"token": domain.UNUSABLE_LINK})
+                raise _unusable_link()
             # The link reached its owner at this address: it is theirs.
             verified = {"email_verified_at": row.email_verified_at or now()} \
                 if domain.normalize_email(link.email) == row.email_lower else {}
@@ -187,7 +187,7 @@ class AuthHandlers:
                 "email": new_email, "email_lower": domain.normalize_email(new_email), "email_verified_at": None,
                 "updated_at": now()})
             if not changed:
-                raise AlreadyExists(f"an account with email {new_email} already exists")
+                raise AlreadyExists(f"an account with email {new_email} already exists", domain.EMAIL_TAKEN)
             user = user_to_proto(await users.by_id(row.id))
             await uow.emit("user.email_changed", user.name, auth_pb2.UserEvent(user=user, previous_email=row.email))
             await self._email_link(uow, user, domain.EMAIL_VERIFICATION)
@@ -202,7 +202,8 @@ class AuthHandlers:
         if row is None:
             raise NotFound(f"{caller.user_name} does not exist")
         if not await self.hashing.run(domain.verify_password, row.password_hash, password):
-            raise InvalidArgument({field: "is wrong"})
+            raise InvalidArgument([Violation(field, "is wrong", domain.WRONG_PASSWORD)], "the password is wrong",
+                                  domain.WRONG_PASSWORD)
         return row
 
     async def login(self, email: str, password: str) -> auth_pb2.TokenPair:
@@ -214,11 +215,11 @@ class AuthHandlers:
         if user is None:
             # As slow as a wrong password, so timing does not tell which emails exist.
             await self.hashing.run(domain.dummy_verify)
-            raise Unauthenticated(WRONG_CREDENTIALS)
+            raise Unauthenticated(WRONG_EMAIL_OR_PASSWORD, domain.WRONG_CREDENTIALS)
         if not await self.hashing.run(domain.verify_password, user.password_hash, password):
-            raise Unauthenticated(WRONG_CREDENTIALS)
+            raise Unauthenticated(WRONG_EMAIL_OR_PASSWORD, domain.WRONG_CREDENTIALS)
         if not user.active:
-            raise Unauthenticated("this account is deactivated")
+            raise Unauthenticated("this account is deactivated", domain.ACCOUNT_DEACTIVATED)
         async with self.database.unit_of_work() as uow:
             return await self._start_session(uow.repository.tokens, user, uuid.uuid4())
 
@@ -265,8 +266,9 @@ class AuthHandlers:
                     await refresh_tokens.mark_used(row.id, now())
                     return await self._start_session(refresh_tokens, user, row.family_id)
         if reuse_detected:
-            raise Unauthenticated("refresh token was already used; every session of its sign-in is revoked")
-        raise Unauthenticated("refresh token is unknown, expired or revoked")
+            raise Unauthenticated("refresh token was already used; every session of its sign-in is revoked",
+                                  domain.REFRESH_TOKEN_REUSED)
+        raise Unauthenticated("refresh token is unknown, expired or revoked", domain.REFRESH_TOKEN_INVALID)
 
     async def logout(self, caller: Identity, refresh_token: str) -> None:
         if not refresh_token:
@@ -347,6 +349,11 @@ class AuthHandlers:
 
     def jwks(self) -> auth_pb2.Jwks:
         return auth_pb2.Jwks(keys=[auth_pb2.Jwk(**key) for key in self.signer.jwks()["keys"]])
+
+
+def _unusable_link() -> InvalidArgument:
+    return InvalidArgument([Violation("token", domain.UNUSABLE_LINK, domain.LINK_UNUSABLE)],
+                           "the link is unknown, expired or already used", domain.LINK_UNUSABLE)
 
 
 def _whole_millisecond(moment: datetime) -> datetime:

@@ -9,6 +9,13 @@ from services.kit.protos import SLUG
 from .schedule import GRID, SKILLS
 
 SCHEDULED, IN_PROGRESS, COMPLETED, CANCELLED = "scheduled", "in_progress", "completed", "cancelled"
+
+# Why booking refuses a request (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+SLOT_TAKEN = "SLOT_TAKEN"
+BRANCH_CLOSED = "BRANCH_CLOSED"
+NO_MECHANIC_FOR_JOB = "NO_MECHANIC_FOR_JOB"
+WRONG_STATE = "WRONG_STATE"
+VEHICLE_NOT_AVAILABLE = "VEHICLE_NOT_AVAILABLE"
 STATUSES = (SCHEDULED, IN_PROGRESS, COMPLETED, CANCELLED)
 # Where a booking may go from each status.
 MOVES = {SCHEDULED: {IN_PROGRESS, CANCELLED}, IN_PROGRESS: {COMPLETED, CANCELLED}, COMPLETED: set(),
@@ -27,7 +34,7 @@ SLOT_WINDOW_DAYS = 14
 
 def check_move(current: str, wanted: str, what: str = "booking") -> None:
     if wanted not in MOVES[current]:
-        raise FailedPrecondition(f"the {what} is {current}; it cannot become {wanted}")
+        raise FailedPrecondition(f"the {what} is {current}; it cannot become {wanted}", WRONG_STATE, {"status": current})
 
 
 def check_job_type_id(job_type_id: str, field: str = "job_type_id") -> str:

@@ -12,7 +12,7 @@ from autosalon.config.v1 import config_pb2
 from services.kit import money, paging, vin
 from services.kit.calls import Peers
 from services.kit.db import Database, now
-from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, each_field
+from services.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, each_field, prefixed
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.protos import acting_for, check_etag, resource_id, slug_of
@@ -49,7 +49,7 @@ class Branches:
                 raise NotFound(f"branches/{branch_id} does not exist ({field})") from None
             self.cache.put(branch_id, branch, generation)
         if not branch.active:
-            raise FailedPrecondition(f"branches/{branch_id} is closed ({field})")
+            raise FailedPrecondition(f"branches/{branch_id} is closed ({field})", domain.BRANCH_CLOSED)
         return branch
 
     def heard(self, envelope) -> None:
@@ -241,12 +241,12 @@ class BookingHandlers:
         # Nobody free then: say why, as the first mechanic with the skill sees it.
         skilled = [row for row in await repository.mechanics_of(branch_id) if job.skill in row.skills]
         if not skilled:
-            raise FailedPrecondition(f"nobody at branches/{branch_id} does {job.skill}")
+            raise FailedPrecondition(f"nobody at branches/{branch_id} does {job.skill}", domain.NO_MECHANIC_FOR_JOB)
         where, what = branch_schedule(branch), job_schedule(job)
         for row in skilled:
             schedule.check_booking(where, mechanic_schedule(row), what, start, prefix=prefix)
         raise AlreadyExists(f"every mechanic at branches/{branch_id} who does {job.skill} is booked at "
-                            f"{start.isoformat()}; GET /service/slots shows the free times")
+                            f"{start.isoformat()}; GET /service/slots shows the free times", domain.SLOT_TAKEN)
 
     async def get_booking(self, caller: Identity, booking_id: uuid.UUID) -> booking_pb2.Booking:
         async with self.database.reading() as uow:
@@ -285,7 +285,8 @@ class BookingHandlers:
             repository = uow.repository
             current = await _own_booking(repository, caller, booking_id, for_update=True)
             if current.status != domain.SCHEDULED:
-                raise FailedPrecondition(f"the booking is {current.status}; only a scheduled one is rescheduled")
+                raise FailedPrecondition(f"the booking is {current.status}; only a scheduled one is rescheduled",
+                                         domain.WRONG_STATE, {"status": current.status})
             if start == current.starts_at and named in (None, current.mechanic_id):
                 return booking_to_proto(current)
             job = await repository.job_type(current.job_type_id)
@@ -372,7 +373,7 @@ class BookingHandlers:
         car = await inventory.get_vehicle(self.peers, vehicle_id)
         if inventory.status_name(car) != "available":
             raise FailedPrecondition(f"vehicles/{vehicle_id} is {inventory.status_name(car)}: only an available car "
-                                     "is driven")
+                                     "is driven", domain.VEHICLE_NOT_AVAILABLE)
         created = now()
         row = {"id": uuid.uuid4(), "customer": customer, "vehicle_id": vehicle_id, "branch_id": branch_id,
                "salesperson": drive.salesperson, "starts_at": start, "ends_at": start + duration,
@@ -388,7 +389,7 @@ class BookingHandlers:
                 clash = await repository.drive_clash(vehicle_id, row["starts_at"], row["ends_at"])
                 raise AlreadyExists(f"vehicles/{vehicle_id} is out on a test drive then"
                                     + (f" (test-drives/{clash.id}, {clash.starts_at.isoformat()} to "
-                                       f"{clash.ends_at.isoformat()})" if clash else "")) from None
+                                       f"{clash.ends_at.isoformat()})" if clash else ""), domain.SLOT_TAKEN) from None
             if added is None:
                 earlier = await repository.by_key(store.test_drives, caller.user_name, key.text)
                 same_request(earlier.idempotency_request, key)
@@ -471,7 +472,7 @@ async def _mechanic_taken(repository, mechanic_id: uuid.UUID, since, until, othe
     clash = await repository.clash(mechanic_id, since, until, other_than)
     held = (f" by bookings/{clash.id} from {clash.starts_at.isoformat()} to {clash.ends_at.isoformat()}"
             if clash else "")
-    return AlreadyExists(f"mechanics/{mechanic_id} is booked then{held}")
+    return AlreadyExists(f"mechanics/{mechanic_id} is booked then{held}", domain.SLOT_TAKEN)
 
 
 def _prefixed(prefix: str, check) -> None:
@@ -479,7 +480,7 @@ def _prefixed(prefix: str, check) -> None:
     try:
         check()
     except InvalidArgument as error:
-        raise InvalidArgument([(f"{prefix}{field}", problem) for field, problem in error.violations]) from None
+        raise InvalidArgument(prefixed(error.violations, prefix)) from None
 
 
 def _vin(raw: str, field: str = "booking.vin") -> str:

@@ -30,6 +30,10 @@ NUMERIC = (INT, DECIMAL, DURATION)
 # The dealership's own settings go here unless they name another category.
 OWN_CATEGORY = "dealership"
 
+# Why config refuses a change (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+NOT_A_MANAGER = "NOT_A_MANAGER"
+BRANCH_CLOSED = "BRANCH_CLOSED"
+
 KEY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 KEY_LONGEST = 100
 CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,39}")

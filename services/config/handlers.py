@@ -187,7 +187,7 @@ class ConfigHandlers:
         branch_id = slug_of(person.branch, "branches", "salesperson.branch")
         user = await auth.get_user(self.peers, f"users/{user_id}")
         if user.role != auth_pb2.ROLE_MANAGER or not user.active:
-            raise FailedPrecondition(f"users/{user_id} is not an active manager: only managers sell")
+            raise FailedPrecondition(f"users/{user_id} is not an active manager: only managers sell", domain.NOT_A_MANAGER)
         created = now()
         async with self.database.unit_of_work() as uow:
             await _open_branch(uow.repository, branch_id, "salesperson.branch")
@@ -242,7 +242,7 @@ async def _found_branch(repository, branch_id: str, for_update: bool = False):
 async def _open_branch(repository, branch_id: str, field: str) -> None:
     row = await repository.branch(branch_id)
     if row is None or not row.active:
-        raise FailedPrecondition(f"branches/{branch_id} is not an open branch ({field})")
+        raise FailedPrecondition(f"branches/{branch_id} is not an open branch ({field})", domain.BRANCH_CLOSED)
 
 
 async def _found_salesperson(repository, person_id: uuid.UUID, for_update: bool = False):

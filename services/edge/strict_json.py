@@ -4,14 +4,17 @@ import re
 
 from google.protobuf import descriptor_pb2
 
+from services.kit.errors import ERROR_DOMAIN
+
 from .api import Api
 
 FieldType = descriptor_pb2.FieldDescriptorProto
 _LUA_MAGIC = re.compile(r"([\^$()%.\[\]*+\-?])")
 _BODY_VERBS = ("POST", "PATCH", "PUT")
-# What a web front end on an allowed origin may send (envoy/edge.yaml's cors_origins).
+# What a web front end on an allowed origin may send (envoy/edge.yaml's cors_origins), over
+# REST or gRPC-web (envoy/grpc_web.py).
 CORS_METHODS = "GET, POST, PATCH, DELETE"
-CORS_HEADERS = "authorization, content-type, idempotency-key, x-request-id"
+CORS_HEADERS = "authorization, content-type, idempotency-key, x-request-id, x-grpc-web, x-user-agent, grpc-timeout"
 CORS_MAX_AGE = "600"
 
 
@@ -86,6 +89,7 @@ def _cors_tables(origins: list[str], localhost: bool) -> str:
 
 def lua_filter(descriptors: pathlib.Path, cors_origins: list[str], cors_localhost: bool) -> dict:
     source = (lua_tables(descriptors) + _cors_tables(cors_origins, cors_localhost)
+              + f"ERROR_DOMAIN = {_lua_string(ERROR_DOMAIN)}\n"
               + (pathlib.Path(__file__).with_name("strict_json.lua")).read_text())
     return {
         "name": "envoy.filters.http.lua",

@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from autosalon.financing.v1 import financing_pb2
 from services.kit import money
-from services.kit.errors import InvalidArgument
+from services.kit.errors import InvalidArgument, prefixed
 from services.kit.protos import audit, date_from, timestamp
 
 from . import domain, loans
@@ -93,7 +93,7 @@ def terms_from(application: financing_pb2.Application, policy: loans.CreditPolic
         try:
             values[name] = read()
         except InvalidArgument as error:
-            problems.extend((f"application.{field}", text) for field, text in error.violations)
+            problems.extend(prefixed(error.violations, "application."))
     judged = domain.terms_problems(values, policy) if fields is None else []
     problems.extend((f"application.{field}", text) for field, text in judged)
     if problems:
@@ -131,7 +131,7 @@ def loan_from(request: financing_pb2.CalculateLoanRequest, policy: loans.CreditP
         try:
             return what()
         except InvalidArgument as error:
-            problems.extend((f"{prefix}{field}", text) for field, text in error.violations)
+            problems.extend(prefixed(error.violations, prefix))
             return default
 
     price = read(lambda: money.from_proto(request.vehicle_price, "vehicle_price"))

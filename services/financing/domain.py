@@ -22,6 +22,9 @@ from . import loans
 
 DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, REJECTED, ACTIVE, COMPLETED, DEFAULTED = (
     "draft", "submitted", "under_review", "approved", "rejected", "active", "completed", "defaulted")
+# Why financing refuses a change (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+APPLICATION_WRONG_STATE = "APPLICATION_WRONG_STATE"
+
 TRANSITIONS = {
     DRAFT: {SUBMITTED},
     SUBMITTED: {UNDER_REVIEW, APPROVED, REJECTED},
@@ -113,7 +116,8 @@ def check_submittable(terms: Terms) -> None:
 
 def check_move(current: str, wanted: str) -> None:
     if wanted not in TRANSITIONS[current]:
-        raise FailedPrecondition(f"the application is {current}; it cannot become {wanted}")
+        raise FailedPrecondition(f"the application is {current}; it cannot become {wanted}", APPLICATION_WRONG_STATE,
+                                 {"status": current})
 
 
 def check_reason(reason: str, required: bool = True) -> str:

@@ -106,7 +106,8 @@ class FinancingHandlers:
             current = await self._own(repository, caller, application_id, for_update=True)
             check_etag(etag, current.version, f"applications/{current.id}", "application.etag")
             if current.status != domain.DRAFT:
-                raise FailedPrecondition(f"the application is {current.status}; only a draft may be changed")
+                raise FailedPrecondition(f"the application is {current.status}; only a draft may be changed",
+                                         domain.APPLICATION_WRONG_STATE, {"status": current.status})
             terms = dataclasses.replace(terms_of(current), **changes)
             domain.check_terms(terms, self.policy, "application.")
             updated = await repository.update(current.id, terms_columns(terms), caller.user_name, now())

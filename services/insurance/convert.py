@@ -7,7 +7,7 @@ from google.protobuf import json_format
 
 from autosalon.insurance.v1 import insurance_pb2
 from services.kit import money
-from services.kit.errors import InvalidArgument
+from services.kit.errors import InvalidArgument, prefixed
 from services.kit.protos import audit, date_from, timestamp
 
 from . import tariffs
@@ -47,10 +47,6 @@ def _drivers(drivers) -> tuple[tariffs.Driver, ...]:
                  for driver in drivers)
 
 
-def _prefixed(violations, prefix: str) -> list[tuple[str, str]]:
-    return [(f"{prefix}{field}", text) for field, text in violations]
-
-
 def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, problems: list,
                   versions=tariffs.OSAGO_TARIFFS) -> tariffs.OsagoRequest:
     """The tariffs' request for `terms`; an empty base rate is the insurer's (0: the top of the
@@ -69,7 +65,7 @@ def osago_request(terms: insurance_pb2.OsagoTerms, insurer_base_rate: Decimal, p
         try:
             values[name] = read()
         except InvalidArgument as error:
-            problems.extend(_prefixed(error.violations, "quote.osago."))
+            problems.extend(prefixed(error.violations, "quote.osago."))
             values[name] = neutral
     base_rate = values["base_rate"]
     if base_rate is None:
@@ -103,7 +99,7 @@ def kasko_request(terms: insurance_pb2.KaskoTerms, problems: list) -> tariffs.Ka
         try:
             values[name] = read()
         except InvalidArgument as error:
-            problems.extend(_prefixed(error.violations, "quote.kasko."))
+            problems.extend(prefixed(error.violations, "quote.kasko."))
             values[name] = neutral
     return tariffs.KaskoRequest(
         vehicle_value=values["vehicle_value"], vehicle_age_years=terms.vehicle_age_years,
@@ -140,14 +136,14 @@ def priced(quote: insurance_pb2.Quote, insurer_base_rate: Decimal, cover_rates: 
             try:
                 amount = money.from_proto(quote.loan_cover.loan_amount, "loan_amount")
             except InvalidArgument as error:
-                problems.extend(_prefixed(error.violations, "quote.loan_cover."))
+                problems.extend(prefixed(error.violations, "quote.loan_cover."))
                 amount = Decimal(1000000)
             cover = tariffs.quote_loan_cover(product, amount, quote.loan_cover.term_months, cover_rates)
             outcome = Priced(product, cover.premium, cover.sum_insured, {"annual_rate": cover.annual_rate},
                              f"{product}-cover-demo")
     except InvalidArgument as error:
         # The tariffs name the terms' own fields; the caller sent them under quote.<terms>.
-        problems.extend(_prefixed(error.violations, f"quote.{wanted}."))
+        problems.extend(prefixed(error.violations, f"quote.{wanted}."))
     if problems:
         raise InvalidArgument(list(dict.fromkeys(problems)))
     return outcome

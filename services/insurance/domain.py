@@ -9,7 +9,7 @@ import calendar
 import datetime
 from decimal import Decimal
 
-from services.kit.errors import FailedPrecondition, InvalidArgument
+from services.kit.errors import FailedPrecondition, InvalidArgument, prefixed
 
 from . import tariffs
 
@@ -37,18 +37,27 @@ PAYMENT, INSURER, SCHEDULE = "payment", "insurer", "insurance"
 REASON_MAX, DESCRIPTION_MAX = 500, 2000
 # How far ahead a policy may start.
 LONGEST_WAIT = datetime.timedelta(days=60)
+# Why insurance refuses a request (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+QUOTE_EXPIRED = "QUOTE_EXPIRED"
+POLICY_WRONG_STATE = "POLICY_WRONG_STATE"
+POLICY_NOT_ACTIVE = "POLICY_NOT_ACTIVE"
+CLAIM_WRONG_STATE = "CLAIM_WRONG_STATE"
+CLAIM_ABOVE_COVER = "CLAIM_ABOVE_COVER"
+
 REFUND_RULES = {tariffs.OSAGO: tariffs.OSAGO_EARLY_TERMINATION, tariffs.KASKO: tariffs.KASKO_REFUSAL,
                 tariffs.LIFE: tariffs.LOAN_COVER_REFUSAL, tariffs.HEALTH: tariffs.LOAN_COVER_REFUSAL}
 
 
 def check_policy_move(current: str, wanted: str) -> None:
     if wanted not in POLICY_MOVES[current]:
-        raise FailedPrecondition(f"the policy is {current}; it cannot become {wanted}")
+        raise FailedPrecondition(f"the policy is {current}; it cannot become {wanted}", POLICY_WRONG_STATE,
+                                 {"status": current})
 
 
 def check_claim_move(current: str, wanted: str) -> None:
     if wanted not in CLAIM_MOVES[current]:
-        raise FailedPrecondition(f"the claim is {current}; it cannot become {wanted}")
+        raise FailedPrecondition(f"the claim is {current}; it cannot become {wanted}", CLAIM_WRONG_STATE,
+                                 {"status": current})
 
 
 def _months_on(day: datetime.date, months: int) -> datetime.date:
@@ -79,7 +88,7 @@ def check_incident(policy_period: tariffs.PolicyPeriod, incident: datetime.date,
     try:
         tariffs.check_incident_date(policy_period, incident)
     except InvalidArgument as error:
-        raise InvalidArgument([(f"claim.{field}", text) for field, text in error.violations]) from None
+        raise InvalidArgument(prefixed(error.violations, "claim.")) from None
 
 
 def approval(policy_cover: tariffs.Cover, claimed: Decimal, approved_before: Decimal, wanted: Decimal | None) -> Decimal:
@@ -89,7 +98,8 @@ def approval(policy_cover: tariffs.Cover, claimed: Decimal, approved_before: Dec
     if most <= 0:
         raise FailedPrecondition(f"at most 0.00 may be approved: a loss of {claimed} against the deductible "
                                  f"{policy_cover.deductible}, with {approved_before} of the cover "
-                                 f"{policy_cover.sum_insured} approved before; reject the claim instead")
+                                 f"{policy_cover.sum_insured} approved before; reject the claim instead",
+                                 CLAIM_ABOVE_COVER)
     if wanted is None:
         return most
     if wanted <= 0:
@@ -97,7 +107,7 @@ def approval(policy_cover: tariffs.Cover, claimed: Decimal, approved_before: Dec
     if wanted > most:
         raise FailedPrecondition(f"at most {most} may be approved: the cover {policy_cover.sum_insured} less the "
                                  f"deductible {policy_cover.deductible}, and less {approved_before} approved before, "
-                                 f"for a loss of {claimed}")
+                                 f"for a loss of {claimed}", CLAIM_ABOVE_COVER, {"most": str(most)})
     return wanted
 
 

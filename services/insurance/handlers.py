@@ -106,7 +106,7 @@ class PolicyHandlers:
             raise NotFound(f"quotes/{quote_id} does not exist")
         if quote_row.valid_until < today:
             raise FailedPrecondition(f"quotes/{quote_id} was valid until {quote_row.valid_until.isoformat()}; "
-                                     "ask for a new quote")
+                                     "ask for a new quote", domain.QUOTE_EXPIRED)
         quote = quote_from_row(quote_row)
         deductible = money.from_proto(quote.kasko.deductible, "") if quote.HasField("kasko") else Decimal(0)
         period = domain.period(quote_row.product, starts_on or today, today, quote.loan_cover.term_months)
@@ -259,7 +259,8 @@ class PolicyHandlers:
                 same_request(earlier.idempotency_request, key)
                 return await self._claim_proto(repository, earlier)
         if policy.status != domain.ACTIVE:
-            raise FailedPrecondition(f"policies/{policy_id} is {policy.status}; claims are made on an active policy")
+            raise FailedPrecondition(f"policies/{policy_id} is {policy.status}; claims are made on an active policy",
+                                     domain.POLICY_NOT_ACTIVE, {"status": policy.status})
         domain.check_incident(tariffs.PolicyPeriod(policy.starts_on, policy.ends_on), incident, datetime.date.today())
         claim_id = uuid.uuid4()
         number = await self.insurer.register_claim(str(claim_id), policy.policy_number, incident, claimed)

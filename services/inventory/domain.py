@@ -13,6 +13,12 @@ NEW_CAR_MAX_KM = 1000
 MAX_KM = 2_000_000
 EDITABLE = {"colour", "mileage_km", "condition", "branch", "price_override"}
 
+# Why inventory refuses a change (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+VEHICLE_NOT_AVAILABLE = "VEHICLE_NOT_AVAILABLE"
+VEHICLE_ALREADY_RESERVED = "VEHICLE_ALREADY_RESERVED"
+VEHICLE_WRONG_STATE = "VEHICLE_WRONG_STATE"
+VIN_TAKEN = "VIN_TAKEN"
+
 
 @dataclass(frozen=True)
 class VehicleFields:
@@ -63,7 +69,12 @@ def hold_seconds(requested: int) -> int:
 
 def _refuse(status: str, holder: str | None, wanted: str, order_id: str) -> FailedPrecondition:
     held = " for another order" if holder and holder != order_id else ""
-    return FailedPrecondition(f"vehicle is {status}{held}; cannot make it {wanted} for order {order_id}")
+    if held and status == RESERVED:
+        reason = VEHICLE_ALREADY_RESERVED
+    else:
+        reason = VEHICLE_NOT_AVAILABLE if wanted == RESERVED else VEHICLE_WRONG_STATE
+    return FailedPrecondition(f"vehicle is {status}{held}; cannot make it {wanted} for order {order_id}", reason,
+                              {"status": status, "order": order_id})
 
 
 # The state each change for an order starts from, the one its outcome below answers True

@@ -52,7 +52,7 @@ class InventoryHandlers:
             await remember_model(uow, model)
             await remember_trim(uow, trim)
             if not await uow.repository.add(row):
-                raise AlreadyExists(f"a vehicle with VIN {row['vin']} is already in stock")
+                raise AlreadyExists(f"a vehicle with VIN {row['vin']} is already in stock", domain.VIN_TAKEN)
             vehicle = await self._read(uow, row["id"])
             await uow.emit("vehicle.added", vehicle.name, inventory_pb2.VehicleEvent(vehicle=vehicle))
         return vehicle

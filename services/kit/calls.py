@@ -68,10 +68,12 @@ async def guarded(guard: pybreaker.CircuitBreaker, peer: str, call: Callable[[],
         with guard.calling():
             return await call()
     except pybreaker.CircuitBreakerError:
-        raise errors.Unavailable(f"{peer} is unavailable (circuit open)") from None
+        raise errors.Unavailable(f"{peer} is unavailable (circuit open)", metadata={"dependency": peer}) from None
     except grpc.aio.AioRpcError as error:
         if error.code() in OUTAGE_CODES:
-            raise errors.Unavailable(f"{peer} is unavailable ({error.code().name})") from None
+            reason = errors.DEADLINE_EXCEEDED if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED else ""
+            raise errors.Unavailable(f"{peer} is unavailable ({error.code().name})", reason,
+                                     {"dependency": peer}) from None
         raise
 
 
@@ -138,7 +140,7 @@ class Peers:
         next health check (2 s), and half the calls would otherwise fail meanwhile."""
         instance = await self._discovery.pick(service)
         if instance is None:
-            raise errors.Unavailable(f"{service} is unavailable (no healthy instance)")
+            raise errors.Unavailable(f"{service} is unavailable (no healthy instance)", metadata={"dependency": service})
 
         async def attempt(target: Instance):
             return await getattr(stub_class(self._channel(target.target)), method)(
@@ -181,21 +183,28 @@ class Peers:
 
 
 def _domain_error(service: str, error: grpc.aio.AioRpcError) -> errors.DomainError:
+    """The peer's refusal as the matching domain error, its reason, metadata and field
+    violations kept: a refusal passed on reads to the caller's caller as the peer gave it
+    (a sales order's options are refused by pricing under the same names)."""
+    message = f"{service}: {error.details()}"
+    info, violations = _error_details(error)
     if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-        return errors.InvalidArgument(_field_violations(error), f"{service}: {error.details()}")
+        return errors.InvalidArgument(violations, message, info.reason)
     error_class = _ERROR_FOR_CODE.get(error.code(), errors.Unavailable)
-    return error_class(f"{service}: {error.details()}")
+    return error_class(message, info.reason, dict(info.metadata))
 
 
-def _field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
-    """The fields a peer's INVALID_ARGUMENT names, passed on to the caller's caller (a sales
-    order's options are refused by pricing under the same names)."""
-    found = []
+def _error_details(error: grpc.aio.AioRpcError) -> tuple[error_details_pb2.ErrorInfo, list[errors.Violation]]:
+    """The google.rpc.ErrorInfo (empty if the peer sent none) and BadRequest violations of a refusal."""
+    info, violations = error_details_pb2.ErrorInfo(), []
     for key, value in error.trailing_metadata() or ():
         if key != _STATUS_DETAILS_KEY:
             continue
         for detail in status_pb2.Status.FromString(value).details:
             bad_request = error_details_pb2.BadRequest()
             if detail.Unpack(bad_request):
-                found += [(violation.field, violation.description) for violation in bad_request.field_violations]
-    return found
+                violations += [errors.Violation(violation.field, violation.description, violation.reason)
+                               for violation in bad_request.field_violations]
+            elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                detail.Unpack(info)
+    return info, violations

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from google.protobuf.message import Message
 from sqlalchemy.dialects.postgresql import insert
 
-from .errors import InvalidArgument, NotFound
+from .errors import IDEMPOTENCY_KEY_REUSED, RESOURCE_DELETED, InvalidArgument, NotFound, Violation
 from .pool import Connection
 
 
@@ -45,7 +45,9 @@ def same_request(first_request: str, key: IdempotencyKey) -> None:
     """Refuses a key whose first use came with another request. A first use from before
     requests were remembered ("") passes."""
     if first_request and first_request != key.request:
-        raise InvalidArgument({"idempotency_key": "was used for another request; send a new key with a new request"})
+        raise InvalidArgument([Violation("idempotency_key", "was used for another request; send a new key with a new "
+                                         "request", IDEMPOTENCY_KEY_REUSED)],
+                              "the Idempotency-Key was used for another request", IDEMPOTENCY_KEY_REUSED)
 
 
 def _table(metadata: sa.MetaData, remembers_requests: bool = True) -> sa.Table:
@@ -111,5 +113,6 @@ class IdempotencyClaims:
 def still_there(row, name: str):
     """The row the first use of a key created, unless it was deleted since (NotFound)."""
     if row is None:
-        raise NotFound(f"{name}, created with this Idempotency-Key, was deleted since")
+        raise NotFound(f"{name}, created with this Idempotency-Key, was deleted since", RESOURCE_DELETED,
+                       {"resource": name})
     return row

@@ -10,7 +10,7 @@ from typing import Any, Awaitable, Callable
 
 import jwt
 
-from .errors import PermissionDenied, Unauthenticated
+from .errors import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED, PermissionDenied, Unauthenticated
 
 ISSUER = "autosalon-auth"
 AUDIENCE = "autosalon"
@@ -91,11 +91,12 @@ class AccountStates:
             return
         role, active = latest
         if not active:
-            raise Unauthenticated("this account was deactivated")
+            raise Unauthenticated("this account was deactivated", TOKEN_REVOKED)
         if role != who.role:
-            raise Unauthenticated(f"this account's role is now {role}: sign in again")
+            raise Unauthenticated(f"this account's role is now {role}: sign in again", TOKEN_REVOKED)
         if who.issued_at < self._revoked_at.get(who.user_id, 0.0):
-            raise Unauthenticated("this account's access changed after the token was issued: sign in again")
+            raise Unauthenticated("this account's access changed after the token was issued: sign in again",
+                                  TOKEN_REVOKED)
 
 
 class TokenVerifier:
@@ -124,7 +125,7 @@ class TokenVerifier:
         try:
             return self._keys[kid]
         except KeyError:
-            raise Unauthenticated("access token signed with an unknown key") from None
+            raise Unauthenticated("access token signed with an unknown key", TOKEN_INVALID) from None
 
     async def verify(self, token: str) -> Identity:
         remembered = self._verified.get(token)
@@ -142,7 +143,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise Unauthenticated("access token is malformed") from None
+            raise Unauthenticated("access token is malformed", TOKEN_INVALID) from None
         key = await self._key(str(header.get("kid", "")))
         try:
             claims = jwt.decode(
@@ -155,12 +156,12 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("access token has expired") from None
+            raise Unauthenticated("access token has expired", TOKEN_EXPIRED) from None
         except jwt.PyJWTError as error:
-            raise Unauthenticated(f"access token is invalid: {error}") from None
+            raise Unauthenticated(f"access token is invalid: {error}", TOKEN_INVALID) from None
         role = claims.get("role")
         if role not in ANYONE_SIGNED_IN:
-            raise Unauthenticated("access token carries no known role")
+            raise Unauthenticated("access token carries no known role", TOKEN_INVALID)
         who = Identity(
             user_id=str(claims["sub"]), role=role, email=str(claims.get("email", "")), token=token,
             issued_at=float(claims["iat"]),

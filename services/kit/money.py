@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from autosalon.common.v1 import common_pb2
 
-from .errors import InvalidArgument
+from .errors import INVALID_FORMAT, OUT_OF_RANGE, REQUIRED, invalid
 
 DEFAULT_CURRENCY = "RUB"
 KOPECK = Decimal("0.01")
@@ -20,21 +20,21 @@ def parse_amount(text: str, field: str) -> Decimal:
     """A decimal string with at most two fraction digits, or InvalidArgument on `field`."""
     text = text.strip()
     if not AMOUNT_TEXT.fullmatch(text):
-        raise InvalidArgument({field: f"must be a decimal number like 1250000.00, not {text[:40]!r}"})
+        raise invalid(field, f"must be a decimal number like 1250000.00, not {text[:40]!r}", INVALID_FORMAT)
     amount = Decimal(text)
     if abs(amount) > MAX_AMOUNT:
-        raise InvalidArgument({field: f"must be at most {MAX_AMOUNT}"})
+        raise invalid(field, f"must be at most {MAX_AMOUNT}", OUT_OF_RANGE)
     if amount != amount.quantize(KOPECK):
-        raise InvalidArgument({field: "must have at most two digits after the point"})
+        raise invalid(field, "must have at most two digits after the point", INVALID_FORMAT)
     # -0 is 0: an amount has no sign of its own when it is nothing.
     return abs(amount).quantize(KOPECK) if amount.is_zero() else amount.quantize(KOPECK)
 
 
 def from_proto(money: common_pb2.Money, field: str, currency: str = DEFAULT_CURRENCY) -> Decimal:
     if not money.amount:
-        raise InvalidArgument({f"{field}.amount": "is required"})
+        raise invalid(f"{field}.amount", "is required", REQUIRED)
     if money.currency_code and money.currency_code != currency:
-        raise InvalidArgument({f"{field}.currency_code": f"must be {currency}"})
+        raise invalid(f"{field}.currency_code", f"must be {currency}", OUT_OF_RANGE)
     return parse_amount(money.amount, f"{field}.amount")
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from .errors import InvalidArgument
+from .errors import INVALID_PAGE_TOKEN, OUT_OF_RANGE, invalid
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -14,7 +14,7 @@ MAX_PAGE_SIZE = 500
 
 def page_size(requested: int) -> int:
     if requested < 0:
-        raise InvalidArgument({"page_size": "must not be negative"})
+        raise invalid("page_size", "must not be negative", OUT_OF_RANGE)
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
@@ -35,9 +35,9 @@ def decode_token(token: str, query: dict) -> list | None:
         position = decoded["after"]
         same_query = decoded["query"] == json.loads(json.dumps(query, default=str))
     except (ValueError, KeyError, TypeError):
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        raise invalid("page_token", "is not a token this API issued", INVALID_PAGE_TOKEN) from None
     if not same_query or not isinstance(position, list):
-        raise InvalidArgument({"page_token": "belongs to a different query"})
+        raise invalid("page_token", "belongs to a different query", INVALID_PAGE_TOKEN)
     return position
 
 
@@ -48,7 +48,7 @@ def time_position(position: list | None) -> tuple[datetime, uuid.UUID] | None:
     try:
         return datetime.fromisoformat(position[0]), uuid.UUID(position[1])
     except (ValueError, IndexError, TypeError):
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        raise invalid("page_token", "is not a token this API issued", INVALID_PAGE_TOKEN) from None
 
 
 def text_position(position: list | None) -> str | None:
@@ -56,7 +56,7 @@ def text_position(position: list | None) -> str | None:
     if position is None:
         return None
     if len(position) != 1 or not isinstance(position[0], str):
-        raise InvalidArgument({"page_token": "is not a token this API issued"})
+        raise invalid("page_token", "is not a token this API issued", INVALID_PAGE_TOKEN)
     return position[0]
 
 
@@ -66,7 +66,7 @@ def uuid_position(position: list | None) -> uuid.UUID | None:
     try:
         return None if text is None else uuid.UUID(text)
     except ValueError:
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        raise invalid("page_token", "is not a token this API issued", INVALID_PAGE_TOKEN) from None
 
 
 def sequence_position(position: list | None) -> int | None:
@@ -79,7 +79,7 @@ def sequence_position(position: list | None) -> int | None:
             raise TypeError
         return sequence
     except (IndexError, TypeError):
-        raise InvalidArgument({"page_token": "is not a token this API issued"}) from None
+        raise invalid("page_token", "is not a token this API issued", INVALID_PAGE_TOKEN) from None
 
 
 def time_token(moment: datetime, row_id: uuid.UUID, query: dict) -> str:

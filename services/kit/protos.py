@@ -9,7 +9,9 @@ from google.protobuf.message import Message
 
 from autosalon.common.v1 import common_pb2
 
-from .errors import Conflict, InvalidArgument, PermissionDenied
+from .errors import (
+    ETAG_MISMATCH, INVALID_FORMAT, NOT_YOUR_CUSTOMER, REQUIRED, TOO_LONG, Conflict, PermissionDenied, invalid,
+)
 from .idempotency import IdempotencyKey
 from .identity import Identity
 
@@ -62,7 +64,7 @@ def slug_of(name: str, collection: str, field: str) -> str:
     """The chosen id in "{collection}/{id}" (a branch's, a job type's), or InvalidArgument on `field`."""
     prefix, _, found = name.partition("/")
     if prefix != collection or not SLUG.fullmatch(found):
-        raise InvalidArgument({field: f"must look like {collection}/{{id}}"})
+        raise invalid(field, f"must look like {collection}/{{id}}", INVALID_FORMAT)
     return found
 
 
@@ -81,7 +83,7 @@ def resource_ids(name: str, *collections: str, field: str = "name") -> tuple[uui
         return tuple(uuid.UUID(raw_id) for raw_id in parts[1::2])
     except ValueError:
         shape = "/".join(f"{collection}/{{uuid}}" for collection in collections)
-        raise InvalidArgument({field: f"must look like {shape}"}) from None
+        raise invalid(field, f"must look like {shape}", INVALID_FORMAT) from None
 
 
 def referenced_id(value: str, collection: str, field: str) -> uuid.UUID:
@@ -97,10 +99,10 @@ def acting_for(caller: Identity, customer: str, field: str, staff_must_name: boo
     themselves when they name none, unless `staff_must_name`."""
     if not customer or customer == caller.user_name:
         if caller.is_staff and staff_must_name:
-            raise InvalidArgument({field: "is required when staff act for a customer: users/{uuid}"})
+            raise invalid(field, "is required when staff act for a customer: users/{uuid}", REQUIRED)
         return caller.user_name
     if not caller.is_staff:
-        raise PermissionDenied("a client acts for themselves only; leave the customer empty")
+        raise PermissionDenied("a client acts for themselves only; leave the customer empty", NOT_YOUR_CUSTOMER)
     resource_id(customer, "users", field)
     return customer
 
@@ -114,7 +116,7 @@ def date_from(text: str, field: str) -> dt.date | None:
             return dt.date.fromisoformat(text)
     except ValueError:
         pass
-    raise InvalidArgument({field: f"must be a date like 2026-12-31, not {text[:40]!r}"})
+    raise invalid(field, f"must be a date like 2026-12-31, not {text[:40]!r}", INVALID_FORMAT)
 
 
 def dates_from(texts, field: str) -> list[dt.date]:
@@ -124,7 +126,7 @@ def dates_from(texts, field: str) -> list[dt.date]:
     for index, text in enumerate(texts):
         day = date_from(text, f"{field}[{index}]")
         if day is None:
-            raise InvalidArgument({f"{field}[{index}]": "must be a date like 2026-12-31, not empty"})
+            raise invalid(f"{field}[{index}]", "must be a date like 2026-12-31, not empty", REQUIRED)
         found.add(day)
     return sorted(found)
 
@@ -135,8 +137,9 @@ def check_etag(etag: str, version: int, name: str, field: str) -> None:
     if etag and etag != str(version):
         if not etag.isascii() or not etag.isdigit():
             kind = name.split("/")[0].removesuffix("s")
-            raise InvalidArgument({field: f"must be the etag the {kind} showed, a whole number"})
-        raise Conflict(f"{name} is at version {version}, not {etag}; read it again")
+            raise invalid(field, f"must be the etag the {kind} showed, a whole number", INVALID_FORMAT)
+        raise Conflict(f"{name} is at version {version}, not {etag}; read it again", ETAG_MISMATCH,
+                       {"resource": name, "etag": str(version)})
 
 
 def audit(row) -> common_pb2.AuditInfo:
@@ -156,7 +159,7 @@ def idempotency_key(context, request: Message, required: bool) -> IdempotencyKey
     key = next((value for name, value in context.invocation_metadata() or ()
                 if name == IDEMPOTENCY_KEY), "").strip()
     if required and not key:
-        raise InvalidArgument({"idempotency_key": "send an Idempotency-Key header (any unique string)"})
+        raise invalid("idempotency_key", "send an Idempotency-Key header (any unique string)", REQUIRED)
     if len(key) > 200:
-        raise InvalidArgument({"idempotency_key": "must be at most 200 characters"})
+        raise invalid("idempotency_key", "must be at most 200 characters", TOO_LONG)
     return IdempotencyKey.of(key, request)

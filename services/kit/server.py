@@ -42,22 +42,33 @@ _CODE_FOR_ERROR: dict[type[errors.DomainError], int] = {
 }
 
 
-def status_for(error: errors.DomainError) -> grpc.Status:
-    """The gRPC status (with google.rpc.BadRequest details for field errors) for an error."""
-    status = status_pb2.Status(
-        code=_CODE_FOR_ERROR.get(type(error), code_pb2.UNKNOWN), message=error.message
-    )
-    if isinstance(error, errors.InvalidArgument) and error.violations:
-        bad_request = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
-                for field, description in error.violations
-            ]
-        )
-        detail = any_pb2.Any()
-        detail.Pack(bad_request)
-        status.details.append(detail)
+def _packed(message) -> any_pb2.Any:
+    detail = any_pb2.Any()
+    detail.Pack(message)
+    return detail
+
+
+def _rich_status(code: int, message: str, reason: str, metadata: dict[str, str] | None = None,
+                violations: list[errors.Violation] = ()) -> grpc.Status:
+    """A gRPC status with its google.rpc.BadRequest (when fields are named) and ErrorInfo details."""
+    status = status_pb2.Status(code=code, message=message)
+    if violations:
+        status.details.append(_packed(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(
+                field=violation.field, description=violation.description, reason=violation.reason)
+            for violation in violations
+        ])))
+    status.details.append(_packed(error_details_pb2.ErrorInfo(
+        reason=reason, domain=errors.ERROR_DOMAIN, metadata=metadata or {})))
     return rpc_status.to_status(status)
+
+
+def status_for(error: errors.DomainError) -> grpc.Status:
+    """The gRPC status for an error: its reason in google.rpc.ErrorInfo, its field errors in
+    google.rpc.BadRequest."""
+    return _rich_status(_CODE_FOR_ERROR.get(type(error), code_pb2.UNKNOWN), error.message, error.reason,
+                       error.metadata,
+                       error.violations if isinstance(error, errors.InvalidArgument) else ())
 
 
 class _Unreadable:
@@ -78,6 +89,10 @@ def _parsed_or_refused(deserialize: Callable[[bytes], Any]) -> Callable[[bytes],
             return _Unreadable(str(error))
 
     return parse
+
+
+async def _abort(context: grpc.aio.ServicerContext, status: grpc.Status) -> None:
+    await context.abort(status.code, status.details, status.trailing_metadata)
 
 
 class CallCounts:
@@ -142,7 +157,7 @@ class _CallPolicy:
             except errors.DomainError as error:
                 status = status_for(error)
                 code = status.code.name
-                await context.abort(status.code, status.details, status.trailing_metadata)
+                await _abort(context, status)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 code = "CANCELLED_OR_ABORTED"
                 raise
@@ -150,14 +165,14 @@ class _CallPolicy:
                 # Not the request's fault, and over once PostgreSQL answers again: retryable.
                 code = "UNAVAILABLE"
                 report_failure(log, method, error)
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable; try again shortly")
+                await _abort(context, status_for(errors.Unavailable(
+                    "the database is unavailable; try again shortly", errors.DATABASE_UNAVAILABLE)))
             except Exception:
                 code = "INTERNAL"
                 log.exception("unhandled error in %s", method)
-                await context.abort(
-                    grpc.StatusCode.INTERNAL,
-                    f"internal error; trace id {logs.trace_id_var.get()}",
-                )
+                trace_id = logs.trace_id_var.get()
+                await _abort(context, _rich_status(code_pb2.INTERNAL, f"internal error; trace id {trace_id}",
+                                                  errors.INTERNAL, {"trace_id": trace_id}))
             finally:
                 seconds = time.perf_counter() - started
                 self._calls.answered(code)
@@ -177,7 +192,7 @@ class _CallPolicy:
             return None
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise errors.Unauthenticated("authorization must be 'Bearer <access token>'")
+            raise errors.Unauthenticated("authorization must be 'Bearer <access token>'", errors.TOKEN_INVALID)
         if self._verifier is None:
             raise errors.Unavailable("token verification is not configured")
         return await self._verifier.verify(token.strip())

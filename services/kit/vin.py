@@ -3,7 +3,7 @@ import datetime
 import secrets
 from dataclasses import dataclass
 
-from services.kit.errors import InvalidArgument
+from services.kit.errors import INVALID_CHECK_DIGIT, INVALID_FORMAT, invalid
 
 _VALUES = {
     **{str(digit): digit for digit in range(10)},
@@ -86,12 +86,11 @@ def decode(raw: str, today: datetime.date | None = None) -> VinFacts:
     """Facts of a valid VIN; InvalidArgument on field `vin` for anything that is not one."""
     vin = normalize(raw)
     if problem := structural_problem(vin):
-        raise InvalidArgument({"vin": problem})
+        raise invalid("vin", problem, INVALID_FORMAT)
     expected = check_digit(vin)
     valid = vin[8] == expected
     if not valid and vin.startswith(CHECKED_PREFIXES):
-        raise InvalidArgument(
-            {"vin": f"check digit (9th character) is {vin[8]} but must be {expected}"})
+        raise invalid("vin", f"check digit (9th character) is {vin[8]} but must be {expected}", INVALID_CHECK_DIGIT)
     region = next((name for starts, name in REGIONS if vin[0] in starts), "unknown")
     country, manufacturer = MANUFACTURERS.get(vin[:3], ("", ""))
     latest = (today or datetime.date.today()).year + 1

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 from . import cores
-from .errors import ResourceExhausted
+from .errors import BUSY, ResourceExhausted
 
 T = TypeVar("T")
 
@@ -23,7 +23,7 @@ class BoundedExecutor:
 
     async def run(self, function: Callable[..., T], *args) -> T:
         if self._slots.locked():
-            raise ResourceExhausted(f"too many {self._name} requests at once; retry shortly")
+            raise ResourceExhausted(f"too many {self._name} requests at once; retry shortly", BUSY)
         async with self._slots:
             return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
 

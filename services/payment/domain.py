@@ -13,6 +13,17 @@ PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED, REFUNDING, REFUNDED = (
 LIVE = (PENDING, PROCESSING, COMPLETED)
 REASON_MAX = 500
 
+# Why payment refuses a request (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+ORDER_NOT_READY = "ORDER_NOT_READY"
+ORDER_ALREADY_PAID = "ORDER_ALREADY_PAID"
+ORDER_CANCELLED = "ORDER_CANCELLED"
+AMOUNT_ABOVE_DUE = "AMOUNT_ABOVE_DUE"
+PAYMENT_WRONG_STATE = "PAYMENT_WRONG_STATE"
+LOAN_NOT_ACTIVE = "LOAN_NOT_ACTIVE"
+LOAN_NOT_FOR_THIS_ORDER = "LOAN_NOT_FOR_THIS_ORDER"
+LOAN_ALREADY_USED = "LOAN_ALREADY_USED"
+POLICY_NOT_PAYABLE = "POLICY_NOT_PAYABLE"
+
 TRANSITIONS = {
     PENDING: {PROCESSING, CANCELLED},
     PROCESSING: {COMPLETED, FAILED, CANCELLED},
@@ -28,7 +39,8 @@ TRANSITIONS = {
 
 def check_transition(current: str, wanted: str) -> None:
     if wanted not in TRANSITIONS[current]:
-        raise FailedPrecondition(f"payment is {current}; it cannot become {wanted}")
+        raise FailedPrecondition(f"payment is {current}; it cannot become {wanted}", PAYMENT_WRONG_STATE,
+                                 {"status": current})
 
 
 def check_manual_change(method: str, current: str, wanted: str, reason: str,
@@ -38,7 +50,7 @@ def check_manual_change(method: str, current: str, wanted: str, reason: str,
     refused. Refunds themselves start from a cancelled order, never by hand."""
     check_transition(current, wanted)
     if wanted == REFUNDING:
-        raise FailedPrecondition("a refund starts when the order is cancelled, not by hand")
+        raise FailedPrecondition("a refund starts when the order is cancelled, not by hand", PAYMENT_WRONG_STATE)
     reason = reason.strip()
     if len(reason) > REASON_MAX:
         raise InvalidArgument({"reason": f"must be at most {REASON_MAX} characters"})
@@ -46,10 +58,10 @@ def check_manual_change(method: str, current: str, wanted: str, reason: str,
         raise InvalidArgument({"reason": f"is required to mark a payment {wanted}"})
     if method == CARD and wanted == REFUNDED and not refund_refused:
         raise FailedPrecondition("the gateway is refunding this card payment; it becomes refunded "
-                                 "by itself")
+                                 "by itself", PAYMENT_WRONG_STATE)
     if method == CARD and (current, wanted) not in ((PENDING, CANCELLED), (REFUNDING, REFUNDED)):
         raise FailedPrecondition("a card payment's outcome comes from the gateway; staff may only "
-                                 "cancel one still pending or record a refund the gateway refused")
+                                 "cancel one still pending or record a refund the gateway refused", PAYMENT_WRONG_STATE)
     return reason
 
 
@@ -80,17 +92,21 @@ def check_loan(application: str, status: str, loan_order: str, loan_customer: st
     """A loan pays an order only once the bank disbursed it (active), and only the order and the
     customer it was made for."""
     if status != "active":
-        raise FailedPrecondition(f"{application} is {status}; only an active loan pays an order")
+        raise FailedPrecondition(f"{application} is {status}; only an active loan pays an order", LOAN_NOT_ACTIVE,
+                                 {"application": application, "status": status})
     if loan_order != order:
-        raise FailedPrecondition(f"{application} was made for {loan_order or 'no order'}, not {order}")
+        raise FailedPrecondition(f"{application} was made for {loan_order or 'no order'}, not {order}",
+                                 LOAN_NOT_FOR_THIS_ORDER)
     if loan_customer != customer:
-        raise FailedPrecondition(f"{application} is {loan_customer}'s, not the customer of {order}")
+        raise FailedPrecondition(f"{application} is {loan_customer}'s, not the customer of {order}",
+                                 LOAN_NOT_FOR_THIS_ORDER)
 
 
 def check_policy(policy: str, status: str) -> None:
     """A policy is paid once, when quoted."""
     if status != "quoted":
-        raise FailedPrecondition(f"{policy} is {status}; only a quoted policy can be paid")
+        raise FailedPrecondition(f"{policy} is {status}; only a quoted policy can be paid", POLICY_NOT_PAYABLE,
+                                 {"policy": policy, "status": status})
 
 
 def check_amount(amount: Decimal, due: Decimal, order: str) -> None:
@@ -98,7 +114,8 @@ def check_amount(amount: Decimal, due: Decimal, order: str) -> None:
     if amount <= 0:
         raise InvalidArgument({"amount.amount": "must be more than 0"})
     if amount > due:
-        raise FailedPrecondition(f"{order} has {due} left to pay; a payment of {amount} is more than that")
+        raise FailedPrecondition(f"{order} has {due} left to pay; a payment of {amount} is more than that",
+                                 AMOUNT_ABOVE_DUE, {"due": str(due)})
 
 
 def card_number(method: str, raw: str) -> str:

@@ -108,14 +108,16 @@ class PaymentHandlers:
                 return await _with_log(repository, earlier)
             due = total - (await repository.order_sums(order.name)).held
             if due <= 0:
-                raise AlreadyExists(f"{order.name} is paid, or has payments under way for all of its total")
+                raise AlreadyExists(f"{order.name} is paid, or has payments under way for all of its total",
+                                    domain.ORDER_ALREADY_PAID)
             row["amount"] = due if amount is None else amount
             domain.check_amount(row["amount"], due, order.name)
             stored = await repository.add(row)
             if stored is None:
                 if await uow.repository.cancelled_orders.is_cancelled(order.name):
-                    raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid")
-                raise AlreadyExists(f"{application} has paid already")
+                    raise FailedPrecondition(f"{order.name} is cancelled; only a confirmed order can be paid",
+                                             domain.ORDER_CANCELLED)
+                raise AlreadyExists(f"{application} has paid already", domain.LOAN_ALREADY_USED)
             payment = payment_to_proto(stored, [stored])  # the row carries its log's first line
             await uow.emit("payment.created", payment.name, payment_pb2.PaymentEvent(payment=payment))
             if application:
@@ -287,9 +289,10 @@ class PaymentHandlers:
                            policy.premium.currency_code)
         order = await sales.get_order(self.peers, name)
         if order.status in (sales_pb2.ORDER_STATUS_PAID, sales_pb2.ORDER_STATUS_COMPLETED):
-            raise AlreadyExists(f"{order.name} is paid already")
+            raise AlreadyExists(f"{order.name} is paid already", domain.ORDER_ALREADY_PAID)
         if not order.ready_for_payment:
-            raise FailedPrecondition(_not_ready(order))
+            raise FailedPrecondition(_not_ready(order), domain.ORDER_NOT_READY,
+                                     {"order": order.name, "status": sales_pb2.OrderStatus.Name(order.status)})
         return Payable(order.name, order.customer, money.from_proto(order.total, "total"), order.total.currency_code)
 
     async def _locked(self, uow: UnitOfWork, payment_id: uuid.UUID):

@@ -85,12 +85,14 @@ def promo_code_to_proto(row: Row) -> pricing_pb2.PromoCode:
     return code
 
 
-def quote_to_proto(breakdown: domain.Breakdown, code_problem: str, options: list[domain.Option]) -> pricing_pb2.Quote:
+def quote_to_proto(breakdown: domain.Breakdown, code_problem: domain.CodeProblem,
+                   options: list[domain.Option]) -> pricing_pb2.Quote:
     return pricing_pb2.Quote(
         lines=[pricing_pb2.QuoteLine(label=line.label, amount=money.to_proto(line.amount),
                                      discount=line.discount_id) for line in breakdown.lines],
         subtotal=money.to_proto(breakdown.subtotal),
         discount_total=money.to_proto(breakdown.discount_total),
-        total=money.to_proto(breakdown.total), code_problem=code_problem,
+        total=money.to_proto(breakdown.total),
+        code_problem=code_problem.text, code_problem_reason=code_problem.reason,
         options=[pricing_pb2.Option(name=option.name, price=money.to_proto(option.price)) for option in options],
     )

@@ -7,9 +7,22 @@ apply together; a non-stackable one applies alone — whichever gives the custom
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from services.kit.errors import InvalidArgument
 from services.kit.masks import masked_fields
+
+# Why pricing refuses a promo code or a change (google.rpc.ErrorInfo.reason, and a quote's
+# code_problem_reason; proto/autosalon/ERRORS.md lists them).
+PROMO_CODE_UNKNOWN = "PROMO_CODE_UNKNOWN"
+PROMO_CODE_NOT_YET_VALID = "PROMO_CODE_NOT_YET_VALID"
+PROMO_CODE_EXPIRED = "PROMO_CODE_EXPIRED"
+PROMO_CODE_USED_UP = "PROMO_CODE_USED_UP"
+PROMO_CODE_CUSTOMER_LIMIT = "PROMO_CODE_CUSTOMER_LIMIT"
+PROMO_CODE_NOT_APPLICABLE = "PROMO_CODE_NOT_APPLICABLE"
+PROMO_CODE_TAKEN = "PROMO_CODE_TAKEN"
+USAGE_LIMIT_BELOW_USES = "USAGE_LIMIT_BELOW_USES"
+ORDER_CANCELLED = "ORDER_CANCELLED"
 
 KOPECK = Decimal("0.01")
 PERCENTAGE, FIXED = "percentage", "fixed"
@@ -126,9 +139,27 @@ def merge_update(current: Discount, changes: Discount, mask: list[str]) -> Disco
     return validate_discount(merged)
 
 
+class CodeProblem(NamedTuple):
+    """Why a quote's promo code did not apply: in words, and as its reason."""
+    text: str
+    reason: str
+
+
+NO_PROBLEM = CodeProblem("", "")
+
+
 def in_force(discount: Discount, at: datetime.datetime) -> bool:
-    return (discount.valid_from is None or discount.valid_from <= at) and (
-        discount.valid_until is None or at < discount.valid_until)
+    return not out_of_force(discount, at)
+
+
+def out_of_force(discount: Discount, at: datetime.datetime) -> str:
+    """Why the discount does not apply `at` (PROMO_CODE_NOT_YET_VALID, PROMO_CODE_EXPIRED); ""
+    within its dates."""
+    if discount.valid_from is not None and at < discount.valid_from:
+        return PROMO_CODE_NOT_YET_VALID
+    if discount.valid_until is not None and at >= discount.valid_until:
+        return PROMO_CODE_EXPIRED
+    return ""
 
 
 def in_scope(discount: Discount, vehicle: Vehicle, subtotal: Decimal) -> bool:

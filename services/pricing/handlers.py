@@ -8,7 +8,7 @@ from services.kit import money, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import (
-    AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted,
+    AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted, Violation,
 )
 from services.kit.idempotency import NO_KEY, IdempotencyKey, still_there
 from services.kit.identity import Identity
@@ -46,7 +46,7 @@ class PricingHandlers:
                     caller.user_name, "discounts", idempotency_key, row["id"], created):
                 return discount_to_proto(still_there(await repository.by_id(earlier), f"discounts/{earlier}"))
             if not await repository.add(row):
-                raise AlreadyExists(f"promo code {discount.code} is already in use")
+                raise AlreadyExists(f"promo code {discount.code} is already in use", domain.PROMO_CODE_TAKEN)
             return discount_to_proto(await repository.by_id(row["id"]))
 
     async def get_discount(self, discount_id: uuid.UUID) -> pricing_pb2.Discount:
@@ -75,7 +75,8 @@ class PricingHandlers:
             merged = domain.merge_update(discount_from_row(current), changes, mask)
             if merged.usage_limit and merged.usage_limit < current.used_count:
                 raise FailedPrecondition(
-                    f"the code was used {current.used_count} times already; the limit cannot be lower")
+                    f"the code was used {current.used_count} times already; the limit cannot be lower",
+                    domain.USAGE_LIMIT_BELOW_USES)
             await repository.update(discount_id, {
                 "title": merged.title, "value": merged.value, "valid_from": merged.valid_from,
                 "valid_until": merged.valid_until, "scope": scope_to_row(merged.scope),
@@ -94,7 +95,7 @@ class PricingHandlers:
         async with self.database.reading() as uow:
             row = await uow.repository.by_code(domain.normalize_code(code))
         if row is None:
-            raise NotFound(f"there is no promo code {domain.normalize_code(code)}")
+            raise NotFound(f"there is no promo code {domain.normalize_code(code)}", domain.PROMO_CODE_UNKNOWN)
         return promo_code_to_proto(row)
 
     async def quote(self, trim_name: str, option_names: list[str], code: str,
@@ -110,14 +111,14 @@ class PricingHandlers:
             brand=model.brand, model_id=str(model_id), trim_id=str(trim_id),
             base_price=money.from_proto(model.base_price, "base_price"),
             trim_price_delta=money.from_proto(trim.price_delta, "price_delta"), own_price=own_price)
-        moment, problem = now(), ""
+        moment, problem = now(), domain.NO_PROBLEM
         async with self.database.reading() as uow:
             repository = uow.repository
             candidates = [discount_from_row(row) for row in await repository.automatic()]
             if code.strip():
                 row = await repository.by_code(domain.normalize_code(code))
                 problem = _code_problem(row, vehicle, options, moment)
-                if not problem:
+                if problem is domain.NO_PROBLEM:
                     candidates.append(discount_from_row(row))
         return quote_to_proto(domain.quote(vehicle, options, candidates, moment), problem, options)
 
@@ -145,21 +146,23 @@ class PricingHandlers:
         code = domain.normalize_code(code)
         await uow.repository.cancelled_orders.lock(order_id)
         if await uow.repository.cancelled_orders.is_cancelled(order_id):
-            raise FailedPrecondition(f"{order_id} is cancelled; no promo code is redeemed for it")
+            raise FailedPrecondition(f"{order_id} is cancelled; no promo code is redeemed for it", domain.ORDER_CANCELLED)
         repository = uow.repository
         # The code's row lock lines up concurrent redemptions of the same code.
         row = await repository.by_code(code, for_update=True)
         if row is None:
-            raise NotFound(f"there is no promo code {code}")
+            raise NotFound(f"there is no promo code {code}", domain.PROMO_CODE_UNKNOWN, {"code": code})
         done = await repository.redemption(row.id, order_id)
         if done is not None:
             return _redemption(code, done)
-        if not domain.in_force(discount_from_row(row), now()):
-            raise InvalidArgument({"code": f"promo code {code} is not valid now"})
+        if out_of_force := domain.out_of_force(discount_from_row(row), now()):
+            raise InvalidArgument([Violation("code", f"promo code {code} is not valid now", out_of_force)],
+                                  f"promo code {code} is not valid now", out_of_force)
         if row.per_customer_limit and await repository.uses_by(row.id, customer) >= row.per_customer_limit:
-            raise ResourceExhausted(f"promo code {code} was already used by this customer")
+            raise ResourceExhausted(f"promo code {code} was already used by this customer",
+                                    domain.PROMO_CODE_CUSTOMER_LIMIT, {"code": code})
         if not await repository.take_use(row.id):
-            raise ResourceExhausted(f"promo code {code} is used up")
+            raise ResourceExhausted(f"promo code {code} is used up", domain.PROMO_CODE_USED_UP, {"code": code})
         record = {"discount_id": row.id, "order_id": order_id, "customer": customer,
                   "redeemed_at": now()}
         await repository.record(record)
@@ -174,15 +177,15 @@ def _redemption(code: str, row) -> pricing_pb2.Redemption:
                                   redeem_time=timestamp(row.redeemed_at))
 
 
-def _code_problem(row, vehicle: domain.Vehicle, options: list[domain.Option], moment) -> str:
+def _code_problem(row, vehicle: domain.Vehicle, options: list[domain.Option], moment) -> domain.CodeProblem:
     if row is None:
-        return "unknown promo code"
+        return domain.CodeProblem("unknown promo code", domain.PROMO_CODE_UNKNOWN)
     discount = discount_from_row(row)
-    if not domain.in_force(discount, moment):
-        return "promo code is not valid now"
+    if out_of_force := domain.out_of_force(discount, moment):
+        return domain.CodeProblem("promo code is not valid now", out_of_force)
     if row.usage_limit and row.used_count >= row.usage_limit:
-        return "promo code is used up"
+        return domain.CodeProblem("promo code is used up", domain.PROMO_CODE_USED_UP)
     subtotal = vehicle.price + sum(o.price for o in options)
     if not domain.in_scope(discount, vehicle, subtotal):
-        return "promo code does not apply to this vehicle"
-    return ""
+        return domain.CodeProblem("promo code does not apply to this vehicle", domain.PROMO_CODE_NOT_APPLICABLE)
+    return domain.NO_PROBLEM

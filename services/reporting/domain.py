@@ -15,6 +15,9 @@ LONGEST_RANGE = datetime.timedelta(days=3 * 366)
 CREATED, CONFIRMED, PAID, COMPLETED, CANCELLED = "created", "confirmed", "paid", "completed", "cancelled"
 STEPS = (CREATED, CONFIRMED, PAID)
 
+# Why reporting refuses a request (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+REBUILD_RUNNING = "REBUILD_RUNNING"
+
 
 def date_range(start_text: str, end_text: str, prefix: str = "") -> tuple[datetime.date, datetime.date]:
     """The days from `start_text` to `end_text`, both included; InvalidArgument naming the field

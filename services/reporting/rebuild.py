@@ -27,7 +27,7 @@ from services.kit.errors import FailedPrecondition, NotFound
 from services.kit.identity import Identity
 from services.kit.subjects import source_of, stream_name
 
-from . import store
+from . import domain, store
 from .convert import rebuild_to_proto
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ class Rebuilder:
                 "id": uuid.uuid4(), "state": "running", "events_applied": 0, "events_total": 0, "started_at": now(),
                 "requested_by": caller.user_name, "error": ""})
         if row is None:
-            raise FailedPrecondition("a rebuild of the read models is running; wait for it to end")
+            raise FailedPrecondition("a rebuild of the read models is running; wait for it to end",
+                                     domain.REBUILD_RUNNING)
         task = asyncio.create_task(self.run(row.id))
         self._running.add(task)
         task.add_done_callback(self._running.discard)

@@ -15,6 +15,12 @@ NOTES_MAX = 2000
 REASON_MAX = 500
 EDITABLE = frozenset({"promo_code", "options", "notes"})
 
+# Why sales refuses a change (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+ORDER_WRONG_STATE = "ORDER_WRONG_STATE"
+ORDER_NOT_PAID = "ORDER_NOT_PAID"
+VEHICLE_NOT_AVAILABLE = "VEHICLE_NOT_AVAILABLE"
+HOLD_LIMIT_REACHED = "HOLD_LIMIT_REACHED"
+
 
 @dataclass(frozen=True)
 class Event:
@@ -113,7 +119,12 @@ def fold(events: list[Event]) -> Order | None:
 
 def _require(order: Order, wanted: str, allowed: tuple[str, ...]) -> None:
     if order.status not in allowed:
-        raise FailedPrecondition(f"order is {order.status}; it cannot become {wanted}")
+        raise _wrong_state(order, f"it cannot become {wanted}")
+
+
+def _wrong_state(order: Order, rule: str) -> FailedPrecondition:
+    return FailedPrecondition(f"order is {order.status}; {rule}", ORDER_WRONG_STATE,
+                              {"order": order.name, "status": order.status})
 
 
 def may_hold_another(held: list[str], most: int) -> None:
@@ -121,7 +132,7 @@ def may_hold_another(held: list[str], most: int) -> None:
     (`held`, their names) pays for or cancels one before confirming another."""
     if len(held) >= most:
         raise AlreadyExists(f"you already hold {len(held)} cars with confirmed orders not yet paid "
-                            f"({', '.join(sorted(held))}); pay for or cancel one first")
+                            f"({', '.join(sorted(held))}); pay for or cancel one first", HOLD_LIMIT_REACHED)
 
 
 def confirm(order: Order) -> list[tuple[str, dict]]:
@@ -139,19 +150,20 @@ def cancel(order: Order, reason: str) -> list[tuple[str, dict]]:
 
 def complete(order: Order) -> list[tuple[str, dict]]:
     if order.status != PAID:
-        raise FailedPrecondition(f"order is {order.status}; it can be completed only once paid")
+        raise FailedPrecondition(f"order is {order.status}; it can be completed only once paid", ORDER_NOT_PAID,
+                                 {"order": order.name, "status": order.status})
     return [("completed", {})]
 
 
 def edit(order: Order, changes: dict) -> list[tuple[str, dict]]:
     if order.status != DRAFT:
-        raise FailedPrecondition(f"order is {order.status}; only a draft can be changed")
+        raise _wrong_state(order, "only a draft can be changed")
     return [("updated", changes)]
 
 
 def delete(order: Order) -> list[tuple[str, dict]]:
     if order.status != DRAFT:
-        raise FailedPrecondition(f"order is {order.status}; only a draft can be deleted")
+        raise _wrong_state(order, "only a draft can be deleted")
     return [("deleted", {})]
 
 

@@ -11,7 +11,7 @@ from autosalon.sales.v1 import sales_pb2
 from services.kit import logs, paging
 from services.kit.calls import Peers
 from services.kit.db import Database, UnitOfWork, now
-from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound, Violation
 from services.kit.idempotency import NO_KEY, IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
@@ -106,7 +106,8 @@ class SalesHandlers:
         """pricing's breakdown for the trim with the named options, and the options as priced."""
         quote = await pricing.create_quote(self.peers, trim, promo_code, options, Decimal(own_price) if own_price else None)
         if promo_code and quote.code_problem:
-            raise InvalidArgument({"promo_code": quote.code_problem})
+            reason = quote.code_problem_reason
+            raise InvalidArgument([Violation("promo_code", quote.code_problem, reason)], quote.code_problem, reason)
         return quote_to_json(quote), priced_options(quote)
 
     async def create(
@@ -123,7 +124,9 @@ class SalesHandlers:
         if trim_id and trim_id not in (vehicle.trim, vehicle.trim.rpartition("/")[2]):
             raise InvalidArgument({"trim_id": f"vehicle {vehicle.name} is a {vehicle.trim}"})
         if vehicle.status != inventory_pb2.VEHICLE_STATUS_AVAILABLE:
-            raise FailedPrecondition(f"{vehicle.name} is not available (it is {inventory.status_name(vehicle)})")
+            status = inventory.status_name(vehicle)
+            raise FailedPrecondition(f"{vehicle.name} is not available (it is {status})", domain.VEHICLE_NOT_AVAILABLE,
+                                     {"vehicle": vehicle.name, "status": status})
         code = promo_code.strip().upper()
         own_price = vehicle.price_override.amount if vehicle.HasField("price_override") else ""
         price, options = await self._price(vehicle.trim, options, code, own_price)

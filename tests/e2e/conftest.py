@@ -68,11 +68,42 @@ def within_deadline(edge: httpx.Client, seconds: float = 5.0):
         edge.timeout = kept
 
 
+def grpc_detail(error: grpc.RpcError, kind: type):
+    """The detail of type `kind` (google.rpc.BadRequest, ErrorInfo) of a native gRPC refusal."""
+    status = rpc_status.from_call(error)
+    assert status is not None, error
+    found = [detail for detail in status.details if detail.Is(kind.DESCRIPTOR)]
+    assert len(found) == 1, status.details
+    detail = kind()
+    found[0].Unpack(detail)
+    return detail
+
+
 def grpc_fields(error: grpc.aio.AioRpcError) -> set[str]:
     """The fields a native gRPC refusal names, in its google.rpc.BadRequest detail."""
-    bad_request = error_details_pb2.BadRequest()
-    assert rpc_status.from_call(error).details[0].Unpack(bad_request)
-    return {violation.field for violation in bad_request.field_violations}
+    return {violation.field for violation in grpc_detail(error, error_details_pb2.BadRequest).field_violations}
+
+
+def grpc_reason(error: grpc.RpcError) -> str:
+    """The reason of a native gRPC refusal, in its google.rpc.ErrorInfo of the platform's domain."""
+    info = grpc_detail(error, error_details_pb2.ErrorInfo)
+    assert info.domain == "autosalon", info
+    return info.reason
+
+
+def json_detail(response: httpx.Response, kind: str) -> dict:
+    """The detail of google.rpc type `kind` ("BadRequest", "ErrorInfo") of a REST refusal."""
+    found = [detail for detail in response.json().get("details", [])
+             if detail["@type"] == f"type.googleapis.com/google.rpc.{kind}"]
+    assert len(found) == 1, response.text
+    return found[0]
+
+
+def json_reason(response: httpx.Response) -> str:
+    """The reason of a REST refusal, in its google.rpc.ErrorInfo of the platform's domain."""
+    info = json_detail(response, "ErrorInfo")
+    assert info["domain"] == "autosalon", response.text
+    return info["reason"]
 
 
 def bearer(tokens: dict) -> dict:

@@ -6,14 +6,12 @@ import grpc
 import nats
 import pytest
 from google.protobuf import field_mask_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from autosalon.common.v1 import common_pb2
 from services.kit.subjects import stream_name
 
-from .conftest import STRONG_PASSWORD, new_email
+from .conftest import STRONG_PASSWORD, grpc_fields, new_email
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,11 +50,7 @@ async def test_field_violations_travel_as_bad_request_details(edge_channel):
         await stub.Register(auth_pb2.RegisterRequest(
             email="bad", password="x", confirm_password="y", full_name="Z"))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    status = rpc_status.from_call(error.value)
-    bad_request = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(bad_request)
-    fields = {violation.field for violation in bad_request.field_violations}
-    assert {"email", "password", "confirm_password"} <= fields
+    assert {"email", "password", "confirm_password"} <= grpc_fields(error.value)
 
 
 async def test_no_token_and_bad_token_over_grpc(edge_channel):

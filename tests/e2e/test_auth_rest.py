@@ -195,7 +195,8 @@ def test_a_path_no_method_answers_is_404_naming_it(edge, client_session, method,
     for headers in ({}, bearer(client_session)):
         response = edge.request(method, path, headers=headers)
         assert response.status_code == 404, response.text
-        assert response.json() == {"code": 5, "message": f"no API method answers {method} {path}"}
+        assert response.json() == {"code": 5, "message": f"no API method answers {method} {path}", "details": [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "NOT_FOUND", "domain": "autosalon"}]}
 
 
 def test_expired_token_is_401(edge, client_session):

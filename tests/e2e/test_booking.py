@@ -20,8 +20,6 @@ import nats
 import nats.errors
 import pytest
 from google.protobuf import timestamp_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from autosalon.booking.v1 import booking_pb2, booking_pb2_grpc
@@ -31,7 +29,7 @@ from scripts.mesh.layout import instances
 from services.kit import vin as vins
 from services.kit.subjects import stream_name
 
-from .conftest import EDGE, STRONG_PASSWORD, bearer, login, register
+from .conftest import EDGE, STRONG_PASSWORD, bearer, grpc_fields, login, register
 from .test_auth_rest import violations
 from .test_inventory import _vehicle_body
 from .test_mesh_operations import _consul
@@ -748,11 +746,8 @@ def _timestamp(moment: datetime.datetime) -> timestamp_pb2.Timestamp:
 
 
 def _violated_fields(error: grpc.aio.AioRpcError) -> set[str]:
-    bad_request = error_details_pb2.BadRequest()
-    status = rpc_status.from_call(error)
-    assert status is not None and status.details and status.details[0].Unpack(bad_request), error
-    return {violation.field.rpartition(".")[2] for violation in bad_request.field_violations} | {
-        violation.field for violation in bad_request.field_violations}
+    fields = grpc_fields(error)
+    return {field.rpartition(".")[2] for field in fields} | fields
 
 
 async def test_slots_and_bookings_over_native_grpc(edge_channel, client_session, workshop, job_type):

@@ -5,7 +5,7 @@ import time
 import uuid
 from decimal import Decimal
 
-from .conftest import bearer
+from .conftest import bearer, json_detail
 from .purchase import confirmed_and_ready, in_status, new_vehicle, vehicle_status, wait_for_order
 
 GOOD_CARD = "4111 1111 1111 1111"
@@ -126,4 +126,4 @@ def test_a_credit_payment_names_its_loan_and_only_it_does(edge, client_session, 
             "card_number": GOOD_CARD, "application": f"applications/{uuid.uuid4()}"})):
         refused = _pay(edge, client_session, order, method, **fields)
         assert refused.status_code == 400, refused.text
-        assert refused.json()["details"][0]["field_violations"][0]["field"] == "application"
+        assert json_detail(refused, "BadRequest")["field_violations"][0]["field"] == "application"

@@ -9,14 +9,12 @@ import uuid
 import grpc
 import httpx
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from autosalon.config.v1 import config_pb2, config_pb2_grpc
 from scripts.mesh import supervisor
 from scripts.mesh.layout import instances
 
-from .conftest import STRONG_PASSWORD, bearer, login, new_email, register
+from .conftest import STRONG_PASSWORD, bearer, grpc_fields, login, new_email, register
 from .test_auth_rest import violations
 from .test_financing import APPLICATION
 from .test_mesh_operations import _consul
@@ -652,13 +650,6 @@ def _authorized(session: dict) -> tuple:
     return (("authorization", f"Bearer {session['access_token']}"),)
 
 
-def _violated_fields(error: grpc.aio.AioRpcError) -> set[str]:
-    bad_request = error_details_pb2.BadRequest()
-    status = rpc_status.from_call(error)
-    assert status is not None and status.details and status.details[0].Unpack(bad_request), error
-    return {violation.field for violation in bad_request.field_violations}
-
-
 async def test_settings_over_native_grpc(edge_channel, admin_session, manager_session, client_session):
     stub = config_pb2_grpc.ConfigServiceStub(edge_channel)
     hold = await stub.GetSetting(config_pb2.GetSettingRequest(name=f"settings/{SAGA_HOLD}"),
@@ -678,7 +669,7 @@ async def test_settings_over_native_grpc(edge_channel, admin_session, manager_se
     with pytest.raises(grpc.aio.AioRpcError) as invalid:
         await stub.UpdateSetting(change, metadata=_authorized(admin_session))
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _violated_fields(invalid.value) == {"setting.value"}
+    assert grpc_fields(invalid.value) == {"setting.value"}
     with pytest.raises(grpc.aio.AioRpcError) as manager:
         await stub.UpdateSetting(change, metadata=_authorized(manager_session))
     assert manager.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -714,7 +705,7 @@ async def test_the_dealerships_own_setting_changes_over_native_grpc(edge_channel
         await stub.UpdateSetting(config_pb2.UpdateSettingRequest(
             setting=config_pb2.Setting(name=created.name, value="hi")), metadata=_authorized(admin_session))
     assert not_a_choice.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _violated_fields(not_a_choice.value) == {"setting.value"}
+    assert grpc_fields(not_a_choice.value) == {"setting.value"}
     with pytest.raises(grpc.aio.AioRpcError) as again:
         await stub.CreateSetting(config_pb2.CreateSettingRequest(setting_id=key, setting=config_pb2.Setting(
             value_type=config_pb2.VALUE_TYPE_STRING)), metadata=_authorized(admin_session))
@@ -749,7 +740,7 @@ async def test_branches_over_native_grpc(edge_channel, admin_session, client_ses
         await stub.CreateBranch(config_pb2.CreateBranchRequest(branch_id=branch_id, branch=bad),
                                 metadata=_authorized(admin_session))
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _violated_fields(invalid.value) == {"branch.time_zone"}
+    assert grpc_fields(invalid.value) == {"branch.time_zone"}
     created = await stub.CreateBranch(config_pb2.CreateBranchRequest(branch_id=branch_id, branch=branch),
                                       metadata=_authorized(admin_session))
     assert created.name == f"branches/{branch_id}" and created.active and list(created.hours) == list(branch.hours)

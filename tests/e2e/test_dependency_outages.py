@@ -71,7 +71,9 @@ def test_the_database_down_is_503_then_served_again(edge, client_session):
             response = mine()
         assert response.status_code == 503, response.text
         assert response.json() == {"code": 14, "message": "the database is unavailable; try again shortly",
-                                   "details": []}
+                                   "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                                "reason": "DATABASE_UNAVAILABLE", "domain": "autosalon",
+                                                "metadata": {}}]}
     finally:
         supervisor.ctl("start", "postgres")
     served = _until_served(mine)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from .conftest import STRONG_PASSWORD, new_email
+from .conftest import STRONG_PASSWORD, json_detail, json_reason, new_email
 
 
 def _registration(**extra) -> dict:
@@ -23,8 +23,9 @@ def test_an_unknown_field_is_refused_whatever_the_spelling(edge, path, content_t
     answer = edge.post(path, content=json.dumps(_registration(role="ROLE_ADMIN")),
                        headers={"content-type": content_type})
     assert answer.status_code == 400, answer.text
-    violations = answer.json()["details"][0]["field_violations"]
-    assert [violation["field"] for violation in violations] == ["role"]
+    violations = json_detail(answer, "BadRequest")["field_violations"]
+    assert [(violation["field"], violation["reason"]) for violation in violations] == [("role", "UNKNOWN_FIELD")]
+    assert json_reason(answer) == "UNKNOWN_FIELD"
 
 
 def test_a_path_with_a_trailing_slash_reaches_the_same_method(edge):
@@ -51,7 +52,8 @@ def test_a_request_with_too_much_header_is_431_from_the_edge_naming_nothing_insi
 def test_a_page_token_the_edge_lets_through_is_judged_by_the_service(edge):
     answer = edge.get("/catalog/models", params={"page_token": "x" * 12_000})
     assert answer.status_code == 400, answer.text
-    assert answer.json()["details"][0]["field_violations"][0]["field"] == "page_token"
+    [violation] = json_detail(answer, "BadRequest")["field_violations"]
+    assert (violation["field"], violation["reason"]) == ("page_token", "INVALID_PAGE_TOKEN")
 
 
 def test_a_request_with_a_browsers_cookies_is_served(edge):

@@ -22,7 +22,7 @@ from services.edge.access_log import Rotation, rotate_if_due
 from services.kit.settings import load
 
 from ..conftest import TEST_WEB_ORIGIN
-from .conftest import EDGE, bearer
+from .conftest import EDGE, bearer, json_detail, json_reason
 
 
 def _consul(path: str):
@@ -260,8 +260,10 @@ def test_burst_past_the_strict_limit_is_refused_with_429_json(edge):
     (native gRPC through the edge). A burst past it, the spellings taking turns, is refused on
     every one of them, and no more than the budget (twice, were it refilled meanwhile) is
     served. The address is the connection's: a made-up X-Forwarded-For buys no fresh budget.
-    Login keeps a bucket of its own."""
-    limit = json.loads((RUN / "envoy" / "limits.json").read_text())["strict"]["requests"]
+    A refusal says RATE_LIMITED and, in Retry-After, when the bucket refills. Login keeps a
+    bucket of its own."""
+    strict = json.loads((RUN / "envoy" / "limits.json").read_text())["strict"]
+    limit = strict["requests"]
     spellings = ["/auth/register", "/auth/register/", "/auth//register", "grpc"]
     outcomes = {spelling: [] for spelling in spellings}
     with httpx.Client(base_url=f"http://{EDGE}", timeout=15) as client, grpc.insecure_channel(EDGE) as channel:
@@ -275,6 +277,9 @@ def test_burst_past_the_strict_limit_is_refused_with_429_json(edge):
                 except grpc.RpcError as error:
                     refused = error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
                     outcomes[spelling].append("refused" if refused else "served")
+                    if refused:
+                        # A refusal without a body comes as trailers only.
+                        grpc_refusal = dict(error.trailing_metadata() or ())
             else:
                 response = client.post(spelling, json={}, headers={"x-forwarded-for": f"198.51.100.{n % 250}"})
                 assert response.status_code in (400, 429), response.text
@@ -286,6 +291,10 @@ def test_burst_past_the_strict_limit_is_refused_with_429_json(edge):
         assert limited.headers["content-type"].startswith("application/json")
         assert limited.json()["code"] == 8  # RESOURCE_EXHAUSTED
         assert limited.json()["message"] == "local_rate_limited"
+        assert limited.headers["retry-after"] == str(strict["per_seconds"])
+        assert json_reason(limited) == "RATE_LIMITED"
+        assert json_detail(limited, "ErrorInfo")["metadata"] == {"retry_after_seconds": str(strict["per_seconds"])}
+        assert grpc_refusal["retry-after"] == str(strict["per_seconds"])
         assert client.post("/auth/login", json={}).status_code == 400, "login has its own budget"
     # Other routes have their own, generous budget.
     assert client_is_served(edge)

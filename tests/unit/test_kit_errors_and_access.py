@@ -15,7 +15,7 @@ from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from autosalon.pricing.v1 import pricing_pb2
-from services.kit import db, errors, identity, money, paging, protos, server
+from services.kit import calls, db, errors, identity, money, paging, protos, server, texts
 from services.kit.server import status_for
 from services.peers import catalog
 
@@ -40,14 +40,126 @@ def test_each_domain_error_has_its_status(error, code):
     assert status.details == error.message
 
 
-def test_field_violations_become_bad_request_details():
-    status = status_for(errors.InvalidArgument([("email", "is wrong"), ("password", "too short")]))
-    detail_bytes = dict(status.trailing_metadata)["grpc-status-details-bin"]
-    rich = status_pb2.Status.FromString(detail_bytes)
-    bad_request = error_details_pb2.BadRequest()
-    assert rich.details[0].Unpack(bad_request)
-    assert [(v.field, v.description) for v in bad_request.field_violations] == [
-        ("email", "is wrong"), ("password", "too short")]
+def _details(status) -> dict[str, object]:
+    """The status's details by type name, each at most once."""
+    rich = status_pb2.Status.FromString(dict(status.trailing_metadata)["grpc-status-details-bin"])
+    found = {}
+    for detail in rich.details:
+        for kind in (error_details_pb2.BadRequest, error_details_pb2.ErrorInfo):
+            if detail.Is(kind.DESCRIPTOR):
+                assert kind.__name__ not in found
+                found[kind.__name__] = kind()
+                detail.Unpack(found[kind.__name__])
+    assert len(found) == len(rich.details), rich
+    return found
+
+
+@pytest.mark.parametrize("error_class, reason", [
+    (errors.NotFound, "NOT_FOUND"), (errors.AlreadyExists, "ALREADY_EXISTS"),
+    (errors.FailedPrecondition, "FAILED_PRECONDITION"), (errors.PermissionDenied, "PERMISSION_DENIED"),
+    (errors.Unauthenticated, "UNAUTHENTICATED"), (errors.Conflict, "CONFLICT"),
+    (errors.Unavailable, "UNAVAILABLE"), (errors.ResourceExhausted, "RESOURCE_EXHAUSTED"),
+])
+def test_every_error_carries_its_classes_reason_unless_it_names_one(error_class, reason):
+    info = _details(status_for(error_class("no")))["ErrorInfo"]
+    assert (info.reason, info.domain, dict(info.metadata)) == (reason, "autosalon", {})
+    named = _details(status_for(error_class("no", "ORDER_NOT_READY", {"order": "orders/1"})))["ErrorInfo"]
+    assert (named.reason, dict(named.metadata)) == ("ORDER_NOT_READY", {"order": "orders/1"})
+
+
+def test_every_domain_error_class_has_a_status_code_and_a_reason():
+    classes = {cls for cls in vars(errors).values()
+               if isinstance(cls, type) and issubclass(cls, errors.DomainError) and cls is not errors.DomainError}
+    assert classes == set(server._CODE_FOR_ERROR)
+    for cls in classes:
+        assert cls.default_reason != errors.DomainError.default_reason, cls
+
+
+def test_field_violations_become_bad_request_details_with_their_reasons():
+    status = status_for(errors.InvalidArgument([
+        ("email", "is wrong"), ("name", "is required"),
+        errors.Violation("password", "too short", "WEAK_PASSWORD")]))
+    details = _details(status)
+    assert [(v.field, v.description, v.reason) for v in details["BadRequest"].field_violations] == [
+        ("email", "is wrong", "INVALID"), ("name", "is required", "REQUIRED"),
+        ("password", "too short", "WEAK_PASSWORD")]
+    assert details["ErrorInfo"].reason == "INVALID_ARGUMENT"
+
+
+def test_bad_input_without_fields_has_no_bad_request_but_its_reason():
+    details = _details(status_for(errors.InvalidArgument([], "the request cannot be read", "MALFORMED")))
+    assert set(details) == {"ErrorInfo"} and details["ErrorInfo"].reason == "MALFORMED"
+
+
+def test_a_violation_is_still_the_field_and_description_pair():
+    violation = errors.Violation("vin", "is required")
+    assert violation == ("vin", "is required") and tuple(violation) == ("vin", "is required")
+    field, description = violation
+    assert (field, description, violation.reason) == ("vin", "is required", "REQUIRED")
+    refused = errors.InvalidArgument({"vin": "must be 17 characters"})
+    assert refused.violations == [("vin", "must be 17 characters")] and refused.violations[0].reason == "INVALID"
+
+
+def test_violations_keep_their_reasons_when_gathered_or_prefixed():
+    readers = {"a": lambda: texts_check("", "a"), "b": lambda: texts_check("x" * 9, "b")}
+    with pytest.raises(errors.InvalidArgument) as refused:
+        errors.each_field(readers, readers)
+    assert [(v.field, v.reason) for v in refused.value.violations] == [("a", "REQUIRED"), ("b", "TOO_LONG")]
+    assert [(v.field, v.reason) for v in errors.prefixed(refused.value.violations, "quote.")] == [
+        ("quote.a", "REQUIRED"), ("quote.b", "TOO_LONG")]
+
+
+def texts_check(text: str, field: str) -> str:
+    return texts.check_text(text, field, longest=5, required=True)
+
+
+def test_the_kits_own_refusals_say_why():
+    with pytest.raises(errors.Unauthenticated) as none:
+        identity.check_access("GetCurrentUser", identity.ANYONE_SIGNED_IN, None)
+    assert none.value.reason == "UNAUTHENTICATED"
+    with pytest.raises(errors.Conflict) as stale:
+        protos.check_etag("3", 4, "orders/1", "etag")
+    assert (stale.value.reason, stale.value.metadata) == ("ETAG_MISMATCH", {"resource": "orders/1", "etag": "4"})
+    with pytest.raises(errors.InvalidArgument) as token:
+        paging.decode_token("%%%garbage", {})
+    assert token.value.violations[0].reason == "INVALID_PAGE_TOKEN"
+    with pytest.raises(errors.InvalidArgument) as amount:
+        money.parse_amount("1.001", "price")
+    assert amount.value.violations[0].reason == "INVALID_FORMAT"
+
+
+def _refusal(status: grpc.Status) -> grpc.aio.AioRpcError:
+    """The error a caller of a peer meets when the peer answers `status`."""
+    return grpc.aio.AioRpcError(status.code, grpc.aio.Metadata(), grpc.aio.Metadata(*status.trailing_metadata),
+                                status.details)
+
+
+@pytest.mark.parametrize("error", [
+    errors.FailedPrecondition("order is paid", "ORDER_WRONG_STATE", {"status": "paid"}),
+    errors.Unauthenticated("refresh token was already used", "REFRESH_TOKEN_REUSED"),
+    errors.NotFound("no such thing"),
+])
+def test_a_peers_refusal_passed_on_keeps_its_reason(error):
+    status = status_for(error)
+    again = calls._domain_error("auth", _refusal(status))
+    assert type(again) is type(error)
+    assert (again.message, again.reason, again.metadata) == (f"auth: {error.message}", error.reason, error.metadata)
+
+
+def test_a_refusal_without_error_info_gets_its_classes_reason():
+    again = calls._domain_error("auth", grpc.aio.AioRpcError(
+        grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(), grpc.aio.Metadata(), "gone"))
+    assert isinstance(again, errors.NotFound) and again.reason == "NOT_FOUND"
+
+
+def test_a_peers_field_refusal_passed_on_keeps_every_reason():
+    error = errors.InvalidArgument([errors.Violation("promo_code", "promo code is used up", "PROMO_CODE_USED_UP"),
+                                    ("options[0].name", "is required")], "no", "PROMO_CODE_USED_UP")
+    status = status_for(error)
+    again = calls._domain_error("pricing", _refusal(status))
+    assert again.reason == "PROMO_CODE_USED_UP"
+    assert [(v.field, v.reason) for v in again.violations] == [
+        ("promo_code", "PROMO_CODE_USED_UP"), ("options[0].name", "REQUIRED")]
 
 
 CLIENT = identity.Identity("u1", "client", "c@example.ru", "t")

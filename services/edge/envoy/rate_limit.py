@@ -21,7 +21,7 @@ def rate_limit_filter(name: str = RATE_LIMIT_FILTER, stat_prefix: str = "rate_li
 
 def per_address_limit(name: str, requests: int, seconds: int, limit_filter: str = RATE_LIMIT_FILTER) -> dict:
     """A route's token bucket per client address (Envoy's dynamic descriptors, one bucket per
-    value), for the filter `limit_filter`."""
+    value), for the filter `limit_filter`. A refusal carries Retry-After: the fill interval."""
     bucket = {"max_tokens": requests, "tokens_per_fill": requests, "fill_interval": f"{seconds}s"}
     return {
         limit_filter: {
@@ -35,5 +35,8 @@ def per_address_limit(name: str, requests: int, seconds: int, limit_filter: str 
             "rate_limits": [{"actions": [{"remote_address": {}}]}],
             "descriptors": [{"entries": [{"key": "remote_address"}], "token_bucket": bucket}],
             "rate_limited_as_resource_exhausted": True,
+            # A refused client may try again once the bucket refills, at most this long after.
+            "response_headers_to_add": [{"header": {"key": "retry-after", "value": str(seconds)},
+                                         "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
         }
     }
