@@ -4,6 +4,7 @@ their permission. The preflights themselves are answered by the Lua filter (stri
 route serves OPTIONS."""
 from .. import strict_json
 from . import FILTERS
+from .grpc_web import STATUS_HEADERS
 
 CORS_FILTER = "envoy.filters.http.cors"
 # RE2, matched against the whole origin: a front end's dev server on this machine.
@@ -27,6 +28,6 @@ def cors_policy(settings: dict) -> dict:
         "allow_origin_string_match": allowed,
         "allow_methods": strict_json.CORS_METHODS,
         "allow_headers": strict_json.CORS_HEADERS,
-        "expose_headers": "x-request-id",
+        "expose_headers": f"x-request-id, {STATUS_HEADERS}",
         "max_age": strict_json.CORS_MAX_AGE,
     }}

@@ -7,6 +7,7 @@ from . import FILTERS
 from .access_log import access_log
 from .cache import cache_filter
 from .cors import cors_filter, cors_policy
+from .grpc_web import grpc_web_filter
 from .jwt_authn import jwt_filter
 from .local_replies import local_replies
 from .rate_limit import STRICT_LIMIT_FILTER, rate_limit_filter
@@ -80,6 +81,9 @@ def edge_listener(services: dict[str, list[str]], settings: dict, run_dir: pathl
             # Encodes an answer after every filter but the rate limit: it sees the transcoder's
             # finished one.
             rest_answer_filter(),
+            # Every filter after it sees a gRPC-web call as a native gRPC one, and answers one
+            # (its refusals included), which it turns back into gRPC-web.
+            grpc_web_filter(),
             strict_json.lua_filter(envoy_dir / "descriptors.binpb", settings["cors_origins"], settings["cors_localhost"]),
             # Before the cache, so that its answers carry the permission too (every path has a
             # route here, see routes.py).

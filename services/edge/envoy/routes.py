@@ -64,9 +64,11 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
             table.append(_route({"path": f"/{method}"}, cluster, timeout, {**generous, **strict, **CACHE_OFF}))
     to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
     table += service_routes(services, timeout, {**generous, **CACHE_OFF})
-    # A native gRPC call to a method no service has (monitoring's OTLP intake among them, which
-    # only Envoy itself may call): UNIMPLEMENTED, as a gRPC server would answer.
-    table.append({"match": {"prefix": "/", "grpc": {}},
+    # A gRPC call (native or gRPC-web: the route is chosen before the grpc_web filter turns one
+    # into the other) to a method no service has, monitoring's OTLP intake among them, which only
+    # Envoy itself may call: UNIMPLEMENTED, as a gRPC server would answer.
+    grpc_content = {"name": "content-type", "string_match": {"prefix": "application/grpc"}}
+    table.append({"match": {"prefix": "/", "headers": [grpc_content]},
                   "direct_response": {"status": 404, "body": {"inline_string": "no such method at the edge"}},
                   "typed_per_filter_config": {**generous, **CACHE_OFF}})
     # Before the transcoder a REST path matches none of the above. These last routes give it

@@ -1,0 +1,21 @@
+"""The TypeScript client (sdk/typescript, built by ./scripts/sdk typescript) against the live
+mesh over gRPC-web, as a browser's would call: its smoke program's purchase, and a refusal it
+reports with the gRPC code."""
+import pytest
+
+from scripts.clients import typescript
+
+from .smoke_programs import check_purchase, check_refusal
+
+
+@pytest.fixture(scope="module")
+def smoke(mesh) -> list[str]:
+    return ["node", str(typescript.build() / "dist" / "examples" / "smoke.js")]
+
+
+def test_smoke_program_signs_in_lists_the_catalogue_and_orders_a_car(smoke, edge, manager_session):
+    check_purchase(smoke, edge, manager_session)
+
+
+def test_a_refused_call_exits_with_its_grpc_code(smoke):
+    check_refusal(smoke)
