@@ -101,9 +101,12 @@ def up() -> None:
     step("consul: applying the ACL policies and tokens")
     access.apply_consul(secrets, secrets.consul[OPERATOR])
     access.delete_stale_tokens(secrets, secrets)
-    # The transcoder reads the descriptor set once, at start: a proto change is a new config too.
-    edge_stamp, edge = RUN / "envoy" / "running-config", _digest(
-        RUN / "envoy" / "envoy.yaml", RUN / "envoy" / "descriptors.binpb")
+    # The transcoder reads the descriptor set once, at start, and the direct responses their
+    # files (the OpenAPI document, the docs page): a change of any is a new config too.
+    envoy_dir = RUN / "envoy"
+    edge_stamp, edge = envoy_dir / "running-config", _digest(
+        envoy_dir / "envoy.yaml", envoy_dir / "descriptors.binpb", envoy_dir / "openapi.json",
+        *sorted((envoy_dir / "docs").iterdir()))
     if not edge_stamp.exists() or edge_stamp.read_text() != edge:
         # Hot restart is off (several Envoys may share a machine): a new config means a
         # restart, of the endpoint sync too, which follows the config's clusters.

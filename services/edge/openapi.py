@@ -2,7 +2,9 @@
 protos' REST routes (gen/openapi, see buf.gen.openapi.yaml), completed with what only the edge
 knows: the platform's name and version, the bearer token every operation needs but the public
 ones (envoy/edge.yaml's public_methods), and the Idempotency-Key header of the creations whose
-comment offers it. The rest (paths, parameters, paging, enums, schemas, the error shape
+comment offers it. A resource name in a path is spelled out as its segments, "/catalog/{name}"
+(name: "models/[^/]+/trims/[^/]+") as "/catalog/models/{model}/trims/{trim}", with the variables'
+names of the protos' google.api.resource patterns: a client fills in ids, never slashes. The rest (paths, parameters, paging, enums, schemas, the error shape
 google.rpc.Status) is the protos' own: where the document is thin, fix the proto comments."""
 import copy
 
@@ -30,10 +32,63 @@ def _method(operation: dict, services: dict[str, str]) -> str:
     return f"{services[service]}/{method}"
 
 
-def completed(generated: dict, version: str, public_methods: list[str], services: list[str]) -> dict:
+def _variables(resource_patterns: list[str]) -> dict[tuple, str]:
+    """("models", "*", "trims", "*") -> "trim", from "models/{model}/trims/{trim}"."""
+    found = {}
+    for pattern in resource_patterns:
+        segments = ["*" if segment.startswith("{") else segment for segment in pattern.split("/")]
+        for index, segment in enumerate(pattern.split("/")):
+            if segment.startswith("{"):
+                found[tuple(segments[:index + 1])] = segment.strip("{}")
+    return found
+
+
+def _spelled_out(path: str, operation: dict, variables: dict[tuple, str]) -> str:
+    """The operation's path with each resource-name parameter as its segments; the operation's
+    parameters changed to match."""
+    parameters = []
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "path" or "pattern" not in parameter:
+            parameters.append(parameter)
+            continue
+        wildcards = parameter["pattern"].replace("[^/]+", "*")
+        segments = wildcards.split("/")
+        names, spelled_segments = [], []
+        for index, segment in enumerate(segments):
+            if segment == "*":
+                name = variables.get(tuple(segments[:index + 1]))
+                if name is None:
+                    raise ValueError(f"{operation['operationId']}: no google.api.resource pattern names the "
+                                     f"variable of {parameter['pattern']}")
+                names.append(name)
+                segment = f"{{{name}}}"
+            spelled_segments.append(segment)
+        spelled = "/".join(spelled_segments)
+        parameters += [{"name": name, "in": "path", "required": True, "type": "string",
+                        "description": f"The {name} id in {spelled}."} for name in names]
+        path = path.replace(f"{{{parameter['name']}}}", spelled)
+    operation["parameters"] = parameters
+    return path
+
+
+def _with_spelled_out_paths(paths: dict, variables: dict[tuple, str]) -> dict:
+    spelled: dict[str, dict] = {}
+    for path, item in paths.items():
+        for method, operation in item.items():
+            target = spelled.setdefault(_spelled_out(path, operation, variables), {})
+            if method in target:
+                raise ValueError(f"two operations at {method.upper()} {path}")
+            target[method] = operation
+    return spelled
+
+
+def completed(generated: dict, version: str, public_methods: list[str], services: list[str],
+              resource_patterns: list[str]) -> dict:
     """The document the edge serves: `generated` with the edge's own knowledge added. `services`
-    are the gRPC services' full names ("autosalon.auth.v1.AuthService")."""
+    are the gRPC services' full names ("autosalon.auth.v1.AuthService"); `resource_patterns` the
+    protos' google.api.resource patterns ("models/{model}/trims/{trim}")."""
     document = copy.deepcopy(generated)
+    document["paths"] = _with_spelled_out_paths(document["paths"], _variables(resource_patterns))
     document["info"] = {
         "title": "Autosalon API",
         "version": version,

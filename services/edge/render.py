@@ -19,6 +19,7 @@ import pathlib
 import shutil
 
 import yaml
+from google.api import resource_pb2
 from google.protobuf import descriptor_pb2
 
 from services.kit import settings as mesh_settings
@@ -41,6 +42,14 @@ def mesh_services(descriptors: pathlib.Path) -> dict[str, list[str]]:
             for service in file.service:
                 found.setdefault(parts[1], []).append(f"{file.package}.{service.name}")
     return found
+
+
+def resource_patterns(descriptors: pathlib.Path) -> list[str]:
+    """The google.api.resource patterns of the API's messages ("models/{model}/trims/{trim}")."""
+    file_set = descriptor_pb2.FileDescriptorSet.FromString(descriptors.read_bytes())
+    return [pattern for file in file_set.file if file.package.startswith("autosalon.")
+            for message in file.message_type if message.options.HasExtension(resource_pb2.resource)
+            for pattern in message.options.Extensions[resource_pb2.resource].pattern]
 
 
 def _settings(path: pathlib.Path) -> dict:
@@ -78,7 +87,7 @@ def openapi_document(descriptors: pathlib.Path, services: dict[str, list[str]], 
     the document as it was."""
     generated = json.loads((descriptors.parent / "openapi" / "autosalon.swagger.json").read_text())
     return openapi.completed(generated, declared_version(), public_methods,
-                             [name for names in services.values() for name in names])
+                             [name for names in services.values() for name in names], resource_patterns(descriptors))
 
 
 # The docs page's own files; Swagger UI's come from the npm registry (scripts/mesh/tools.py).

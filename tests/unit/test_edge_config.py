@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from scripts.mesh.layout import VENV_BIN
-from scripts.mesh.tools import DESCRIPTORS
+from scripts.mesh.tools import DESCRIPTORS, ensure_swagger_ui
 from services.auth import tokens
 from services.edge import render, strict_json
 from services.edge.envoy.cache import CACHE_FILTER
@@ -51,7 +51,7 @@ def rendered(tmp_path, monkeypatch):
     (tmp_path / "keys").mkdir()
     pem, kid = tokens.generate_signing_key()
     (tmp_path / "keys" / "jwks.json").write_text(json.dumps(tokens.TokenSigner(pem, kid).jwks()))
-    output = render.render(DESCRIPTORS, REPO_ROOT / "envoy" / "edge.yaml", tmp_path)
+    output = render.render(DESCRIPTORS, REPO_ROOT / "envoy" / "edge.yaml", tmp_path, ensure_swagger_ui())
     return output, yaml.safe_load(output.read_text())
 
 

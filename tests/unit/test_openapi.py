@@ -2,6 +2,8 @@
 the error shape; every operation needs the bearer token but the public methods; the creations
 that take an Idempotency-Key say so; what the edge serves is what render wrote from the protos;
 the docs page's files are all served, Swagger UI's from one pinned release."""
+import re
+
 import yaml
 
 from scripts.mesh.tools import DESCRIPTORS, OPENAPI_PLUGIN_VERSION, SWAGGER_UI_FILES, SWAGGER_UI_VERSION
@@ -33,6 +35,22 @@ def test_every_rest_route_is_documented_with_its_schemas_and_the_error_shape():
     assert "details" in document["definitions"]["Status"]["properties"]
     listed = {parameter["name"] for parameter in document["paths"]["/catalog/models"]["get"]["parameters"]}
     assert {"page_size", "page_token"} <= listed
+
+
+def test_resource_names_in_paths_are_spelled_out_as_ids():
+    """A client fills in ids, never a name with slashes: "/catalog/{name}" with the pattern
+    "models/[^/]+/trims/[^/]+" is "/catalog/models/{model}/trims/{trim}"."""
+    document = edge_document()
+    trim = document["paths"]["/catalog/models/{model}/trims/{trim}"]
+    assert set(trim) == {"get", "patch", "delete"}
+    assert [(parameter["name"], parameter["in"]) for parameter in trim["get"]["parameters"]] == [
+        ("model", "path"), ("trim", "path")]
+    assert "/sales/orders/{order}:confirm" in document["paths"]
+    for path, item in document["paths"].items():
+        assert not re.search(r"\{\w+\.\w+\}|\{\w+_\d\}", path), path  # {model.name}, {name_1}
+        for operation in item.values():
+            assert not [parameter for parameter in operation.get("parameters", [])
+                        if parameter["in"] == "path" and "pattern" in parameter], path
 
 
 def test_the_tags_are_the_services_behind_the_edge():
