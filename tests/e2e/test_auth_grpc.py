@@ -59,7 +59,7 @@ async def test_no_token_and_bad_token_over_grpc(edge_channel):
         await stub.GetCurrentUser(auth_pb2.GetCurrentUserRequest())
     assert missing.value.code() == grpc.StatusCode.UNAUTHENTICATED
     # The edge's refusal reads as text to a gRPC client; only REST callers get it as JSON.
-    assert missing.value.details() == "Jwt is missing"
+    assert missing.value.details() == "no access token was sent: sign in"
     with pytest.raises(grpc.aio.AioRpcError) as bad:
         await stub.GetCurrentUser(auth_pb2.GetCurrentUserRequest(), metadata=_authorized("x.y.z"))
     assert bad.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -25,6 +25,28 @@ def test_the_edge_says_what_is_wrong_with_a_token(edge, client_session, kind, re
     assert json_reason(refused) == reason
 
 
+@pytest.mark.parametrize("kind, reason", [
+    (None, "UNAUTHENTICATED"), ("garbage", "TOKEN_INVALID"), ("other-audience", "TOKEN_INVALID"),
+    ("expired", "TOKEN_EXPIRED"),
+], ids=["no-token", "garbage", "other-audience", "expired"])
+async def test_the_edge_says_what_is_wrong_with_a_token_over_grpc(edge_channel, client_session, kind, reason):
+    metadata = tuple(bad_authorization(client_session, kind).items()) if kind else ()
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await auth_pb2_grpc.AuthServiceStub(edge_channel).GetCurrentUser(
+            auth_pb2.GetCurrentUserRequest(), metadata=metadata, timeout=5)
+    assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert grpc_reason(error.value) == reason
+
+
+async def test_a_method_no_service_has_is_unimplemented_with_its_reason(edge_channel, client_session):
+    missing = edge_channel.unary_unary("/autosalon.nosuch.v1.NoSuchService/Get",
+                                       request_serializer=bytes, response_deserializer=bytes)
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await missing(b"", metadata=tuple(bearer(client_session).items()), timeout=5)
+    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert grpc_reason(error.value) == "NOT_FOUND"
+
+
 def test_a_token_the_service_refuses_says_why(edge, client_session):
     """A token the edge passes (well signed, for this API) but whose role the service knows no
     such thing as."""

@@ -2,10 +2,12 @@
 (proto/autosalon/ERRORS.md) and every documented one is given; the edge's own refusals carry
 them in the same envelope as the services'."""
 import ast
+import base64
 import pathlib
 import re
 
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 
 from services.edge.envoy import local_replies, rate_limit
 from services.kit import errors
@@ -69,15 +71,42 @@ def _status_of(filter_: dict) -> int | None:
     return first.get("status_code_filter", {}).get("comparison", {}).get("value", {}).get("default_value")
 
 
+def _grpc_status(mapper: dict) -> status_pb2.Status:
+    [header] = mapper["headers_to_add"]
+    assert header["header"]["key"] == "grpc-status-details-bin"
+    encoded = header["header"]["value"]
+    return status_pb2.Status.FromString(base64.b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def _reason(mapper: dict) -> tuple[str, str]:
+    """("rest" or "grpc", the ErrorInfo reason) a mapper answers with."""
+    if "headers_to_add" in mapper:
+        info = error_details_pb2.ErrorInfo()
+        assert _grpc_status(mapper).details[0].Unpack(info)
+        return "grpc", info.reason
+    return "rest", mapper["body_format_override"]["json_format"]["details"][0]["reason"]
+
+
 def test_a_missing_or_expired_token_is_told_from_a_bad_one_by_jwt_authns_details():
-    told = {}
+    told = set()
     for mapper in _replies():
         conditions = mapper["filter"].get("and_filter", {}).get("filters", [{}])[0].get("and_filter")
         if conditions:
             expression = conditions["filters"][1]["extension_filter"]["typed_config"]["expression"]
-            told[expression] = mapper["body_format_override"]["json_format"]["details"][0]["reason"]
-    assert told == {"response.code_details.contains('Jwt_is_missing')": "UNAUTHENTICATED",
-                    "response.code_details.contains('Jwt_is_expired')": "TOKEN_EXPIRED"}
+            told.add((expression, *_reason(mapper)))
+    assert told == {(f"response.code_details.contains('{details}')", kind, reason)
+                    for details, reason in (("Jwt_is_missing", "UNAUTHENTICATED"), ("Jwt_is_expired", "TOKEN_EXPIRED"))
+                    for kind in ("rest", "grpc")}
+
+
+def test_a_grpc_callers_refusals_carry_the_code_and_message_it_is_sent_with():
+    """A gRPC client refuses details whose code or message differ from the call's own."""
+    for mapper in _replies():
+        if "headers_to_add" in mapper:
+            status = _grpc_status(mapper)
+            assert status.message == mapper["body_format_override"]["text_format_source"]["inline_string"]
+            assert status.code in local_replies.GRPC_CODE_OF_REFUSAL.values()
+            assert status.message in local_replies.GRPC_MESSAGES.values()
 
 
 def test_a_rate_limited_answer_says_when_to_retry():

@@ -1,10 +1,17 @@
 """Envoy's own refusals (bad JSON or query parameters from the transcoder, no token, rate
 limited, no healthy upstream, ...) answered as the services answer: to a REST caller a
 google.rpc.Status as JSON, with the gRPC code and a google.rpc.ErrorInfo whose reason says
-what went wrong (proto/autosalon/ERRORS.md lists the edge's reasons with the services')."""
+what went wrong (proto/autosalon/ERRORS.md lists the edge's reasons with the services'); to a
+gRPC caller the same status in grpc-status-details-bin, for the refusals a gRPC call meets
+(no or a bad token, rate limited, no such method, no instance answering)."""
+import base64
+
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+
 from services.kit.errors import ERROR_DOMAIN
 
-from .rest_or_grpc import REST
+from .rest_or_grpc import NATIVE_GRPC, REST
 
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 GRPC_CODE_FOR_HTTP = {
@@ -45,6 +52,39 @@ def _as_status(grpc_code: int, reason: str, message: str = "%LOCAL_REPLY_BODY%",
             "content_type": "application/json"}
 
 
+def _grpc_only(filter_: dict) -> dict:
+    return {"and_filter": {"filters": [filter_, NATIVE_GRPC]}}
+
+
+# The gRPC code Envoy makes of the HTTP status of a local reply to a gRPC call (the rate limit
+# says RESOURCE_EXHAUSTED itself).
+GRPC_CODE_OF_REFUSAL = {401: 16, 404: 12, 429: 8, 503: 14}
+# The fixed message of each: a gRPC client checks that grpc-status-details-bin repeats the call's
+# code and message, so the message cannot be Envoy's own, which varies.
+GRPC_MESSAGES = {
+    "UNAUTHENTICATED": "no access token was sent: sign in",
+    "TOKEN_EXPIRED": "the access token expired: refresh it or sign in again",
+    "TOKEN_INVALID": "the access token does not verify: sign in again",
+    "NOT_FOUND": "no API method answers this path",
+    "RATE_LIMITED": "too many calls from this address: try again after Retry-After seconds",
+    "UNAVAILABLE": "no instance of the service answers: retry",
+}
+
+
+def _as_grpc_status(http_code: int, reason: str) -> dict:
+    """A mapper's rewrite of a gRPC refusal: the fixed message, and the status with its ErrorInfo."""
+    grpc_code, message = GRPC_CODE_OF_REFUSAL[http_code], GRPC_MESSAGES[reason]
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN))
+    status = status_pb2.Status(code=grpc_code, message=message, details=[detail])
+    return {
+        "body_format_override": {"text_format_source": {"inline_string": message}},
+        "headers_to_add": [{"header": {"key": "grpc-status-details-bin",
+                                       "value": base64.b64encode(status.SerializeToString()).decode().rstrip("=")},
+                            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}],
+    }
+
+
 def _rest_only(filter_: dict) -> dict:
     """A gRPC client reads the reply's text as grpc-message: only REST callers get JSON."""
     return {"and_filter": {"filters": [filter_, REST]}}
@@ -79,11 +119,19 @@ def local_replies() -> dict:
     # is no sign-in at all, as the services would say. No other filter here answers 403.
     wrong_audience = [
         {"filter": _rest_only(_status_is(403)), "status_code": 401, "body_format_override": _for_http(401)},
-        {"filter": _status_is(403), "status_code": 401},
+        {"filter": _grpc_only(_status_is(403)), "status_code": 401, **_as_grpc_status(401, REASON_FOR_HTTP[401])},
+    ]
+    grpc_token_problems = [
+        {"filter": _grpc_only({"and_filter": {"filters": [_status_is(401), _details_contain(details)]}}),
+         **_as_grpc_status(401, reason)}
+        for details, reason in TOKEN_PROBLEM_REASONS.items()
     ]
     return {
         "mappers": [strict_json, no_route, *token_problems, *wrong_audience] + [
             {"filter": _rest_only(_status_is(http_code)), "body_format_override": _for_http(http_code)}
             for http_code in GRPC_CODE_FOR_HTTP
+        ] + grpc_token_problems + [
+            {"filter": _grpc_only(_status_is(http_code)), **_as_grpc_status(http_code, REASON_FOR_HTTP[http_code])}
+            for http_code in GRPC_CODE_OF_REFUSAL
         ]
     }
