@@ -2,4 +2,5 @@
 from services.kit.manifest import Service
 
 # Two instances: on the purchase path, one may be restarting while the other serves.
-SERVICE = Service("pricing", instances=2, core_weight=1.2)
+# Its seed adds the showroom's promo codes (demo.py), the ones the README's examples use.
+SERVICE = Service("pricing", instances=2, core_weight=1.2, seed="services.pricing.demo:load_promo_codes")

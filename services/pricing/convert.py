@@ -1,5 +1,6 @@
 """pricing's rows <-> domain values <-> protobuf messages."""
-from datetime import timezone
+import uuid
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from autosalon.pricing.v1 import pricing_pb2
@@ -44,6 +45,19 @@ def discount_from_proto(discount: pricing_pb2.Discount) -> domain.Discount:
 def scope_to_row(scope: domain.Scope) -> dict:
     return {"brands": list(scope.brands), "model_ids": list(scope.model_ids),
             "trim_ids": list(scope.trim_ids), "min_price": str(scope.min_price)}
+
+
+def new_discount_row(discount: domain.Discount, at: datetime, author: str) -> dict:
+    """A validated discount's row as created `at` by `author`, with a new id."""
+    return {
+        "id": uuid.uuid4(), "title": discount.title, "kind": discount.kind,
+        "value": discount.value, "valid_from": discount.valid_from,
+        "valid_until": discount.valid_until, "scope": scope_to_row(discount.scope),
+        "stackable": discount.stackable, "automatic": discount.automatic,
+        "code": discount.code or None, "usage_limit": discount.usage_limit,
+        "per_customer_limit": discount.per_customer_limit, "created_at": at,
+        "updated_at": at, "created_by": author, "updated_by": author,
+    }
 
 
 def discount_from_row(row: Row) -> domain.Discount:

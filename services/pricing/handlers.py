@@ -17,7 +17,7 @@ from services.peers import catalog
 
 from . import domain
 from .convert import (
-    discount_from_row, discount_to_proto, promo_code_to_proto, quote_to_proto, scope_to_row,
+    discount_from_row, discount_to_proto, new_discount_row, promo_code_to_proto, quote_to_proto, scope_to_row,
 )
 
 
@@ -31,15 +31,7 @@ class PricingHandlers:
         """A retry with the same key returns the discount the first attempt created."""
         discount = domain.validate_discount(discount)
         created = now()
-        row = {
-            "id": uuid.uuid4(), "title": discount.title, "kind": discount.kind,
-            "value": discount.value, "valid_from": discount.valid_from,
-            "valid_until": discount.valid_until, "scope": scope_to_row(discount.scope),
-            "stackable": discount.stackable, "automatic": discount.automatic,
-            "code": discount.code or None, "usage_limit": discount.usage_limit,
-            "per_customer_limit": discount.per_customer_limit, "created_at": created,
-            "updated_at": created, "created_by": caller.user_name, "updated_by": caller.user_name,
-        }
+        row = new_discount_row(discount, created, caller.user_name)
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
             if earlier := await uow.repository.claim_key(

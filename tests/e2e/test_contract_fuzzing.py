@@ -7,6 +7,7 @@ document (the operation's message on success, google.rpc.Status otherwise).
 A bounded number of random examples per operation, from a fixed seed, so a run is repeatable;
 the coverage phase's boundary values are all made every time. It runs after the other tests
 (marked disruptive): the admin's calls create and change whatever the API lets an admin."""
+import pathlib
 import subprocess
 
 import pytest
@@ -19,7 +20,8 @@ EXAMPLES_PER_OPERATION = 10
 SEED = 2026
 
 
-def _fuzzed(headers: dict) -> subprocess.CompletedProcess:
+def _fuzzed(headers: dict, workdir: pathlib.Path) -> subprocess.CompletedProcess:
+    """schemathesis's run, in `workdir` (where it keeps its cache), with these headers on every call."""
     command = [
         VENV_BIN / "st", "run", f"http://{EDGE}/openapi.json",
         "--checks", "not_a_server_error,response_schema_conformance",
@@ -31,7 +33,7 @@ def _fuzzed(headers: dict) -> subprocess.CompletedProcess:
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir)
 
 
 def _clean(result: subprocess.CompletedProcess, signed_in: bool) -> None:
@@ -44,18 +46,18 @@ def _clean(result: subprocess.CompletedProcess, signed_in: bool) -> None:
 
 
 @pytest.mark.disruptive
-def test_anonymous_calls_meet_the_contract(mesh):
-    _clean(_fuzzed({}), signed_in=False)
+def test_anonymous_calls_meet_the_contract(mesh, tmp_path):
+    _clean(_fuzzed({}, tmp_path), signed_in=False)
 
 
 @pytest.mark.disruptive
-def test_a_customers_calls_meet_the_contract(edge):
+def test_a_customers_calls_meet_the_contract(edge, tmp_path):
     email = new_email("fuzz")
     register(edge, email)
-    _clean(_fuzzed(bearer(login(edge, email, STRONG_PASSWORD))), signed_in=True)
+    _clean(_fuzzed(bearer(login(edge, email, STRONG_PASSWORD)), tmp_path), signed_in=True)
 
 
 @pytest.mark.disruptive
-def test_the_admins_calls_meet_the_contract(edge, mesh):
+def test_the_admins_calls_meet_the_contract(edge, mesh, tmp_path):
     # A sign-in of its own: the session's may have expired by the end of the suite.
-    _clean(_fuzzed(bearer(login(edge, mesh.admin_email, mesh.admin_password))), signed_in=True)
+    _clean(_fuzzed(bearer(login(edge, mesh.admin_email, mesh.admin_password)), tmp_path), signed_in=True)

@@ -2,6 +2,10 @@
 import time
 import uuid
 
+from services.kit.db import now
+from services.pricing import demo
+from tests import readme
+
 from .conftest import bearer
 from .test_auth_rest import violations
 from .test_catalog import new_model
@@ -205,3 +209,15 @@ def test_a_catalogue_price_change_holds_for_the_next_quote(edge, manager_session
     while (total := edge.post("/pricing/quotes", json={"trim": trim["name"]}).json()["total"]["amount"]) != "2100000.00":
         assert time.monotonic() < deadline, f"the quote still says {total}"
         time.sleep(0.1)
+
+
+def test_the_showroom_has_its_demo_promo_codes(edge):
+    """./scripts/up's seed adds them (services/pricing/demo.py), the README's among them: each is
+    known and takes its discount off a Haval's quote."""
+    trim = edge.get("/catalog/models", params={"brand": "haval", "view": "MODEL_VIEW_FULL"}).json()["models"][0]["trims"][0]
+    codes = {discount.code for discount in demo.promo_codes(now())}
+    assert readme.promo_codes(readme.calling_it()) <= codes
+    for code in sorted(codes):
+        assert edge.get(f"/pricing/promo-codes/{code}").status_code == 200, code
+        quote = edge.post("/pricing/quotes", json={"trim": trim["name"], "promo_code": code}).json()
+        assert quote["code_problem"] == "" and float(quote["discount_total"]["amount"]) > 0, (code, quote)

@@ -23,6 +23,10 @@ def _found(text: str) -> list[str]:
     return [what for what, pattern in SECRETS.items() if pattern.search(text)]
 
 
+# The showroom's, the tests' and the benches' meshes (scripts/sandbox.sh).
+RUN_FOLDERS = (".run", ".run-test", ".run-bench")
+
+
 def test_no_tracked_file_holds_a_secret():
     offenders = {}
     for name in _tracked():
@@ -38,9 +42,15 @@ def test_no_tracked_file_holds_a_secret():
 def test_no_key_file_and_no_run_folder_is_tracked():
     tracked = _tracked()
     assert not [name for name in tracked if name.endswith((".pem", ".key", ".p12", ".pfx"))]
-    assert not [name for name in tracked if name.split("/")[0] in (".run", ".run-test", ".venv", "gen")]
+    assert not [name for name in tracked if name.split("/")[0] in (*RUN_FOLDERS, ".venv", "gen")]
     ignored = (REPO_ROOT / ".gitignore").read_text().split()
-    assert {".run/", ".run-test/", ".venv/", "gen/"} <= set(ignored)
+    assert {*(f"{folder}/" for folder in RUN_FOLDERS), ".venv/", "gen/"} <= set(ignored)
+
+
+def test_no_run_folder_goes_into_the_image():
+    """Each mesh's folder holds its keys and credentials: none is copied into a container."""
+    ignored = (REPO_ROOT / ".dockerignore").read_text().split()
+    assert set(RUN_FOLDERS) <= set(ignored)
 
 
 # Assembled here, so that this file holds no secret-shaped text itself.
