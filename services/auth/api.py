@@ -1,4 +1,6 @@
 """auth's gRPC servicer: protobuf in, use case, protobuf out."""
+import uuid
+
 from google.protobuf import empty_pb2
 
 from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -6,7 +8,7 @@ from services.kit import identity
 from services.kit.cache_control import never_keep
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ADMINS, ANYONE_SIGNED_IN, PUBLIC
-from services.kit.protos import mask_paths, resource_id
+from services.kit.protos import account_named, mask_paths, resource_id
 
 from .convert import ROLE_FROM_PROTO
 from .handlers import AuthHandlers
@@ -58,7 +60,8 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
         return await self.handlers.get_user(caller, resource_id(caller.user_name, "users"))
 
     async def GetUser(self, request, context):
-        return await self.handlers.get_user(identity.current(), resource_id(request.name, "users"))
+        caller = identity.current()
+        return await self.handlers.get_user(caller, _user_id(caller, request.name))
 
     async def ListUsers(self, request, context):
         role = None
@@ -72,17 +75,19 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
     async def UpdateUser(self, request, context):
         if not request.HasField("user"):
             raise InvalidArgument({"user": "is required"})
-        user_id = resource_id(request.user.name, "users", "user.name")
+        caller = identity.current()
+        user_id = _user_id(caller, request.user.name, "user.name")
         changes = {
             "full_name": request.user.full_name,
             "phone": request.user.phone,
             "role": ROLE_FROM_PROTO.get(request.user.role),
             "active": request.user.active,
         }
-        return await self.handlers.update_user(identity.current(), user_id, changes, mask_paths(request.update_mask.paths))
+        return await self.handlers.update_user(caller, user_id, changes, mask_paths(request.update_mask.paths))
 
     async def DeleteUser(self, request, context):
-        return await self.handlers.deactivate(identity.current(), resource_id(request.name, "users"))
+        caller = identity.current()
+        return await self.handlers.deactivate(caller, _user_id(caller, request.name))
 
     async def SendVerificationEmail(self, request, context):
         await self.handlers.send_verification_email(identity.current())
@@ -110,3 +115,8 @@ class AuthApi(auth_pb2_grpc.AuthServiceServicer):
 
     async def GetJwks(self, request, context):
         return self.handlers.jwks()
+
+
+def _user_id(caller: identity.Identity, name: str, field: str = "name") -> uuid.UUID:
+    """The account a request names, "users/{uuid}" or the caller's own as "users/me"."""
+    return resource_id(account_named(caller, name), "users", field)

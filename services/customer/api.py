@@ -5,9 +5,9 @@ from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
 from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
-from services.kit.protos import idempotency_key, mask_paths
+from services.kit.protos import account_named, idempotency_key, mask_paths, referenced_id
 
-from .convert import TYPE_FROM_PROTO, customer_id, profile_from_proto
+from .convert import TYPE_FROM_PROTO, customer_id, customer_or_mine, profile_from_proto
 from .handlers import CustomerHandlers
 
 ACCESS = {
@@ -27,8 +27,10 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
         self.handlers = handlers
 
     async def ListCustomers(self, request, context):
+        user = account_named(identity.current(), request.user.strip())
+        user_id = referenced_id(user, "users", "user") if user else None
         customers, next_token, total = await self.handlers.search(
-            request.query, request.segment, request.tag, request.page_size, request.page_token)
+            request.query, request.segment, request.tag, user_id, request.page_size, request.page_token)
         return customer_pb2.ListCustomersResponse(
             customers=customers, next_page_token=next_token, total_size=total)
 
@@ -36,7 +38,7 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
         return await self.handlers.mine(identity.current())
 
     async def GetCustomer(self, request, context):
-        return await self.handlers.get(identity.current(), customer_id(request.name))
+        return await self.handlers.get(identity.current(), customer_or_mine(request.name))
 
     async def CreateCustomer(self, request, context):
         if not request.HasField("customer"):
@@ -46,7 +48,7 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
 
     async def UpdateCustomer(self, request, context):
         return await self.handlers.update(
-            identity.current(), customer_id(request.customer.name, "customer.name"),
+            identity.current(), customer_or_mine(request.customer.name, "customer.name"),
             profile_from_proto(request.customer), mask_paths(request.update_mask.paths))
 
     async def CreateInteraction(self, request, context):
@@ -64,5 +66,5 @@ class CustomerApi(customer_pb2_grpc.CustomerServiceServicer):
 
     async def ListPurchases(self, request, context):
         found, next_token = await self.handlers.purchases(
-            identity.current(), request.parent, request.page_size, request.page_token)
+            identity.current(), customer_or_mine(request.parent, "parent"), request.page_size, request.page_token)
         return customer_pb2.ListPurchasesResponse(purchases=found, next_page_token=next_token)

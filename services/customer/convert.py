@@ -19,8 +19,17 @@ TYPE_TO_PROTO = {
 TYPE_FROM_PROTO = {number: name for name, number in TYPE_TO_PROTO.items()}
 
 
+# How a client names their own profile wherever a "customers/{uuid}" is taken.
+MY_PROFILE = "customers/me"
+
+
 def customer_id(name: str, field: str = "name") -> uuid.UUID:
     return resource_id(name, "customers", field)
+
+
+def customer_or_mine(name: str, field: str = "name") -> uuid.UUID | None:
+    """The uuid in "customers/{uuid}"; None for "customers/me", the caller's own profile."""
+    return None if name == MY_PROFILE else customer_id(name, field)
 
 
 def profile_from_proto(customer: customer_pb2.Customer) -> Profile:

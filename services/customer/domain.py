@@ -1,18 +1,34 @@
 """customer's rules: valid profiles, who may change what, and segments from rule data."""
 import datetime
 import re
+import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from services.kit.errors import InvalidArgument, PermissionDenied
+from services.kit.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.kit.masks import masked_fields
+
+# Why the CRM refuses a request (google.rpc.ErrorInfo.reason; proto/autosalon/ERRORS.md lists them).
+OWNED_BY_ACCOUNT = "OWNED_BY_ACCOUNT"
 
 CHANNELS = ("email", "sms", "push")
 INTERACTION_TYPES = ("call", "email", "visit", "test_drive")
 EDITABLE = {"full_name", "email", "phone", "address", "preferences", "tags"}
 STAFF_ONLY = {"tags"}
+# What a customer with an account holds as a copy of it: auth owns them, the CRM mirrors its events.
+ACCOUNT_FIELDS = ("full_name", "email", "phone")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _PHONE = re.compile(r"^\+[0-9]{10,15}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as auth's event tells it, with the moment auth last changed it."""
+    user_id: uuid.UUID
+    full_name: str
+    email: str
+    phone: str
+    updated_at: datetime.datetime
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,22 @@ def check_update(mask: list[str], is_staff: bool) -> set[str]:
     if not is_staff and fields & STAFF_ONLY:
         raise PermissionDenied("only managers and admins set tags")
     return fields
+
+
+def check_account_fields_kept(user_name: str, current, changes: Profile, fields: set[str]) -> None:
+    """FailedPrecondition (OWNED_BY_ACCOUNT) when an update would give a customer with an account
+    (`user_name`, "users/{uuid}") another name, email or phone than the account's: those are
+    changed in the account, and the CRM follows. Naming them with their current values is fine."""
+    if not user_name:
+        return
+    differing = [name for name in ACCOUNT_FIELDS
+                 if name in fields and getattr(changes, name).strip() != getattr(current, name)]
+    if differing:
+        raise FailedPrecondition(
+            f"{' and '.join(differing)} of a customer with an account are the account's ({user_name}): "
+            "change them there (auth's UpdateUser, PATCH /auth/users/me for oneself; the email with "
+            "POST /auth/me:changeEmail) and the profile follows",
+            OWNED_BY_ACCOUNT, {"owner": user_name, "fields": ",".join(differing)})
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""What customer consumes: every registered account gets a customer profile; every
-completed order counts as a purchase of its buyer."""
+"""What customer consumes: every registered account gets a customer profile, which follows
+the account's name, email and phone as auth changes them (auth owns those); every completed
+order counts as a purchase of its buyer."""
 from datetime import timezone
 
 from autosalon.auth.v1 import auth_pb2
@@ -11,15 +12,29 @@ from services.kit.db import UnitOfWork
 from services.kit.protos import resource_id
 from services.peers import sales
 
+from . import domain
 from .handlers import CustomerHandlers
+
+# auth's events that carry an account as changed (each has the whole User, its update_time too).
+ACCOUNT_CHANGES = ("updated", "email_changed", "deactivated", "password_changed")
+
+
+def _account(event: auth_pb2.UserEvent) -> domain.Account:
+    user = event.user
+    return domain.Account(user_id=resource_id(user.name, "users"), full_name=user.full_name, email=user.email,
+                          phone=user.phone, updated_at=user.update_time.ToDatetime(tzinfo=timezone.utc))
 
 
 def accounts(handlers: CustomerHandlers) -> Routes:
     async def registered(uow: UnitOfWork, event: auth_pb2.UserEvent, envelope: common_pb2.EventEnvelope) -> None:
-        user = event.user
-        await handlers.create_for_account(uow, resource_id(user.name, "users"), user.full_name, user.email, user.phone)
+        await handlers.create_for_account(uow, _account(event))
 
-    return {"autosalon.auth.user.registered": Route(auth_pb2.UserEvent, registered)}
+    async def changed(uow: UnitOfWork, event: auth_pb2.UserEvent, envelope: common_pb2.EventEnvelope) -> None:
+        await handlers.copy_account(uow, _account(event))
+
+    copied = Route(auth_pb2.UserEvent, changed)
+    return {"autosalon.auth.user.registered": Route(auth_pb2.UserEvent, registered),
+            **{f"autosalon.auth.user.{kind}": copied for kind in ACCOUNT_CHANGES}}
 
 
 def purchases(handlers: CustomerHandlers) -> Routes:

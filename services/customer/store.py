@@ -34,6 +34,9 @@ customers = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("updated_by", sa.Text, nullable=False),
+    # The account's update time (auth's) that its name, email and phone were last copied from;
+    # null for walk-ins. An older account event, come late, never overwrites a newer one's copy.
+    sa.Column("account_updated_at", sa.DateTime(timezone=True)),
 )
 
 interactions = sa.Table(
@@ -162,8 +165,8 @@ class CustomerRepository:
         return [SegmentRule(**row._asdict()) for row in rows]
 
 
-def search_conditions(query: str, segment: str, tag: str) -> list:
-    conditions = []
+def search_conditions(query: str, segment: str, tag: str, user_id: uuid.UUID | None = None) -> list:
+    conditions = [] if user_id is None else [customers.c.user_id == user_id]
     if query.strip():
         pattern = "%" + query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(sa.or_(

@@ -93,10 +93,20 @@ def referenced_id(value: str, collection: str, field: str) -> uuid.UUID:
     return resource_id(value if "/" in value else f"{collection}/{value}", collection, field)
 
 
+# How a caller names their own account wherever a "users/{uuid}" is taken.
+MY_ACCOUNT = "users/me"
+
+
+def account_named(caller: Identity, name: str) -> str:
+    """`name`, with "users/me" spelled out as the caller's own account, "users/{uuid}"."""
+    return caller.user_name if name == MY_ACCOUNT else name
+
+
 def acting_for(caller: Identity, customer: str, field: str, staff_must_name: bool) -> str:
-    """The customer ("users/{uuid}") a caller acts for: a client only themselves (PermissionDenied
-    for another); staff the one they name (InvalidArgument on `field` for a malformed name), or
-    themselves when they name none, unless `staff_must_name`."""
+    """The customer ("users/{uuid}", or "users/me") a caller acts for: a client only themselves
+    (PermissionDenied for another); staff the one they name (InvalidArgument on `field` for a
+    malformed name), or themselves when they name none, unless `staff_must_name`."""
+    customer = account_named(caller, customer)
     if not customer or customer == caller.user_name:
         if caller.is_staff and staff_must_name:
             raise invalid(field, "is required when staff act for a customer: users/{uuid}", REQUIRED)

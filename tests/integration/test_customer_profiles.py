@@ -1,6 +1,10 @@
 """Profiles from auth's registrations and purchases from sales' completed orders: a redelivered
-or repeated event records nothing twice; a retried walk-in or interaction creates nothing twice."""
+or repeated event records nothing twice; a retried walk-in or interaction creates nothing twice.
+A profile with an account follows the account's name, email and phone (a late, older change of
+the account never overwrites a newer one) and refuses to change them itself; staff find it by
+its account."""
 import asyncio
+import datetime
 import uuid
 
 import pytest
@@ -13,6 +17,7 @@ from services.customer import domain, store
 from services.customer.events import accounts, purchases
 from services.customer.handlers import CustomerHandlers
 from services.kit.consumers import handle_delivery
+from services.kit.errors import FailedPrecondition, NotFound
 from services.kit.idempotency import IdempotencyKey
 from services.kit.identity import Identity
 
@@ -39,13 +44,22 @@ async def customers(mesh):
         yield CustomerHandlers(database)
 
 
-def _registered(user_id: uuid.UUID) -> bytes:
+REGISTERED_AT = datetime.datetime(2026, 5, 4, 10, tzinfo=datetime.timezone.utc)
+
+
+def _account_event(kind: str, user_id: uuid.UUID, changed_at: datetime.datetime, **account) -> bytes:
+    """auth's autosalon.auth.user.<kind> of the account as `account` says it is since `changed_at`."""
     envelope = common_pb2.EventEnvelope(
-        id=str(uuid.uuid4()), type="autosalon.auth.user.registered", source="auth",
-        subject=f"users/{user_id}")
-    envelope.data.Pack(auth_pb2.UserEvent(user=auth_pb2.User(
-        name=f"users/{user_id}", email="olga@example.ru", full_name="Olga", phone="+79161234567")))
+        id=str(uuid.uuid4()), type=f"autosalon.auth.user.{kind}", source="auth", subject=f"users/{user_id}")
+    user = auth_pb2.User(name=f"users/{user_id}", **{
+        "email": "olga@example.ru", "full_name": "Olga", "phone": "+79161234567", **account})
+    user.update_time.FromDatetime(changed_at)
+    envelope.data.Pack(auth_pb2.UserEvent(user=user))
     return envelope.SerializeToString()
+
+
+def _registered(user_id: uuid.UUID) -> bytes:
+    return _account_event("registered", user_id, REGISTERED_AT)
 
 
 async def _count(handlers, table=store.customers) -> int:
@@ -145,3 +159,96 @@ async def test_retries_of_an_interaction_with_one_key_log_it_once(customers):
     assert logged[1] == logged[0] == logged[2]
     assert await _count(customers, store.interactions) == 1
     assert (await customers.interactions(customer_id, 10, ""))[0] == [logged[0]]
+
+
+async def _told(customers, *events: bytes) -> None:
+    for data in events:
+        await handle_delivery(customers.database, "customer.registered-users", accounts(customers), _Message(data))
+
+
+async def _profile_of(customers, user_id: uuid.UUID):
+    async with customers.database.reading() as uow:
+        return await uow.repository.by_user(user_id)
+
+
+async def _updates_announced(customers) -> int:
+    async with customers.database.reading() as uow:
+        return await uow.connection.scalar(sa.select(sa.func.count()).select_from(store.outbox).where(
+            store.outbox.c.subject == "autosalon.customer.customer.updated"))
+
+
+def _later(minutes: int) -> datetime.datetime:
+    return REGISTERED_AT + datetime.timedelta(minutes=minutes)
+
+
+async def test_the_profile_follows_the_accounts_changes_and_a_late_older_one_changes_nothing(customers):
+    user_id = uuid.uuid4()
+    await _told(customers, _registered(user_id),
+                _account_event("updated", user_id, _later(2), full_name="Olga Petrova", phone="+79990001122"),
+                _account_event("email_changed", user_id, _later(3), full_name="Olga Petrova", phone="+79990001122",
+                               email="olga.petrova@example.ru"),
+                # Sent before the two above, delivered after them.
+                _account_event("updated", user_id, _later(1), full_name="Olga Old", phone="+79990000000"))
+    profile = await _profile_of(customers, user_id)
+    assert (profile.full_name, profile.phone, profile.email) == ("Olga Petrova", "+79990001122",
+                                                                 "olga.petrova@example.ru")
+    assert profile.account_updated_at == _later(3)
+    assert await _updates_announced(customers) == 2
+
+
+async def test_an_account_event_that_changes_nothing_announces_nothing_but_is_still_the_newest(customers):
+    user_id = uuid.uuid4()
+    await _told(customers, _registered(user_id), _account_event("password_changed", user_id, _later(5)))
+    assert await _updates_announced(customers) == 0
+    await _told(customers, _account_event("updated", user_id, _later(4), full_name="Olga Older"))
+    assert (await _profile_of(customers, user_id)).full_name == "Olga"
+
+
+async def test_an_account_without_a_profile_gets_none_from_its_changes(customers):
+    user_id = uuid.uuid4()
+    await _told(customers, _account_event("updated", user_id, _later(1), full_name="Staff Member"))
+    assert await _profile_of(customers, user_id) is None
+    assert await _count(customers) == 0
+
+
+def _client(user_id: uuid.UUID) -> Identity:
+    return Identity(str(user_id), "client", "olga@example.ru", "t")
+
+
+def _changed(**fields) -> domain.Profile:
+    return domain.Profile(**{"full_name": "Olga", "email": "olga@example.ru", "phone": "+79161234567",
+                             "address": {}, "preferences": {"channels": ["email"]}, "tags": [], **fields})
+
+
+async def test_a_profile_with_an_account_refuses_new_account_fields_and_takes_the_rest(customers):
+    user_id = uuid.uuid4()
+    await _told(customers, _registered(user_id))
+    for caller, whose in ((_client(user_id), None), (MANAGER, (await _profile_of(customers, user_id)).id)):
+        with pytest.raises(FailedPrecondition) as refused:
+            await customers.update(caller, whose, _changed(phone="+79990001122", full_name="Olga K."),
+                                   ["full_name", "phone"])
+        assert refused.value.reason == domain.OWNED_BY_ACCOUNT
+        assert refused.value.metadata == {"owner": f"users/{user_id}", "fields": "full_name,phone"}
+    moved = await customers.update(_client(user_id), None, _changed(address={"city": "Kazan"}),
+                                   ["full_name", "email", "phone", "address"])
+    assert (moved.address.city, moved.phone, moved.user) == ("Kazan", "+79161234567", f"users/{user_id}")
+    walk_in = await customers.create_walk_in(MANAGER, WALK_IN)
+    renamed = await customers.update(MANAGER, uuid.UUID(walk_in.name.split("/")[1]),
+                                     _changed(full_name="Pavel Renamed"), ["full_name"])
+    assert renamed.full_name == "Pavel Renamed"
+
+
+async def test_a_client_without_a_profile_has_no_me(customers):
+    with pytest.raises(NotFound):
+        await customers.update(_client(uuid.uuid4()), None, _changed(address={"city": "Kazan"}), ["address"])
+    with pytest.raises(NotFound):
+        await customers.get(_client(uuid.uuid4()), None)
+
+
+async def test_staff_find_a_customer_by_their_account(customers):
+    user_id, other_id = uuid.uuid4(), uuid.uuid4()
+    await _told(customers, _registered(user_id), _registered(other_id))
+    await customers.create_walk_in(MANAGER, WALK_IN)
+    found, next_token, total = await customers.search("", "", "", user_id, 10, "")
+    assert ([customer.user for customer in found], next_token, total) == ([f"users/{user_id}"], "", 1)
+    assert await customers.search("", "", "", uuid.uuid4(), 10, "") == ([], "", 0)

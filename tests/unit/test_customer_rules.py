@@ -75,6 +75,31 @@ def test_only_staff_set_tags():
             domain.check_update(mask, is_staff=True)
 
 
+ACCOUNT = "users/5f0c6a55-7f3e-4d8e-9a52-0b6f0f6b1c11"
+
+
+@pytest.mark.parametrize("change, refused", [
+    ({"full_name": "Anna K."}, "full_name"),
+    ({"email": "other@example.ru"}, "email"),
+    ({"phone": "+79161234567", "full_name": "Anna K."}, "full_name,phone"),
+])
+def test_a_customer_with_an_account_keeps_its_name_email_and_phone(change, refused):
+    changes = domain.Profile(**{**PROFILE.__dict__, **change})
+    with pytest.raises(errors.FailedPrecondition) as error:
+        domain.check_account_fields_kept(ACCOUNT, PROFILE, changes, set(domain.ACCOUNT_FIELDS) | {"address"})
+    assert error.value.reason == domain.OWNED_BY_ACCOUNT
+    assert error.value.metadata == {"owner": ACCOUNT, "fields": refused}
+    assert ACCOUNT in error.value.message
+
+
+def test_the_account_fields_may_be_named_unchanged_and_a_walk_in_changes_them():
+    same = domain.Profile(**{**PROFILE.__dict__, "full_name": " Anna ", "address": {"city": "Kazan"}})
+    domain.check_account_fields_kept(ACCOUNT, PROFILE, same, {"full_name", "email", "phone", "address"})
+    renamed = domain.Profile(**{**PROFILE.__dict__, "full_name": "Anna K."})
+    domain.check_account_fields_kept(ACCOUNT, PROFILE, renamed, {"address"})  # outside the mask
+    domain.check_account_fields_kept("", PROFILE, renamed, {"full_name"})  # a walk-in's own
+
+
 def test_interactions():
     now = datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.timezone.utc)
     assert domain.check_interaction("call", " asked about Haval ", now, now) == "asked about Haval"

@@ -310,6 +310,21 @@ def test_a_reference_is_a_resource_name_or_a_bare_uuid():
         assert refused.value.violations[0][0] == "order_id"
 
 
+def test_users_me_names_the_callers_own_account_wherever_a_customer_is_taken():
+    client = identity.Identity(str(uuid.uuid4()), identity.CLIENT, "c@example.ru", "t")
+    manager = identity.Identity(str(uuid.uuid4()), identity.MANAGER, "m@example.ru", "t")
+    assert protos.account_named(client, "users/me") == client.user_name
+    assert protos.account_named(client, "users/other") == "users/other"
+    assert protos.acting_for(client, "users/me", "customer", staff_must_name=False) == client.user_name
+    assert protos.acting_for(manager, "users/me", "customer", staff_must_name=False) == manager.user_name
+    with pytest.raises(errors.InvalidArgument) as staff_for_nobody:
+        protos.acting_for(manager, "users/me", "customer", staff_must_name=True)
+    assert staff_for_nobody.value.violations[0].field == "customer"
+    with pytest.raises(errors.PermissionDenied) as another:
+        protos.acting_for(client, f"users/{uuid.uuid4()}", "customer", staff_must_name=False)
+    assert another.value.reason == errors.NOT_YOUR_CUSTOMER
+
+
 def test_a_page_of_newest_first_rows_and_the_token_after_it():
     rows = [SimpleNamespace(created_at=datetime(2026, 11, day, tzinfo=timezone.utc), id=uuid.uuid4())
             for day in (25, 24, 23)]
