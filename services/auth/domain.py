@@ -176,9 +176,11 @@ def apply_profile_update(
     """The profile after replacing the masked fields, if the actor may make that change."""
     fields = masked_fields(mask, PROFILE_FIELDS)
     is_self = actor_id == target.id
+    # The front desk corrects a customer's name or phone; a staff member's profile is an admin's.
+    desk_for_client = actor_role is Role.MANAGER and target.role is Role.CLIENT
     if actor_role is not Role.ADMIN:
-        if not is_self:
-            raise PermissionDenied("only an admin may change another user")
+        if not (is_self or desk_for_client):
+            raise PermissionDenied("only an admin may change another staff member or admin")
         if fields - SELF_SERVICE_FIELDS:
             raise PermissionDenied("only an admin may change role or active")
     violations = []

@@ -56,6 +56,23 @@ def test_an_admins_change_of_a_customers_account_shows_in_their_profile(edge, cl
     eventually(lambda: _my_profile(edge, client_session)["phone"] == phone)
 
 
+def test_a_manager_corrects_a_customers_account_but_not_a_colleagues(edge, client_session, manager_session,
+                                                                    admin_session):
+    """The front desk fixes a customer's phone where it lives, the account; the profile follows."""
+    phone = _new_phone()
+    changed = edge.patch(f"/auth/{client_session['user']['name']}", headers=bearer(manager_session),
+                         params={"update_mask": "phone"}, json={"phone": phone})
+    assert changed.status_code == 200, changed.text
+    eventually(lambda: _my_profile(edge, client_session)["phone"] == phone)
+    deactivating = edge.patch(f"/auth/{client_session['user']['name']}", headers=bearer(manager_session),
+                              params={"update_mask": "active"}, json={"active": False})
+    assert deactivating.status_code == 403, deactivating.text
+    admin = edge.get("/auth/users/me", headers=bearer(admin_session)).json()
+    colleague = edge.patch(f"/auth/{admin['name']}", headers=bearer(manager_session),
+                           params={"update_mask": "phone"}, json={"phone": _new_phone()})
+    assert colleague.status_code == 403, colleague.text
+
+
 def _refused_as_owned(response, owner: str, fields: str) -> None:
     assert response.status_code == 400 and response.json()["code"] == 9, response.text  # FAILED_PRECONDITION
     assert json_reason(response) == OWNED_BY_ACCOUNT

@@ -1,4 +1,5 @@
 """auth's domain rules: registration, password policy, profile updates, refresh families."""
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -107,9 +108,25 @@ def test_only_an_admin_changes_role_or_active(mask):
             "u1", domain.Role.CLIENT, PROFILE, {"role": domain.Role.ADMIN, "active": False}, mask)
 
 
-def test_nobody_but_an_admin_changes_another_user():
+def test_a_manager_corrects_a_clients_name_and_phone_but_nothing_else():
+    updated = domain.apply_profile_update(
+        "m1", domain.Role.MANAGER, PROFILE, {"full_name": "Ivan Petrov", "phone": "+79990001122"},
+        ["full_name", "phone"])
+    assert (updated.full_name, updated.phone) == ("Ivan Petrov", "+79990001122")
     with pytest.raises(errors.PermissionDenied):
-        domain.apply_profile_update("m1", domain.Role.MANAGER, PROFILE, {"full_name": "X"}, ["full_name"])
+        domain.apply_profile_update("m1", domain.Role.MANAGER, PROFILE, {"active": False}, ["active"])
+
+
+@pytest.mark.parametrize("target", [ADMIN, dataclasses.replace(PROFILE, id="m2", role=domain.Role.MANAGER)])
+def test_only_an_admin_changes_a_staff_members_profile(target):
+    with pytest.raises(errors.PermissionDenied):
+        domain.apply_profile_update("m1", domain.Role.MANAGER, target, {"full_name": "X Y"}, ["full_name"])
+
+
+def test_a_client_changes_nobody_elses_profile():
+    other = dataclasses.replace(PROFILE, id="u2")
+    with pytest.raises(errors.PermissionDenied):
+        domain.apply_profile_update("u1", domain.Role.CLIENT, other, {"full_name": "X Y"}, ["full_name"])
 
 
 def test_admin_promotes_another_user():
