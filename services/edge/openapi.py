@@ -82,6 +82,18 @@ def _with_spelled_out_paths(paths: dict, variables: dict[tuple, str]) -> dict:
     return spelled
 
 
+def _as_streamed(operation: dict) -> None:
+    """A server-streaming method's answer as the edge sends it: each message a JSON line (the
+    transcoder's NDJSON), not the {result, error} wrapper protoc-gen-openapiv2 describes, which
+    is grpc-gateway's."""
+    answer = operation["responses"]["200"]
+    wrapped = answer["schema"].get("properties", {})
+    if "result" in wrapped and "error" in wrapped:
+        answer["schema"] = wrapped["result"]
+        answer["description"] = ("A stream of JSON objects, one a line (NDJSON): the resource as it is now, "
+                                 "then again at each change.")
+
+
 def completed(generated: dict, version: str, public_methods: list[str], services: list[str],
               resource_patterns: list[str]) -> dict:
     """The document the edge serves: `generated` with the edge's own knowledge added. `services`
@@ -106,6 +118,8 @@ def completed(generated: dict, version: str, public_methods: list[str], services
     document["tags"] = [tag for tag in document.get("tags", []) if tag["name"] in by_short_name]
     public = set(public_methods)
     for operation in _operations(document):
+        if "(streaming responses)" in operation["responses"]["200"]["description"]:
+            _as_streamed(operation)
         if _method(operation, by_short_name) in public:
             operation["security"] = []
         described = operation.get("summary", "") + operation.get("description", "")

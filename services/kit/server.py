@@ -4,6 +4,7 @@ A service builds a `Microservice`, adds its servicer with an access rule per RPC
 background tasks (outbox relay, consumers), and awaits `run()`.
 """
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -109,32 +110,66 @@ class CallCounts:
             self.failed += 1
 
 
+# The ends of a call logged at DEBUG: Envoy's access log has every request; here, the failures
+# stand out. A caller that leaves a stream (or whose deadline passes) ends it as it should.
+_QUIET_ENDS = ("OK", "CANCELLED")
+# Server-streaming calls (watches) an instance serves at once, unless its service says.
+DEFAULT_MOST_STREAMS = 100
+
+
 class _CallPolicy:
     """Per RPC: trace id, deadline, identity, access rule, error mapping and an access log.
 
     Applied to each method's handler when the service is registered, rather than by a server
     interceptor: an interceptor costs every call an extra round of coroutines (about 10 µs
-    a call, measured on a bare health check; a twentieth of a small call's CPU)."""
+    a call, measured on a bare health check; a twentieth of a small call's CPU).
 
-    def __init__(self, rules: dict[str, Any], verifier: identity.TokenVerifier | None, calls: "CallCounts"):
+    A server-streaming method (a watch) is an async generator of its messages, each written as
+    it comes; at most `most_streams()` run at once, one more is refused RESOURCE_EXHAUSTED
+    (BUSY)."""
+
+    def __init__(self, rules: dict[str, Any], verifier: identity.TokenVerifier | None, calls: "CallCounts",
+                 most_streams: Callable[[], int]):
         self._rules = rules
         self._verifier = verifier
         self._calls = calls
+        self._most_streams = most_streams
+        self.streams = 0
 
     def handlers(self, servicer: Any, descriptor: ServiceDescriptor) -> dict[str, grpc.RpcMethodHandler]:
-        """The servicer's methods (all unary) as gRPC handlers, each under this policy."""
+        """The servicer's methods (unary, or server-streaming) as gRPC handlers, each under this policy."""
         handlers = {}
         for method in descriptor.methods:
+            if method.client_streaming:
+                raise ValueError(f"{descriptor.full_name}/{method.name}: client streaming is not served")
             request = message_factory.GetMessageClass(method.input_type)
             response = message_factory.GetMessageClass(method.output_type)
-            handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-                self._wrap(f"/{descriptor.full_name}/{method.name}", getattr(servicer, method.name)),
+            make_handler = (grpc.unary_stream_rpc_method_handler if method.server_streaming
+                            else grpc.unary_unary_rpc_method_handler)
+            handlers[method.name] = make_handler(
+                self._wrap(f"/{descriptor.full_name}/{method.name}", getattr(servicer, method.name),
+                           method.server_streaming),
                 request_deserializer=_parsed_or_refused(request.FromString),
                 response_serializer=response.SerializeToString,
             )
         return handlers
 
-    def _wrap(self, method: str, behaviour: Callable[..., Awaitable[Any]]):
+    async def _stream(self, messages, context: grpc.aio.ServicerContext) -> None:
+        """Writes each message of a streaming method as it comes, within the bound on streams."""
+        if self.streams >= self._most_streams():
+            raise errors.ResourceExhausted(
+                f"this instance serves its most streams ({self._most_streams()}) at once; try again shortly",
+                errors.BUSY)
+        self.streams += 1
+        try:
+            # Closed at once however the stream ends, so the generator's own clean-up runs now.
+            async with contextlib.aclosing(messages):
+                async for message in messages:
+                    await context.write(message)
+        finally:
+            self.streams -= 1
+
+    def _wrap(self, method: str, behaviour: Callable[..., Any], streaming: bool):
         rule = self._rules.get(method)
         observe = metrics.rpc_observer(method)
 
@@ -153,12 +188,18 @@ class _CallPolicy:
                     raise errors.InvalidArgument([], f"the request cannot be read: {request.problem}")
                 if unstorable := protos.nul_characters(request):
                     raise errors.InvalidArgument({path: "must not contain a NUL character" for path in unstorable})
+                if streaming:
+                    return await self._stream(behaviour(request, context), context)
                 return await behaviour(request, context)
             except errors.DomainError as error:
                 status = status_for(error)
                 code = status.code.name
                 await _abort(context, status)
-            except (asyncio.CancelledError, grpc.aio.AbortError):
+            except asyncio.CancelledError:
+                # A stream's caller left, or its deadline passed: gRPC cancels the handler.
+                code = "CANCELLED" if streaming else "CANCELLED_OR_ABORTED"
+                raise
+            except grpc.aio.AbortError:
                 code = "CANCELLED_OR_ABORTED"
                 raise
             except DATABASE_TROUBLE as error:
@@ -178,8 +219,7 @@ class _CallPolicy:
                 self._calls.answered(code)
                 observe(code, seconds)
                 tracing.step("rpc", method, code, started_at, seconds)
-                # Envoy's access log has every request; here, the failures stand out.
-                level = logging.DEBUG if code == "OK" else logging.INFO
+                level = logging.DEBUG if code in _QUIET_ENDS else logging.INFO
                 if log.isEnabledFor(level):
                     log.log(level, "rpc %s %s", method, code,
                             extra=logs.fields(method=method, code=code, duration_ms=round(seconds * 1000, 2)))
@@ -238,8 +278,11 @@ class Microservice:
         # Registered with each instance in Consul (e.g. where its metrics are served).
         self.meta: dict[str, str] = {}
         self.calls = CallCounts()
+        # How many server-streaming calls (watches) the instance serves at once.
+        self.most_streams: Callable[[], int] = lambda: DEFAULT_MOST_STREAMS
         self.registration_check_seconds = 10.0
-        self._stopping = asyncio.Event()
+        # Set when the instance begins to stop (what holds a call open, a watch, ends then).
+        self.stopping = asyncio.Event()
 
     def add_service(self, servicer: Any, descriptor: ServiceDescriptor, rules: identity.AccessRules) -> None:
         missing = [m.name for m in descriptor.methods if m.name not in rules]
@@ -270,7 +313,7 @@ class Microservice:
                      # the edge let through is never refused here for its size, at random.
                      ("grpc.max_metadata_size", 32 * 1024), ("grpc.absolute_max_metadata_size", 32 * 1024)],
         )
-        policy = _CallPolicy(self._rules, self.verifier, self.calls)
+        policy = _CallPolicy(self._rules, self.verifier, self.calls, lambda: self.most_streams())
         for servicer, descriptor in self._services:
             handlers = policy.handlers(servicer, descriptor)
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
@@ -294,7 +337,7 @@ class Microservice:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
-        await self._stopping.wait()
+        await self.stopping.wait()
 
         log.info("stopping %s", instance_id)
         # First, or it would put back the registration being taken away.
@@ -317,7 +360,7 @@ class Microservice:
 
     def stop(self) -> None:
         """Asks run() to stop gracefully, as SIGTERM does."""
-        self._stopping.set()
+        self.stopping.set()
 
     async def _stay_registered(self, instance_id: str, port: int) -> None:
         """Registers again if Consul lost this instance (e.g. a restarted dev agent)."""

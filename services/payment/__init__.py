@@ -2,6 +2,7 @@
 queue that waits out the gateway's outages."""
 from dataclasses import dataclass
 
+from services.kit import watches
 from services.kit.manifest import Service
 from services.kit.settings import setting
 
@@ -20,6 +21,8 @@ class PaymentSettings:
     orphan_seconds: float = setting(900.0, "AUTOSALON_PAYMENT_ORPHAN_SECONDS",
                                     "after this, a queued card payment whose number was lost in a restart is "
                                     "cancelled, uncharged", minimum=1)
+    watch_seconds: float = watches.seconds_setting("payment")
+    most_watches: int = watches.most_setting("payment")
 
 
 # Two instances: on the purchase path, one may be restarting while the other serves.

@@ -16,6 +16,7 @@ ACCESS = {
     "GetPayment": ANYONE_SIGNED_IN,
     "CreatePayment": ANYONE_SIGNED_IN,
     "UpdatePaymentStatus": STAFF,
+    "WatchPayment": ANYONE_SIGNED_IN,
 }
 
 
@@ -43,6 +44,9 @@ class PaymentApi(payment_pb2_grpc.PaymentServiceServicer):
 
     async def GetPayment(self, request, context):
         return await self.handlers.get(identity.current(), resource_id(request.name, "payments"))
+
+    def WatchPayment(self, request, context):
+        return self.handlers.watch(identity.current(), resource_id(request.name, "payments"))
 
     async def CreatePayment(self, request, context):
         if request.policy and request.order_id:

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import AsyncIterator
 
 from autosalon.financing.v1 import financing_pb2
 from autosalon.insurance.v1 import insurance_pb2
@@ -22,6 +23,7 @@ from services.kit.db import Database, UnitOfWork, now
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound, Unavailable
 from services.kit.idempotency import IdempotencyKey, same_request
 from services.kit.identity import Identity
+from services.kit.watches import Watches
 from services.peers import financing, insurance, sales
 
 from . import domain
@@ -31,13 +33,22 @@ from .store import PaymentRepository
 
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
+# A payment in these states is settled: its watch ends (a later refund is a new watch's news).
+SETTLED = {payment_pb2.PAYMENT_STATUS_COMPLETED, payment_pb2.PAYMENT_STATUS_FAILED,
+           payment_pb2.PAYMENT_STATUS_CANCELLED, payment_pb2.PAYMENT_STATUS_REFUNDED}
+# The event announcing a payment's new status, as autosalon.payment.payment.<event>: every
+# change is announced, so that a watch of the payment (in any instance) hears of it.
+STATUS_EVENT = {domain.PROCESSING: "processing", domain.COMPLETED: "succeeded", domain.FAILED: "failed",
+                domain.CANCELLED: "cancelled", domain.REFUNDING: "refunding", domain.REFUNDED: "refunded"}
 
 
 class PaymentHandlers:
-    def __init__(self, database: Database, peers: Peers, gateway: Gateway, orphan_after: timedelta):
+    def __init__(self, database: Database, peers: Peers, gateway: Gateway, orphan_after: timedelta,
+                 watches: Watches | None = None):
         self.database = database
         self.peers = peers
         self.gateway = gateway
+        self.watches = watches
         # A pending card payment whose number no live process holds (it restarted) is cancelled
         # after this long: the customer pays again; nothing was charged.
         self.orphan_after = orphan_after
@@ -50,6 +61,11 @@ class PaymentHandlers:
             if row is None or (not caller.is_staff and row.customer != caller.user_name):
                 raise NotFound(f"payments/{payment_id} does not exist")
             return await _with_log(repository, row)
+
+    def watch(self, caller: Identity, payment_id: uuid.UUID) -> AsyncIterator[payment_pb2.Payment]:
+        """The payment as `get` gives it to `caller`, then again after each change, until it is settled."""
+        return self.watches.watch(f"payments/{payment_id}", lambda: self.get(caller, payment_id),
+                                  lambda payment: payment.status in SETTLED)
 
     async def list_payments(self, caller: Identity, status: int, order: str, requested_size: int,
                    page_token: str) -> tuple[list[payment_pb2.Payment], str]:
@@ -187,9 +203,11 @@ class PaymentHandlers:
                 current = await repository.by_id(payment_id, for_update=True)
                 if outcome.approved and current.status == domain.CANCELLED:
                     log.warning("payments/%s was charged after it was cancelled; refunding it", payment_id)
-                    await repository.move(current.id, current.status,
-                                          [(domain.REFUNDING, "the gateway charged it after it was cancelled")],
-                                          GATEWAY, {"bank_reference": outcome.bank_reference}, now())
+                    refunding = await repository.move(
+                        current.id, current.status,
+                        [(domain.REFUNDING, "the gateway charged it after it was cancelled")], GATEWAY,
+                        {"bank_reference": outcome.bank_reference}, now())
+                    await self._announce(uow, domain.REFUNDING, payment_to_proto(*refunding))
                 return None
             payment = payment_to_proto(*moved)
             await self._announce(uow, STATUS_NAME[payment.status], payment)
@@ -240,6 +258,8 @@ class PaymentHandlers:
             if problem:
                 log.error("payments/%s: %s; staff must refund it by other means", payment_id, problem)
                 await repository.note_refund_problem(payment_id, problem, now())
+                refused = await _with_log(repository, await repository.by_id(payment_id))
+                await uow.emit("payment.refund_refused", refused.name, payment_pb2.PaymentEvent(payment=refused))
                 return
             refunded = await repository.move(current.id, current.status, [(domain.REFUNDED, "refunded")], GATEWAY,
                                              {"refund_reference": reference}, now())
@@ -272,9 +292,10 @@ class PaymentHandlers:
             if current.status == domain.PENDING:
                 await self._cancel_locked(uow, current, "the order was cancelled")
             elif current.status == domain.COMPLETED:
-                await repository.move(current.id, current.status,
-                                      [(domain.REFUNDING, "the order was cancelled after it was paid")],
-                                      "payment", {}, now())
+                refunding = await repository.move(current.id, current.status,
+                                                  [(domain.REFUNDING, "the order was cancelled after it was paid")],
+                                                  "payment", {}, now())
+                await self._announce(uow, domain.REFUNDING, payment_to_proto(*refunding))
             elif current.status in domain.LIVE:
                 log.error("%s was cancelled while payments/%s is %s; staff must settle it",
                           order_name, current.id, current.status)
@@ -307,8 +328,7 @@ class PaymentHandlers:
     async def _announce(self, uow: UnitOfWork, status: str, payment: payment_pb2.Payment) -> None:
         """The event of a payment's new status; a success tells what the order's completed
         payments now add up to (read under the order's lock, which the caller holds)."""
-        event = {domain.COMPLETED: "succeeded", domain.FAILED: "failed", domain.CANCELLED: "cancelled",
-                 domain.REFUNDED: "refunded"}.get(status)
+        event = STATUS_EVENT.get(status)
         if not event:
             return
         message = payment_pb2.PaymentEvent(payment=payment)

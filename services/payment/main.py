@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from autosalon.payment.v1 import payment_pb2
-from services.kit import runtime, server
+from services.kit import runtime, server, watches
 from services.peers import auth
 
 from . import SERVICE, events, store
@@ -15,7 +15,11 @@ async def main() -> None:
     service = await runtime.start(SERVICE, store.outbox, store.PaymentRepository, auth.TRUST)
     own = service.settings
     gateway = Gateway(own.gateway_addr, own.gateway_breaker_failures, own.gateway_breaker_reset_seconds)
-    handlers = PaymentHandlers(service.database, service.peers, gateway, timedelta(seconds=own.orphan_seconds))
+    # Each watch of a payment wakes at its events, from either instance.
+    payment_watches = watches.served(service.service, service.bus, "autosalon.payment.payment.>",
+                                     lambda: own.watch_seconds, lambda: own.most_watches)
+    handlers = PaymentHandlers(service.database, service.peers, gateway, timedelta(seconds=own.orphan_seconds),
+                               payment_watches)
     service.serve(PaymentApi(handlers), payment_pb2.DESCRIPTOR.services_by_name["PaymentService"], ACCESS)
     service.consume("cancelled-orders", events.cancelled_orders(handlers))
     own.on_change(lambda now: gateway.limit(now.gateway_breaker_failures, now.gateway_breaker_reset_seconds))

@@ -1,6 +1,7 @@
 """sales: event-sourced sale orders, from draft to hand-over, and the purchase saga's bookkeeping."""
 from dataclasses import dataclass
 
+from services.kit import watches
 from services.kit.manifest import Service
 from services.kit.settings import setting
 
@@ -10,6 +11,8 @@ class SalesSettings:
     most_held: int = setting(2, "AUTOSALON_SALES_MOST_HELD",
                              "confirmed orders a customer may leave unpaid at once (each holds a car); "
                              "one more is refused (409)", minimum=1)
+    watch_seconds: float = watches.seconds_setting("sales")
+    most_watches: int = watches.most_setting("sales")
 
 
 # Two instances: on the purchase path, one may be restarting while the other serves.

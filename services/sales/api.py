@@ -18,6 +18,7 @@ ACCESS = {
     "CancelOrder": ANYONE_SIGNED_IN,
     "CompleteOrder": STAFF,
     "ListOrderEvents": ANYONE_SIGNED_IN,
+    "WatchOrder": ANYONE_SIGNED_IN,
 }
 
 
@@ -71,3 +72,6 @@ class SalesApi(sales_pb2_grpc.SalesServiceServicer):
     async def ListOrderEvents(self, request, context):
         events = await self.handlers.history(identity.current(), _order_id(request.parent, "parent"))
         return sales_pb2.ListOrderEventsResponse(events=events)
+
+    def WatchOrder(self, request, context):
+        return self.handlers.watch(identity.current(), _order_id(request.name))

@@ -50,6 +50,8 @@ def order_to_proto(order: domain.Order) -> sales_pb2.Order:
         audit=common_pb2.AuditInfo(
             create_time=timestamp(order.created_at), update_time=timestamp(order.updated_at),
             created_by=order.created_by, updated_by=order.updated_by),
+        # Only while the car is held: paid, it is sold; cancelled, it is given back.
+        held_until=timestamp(order.held_until) if order.held and order.held_until else None,
     )
 
 

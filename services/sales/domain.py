@@ -49,6 +49,8 @@ class Order:
     status: str = DRAFT
     cancel_reason: str = ""
     vehicle_reserved: bool = False
+    # Until when inventory holds the car for the order (None: not said, before it was recorded).
+    held_until: datetime | None = None
     promo_code_redeemed: bool = False
     payment: str = ""
     refunded_payment: str = ""
@@ -72,8 +74,13 @@ class Order:
         return self.promo_code_redeemed or not self.promo_code
 
     @property
+    def held(self) -> bool:
+        """The car is held for the order, unpaid."""
+        return self.status == CONFIRMED and self.vehicle_reserved
+
+    @property
     def ready_for_payment(self) -> bool:
-        return self.status == CONFIRMED and self.vehicle_reserved and self.code_settled
+        return self.held and self.code_settled
 
 
 def apply(order: Order | None, event: Event) -> Order:
@@ -91,7 +98,9 @@ def apply(order: Order | None, event: Event) -> Order:
     elif event.type == "confirmed":
         order = dataclasses.replace(order, status=CONFIRMED)
     elif event.type == "vehicle_reserved":
-        order = dataclasses.replace(order, vehicle_reserved=True)
+        held_until = data.get("held_until")
+        order = dataclasses.replace(order, vehicle_reserved=True,
+                                    held_until=datetime.fromisoformat(held_until) if held_until else None)
     elif event.type == "promo_code_redeemed":
         order = dataclasses.replace(order, promo_code_redeemed=True)
     elif event.type == "paid":
@@ -176,10 +185,11 @@ def check_notes(notes: str) -> str:
 # What the saga's other services report: each is applied at most once and only while it
 # still matters; anything else (a late or repeated report) changes nothing.
 
-def vehicle_reserved(order: Order) -> list[tuple[str, dict]]:
+def vehicle_reserved(order: Order, held_until: datetime | None = None) -> list[tuple[str, dict]]:
+    """inventory holds the car for the order, until `held_until` when it says."""
     if order.status != CONFIRMED or order.vehicle_reserved:
         return []
-    return [("vehicle_reserved", {})]
+    return [("vehicle_reserved", {"held_until": held_until.isoformat()} if held_until else {})]
 
 
 def promo_code_redeemed(order: Order) -> list[tuple[str, dict]]:

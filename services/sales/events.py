@@ -1,6 +1,7 @@
 """What sales hears in the purchase saga: inventory's reservations, pricing's promo-code
 redemptions and payment's outcomes, each applied to the order they name."""
 import functools
+from datetime import timezone
 
 from autosalon.common.v1 import common_pb2
 from autosalon.inventory.v1 import inventory_pb2
@@ -16,7 +17,11 @@ from .handlers import SalesHandlers
 
 def inventory(handlers: SalesHandlers) -> Routes:
     async def reserved(uow: UnitOfWork, event: inventory_pb2.VehicleEvent, envelope: common_pb2.EventEnvelope) -> None:
-        await handlers.follow(uow, event.order_id, "inventory", domain.vehicle_reserved)
+        reservation = event.vehicle.reservation
+        held_until = (reservation.expire_time.ToDatetime(tzinfo=timezone.utc)
+                      if reservation.HasField("expire_time") else None)
+        await handlers.follow(uow, event.order_id, "inventory", functools.partial(
+            domain.vehicle_reserved, held_until=held_until))
 
     async def refused(uow: UnitOfWork, event: inventory_pb2.ReservationFailedEvent,
                       envelope: common_pb2.EventEnvelope) -> None:

@@ -2,7 +2,7 @@
 unit of work that also refreshes the listing projection and fills the outbox."""
 import uuid
 from decimal import Decimal
-from typing import Callable
+from typing import AsyncIterator, Callable
 
 import sqlalchemy as sa
 
@@ -16,22 +16,28 @@ from services.kit.idempotency import NO_KEY, IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
 from services.kit.protos import check_etag, resource_id
+from services.kit.watches import Watches
 from services.peers import inventory, pricing
 
 from . import domain
 from .convert import STATUS_NAME, event_to_proto, order_to_proto, priced_options, quote_to_json
 
 Decision = Callable[[domain.Order], list[tuple[str, dict]]]
-# The order events other services hear about, as autosalon.sales.order.<type>.
-PUBLISHED = {"created", "updated", "confirmed", "paid", "cancelled", "completed", "deleted"}
+# The order events other services hear about, as autosalon.sales.order.<type>: every change,
+# so that a watch of the order (in any instance) hears of it.
+PUBLISHED = {"created", "updated", "confirmed", "vehicle_reserved", "promo_code_redeemed", "paid", "cancelled",
+             "completed", "deleted", "payment_refunded"}
+# An order in these states changes no more: its watch ends.
+SETTLED = {sales_pb2.ORDER_STATUS_COMPLETED, sales_pb2.ORDER_STATUS_CANCELLED}
 # How often a saga report reads an order again when other writers keep taking its version.
 FOLLOW_ATTEMPTS = 5
 
 
 class SalesHandlers:
-    def __init__(self, database: Database, peers: Peers, most_held: int = 2):
+    def __init__(self, database: Database, peers: Peers, most_held: int = 2, watches: Watches | None = None):
         self.database = database
         self.peers = peers
+        self.watches = watches
         # How many confirmed orders, each holding a car, a customer may leave unpaid at once.
         self.most_held = most_held
 
@@ -79,6 +85,12 @@ class SalesHandlers:
                 return order_to_proto(await self._load(uow, caller, order_id))
         _visible(current, caller, order_id)
         return sales_pb2.Order.FromString(current.snapshot)
+
+    def watch(self, caller: Identity, order_id: uuid.UUID) -> AsyncIterator[sales_pb2.Order]:
+        """The order as `get` gives it to `caller`, then again after each change, until it is
+        completed or cancelled."""
+        return self.watches.watch(f"orders/{order_id}", lambda: self.get(caller, order_id),
+                                  lambda order: order.status in SETTLED)
 
     async def history(self, caller: Identity, order_id: uuid.UUID) -> list[sales_pb2.OrderEvent]:
         async with self.database.reading() as uow:

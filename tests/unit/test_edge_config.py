@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 import yaml
+from google.protobuf import descriptor_pb2
 
 from scripts.mesh.layout import VENV_BIN
 from scripts.mesh.tools import DESCRIPTORS, ensure_swagger_ui
@@ -14,7 +15,7 @@ from services.edge.envoy.cache import CACHE_FILTER
 from services.edge.envoy.cors import LOCALHOST_ORIGIN, cors_policy
 from services.edge.envoy.rate_limit import RATE_LIMIT_FILTER, STRICT_LIMIT_FILTER
 from services.edge.envoy.rest_answer import REST_ANSWER_FILTER
-from services.edge.envoy.routes import API_LISTENER
+from services.edge.envoy.routes import API_LISTENER, STREAMING_METHODS
 from services.kit.settings import REPO_ROOT
 
 
@@ -200,6 +201,29 @@ def test_a_call_that_never_reached_an_instance_is_tried_on_another_and_a_dead_on
     services = [cluster for cluster in config["static_resources"]["clusters"] if cluster.get("type") == "EDS"]
     assert services and all(cluster["outlier_detection"]["consecutive_local_origin_failure"] == 1
                             and cluster["outlier_detection"]["max_ejection_percent"] == 50 for cluster in services)
+
+
+def _streaming_methods() -> set[str]:
+    """Every server-streaming method of the API, by the descriptor set."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTORS.read_bytes()).file
+    return {f"{file.package}.{service.name}/{method.name}" for file in files if file.package.startswith("autosalon.")
+            for service in file.service for method in service.method if method.server_streaming}
+
+
+def test_a_watch_is_not_cut_short_by_the_route_timeout_and_streams_ndjson(rendered):
+    _, config = rendered
+    assert _streaming_methods() == set(STREAMING_METHODS)
+    manager = _manager(config)
+    matches = [route["match"] for route in manager["route_config"]["virtual_hosts"][0]["routes"]]
+    for method in STREAMING_METHODS:
+        route = next(route for route in _to_services(manager) if route["match"] == {"path": f"/{method}"})
+        # No timeout: the service ends a watch itself; idle past its longest (an hour at most).
+        assert route["route"]["timeout"] == "0s" and int(route["route"]["idle_timeout"].rstrip("s")) > 3600
+        service_prefix = {"prefix": f"/{method.split('/')[0]}/"}
+        assert matches.index({"path": f"/{method}"}) < matches.index(service_prefix)
+        assert CACHE_FILTER in route["typed_per_filter_config"]
+    transcoder = _filter(manager, "envoy.filters.http.grpc_json_transcoder")
+    assert transcoder["typed_config"]["print_options"]["stream_newline_delimited"] is True
 
 
 def test_local_dev_servers_are_allowed_only_when_the_setting_says(rendered):

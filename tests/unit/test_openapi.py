@@ -53,6 +53,14 @@ def test_resource_names_in_paths_are_spelled_out_as_ids():
                         if parameter["in"] == "path" and "pattern" in parameter], path
 
 
+def test_a_watch_answers_the_resource_a_line_not_grpc_gateways_wrapper():
+    paths = edge_document()["paths"]
+    for path, resource in (("/sales/orders/{order}:watch", "Order"), ("/payments/{payment}:watch", "Payment")):
+        answer = paths[path]["get"]["responses"]["200"]
+        assert answer["schema"] == {"$ref": f"#/definitions/{resource}"}, path
+        assert "NDJSON" in answer["description"]
+
+
 def test_the_tags_are_the_services_behind_the_edge():
     tags = [tag["name"] for tag in edge_document()["tags"]]
     assert "CatalogService" in tags and "SalesService" in tags

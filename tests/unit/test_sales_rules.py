@@ -1,4 +1,5 @@
-"""The sale order aggregate: folding events, legal and illegal transitions, saga reports."""
+"""The sale order aggregate: folding events, legal and illegal transitions, saga reports, and
+until when a confirmed order's car is held."""
 import datetime
 import functools
 
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from services.kit import errors
 from services.sales import domain
+from services.sales.convert import order_to_proto
 
 T0 = datetime.datetime(2026, 11, 25, 10, tzinfo=datetime.timezone.utc)
 CREATED = {
@@ -140,3 +142,17 @@ def test_a_customer_holds_at_most_so_many_cars_unpaid():
     domain.may_hold_another(["orders/a"], 2)
     with pytest.raises(errors.AlreadyExists, match=r"already hold 2 cars .*\(orders/a, orders/b\); pay for or cancel"):
         domain.may_hold_another(["orders/b", "orders/a"], 2)
+
+
+def test_an_order_shows_until_when_its_car_is_held_only_while_it_is():
+    until = T0 + datetime.timedelta(minutes=30)
+    reserved = (("confirmed", {}), *domain.vehicle_reserved(order_after(("confirmed", {})), held_until=until))
+    held = order_after(*reserved)
+    assert held.held_until == until
+    assert order_to_proto(held).held_until.ToDatetime(tzinfo=datetime.timezone.utc) == until
+    paid = order_after(*reserved, ("paid", {"payment": "payments/p"}))
+    cancelled = order_after(*reserved, ("cancelled", {"reason": "changed my mind"}))
+    # A reservation recorded before its end was: nothing to show.
+    unsaid = order_after(("confirmed", {}), ("vehicle_reserved", {}))
+    for no_longer in (paid, cancelled, unsaid):
+        assert not order_to_proto(no_longer).HasField("held_until")

@@ -2,7 +2,8 @@
 process, a real gRPC server whose servicers answer as each test scripts them: a refusal becomes
 the exception of its code with the details' reason, metadata and field violations; reads alone
 are tried again on UNAVAILABLE, within the deadline; every call has a deadline; creations carry
-an idempotency key; the access token is sent, refreshed before it expires and after a refusal,
+an idempotency key; a watch (a server-streaming call) streams with the same token and refusals,
+no deadline unless it names one; the access token is sent, refreshed before it expires and after a refusal,
 and a sign-in that cannot be renewed ends. Also what the wheel's build adds to the generated
 code: typed, documented gRPC stubs, and the refusal of a partner proto that imports an
 internal one."""
@@ -56,6 +57,7 @@ class Api:
         self.access_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.issued = 0
+        self.stream_end: Status | None = None
 
     def answer(self, method: str, context, response, refusal: Status | None = None):
         """Records the call; answers `refusal`, else the next refusal scripted, else `response`."""
@@ -128,6 +130,16 @@ class Sales(sales_pb2_grpc.SalesServiceServicer):
 
     def ConfirmOrder(self, request, context):
         return self.api.answer("ConfirmOrder", context, sales_pb2.Order(name=request.name))
+
+    def WatchOrder(self, request, context):
+        """Two messages (for a valid token, after any refusal scripted), then `api.stream_end`."""
+        token = dict(context.invocation_metadata()).get("authorization", "").removeprefix("Bearer ")
+        expired = None if token in self.api.access_tokens else status(grpc.StatusCode.UNAUTHENTICATED, "expired")
+        self.api.answer("WatchOrder", context, None, expired)
+        for etag in ("1", "2"):
+            yield sales_pb2.Order(name=request.name, etag=etag)
+        if self.api.stream_end:
+            context.abort_with_status(self.api.stream_end)
 
 
 class Clock:
@@ -311,6 +323,40 @@ def test_no_other_call_carries_an_idempotency_key(api, client):
     client.sales.ConfirmOrder(sales_pb2.ConfirmOrderRequest(name="orders/1"))
     for method in ("ListModels", "UpdateModel", "ConfirmOrder"):
         assert api.sent(method, "idempotency-key") == [None]
+
+
+# Watches (server-streaming calls).
+
+def test_a_watch_streams_with_the_token_and_no_deadline_unless_it_names_one(api, client):
+    client.sign_in("buyer@example.ru", "Correct-Horse-42")
+    assert [order.etag for order in client.watch_order("orders/1")] == ["1", "2"]
+    assert [order.etag for order in client.watch_order("orders/1", timeout=30)] == ["1", "2"]
+    assert api.sent("WatchOrder", "authorization") == ["Bearer access-1"] * 2
+    endless, named = api.time_left["WatchOrder"]
+    # A call without a deadline has (nearly) forever, as the server sees it.
+    assert endless > 10 ** 9 and 0 < named < 31
+
+
+def test_a_watch_refused_before_its_first_message_is_made_again_after_a_refresh_or_a_pause(api, client, clock):
+    client.sign_in("buyer@example.ru", "Correct-Horse-42")
+    api.access_tokens.clear()
+    assert [order.etag for order in client.watch_order("orders/1")] == ["1", "2"]
+    assert api.sent("WatchOrder", "authorization") == ["Bearer access-1", "Bearer access-2"]
+    api.refusals["WatchOrder"].append(unavailable())
+    assert [order.etag for order in client.watch_order("orders/1")] == ["1", "2"]
+    assert len(clock.pauses) == 1
+
+
+def test_a_watch_refused_midway_raises_its_class_and_is_not_made_again(api, client):
+    client.sign_in("buyer@example.ru", "Correct-Horse-42")
+    api.stream_end = status(grpc.StatusCode.NOT_FOUND, "orders/1 does not exist",
+                            error_details_pb2.ErrorInfo(reason="NOT_FOUND", domain="autosalon"))
+    received = []
+    with pytest.raises(errors.NotFound) as refused:
+        for order in client.watch_order("orders/1"):
+            received.append(order.etag)
+    assert received == ["1", "2"] and refused.value.reason == "NOT_FOUND"
+    assert len(api.metadata["WatchOrder"]) == 1
 
 
 # The sign-in.

@@ -14,7 +14,12 @@ whose every call follows the same rules:
   caller sends its own in `metadata`, which is how a retry of a creation is made safe;
 - a refused call raises the `errors` class of its code (errors.InvalidArgument with
   `.violations`, errors.NotFound, errors.Unauthenticated, ...) with `.reason` and `.metadata`
-  from its google.rpc.ErrorInfo, the gRPC error as its __cause__.
+  from its google.rpc.ErrorInfo, the gRPC error as its __cause__;
+- a server-streaming call (a watch: `client.sales.WatchOrder(...)`, or `client.watch_order(name)`)
+  is an iterator of its messages and the call (`cancel()` ends it). It has no deadline unless it
+  names one (`timeout=`, or the client's `stream_timeout`): the API ends a watch itself. It
+  carries the token like any call, a refusal before its first message is tried again as a read's
+  is (after a refresh, or on UNAVAILABLE), and a refusal raises as above while iterating.
 
 Calls block; one Client may serve several threads (a refresh is made by one of them at a time).
 """
@@ -23,11 +28,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import math
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata as package_metadata
 from typing import Any
 
@@ -46,10 +52,10 @@ from autosalon.inventory.v1 import inventory_pb2_grpc
 from autosalon.monitoring.v1 import monitoring_pb2_grpc
 from autosalon.notification.v1 import notification_pb2_grpc
 from autosalon.overview.v1 import overview_pb2_grpc
-from autosalon.payment.v1 import payment_pb2_grpc
+from autosalon.payment.v1 import payment_pb2, payment_pb2_grpc
 from autosalon.pricing.v1 import pricing_pb2_grpc
 from autosalon.reporting.v1 import reporting_pb2_grpc
-from autosalon.sales.v1 import sales_pb2_grpc
+from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 
 from . import errors
 
@@ -158,68 +164,125 @@ def _has(metadata: Sequence[tuple[str, Any]], key: str) -> bool:
     return any(name.lower() == key for name, _ in metadata)
 
 
-class _CallRules(grpc.UnaryUnaryClientInterceptor):
+class _Tries:
+    """One call's tries: sent with `send()` (the try and the token it carried), each refusal
+    asked `again(error, token)` whether to try once more (having refreshed the token, or
+    paused before a read's retry, within the call's deadline)."""
+
+    def __init__(self, rules: _CallRules, continuation, details, request, default_timeout: float | None):
+        self._rules = rules
+        self._continuation = continuation
+        self._details = details
+        self._request = request
+        self.method = _method(details.method)
+        timeout = default_timeout if details.timeout is None else details.timeout
+        self._deadline = math.inf if timeout is None else rules.clock() + timeout
+        self._metadata = list(details.metadata or ())
+        if self.method.creates and not _has(self._metadata, IDEMPOTENCY_KEY):
+            self._metadata.append((IDEMPOTENCY_KEY, uuid.uuid4().hex))
+        self._own_authorization = _has(self._metadata, AUTHORIZATION)
+        self._retries, self._refreshed = 0, False
+
+    def send(self) -> tuple[Any, str | None]:
+        token = None if self._own_authorization else self._rules.session.access_token()
+        sent = [*self._metadata, (AUTHORIZATION, f"Bearer {token}")] if token else self._metadata
+        details = self._details
+        time_left = None if self._deadline == math.inf else max(self._deadline - self._rules.clock(), 0.0)
+        return self._continuation(_CallDetails(details.method, time_left, sent, details.credentials,
+                                               details.wait_for_ready, details.compression), self._request), token
+
+    def again(self, error: grpc.RpcError, token: str | None) -> bool:
+        code = error.code()
+        if code == grpc.StatusCode.UNAUTHENTICATED and token and not self._refreshed:
+            self._refreshed = True
+            self._rules.session.refresh_refused(token)
+            return True
+        if code == grpc.StatusCode.UNAVAILABLE and self.method.read and self._retries < self._rules.read_retries:
+            pause = _pause(self._retries)
+            if self._rules.clock() + pause < self._deadline:
+                self._retries += 1
+                self._rules.sleep(pause)
+                return True
+        return False
+
+
+class _Stream:
+    """A server-streaming call: the iterator of its messages, and the call itself (`cancel()`,
+    `code()`, ...). A refusal raises the errors class of its code; before the first message,
+    the call is made again when its tries say so."""
+
+    def __init__(self, tries: _Tries):
+        self._tries = tries
+        self._call, self._token = tries.send()
+        self._received = False
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def __next__(self):
+        while True:
+            try:
+                message = next(self._call)
+            except grpc.RpcError as error:
+                if not self._received and self._tries.again(error, self._token):
+                    self._call, self._token = self._tries.send()
+                    continue
+                raise errors.from_call(error) from error
+            self._received = True
+            return message
+
+    def __getattr__(self, name: str):
+        return getattr(self._call, name)
+
+
+class _CallRules(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
     """The rules of the module's docstring, applied to every call on the client's channel."""
 
-    def __init__(self, session: _Session, timeout: float, read_retries: int, clock: Callable[[], float],
-                 sleep: Callable[[float], None]):
-        self._session = session
+    def __init__(self, session: _Session, timeout: float, stream_timeout: float | None, read_retries: int,
+                 clock: Callable[[], float], sleep: Callable[[float], None]):
+        self.session = session
         self._timeout = timeout
-        self._read_retries = read_retries
-        self._clock = clock
-        self._sleep = sleep
+        self._stream_timeout = stream_timeout
+        self.read_retries = read_retries
+        self.clock = clock
+        self.sleep = sleep
 
     def intercept_unary_unary(self, continuation, details, request):
-        method = _method(details.method)
-        deadline = self._clock() + (self._timeout if details.timeout is None else details.timeout)
-        metadata = list(details.metadata or ())
-        if method.creates and not _has(metadata, IDEMPOTENCY_KEY):
-            metadata.append((IDEMPOTENCY_KEY, uuid.uuid4().hex))
-        own_authorization = _has(metadata, AUTHORIZATION)
-        retries, refreshed = 0, False
+        tries = _Tries(self, continuation, details, request, self._timeout)
         while True:
-            token = None if own_authorization else self._session.access_token()
-            sent = [*metadata, (AUTHORIZATION, f"Bearer {token}")] if token else metadata
-            outcome = continuation(
-                _CallDetails(details.method, max(deadline - self._clock(), 0.0), sent, details.credentials,
-                             details.wait_for_ready, details.compression),
-                request,
-            )
+            outcome, token = tries.send()
             try:
                 response = outcome.result()
             except grpc.RpcError as error:
-                code = error.code()
-                if code == grpc.StatusCode.UNAUTHENTICATED and token and not refreshed:
-                    refreshed = True
-                    self._session.refresh_refused(token)
+                if tries.again(error, token):
                     continue
-                if code == grpc.StatusCode.UNAVAILABLE and method.read and retries < self._read_retries:
-                    pause = _pause(retries)
-                    if self._clock() + pause < deadline:
-                        retries += 1
-                        self._sleep(pause)
-                        continue
                 raise errors.from_call(error) from error
             if isinstance(response, auth_pb2.TokenPair):
-                self._session.adopt(response)
+                self.session.adopt(response)
             return outcome
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return _Stream(_Tries(self, continuation, details, request, self._stream_timeout))
 
 
 class Client:
     """The Autosalon API through its edge at `target` ("host:port"), over TLS when `credentials`
     (grpc.ssl_channel_credentials()) are given. See the module's docstring for what every call
-    does; `timeout`, `read_retries` and `refresh_before` tune it, `options` go to the gRPC
-    channel. `clock` (seconds, monotonic) and `sleep` are for tests."""
+    does; `timeout`, `stream_timeout` (None: a stream waits as long as the API keeps it),
+    `read_retries` and `refresh_before` tune it, `options` go to the gRPC channel. `clock`
+    (seconds, monotonic) and `sleep` are for tests."""
 
     def __init__(self, target: str = DEFAULT_TARGET, *, credentials: grpc.ChannelCredentials | None = None,
-                 timeout: float = 10.0, read_retries: int = 3, refresh_before: float = 60.0,
+                 timeout: float = 10.0, stream_timeout: float | None = None, read_retries: int = 3,
+                 refresh_before: float = 60.0,
                  options: Sequence[tuple[str, Any]] = (), clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
         channel_options = [("grpc.primary_user_agent", f"autosalon-client/{__version__}"), *options]
         self._plain = (grpc.secure_channel(target, credentials, channel_options) if credentials
                        else grpc.insecure_channel(target, channel_options))
         self._session = _Session(auth_pb2_grpc.AuthServiceStub(self._plain), timeout, refresh_before, clock)
-        channel = grpc.intercept_channel(self._plain, _CallRules(self._session, timeout, read_retries, clock, sleep))
+        channel = grpc.intercept_channel(self._plain, _CallRules(self._session, timeout, stream_timeout, read_retries,
+                                                                 clock, sleep))
         self.auth = auth_pb2_grpc.AuthServiceStub(channel)
         self.booking = booking_pb2_grpc.BookingServiceStub(channel)
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
@@ -250,6 +313,16 @@ class Client:
             self.auth.Logout(auth_pb2.LogoutRequest(refresh_token=tokens.refresh_token))
         finally:
             self._session.forget()
+
+    def watch_order(self, name: str, timeout: float | None = None) -> Iterator[sales_pb2.Order]:
+        """The order ("orders/{uuid}") as it is now, then again each time it changes, until it is
+        completed or cancelled or the API ends the watch (WatchOrder); `cancel()` stops it."""
+        return self.sales.WatchOrder(sales_pb2.WatchOrderRequest(name=name), timeout=timeout)
+
+    def watch_payment(self, name: str, timeout: float | None = None) -> Iterator[payment_pb2.Payment]:
+        """The payment ("payments/{uuid}") as it is now, then again each time it changes, until it
+        is settled or the API ends the watch (WatchPayment); `cancel()` stops it."""
+        return self.payment.WatchPayment(payment_pb2.WatchPaymentRequest(name=name), timeout=timeout)
 
     @property
     def tokens(self) -> auth_pb2.TokenPair | None:

@@ -10,6 +10,11 @@ from .rest_answer import REST_ANSWER
 
 # The internal listener (and its cluster) that fills the edge cache; see listeners.api_listener().
 API_LISTENER = "edge_api"
+# The server-streaming methods (watches), which hold their call open as long as the service
+# lets them: no route timeout, and an idle one past the longest watch the services allow (their
+# *_WATCH_SECONDS settings: an hour at most), instead of Envoy's 5 minutes.
+STREAMING_METHODS = ("autosalon.payment.v1.PaymentService/WatchPayment", "autosalon.sales.v1.SalesService/WatchOrder")
+STREAM_IDLE_SECONDS = 3660
 
 
 def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
@@ -31,6 +36,12 @@ def _route(match: dict, cluster: str, timeout: int, per_filter: dict) -> dict:
         },
         **({"typed_per_filter_config": per_filter} if per_filter else {}),
     }
+
+
+def _stream_route(method: str, cluster: str, per_filter: dict) -> dict:
+    route = _route({"path": f"/{method}"}, cluster, 0, per_filter)
+    route["route"]["idle_timeout"] = f"{STREAM_IDLE_SECONDS}s"
+    return route
 
 
 def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
@@ -62,6 +73,8 @@ def routes(services: dict[str, list[str]], settings: dict) -> list[dict]:
     for cluster, full_names in sorted(services.items()):
         for method in sorted(m for m in strict_methods if m.split("/")[0] in full_names):
             table.append(_route({"path": f"/{method}"}, cluster, timeout, {**generous, **strict, **CACHE_OFF}))
+        for method in sorted(m for m in STREAMING_METHODS if m.split("/")[0] in full_names):
+            table.append(_stream_route(method, cluster, {**generous, **CACHE_OFF}))
     to_api_listener = {"cluster": API_LISTENER, "timeout": f"{timeout}s"}
     table += service_routes(services, timeout, {**generous, **CACHE_OFF})
     # A gRPC call (native or gRPC-web: the route is chosen before the grpc_web filter turns one

@@ -1,5 +1,8 @@
 """The gRPC-JSON transcoder: a REST call, by its method's google.api.http annotation, becomes
-the gRPC call it stands for, and the answer JSON with the gRPC status as its HTTP code."""
+the gRPC call it stands for, and the answer JSON with the gRPC status as its HTTP code. A
+server-streaming method (a watch) answers one JSON object a line (NDJSON), each written as it
+comes: a front end reads them as they arrive, where a JSON array would have to be parsed whole
+or by a streaming parser."""
 import pathlib
 
 from . import FILTERS
@@ -19,6 +22,7 @@ def transcoder(envoy_dir: pathlib.Path, all_services: list[str]) -> dict:
                 "preserve_proto_field_names": True,
                 "always_print_primitive_fields": True,
                 "always_print_enums_as_ints": False,
+                "stream_newline_delimited": True,
             },
             "request_validation_options": {
                 "reject_unknown_method": False,
