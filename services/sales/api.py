@@ -3,7 +3,7 @@ from autosalon.sales.v1 import sales_pb2, sales_pb2_grpc
 from services.kit import identity
 from services.kit.errors import InvalidArgument
 from services.kit.identity import ANYONE_SIGNED_IN, STAFF
-from services.kit.protos import idempotency_key, mask_paths, referenced_id, resource_id
+from services.kit.protos import account_named, idempotency_key, mask_paths, referenced_id, resource_id
 
 from .convert import STATUS_NAME, option_names
 from .handlers import SalesHandlers
@@ -33,7 +33,8 @@ class SalesApi(sales_pb2_grpc.SalesServiceServicer):
     async def ListOrders(self, request, context):
         if request.status and request.status not in STATUS_NAME:
             raise InvalidArgument({"status": "is not a known order status"})
-        customer = f"users/{referenced_id(request.customer, 'users', 'customer')}" if request.customer else ""
+        named = account_named(identity.current(), request.customer)
+        customer = f"users/{referenced_id(named, 'users', 'customer')}" if named else ""
         found, token, total = await self.handlers.list_orders(
             identity.current(), request.status, customer, request.page_size, request.page_token)
         return sales_pb2.ListOrdersResponse(orders=found, next_page_token=token, total_size=total)

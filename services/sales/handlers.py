@@ -15,7 +15,7 @@ from services.kit.errors import Conflict, FailedPrecondition, InvalidArgument, N
 from services.kit.idempotency import NO_KEY, IdempotencyKey, same_request
 from services.kit.identity import Identity
 from services.kit.masks import masked_fields
-from services.kit.protos import check_etag, resource_id
+from services.kit.protos import account_named, check_etag, resource_id
 from services.kit.watches import Watches
 from services.peers import inventory, pricing
 
@@ -232,6 +232,7 @@ class SalesHandlers:
 
 
 def _buyer(caller: Identity, customer: str) -> str:
+    customer = account_named(caller, customer)
     if not caller.is_staff:
         if customer and customer != caller.user_name:
             raise InvalidArgument({"customer": "clients order for themselves; leave it empty"})

@@ -13,7 +13,7 @@ from autosalon.auth.v1 import auth_pb2, auth_pb2_grpc
 from autosalon.customer.v1 import customer_pb2, customer_pb2_grpc
 
 from .conftest import STRONG_PASSWORD, bearer, grpc_reason, json_detail, json_reason, login, new_email, register
-from .purchase import eventually
+from .purchase import create_order, eventually, new_vehicle
 from .test_auth_rest import violations
 from .test_customers import _my_profile
 
@@ -146,6 +146,21 @@ def test_me_names_the_caller_wherever_a_user_or_customer_is_taken(edge, client_s
     notifications = edge.get("/notifications", headers=mine, params={"customer": "users/me"})
     assert notifications.status_code == 200, notifications.text
     assert {item["customer"] for item in notifications.json().get("notifications", [])} <= {account}
+
+
+def test_me_orders_and_lists_a_clients_own_orders_with_their_count(edge, manager_session):
+    buyer = _another_client(edge)
+    mine = bearer(buyer)
+    ordered = create_order(edge, buyer, new_vehicle(edge, manager_session), customer="users/me")
+    assert ordered.status_code == 200 and ordered.json()["customer"] == buyer["user"]["name"], ordered.text
+    listed = edge.get("/sales/orders", headers=mine, params={"customer": "users/me", "page_size": 1})
+    assert listed.status_code == 200, listed.text
+    assert [order["name"] for order in listed.json()["orders"]] == [ordered.json()["name"]]
+    assert listed.json()["total_size"] == 1
+    # A manager's own orders: none, though the manager sees every client's.
+    staff_own = edge.get("/sales/orders", headers=bearer(manager_session), params={"customer": "users/me"})
+    assert staff_own.status_code == 200 and staff_own.json().get("orders", []) == [], staff_own.text
+    assert int(staff_own.json().get("total_size", 0)) == 0
 
 
 def test_an_account_without_a_profile_is_me_in_auth_and_nobody_in_the_crm(edge, admin_session):
