@@ -29,15 +29,18 @@ class EmulatorSettings:
                                            "the share of calls answered UNAVAILABLE, as a gateway outage",
                                            minimum=0, maximum=1)
 
-DECLINES = {"0002": "card declined by issuer", "9995": "insufficient funds"}
+DECLINES = {
+    "0002": ("card declined by issuer", gateway_pb2.DECLINE_CODE_CARD_DECLINED),
+    "9995": ("insufficient funds", gateway_pb2.DECLINE_CODE_INSUFFICIENT_FUNDS),
+}
 
 
-def decide(card_number: str) -> tuple[int, str]:
-    """(status, decline reason) the issuer gives a valid card number."""
-    reason = DECLINES.get(card_number[-4:])
+def decide(card_number: str) -> tuple[int, str, int]:
+    """(status, decline reason, decline code) the issuer gives a valid card number."""
+    reason, code = DECLINES.get(card_number[-4:], ("", gateway_pb2.DECLINE_CODE_UNSPECIFIED))
     if reason:
-        return gateway_pb2.GATEWAY_STATUS_DECLINED, reason
-    return gateway_pb2.GATEWAY_STATUS_APPROVED, ""
+        return gateway_pb2.GATEWAY_STATUS_DECLINED, reason, code
+    return gateway_pb2.GATEWAY_STATUS_APPROVED, "", code
 
 
 class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
@@ -59,9 +62,9 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
             return done
         if not luhn_valid(request.card_number):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "card_number fails the Luhn check")
-        status, reason = decide(request.card_number)
+        status, reason, code = decide(request.card_number)
         response = gateway_pb2.ProcessPaymentResponse(
-            transaction_id=request.transaction_id, status=status, decline_reason=reason,
+            transaction_id=request.transaction_id, status=status, decline_reason=reason, decline_code=code,
             bank_reference=f"BR-{secrets.token_hex(6).upper()}" if not reason else "")
         self.transactions[request.transaction_id] = response
         log.info("payment %s: %s", request.transaction_id,
@@ -82,7 +85,7 @@ class Gateway(gateway_pb2_grpc.PaymentGatewayServiceServicer):
             transaction_id=done.transaction_id,
             status=gateway_pb2.GATEWAY_STATUS_REFUNDED if refund else done.status,
             bank_reference=done.bank_reference, decline_reason=done.decline_reason,
-            refund_reference=refund)
+            decline_code=done.decline_code, refund_reference=refund)
 
     async def RefundPayment(self, request, context):
         await self._behave_like_a_network(context)

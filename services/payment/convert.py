@@ -33,7 +33,7 @@ def payment_to_proto(row, changes) -> payment_pb2.Payment:
         amount=money.to_proto(row.amount, row.currency), method=METHOD[row.method],
         status=STATUS[row.status], transaction_id=row.transaction_id,
         card_last_four=row.card_last_four, bank_reference=row.bank_reference,
-        failure_reason=row.failure_reason, refund_reference=row.refund_reference,
+        failure_reason=row.failure_reason, failure_code=row.failure_code, refund_reference=row.refund_reference,
         refund_problem=row.refund_problem, application=row.application,
         order_total=money.to_proto(row.order_total, row.currency),
         status_log=[payment_pb2.StatusChange(

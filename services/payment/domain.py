@@ -23,6 +23,11 @@ LOAN_NOT_ACTIVE = "LOAN_NOT_ACTIVE"
 LOAN_NOT_FOR_THIS_ORDER = "LOAN_NOT_FOR_THIS_ORDER"
 LOAN_ALREADY_USED = "LOAN_ALREADY_USED"
 POLICY_NOT_PAYABLE = "POLICY_NOT_PAYABLE"
+# Why a card payment failed (Payment.failure_code): a declined charge is a payment's outcome,
+# not a refused request, so these travel in the payment, in the same words.
+CARD_DECLINED = "CARD_DECLINED"
+INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+GATEWAY_REFUSED = "GATEWAY_REFUSED"
 
 TRANSITIONS = {
     PENDING: {PROCESSING, CANCELLED},

@@ -12,6 +12,15 @@ import grpc
 from paymentgateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.kit import calls
 
+from . import domain
+
+
+# A declined charge's reason for a program (Payment.failure_code), by the gateway's decline code.
+FAILURE_CODES = {
+    gateway_pb2.DECLINE_CODE_CARD_DECLINED: domain.CARD_DECLINED,
+    gateway_pb2.DECLINE_CODE_INSUFFICIENT_FUNDS: domain.INSUFFICIENT_FUNDS,
+}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -20,6 +29,8 @@ class Outcome:
     approved: bool = False
     bank_reference: str = ""
     decline_reason: str = ""
+    # One of FAILURE_CODES' reasons, or GATEWAY_REFUSED; empty unless declined.
+    failure_code: str = ""
 
 
 class Gateway:
@@ -38,7 +49,8 @@ class Gateway:
                 card_number=card_number))
         except grpc.aio.AioRpcError as error:
             # The gateway refused the request itself (e.g. a card number it does not accept).
-            return Outcome(known=True, decline_reason=f"rejected by the gateway: {error.details()}")
+            return Outcome(known=True, decline_reason=f"rejected by the gateway: {error.details()}",
+                           failure_code=domain.GATEWAY_REFUSED)
         return _outcome(answer)
 
     async def status(self, transaction_id: str) -> Outcome:
@@ -66,5 +78,8 @@ class Gateway:
 
 
 def _outcome(answer) -> Outcome:
-    return Outcome(known=True, approved=answer.status == gateway_pb2.GATEWAY_STATUS_APPROVED,
-                   bank_reference=answer.bank_reference, decline_reason=answer.decline_reason)
+    approved = answer.status == gateway_pb2.GATEWAY_STATUS_APPROVED
+    declined = answer.status == gateway_pb2.GATEWAY_STATUS_DECLINED
+    return Outcome(known=True, approved=approved, bank_reference=answer.bank_reference,
+                   decline_reason=answer.decline_reason,
+                   failure_code=FAILURE_CODES.get(answer.decline_code, domain.CARD_DECLINED) if declined else "")

@@ -193,7 +193,7 @@ class PaymentHandlers:
             steps, values = [sent, (domain.COMPLETED, "approved")], {"bank_reference": outcome.bank_reference}
         else:
             steps = [sent, (domain.FAILED, outcome.decline_reason)]
-            values = {"failure_reason": outcome.decline_reason}
+            values = {"failure_reason": outcome.decline_reason, "failure_code": outcome.failure_code}
         async with self.database.unit_of_work() as uow:
             repository = uow.repository
             await repository.cancelled_orders.lock(row.order_id)

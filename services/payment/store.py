@@ -32,6 +32,7 @@ payments = sa.Table(
     sa.Column("card_last_four", sa.Text, nullable=False),
     sa.Column("bank_reference", sa.Text, nullable=False),
     sa.Column("failure_reason", sa.Text, nullable=False),
+    sa.Column("failure_code", sa.Text, nullable=False, server_default=""),
     sa.Column("refund_reference", sa.Text, nullable=False, server_default=""),
     # Why the gateway refused a refund; staff then refund by other means.
     sa.Column("refund_problem", sa.Text, nullable=False, server_default=""),

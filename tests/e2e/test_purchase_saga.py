@@ -75,13 +75,18 @@ def test_a_client_buys_a_car_end_to_end(edge, client_session, manager_session):
     assert staff_view["purchases"] == mine
 
 
-def test_a_declined_card_cancels_the_order_and_frees_the_car(edge, client_session, manager_session):
+@pytest.mark.parametrize("card, reason, code", [
+    (DECLINED_CARD, "card declined by issuer", "CARD_DECLINED"),
+    ("4000000000009995", "insufficient funds", "INSUFFICIENT_FUNDS"),
+], ids=["declined", "insufficient-funds"])
+def test_a_declined_card_cancels_the_order_and_frees_the_car(edge, client_session, manager_session, card, reason,
+                                                             code):
     vehicle = new_vehicle(edge, manager_session)
     order = confirmed_and_ready(edge, client_session, vehicle)
-    paid = pay(edge, client_session, order, card=DECLINED_CARD)
+    paid = pay(edge, client_session, order, card=card)
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "PAYMENT_STATUS_FAILED"
-    assert paid.json()["failure_reason"] == "card declined by issuer"
+    assert (paid.json()["failure_reason"], paid.json()["failure_code"]) == (reason, code)
     cancelled = wait_for_order(edge, client_session, order, in_status("ORDER_STATUS_CANCELLED"))
     assert "payment failed" in cancelled["cancel_reason"]
     eventually(lambda: vehicle_status(edge, vehicle) == "VEHICLE_STATUS_AVAILABLE")

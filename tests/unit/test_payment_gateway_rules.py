@@ -18,9 +18,11 @@ def test_invalid_card_numbers(number):
 
 
 def test_issuer_decisions():
-    assert decide("4111111111111111") == (gateway_pb2.GATEWAY_STATUS_APPROVED, "")
-    assert decide("4000000000000002") == (gateway_pb2.GATEWAY_STATUS_DECLINED, "card declined by issuer")
-    assert decide("4000000000009995")[1] == "insufficient funds"
+    assert decide("4111111111111111") == (gateway_pb2.GATEWAY_STATUS_APPROVED, "", gateway_pb2.DECLINE_CODE_UNSPECIFIED)
+    assert decide("4000000000000002") == (gateway_pb2.GATEWAY_STATUS_DECLINED, "card declined by issuer",
+                                          gateway_pb2.DECLINE_CODE_CARD_DECLINED)
+    assert decide("4000000000009995") == (gateway_pb2.GATEWAY_STATUS_DECLINED, "insufficient funds",
+                                          gateway_pb2.DECLINE_CODE_INSUFFICIENT_FUNDS)
 
 
 class _Aborted(Exception):
