@@ -223,3 +223,17 @@ class Settings:
         if self.pg_socket_dir:
             return f"{login}@/{database}?host={self.pg_socket_dir}&port={self.pg_port}"
         return f"{login}@{self.pg_host}:{self.pg_port}/{database}"
+
+
+def watch_seconds_setting(service: str) -> float:
+    """The settings field of how long one watch (kit.watches) of `service` lasts at most."""
+    return setting(600.0, f"AUTOSALON_{service.upper()}_WATCH_SECONDS",
+                   "the longest a watch lasts; the caller then watches again", minimum=1, maximum=3600, hot=True)
+
+
+def most_watches_setting(service: str) -> int:
+    """The settings field of how many watches (server-streaming calls) an instance of `service`
+    serves at once."""
+    return setting(200, f"AUTOSALON_{service.upper()}_MOST_WATCHES",
+                   "watches one instance serves at once; one more is refused RESOURCE_EXHAUSTED (BUSY)",
+                   minimum=1, hot=True)

@@ -21,27 +21,12 @@ from autosalon.common.v1 import common_pb2
 from .bus import Bus
 from .errors import Unavailable
 from .server import Microservice
-from .settings import setting
 
 M = TypeVar("M")
 # How often `listen` looks whether NATS was reconnected meanwhile.
 RECONNECT_CHECK_SECONDS = 1.0
 # How long a watch waits for the instance to hear its events before refusing (just started).
 LISTENING_WAIT_SECONDS = 5.0
-
-
-def seconds_setting(service: str) -> float:
-    """The settings field of how long one watch of `service` lasts at most."""
-    return setting(600.0, f"AUTOSALON_{service.upper()}_WATCH_SECONDS",
-                   "the longest a watch lasts; the caller then watches again", minimum=1, maximum=3600, hot=True)
-
-
-def most_setting(service: str) -> int:
-    """The settings field of how many watches (server-streaming calls) an instance of `service`
-    serves at once."""
-    return setting(200, f"AUTOSALON_{service.upper()}_MOST_WATCHES",
-                   "watches one instance serves at once; one more is refused RESOURCE_EXHAUSTED (BUSY)",
-                   minimum=1, hot=True)
 
 
 def served(service: Microservice, bus: Bus, subject: str, seconds: Callable[[], float],

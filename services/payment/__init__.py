@@ -2,9 +2,8 @@
 queue that waits out the gateway's outages."""
 from dataclasses import dataclass
 
-from services.kit import watches
 from services.kit.manifest import Service
-from services.kit.settings import setting
+from services.kit.settings import most_watches_setting, setting, watch_seconds_setting
 
 
 @dataclass(frozen=True)
@@ -21,8 +20,8 @@ class PaymentSettings:
     orphan_seconds: float = setting(900.0, "AUTOSALON_PAYMENT_ORPHAN_SECONDS",
                                     "after this, a queued card payment whose number was lost in a restart is "
                                     "cancelled, uncharged", minimum=1)
-    watch_seconds: float = watches.seconds_setting("payment")
-    most_watches: int = watches.most_setting("payment")
+    watch_seconds: float = watch_seconds_setting("payment")
+    most_watches: int = most_watches_setting("payment")
 
 
 # Two instances: on the purchase path, one may be restarting while the other serves.

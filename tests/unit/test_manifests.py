@@ -1,10 +1,12 @@
 """Service manifests: every service declares itself once, and the scripts find a new one."""
+import subprocess
 import sys
 
 import pytest
 
 from scripts.mesh import cores, layout
 from services.kit.manifest import Service, every_service, hook
+from services.kit.settings import REPO_ROOT
 
 SERVICES = ("auth", "booking", "catalog", "config", "customer", "financing", "insurance", "inventory", "monitoring", "notification", "overview",
             "payment", "pricing", "reporting", "sales")
@@ -49,3 +51,13 @@ def test_every_hook_a_manifest_names_exists(name):
     manifest = layout.SERVICES[name]
     for reference in filter(None, (manifest.seed, manifest.demo)):
         assert callable(hook(reference))
+
+
+def test_the_manifests_import_without_the_generated_code():
+    """./scripts/up reads every manifest before it generates the code (a fresh clone has none):
+    a manifest and its settings import nothing heavier than the kit's manifest and settings."""
+    probe = ("import sys; sys.path = [p for p in sys.path if not p.rstrip('/').endswith('gen/python')]; "
+             "from services.kit.manifest import every_service; every_service(); "
+             "assert 'autosalon' not in sys.modules, 'generated code imported'")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
