@@ -158,7 +158,7 @@ async def test_a_paid_order_cancelled_meanwhile_is_refunded_once_even_across_an_
     assert await payments.drain_queue() == 0
     await _order_cancelled(payments, payment_id)
     assert await _status(payments, payment_id) == "refunded"
-    assert await _events(payments) == ["payment.succeeded", "payment.refunded"]
+    assert await _events(payments) == ["payment.succeeded", "payment.refunding", "payment.refunded"]
     assert len(outage.emulator.refunds) == 1
 
 
@@ -175,7 +175,7 @@ async def test_a_charge_landing_after_its_order_was_cancelled_is_refunded(paymen
     assert charged.status == "refunding" and charged.bank_reference
     assert await payments.drain_queue() == 1
     assert await _status(payments, payment_id) == "refunded"
-    assert await _events(payments) == ["payment.cancelled", "payment.refunded"]
+    assert await _events(payments) == ["payment.cancelled", "payment.refunding", "payment.refunded"]
 
 
 async def test_a_charge_settling_while_its_order_is_cancelled_is_refunded(payments, outage):
@@ -251,7 +251,7 @@ async def test_a_cash_payment_of_a_cancelled_order_waits_for_staff_to_give_it_ba
     manager = Identity(user_id=str(uuid.uuid4()), role="manager", email="m@autosalon.local", token="")
     refunded = await payments.update_status(manager, payment_id, "refunded", "cash handed back", "")
     assert refunded.status == payment_pb2.PAYMENT_STATUS_REFUNDED
-    assert await _events(payments) == ["payment.refunded"]
+    assert await _events(payments) == ["payment.refunding", "payment.refunded"]
 
 
 async def _log(handlers: PaymentHandlers, payment_id: uuid.UUID) -> list[tuple[str, str, str]]:

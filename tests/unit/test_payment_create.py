@@ -50,7 +50,7 @@ class Payments:
                     for other in self.rows.values())
         if taken or row["order_id"] in self.cancelled:
             return None
-        self.rows[row["id"]] = {**row, "refund_reference": "", "refund_problem": ""}
+        self.rows[row["id"]] = {**row, "refund_reference": "", "refund_problem": "", "failure_code": ""}
         self.logs[row["id"]] = []
         self._log(row["id"], None, row["status"], row["created_by"], "created", row["created_at"])
         return types.SimpleNamespace(**self.rows[row["id"]], **vars(self.logs[row["id"]][0]))
@@ -124,7 +124,8 @@ class Peers:
 
 
 APPROVED = Outcome(known=True, approved=True, bank_reference="BANK-1")
-DECLINED = Outcome(known=True, approved=False, decline_reason="insufficient funds")
+DECLINED = Outcome(known=True, approved=False, decline_reason="insufficient funds",
+                   failure_code=domain.INSUFFICIENT_FUNDS)
 
 
 def _payments(answer: Outcome | None = APPROVED, **order):
@@ -161,7 +162,8 @@ async def test_a_card_the_gateway_approves_completes_the_payment_and_says_so():
 async def test_a_declined_card_fails_the_payment():
     handlers, _, _, database = _payments(DECLINED)
     payment = await _pay(handlers)
-    assert (payment.status, payment.failure_reason) == (payment_pb2.PAYMENT_STATUS_FAILED, "insufficient funds")
+    assert (payment.status, payment.failure_reason, payment.failure_code) == (
+        payment_pb2.PAYMENT_STATUS_FAILED, "insufficient funds", "INSUFFICIENT_FUNDS")
     assert _events(database) == ["payment.created", "payment.failed"]
 
 
