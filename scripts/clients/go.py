@@ -1,8 +1,9 @@
 """The Go client (./scripts/sdk go): the module github.com/autosalon/autosalon-go in sdk/go, its
 messages and gRPC stubs generated from the partner-facing protos by protoc-gen-go and
 protoc-gen-go-grpc (pinned, built once from the Go module proxy), then compiled and vetted
-with its examples, whose programs land in sdk/go/bin. go.mod and go.sum are committed; the
-generated packages (sdk/go/autosalon/) are not. Nothing is done when no input changed."""
+with its examples, whose programs land in sdk/go/bin. go.mod and go.sum are committed, and so
+is the hand-written package apierror (a refusal's reason and field violations); the generated
+packages (sdk/go/autosalon/) are not. Nothing is done when no input changed."""
 import pathlib
 import shutil
 import sys
@@ -16,6 +17,8 @@ from .generation import Stamp, buf_generate
 MODULE = "github.com/autosalon/autosalon-go"
 SDK = REPO_ROOT / "sdk" / "go"
 GENERATED = SDK / "autosalon"
+# Written by hand, beside the generated tree, and built, vetted and tested with it.
+HAND_WRITTEN = [SDK / "apierror"]
 PROGRAMS = SDK / "bin"
 # The runtime in go.mod must be at least as new as the generators.
 PROTOC_GEN_GO_VERSION = "1.36.11"
@@ -37,7 +40,8 @@ def build() -> pathlib.Path:
     if shutil.which("go") is None:
         sys.exit("go client: building it needs Go (https://go.dev/dl/), which is not on PATH")
     plugins = _plugins()
-    stamp = Stamp(SDK / ".fingerprint", [pathlib.Path(__file__), SDK / "go.mod", SDK / "go.sum", SDK / "examples"],
+    stamp = Stamp(SDK / ".fingerprint",
+                  [pathlib.Path(__file__), SDK / "go.mod", SDK / "go.sum", SDK / "examples", *HAND_WRITTEN],
                   with_protos=True)
     if stamp.fresh() and GENERATED.exists() and PROGRAMS.exists():
         tools.step("go client: up to date")
@@ -56,6 +60,7 @@ def build() -> pathlib.Path:
     )
     tools.run(["go", "build", "-o", f"{PROGRAMS}/", "./..."], cwd=SDK)
     tools.run(["go", "vet", "./..."], cwd=SDK)
+    tools.run(["go", "test", *(f"./{package.name}/..." for package in HAND_WRITTEN)], cwd=SDK)
     stamp.record()
     tools.step("go client: built")
     return SDK

@@ -1,9 +1,12 @@
 """The TypeScript client (./scripts/sdk typescript): the package @autosalon/client in
 sdk/typescript, messages and service descriptors generated from the partner-facing protos by
 @bufbuild/protoc-gen-es for @connectrpc/connect, compiled by tsc with its examples into
-sdk/typescript/dist. The npm packages are the ones package-lock.json pins, installed with
-`npm ci` when the lock changed; package.json and the lock are committed, what is installed,
-generated or compiled is not. Nothing is done when no input changed."""
+sdk/typescript/dist with the hand-written src/ (errors.ts: a refusal's reason and field
+violations, read with google/rpc/error_details, generated here too). The npm packages are the
+ones package-lock.json pins, installed with `npm ci` when the lock changed; package.json, the
+lock and src/ are committed, what is installed, generated or compiled is not. Nothing is done
+when no input changed."""
+import json
 import pathlib
 import shutil
 import sys
@@ -11,10 +14,16 @@ import sys
 from services.kit.settings import REPO_ROOT
 
 from ..mesh import tools
+from ..mesh.layout import VENV_BIN
 from .generation import Stamp, buf_generate
 
 SDK = REPO_ROOT / "sdk" / "typescript"
 NODE_MODULES = SDK / "node_modules"
+PLUGIN = {"local": str(NODE_MODULES / ".bin" / "protoc-gen-es"), "out": str(SDK / "gen"),
+          "opt": ["target=ts", "import_extension=js"]}
+# No partner proto imports google/rpc (the details travel in the status, not the messages), so
+# include_imports leaves it out: src/errors.ts needs ErrorInfo and BadRequest from it.
+ERROR_DETAILS = {"directory": "gen/third_party", "paths": ["gen/third_party/google/rpc/error_details.proto"]}
 
 
 def _install_packages() -> None:
@@ -33,20 +42,18 @@ def build() -> pathlib.Path:
     """Generates and compiles the package; returns its directory."""
     _install_packages()
     stamp = Stamp(SDK / ".fingerprint", [pathlib.Path(__file__), SDK / "package-lock.json", SDK / "tsconfig.json",
-                                         SDK / "examples"], with_protos=True)
+                                         SDK / "examples", SDK / "src"], with_protos=True)
     if stamp.fresh() and (SDK / "dist").exists():
         tools.step("typescript client: up to date")
         return SDK
     tools.step("typescript client: buf generate + tsc (about 10 seconds)")
     for made in ("gen", "dist"):
         shutil.rmtree(SDK / made, ignore_errors=True)
-    buf_generate([{
-        "local": str(NODE_MODULES / ".bin" / "protoc-gen-es"), "out": str(SDK / "gen"),
-        # google/api's descriptors too, which the protos' own refer to; the well-known types
-        # come with @bufbuild/protobuf.
-        "include_imports": True,
-        "opt": ["target=ts", "import_extension=js"],
-    }])
+    # google/api's descriptors too, which the protos' own refer to; the well-known types
+    # come with @bufbuild/protobuf.
+    buf_generate([dict(PLUGIN, include_imports=True)])
+    template = {"version": "v2", "inputs": [ERROR_DETAILS], "plugins": [PLUGIN]}
+    tools.run([VENV_BIN / "buf", "generate", "--template", json.dumps(template)], cwd=REPO_ROOT)
     tools.run([NODE_MODULES / ".bin" / "tsc", "-p", SDK])
     stamp.record()
     tools.step("typescript client: built")

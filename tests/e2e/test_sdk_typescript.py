@@ -1,11 +1,11 @@
 """The TypeScript client (sdk/typescript, built by ./scripts/sdk typescript) against the live
-mesh over gRPC-web, as a browser's would call: its smoke program's purchase, and a refusal it
-reports with the gRPC code."""
+mesh over gRPC-web, as a browser's would call: its smoke program's purchase, and the refusals
+it reports with their gRPC code, reason and field violations."""
 import pytest
 
 from scripts.clients import typescript
 
-from .smoke_programs import check_purchase, check_refusal
+from .smoke_programs import check_bad_input, check_purchase, check_refusal
 
 
 @pytest.fixture(scope="module")
@@ -17,5 +17,9 @@ def test_smoke_program_signs_in_lists_the_catalogue_and_orders_a_car(smoke, edge
     check_purchase(smoke, edge, manager_session)
 
 
-def test_a_refused_call_exits_with_its_grpc_code(smoke):
+def test_a_refused_call_exits_with_its_grpc_code_and_reason(smoke):
     check_refusal(smoke)
+
+
+def test_bad_input_exits_with_its_field_violations(smoke):
+    check_bad_input(smoke)

@@ -1,7 +1,8 @@
 // Command smoke walks a partner's first purchase through the edge over native gRPC: it signs a
 // new customer up and in, lists the catalogue and creates a draft order for the vehicle its
 // argument names. It prints {"user", "models", "order"} as JSON (the protos' field names) on
-// stdout; a refused call exits 1 with {"error": {"code", "name", "message"}} on stderr.
+// stdout; a refused call exits 1 with {"error": {"code", "name", "message", "reason",
+// "violations"}} on stderr, read by apierror from the call's status.
 //
 // The edge is 127.0.0.1:$AUTOSALON_EDGE_PORT (8080 by default).
 package main
@@ -18,10 +19,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/autosalon/autosalon-go/apierror"
 	authv1 "github.com/autosalon/autosalon-go/autosalon/auth/v1"
 	catalogv1 "github.com/autosalon/autosalon-go/autosalon/catalog/v1"
 	salesv1 "github.com/autosalon/autosalon-go/autosalon/sales/v1"
@@ -88,11 +89,23 @@ func printJSON(file *os.File, value any) {
 	}
 }
 
-// refused prints the call's gRPC status and exits 1.
+// refused prints what the call's gRPC status says (its code, and the reason and field
+// violations of its details) and exits 1.
 func refused(err error) {
-	refusal := status.Convert(err)
+	refusal := apierror.From(err)
+	if refusal == nil { // not a gRPC status: a failure before any call
+		printJSON(os.Stderr, map[string]any{"error": map[string]any{"message": err.Error()}})
+		os.Exit(1)
+	}
+	violations := []map[string]string{}
+	for _, violation := range refusal.Violations {
+		violations = append(violations, map[string]string{
+			"field": violation.Field, "description": violation.Description, "reason": violation.Reason,
+		})
+	}
 	printJSON(os.Stderr, map[string]any{"error": map[string]any{
-		"code": refusal.Code(), "name": refusal.Code().String(), "message": refusal.Message(),
+		"code": refusal.Code, "name": refusal.Code.String(), "message": refusal.Message,
+		"reason": refusal.Reason, "violations": violations,
 	}})
 	os.Exit(1)
 }
