@@ -98,8 +98,9 @@ def up() -> None:
     supervisor.start()
     if users_changed:
         supervisor.ctl("signal", "HUP", "nats", check=False)
-    step("consul: applying the ACL policies and tokens")
-    access.apply_consul(secrets, secrets.consul[OPERATOR])
+    postgres.wait_ready(secrets.postgres[SUPERUSER])
+    access.apply(secrets, secrets)
+    access.use_agent_token(secrets, secrets.consul[OPERATOR])
     access.delete_stale_tokens(secrets, secrets)
     # The transcoder reads the descriptor set once, at start, and the direct responses their
     # files (the OpenAPI document, the docs page): a change of any is a new config too.
@@ -117,7 +118,7 @@ def up() -> None:
         # Programs still running older code stop (the services before their migrations run).
         supervisor.ctl("stop", "edge-sync", *EMULATORS, *(f"{service}:*" for service in SERVICES), check=False)
         code_stamp.write_text(code)
-    _databases(secrets)
+    _migrate_and_seed()
     _start_programs()
     _wait_healthy()
     _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
@@ -175,10 +176,8 @@ def rotate() -> None:
     previous = path.with_name(path.name + ".previous")
     credentials.write(previous, old)
     credentials.write(path, new)
-    step("postgresql: new passwords")
-    postgres.apply_roles(new, old.postgres[SUPERUSER])
-    step("consul: new tokens")
-    access.apply_consul(new, old.consul[OPERATOR])
+    access.apply(new, old)
+    access.use_agent_token(new, old.consul[OPERATOR])
     access.write_consul_config(new)
     # A NATS user has one password, so the services stop (leaving Consul and NATS with their
     # old secrets, still valid) before NATS takes the new ones, and start again with theirs.
@@ -197,16 +196,9 @@ def rotate() -> None:
     step(f"credentials: rotated ({path})")
 
 
-def _databases(secrets: Credentials) -> None:
-    """One database and role a service, its migrations (as that role, which owns what they
-    make), then its seed (the initial admin, the demo showroom)."""
-    superuser_password = secrets.postgres[SUPERUSER]
-    postgres.wait_ready(superuser_password)
-    postgres.apply_roles(secrets, superuser_password)
-    _migrate_and_seed()
-
-
 def _migrate_and_seed() -> None:
+    """Each service's migrations (as its role, with the operator's credentials file: the role
+    then owns what they make), then its seed (the initial admin, the demo showroom)."""
     for service in SERVICES:
         step(f"{service}: migrations")
         migrations.upgrade(service, SETTINGS.database_url(service))
@@ -239,11 +231,26 @@ def settings_table() -> str:
 
 
 def bootstrap() -> None:
-    """For containers (compose.yaml): keys, edge config and databases on external servers,
-    as the role its environment names."""
+    """For containers (compose.yaml, deploy/kubernetes): keys and the edge's config; then, with
+    the operator's credentials file in the run folder, what ./scripts/up gives each service
+    (access.apply) at the servers the settings name, and each database migrated as its own
+    role; without the file, the databases made and migrated as the role the settings name.
+    Run again, it changes nothing that holds already."""
     tools.ensure_keys()
     _render_edge()
-    postgres.create_missing_databases(list(SERVICES))
+    secrets = credentials.read(SETTINGS.credentials_path)
+    if secrets is None:
+        postgres.create_missing_databases(list(SERVICES))
+    else:
+        missing = [service for service in SERVICES if service not in secrets.postgres]
+        if missing:
+            sys.exit(f"{SETTINGS.credentials_path} has no secrets for {', '.join(missing)}: make them where "
+                     "the file comes from (for a cluster, `python -m scripts.kubernetes secrets` adds them)")
+        if SETTINGS.pg_user:
+            # The migrations would run as that role, which would own the tables, not the service's.
+            sys.exit("AUTOSALON_PG_USER is set: with a credentials file leave it unset, the bootstrap "
+                     "acts as each service's role and as the file's superuser")
+        access.apply(secrets, secrets)
     _migrate_and_seed()
 
 

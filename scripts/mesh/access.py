@@ -6,7 +6,8 @@
 - Consul: ACLs on, denying by default; a token a service, registering only that service and
   reading the rest; the edge's sync reads; the operator holds the management token.
 
-`./scripts/up` applies them on every start (so what the file says is what holds);
+`./scripts/up` applies them on every start, and `python -m scripts.mesh bootstrap` (containers)
+at the servers its settings name, when it is given the file (so what the file says is what holds);
 `python -m scripts.mesh rotate` replaces every secret and restarts what uses them.
 """
 import json
@@ -16,8 +17,9 @@ import urllib.request
 
 from services.kit import credentials
 from services.kit.subjects import SETTINGS_BUCKET, SETTINGS_WRITER, stream_name
-from services.kit.credentials import CONSUL_AGENT, EDGE_SYNC, OPERATOR, Credentials
+from services.kit.credentials import CONSUL_AGENT, EDGE_SYNC, OPERATOR, SUPERUSER, Credentials
 
+from . import postgres
 from .layout import CONSUL_HTTP_PORT, NATS_MONITOR_PORT, NATS_PORT, RUN, SERVICES, SETTINGS
 from .tools import step
 
@@ -141,7 +143,7 @@ def consul_rules(holder: str) -> str:
 def consul(method: str, path: str, token: str, body: dict | None = None, timeout: float = 10.0):
     """Consul's HTTP API, as the holder of `token`: the JSON answer."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{CONSUL_HTTP_PORT}{path}", method=method,
+        f"http://{SETTINGS.consul_addr}{path}", method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"X-Consul-Token": token},
     )
@@ -161,26 +163,61 @@ def _consul_when_ready(token: str, timeout: float = 60.0) -> list[dict]:
             time.sleep(0.2)
 
 
-def apply_consul(secrets: Credentials, login: str) -> None:
-    """Gives Consul the policies and tokens `secrets` says, acting with the `login` token, and
-    makes the agent act with its own. Tokens replaced stay until `delete_stale_tokens`."""
-    tokens = _consul_when_ready(login)
-    policies = {policy["Name"]: policy["ID"] for policy in consul("GET", "/v1/acl/policies", login)}
+def consul_requests(secrets: Credentials, policies: dict[str, dict],
+                    token_secrets: set[str]) -> list[tuple[str, str, str, dict]]:
+    """(what it does, method, path, body) of each Consul API call that makes its ACLs hold what
+    `secrets` says, given the `policies` it has (by name, with their ID, Rules and Description)
+    and the secrets of its tokens: a policy a holder (consul_rules) and a token a holder linked
+    to it, the operator's to global management. None for what holds already."""
+    requests = []
     for holder, secret in secrets.consul.items():
         if holder == OPERATOR:
             links = [{"ID": GLOBAL_MANAGEMENT}]
         else:
             name = f"autosalon-{holder}"
             policy = {"Name": name, "Rules": consul_rules(holder), "Description": f"autosalon {holder}"}
-            if name in policies:
-                consul("PUT", f"/v1/acl/policy/{policies[name]}", login, policy)
-            else:
-                consul("PUT", "/v1/acl/policy", login, policy)
+            found = policies.get(name)
+            if found is None:
+                requests.append((f"creating policy {name}", "PUT", "/v1/acl/policy", policy))
+            elif (found["Rules"], found["Description"]) != (policy["Rules"], policy["Description"]):
+                requests.append((f"updating policy {name}", "PUT", f"/v1/acl/policy/{found['ID']}", policy))
             links = [{"Name": name}]
-        if not any(token.get("SecretID") == secret for token in tokens):
-            consul("PUT", "/v1/acl/token", login,
-                    {"SecretID": secret, "Description": f"autosalon {holder}", "Policies": links})
+        if secret not in token_secrets:
+            requests.append((f"creating the token of {holder}", "PUT", "/v1/acl/token",
+                             {"SecretID": secret, "Description": f"autosalon {holder}", "Policies": links}))
+    return requests
+
+
+def apply_consul(secrets: Credentials, login: str) -> list[str]:
+    """Gives the Consul at the settings' address the policies and tokens `secrets` says
+    (consul_requests), acting with the `login` token: what it changed, nothing when all held
+    already. Tokens replaced stay until `delete_stale_tokens`."""
+    token_secrets = {token.get("SecretID") for token in _consul_when_ready(login)}
+    names = {f"autosalon-{holder}" for holder in secrets.consul}
+    policies = {listed["Name"]: consul("GET", f"/v1/acl/policy/{listed['ID']}", login)
+                for listed in consul("GET", "/v1/acl/policies", login) if listed["Name"] in names}
+    changes = []
+    for what, method, path, body in consul_requests(secrets, policies, token_secrets):
+        step(f"consul: {what}")
+        consul(method, path, login, body)
+        changes.append(what)
+    return changes
+
+
+def use_agent_token(secrets: Credentials, login: str) -> None:
+    """Makes the local Consul agent act with its own token (the mesh's own server only: a
+    cluster's servers hold the tokens their chart gives them)."""
     consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]})
+
+
+def apply(secrets: Credentials, acting_as: Credentials) -> list[str]:
+    """What `secrets` lets each service do, given to the PostgreSQL and the Consul the settings
+    name, as `acting_as`'s superuser and operator (the old secrets, when rotating): a role and a
+    database a service, a policy and a token a holder. NATS takes its users from its own
+    configuration. Only what differs changes: what did, nothing on a second run."""
+    step("postgresql, consul: applying the roles, databases, ACL policies and tokens")
+    return (postgres.apply_roles(secrets, acting_as.postgres[SUPERUSER])
+            + apply_consul(secrets, acting_as.consul[OPERATOR]))
 
 
 def delete_stale_tokens(secrets: Credentials, replaced: Credentials) -> None:

