@@ -21,7 +21,8 @@ async def main() -> None:
     own.on_change(rules_changed)
     service.serve(FinancingApi(handlers), financing_pb2.DESCRIPTOR.services_by_name["FinancingService"], ACCESS)
     # While the bank's breaker is open, each pass ends at its first refusal, costing nothing.
-    service.every(own.check_seconds, handlers.check_waiting, "the credit checks")
+    # One instance at a time: two passes would both ask the bank about one application.
+    service.every(own.check_seconds, handlers.check_waiting, "the credit checks", alone=True)
     service.on_stop(bank.close)
     await service.run()
 

@@ -19,8 +19,9 @@ async def main() -> None:
                   ACCESS)
     service.consume("payments", events.payments(policies))
     # Issuing by the insurer (while its breaker is open, a pass ends at its first refusal),
-    # activation on the start date, the notice of the end, expiry after it.
-    service.every(own.schedule_seconds, policies.keep_in_step, "the policies' schedule")
+    # activation on the start date, the notice of the end, expiry after it. One instance at a
+    # time: two passes would both have a policy issued, or its holders told, twice.
+    service.every(own.schedule_seconds, policies.keep_in_step, "the policies' schedule", alone=True)
     service.on_stop(insurer.close)
     await service.run()
 

@@ -7,12 +7,14 @@ here so that a service's main.py says only what is its own.
     runtime.consume("saga", events.routes(handlers))     # a durable consumer of declared routes
     runtime.hear("autosalon.catalog.>", forget)          # every instance hears every event
     runtime.every(5, handlers.release_expired, "the reservation sweep")
+    runtime.every(5, handlers.check_waiting, "the credit checks", alone=True)  # one instance at a time
     await runtime.run()
 
 Every service also gets, without asking: its outbox relayed, its event tables pruned, and the
 account changes that revoke access tokens early (the `Trust` it is started with).
 """
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,7 +25,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 
 from mesh.v1 import stats_pb2
 
-from . import followers, identity, live_settings, logs, metrics, relay, settings, tracing
+from . import exclusive, followers, identity, live_settings, logs, metrics, relay, settings, tracing
 from .bus import Bus
 from .calls import Peers
 from .consumers import Routes, consume
@@ -69,9 +71,15 @@ class Runtime(Generic[R]):
         """Calls `callback(envelope)` in this instance for every event on `subject` from now on."""
         self.service.add_background(lambda: followers.on_every_event(self.bus, subject, callback))
 
-    def every(self, seconds: float | Callable[[], float], task: Callable[[], Awaitable[Any]], what: str) -> None:
+    def every(self, seconds: float | Callable[[], float], task: Callable[[], Awaitable[Any]], what: str,
+              alone: bool = False) -> None:
         """Runs `task` every `seconds` for the life of the service (see `repeat`); a function
-        for `seconds` is asked before each pause (a hot setting)."""
+        for `seconds` is asked before each pause (a hot setting). Each instance runs its own
+        passes, so a pass must claim the rows it works on; with `alone`, a pass runs in one
+        instance at a time instead, and an instance finding another's running skips its turn
+        (kit.exclusive, keyed by `what`)."""
+        if alone:
+            task = functools.partial(exclusive.alone, self.database, what, task)
         self.service.add_background(lambda: repeat(task, seconds, what))
 
     def verify_with(self, keys: Callable[[], Awaitable[dict]]) -> None:

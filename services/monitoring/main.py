@@ -20,7 +20,8 @@ async def main() -> None:
     # Every service's records, its own among them.
     for name in services:
         service.consume(f"logs-{name}", events.logs_of(name, handlers))
-    service.every(2.0, handlers.watch_checks, "the services' checks in Consul")
+    # One instance at a time: two passes would race to write the same checks.
+    service.every(2.0, handlers.watch_checks, "the services' checks in Consul", alone=True)
     await service.run()
 
 

@@ -14,6 +14,7 @@ from services.emulators.insurer import Insurer as InsurerEmulator
 from services.insurance import InsuranceSettings, domain, store
 from services.insurance.handlers import PolicyHandlers
 from services.insurance.insurer import Insurer
+from services.kit import exclusive
 from services.kit.db import now
 
 from .conftest import migrated_database
@@ -96,6 +97,40 @@ async def test_the_holder_of_an_active_policy_is_told_once_within_the_notice_of_
     assert (await _row(database, later)).expiry_notice_on is None, "31 days before its end: not yet"
     await policies.keep_in_step()
     assert await _events(database) == ["expiring"], "told once"
+
+
+class HeldInsurer:
+    """An insurer whose first answer waits for `let_go`: a pass of the schedule held mid-way,
+    its policy asked for but not yet recorded as issued."""
+
+    def __init__(self):
+        self.asked, self.let_go, self.numbers = asyncio.Event(), asyncio.Event(), 0
+
+    async def issue(self, policy_id: str, product: str, premium, starts_on, ends_on) -> str:
+        self.numbers += 1
+        number = f"KASKO-2025-{self.numbers:08d}"
+        if self.numbers == 1:
+            self.asked.set()
+            await self.let_go.wait()
+        return number
+
+
+async def test_of_two_instances_running_the_schedule_one_issues_and_announces_a_policy_once(schedule):
+    """As main.py runs it (alone): the second instance's pass, due while the first waits for
+    the insurer, is skipped rather than asking for the same policy again."""
+    _, database, _ = schedule
+    insurer = HeldInsurer()
+    first, second = (PolicyHandlers(database, insurer, InsuranceSettings()) for _ in range(2))
+    paid = await _policy(database, domain.PURCHASED, TODAY + datetime.timedelta(days=10),
+                         TODAY + datetime.timedelta(days=374))
+    job = "the policies' schedule"
+    held = asyncio.create_task(exclusive.alone(database, job, first.keep_in_step))
+    await asyncio.wait_for(insurer.asked.wait(), 10)
+    assert await exclusive.alone(database, job, second.keep_in_step) is None
+    insurer.let_go.set()
+    assert await held == 1
+    assert insurer.numbers == 1 and (await _row(database, paid)).policy_number == "KASKO-2025-00000001"
+    assert await _events(database) == ["issued"]
 
 
 async def test_while_the_insurer_is_away_issuing_waits_and_nothing_else_does(schedule):

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from autosalon.auth.v1 import auth_pb2
-from services.kit import followers
+from services.kit import exclusive, followers
 from services.kit.consumers import Route, consume
 from services.kit.relay import prune_event_tables, relay_outbox
 from services.kit.subjects import stream_name
@@ -94,6 +94,52 @@ async def _consumer_done(scratch, durable: str, delivered: int) -> bool:
 
 async def _count_is(scratch, wanted: int) -> bool:
     return await _stream_count(scratch) == wanted
+
+
+async def test_two_instances_of_a_durable_consumer_share_the_events_each_applied_once(scratch):
+    """Two instances subscribe as the same durable consumer: JetStream hands each event to one
+    of them, and every event is applied, once."""
+    relay = asyncio.create_task(relay_outbox(scratch.database, scratch.bus))
+    instances = [_start_consumer(scratch), _start_consumer(scratch)]
+    try:
+        for number in range(30):
+            await _emit(scratch, f"event {number}")
+        await _eventually(lambda: _consumer_done(scratch, "things", delivered=30))
+        notes = [row.note for row in await _applied(scratch)]
+        assert sorted(notes) == sorted(f"event {number}" for number in range(30))
+    finally:
+        await _stop(relay, *instances)
+
+
+async def test_a_job_run_alone_runs_in_one_instance_at_a_time(scratch):
+    """kit.exclusive: while one instance's pass of a job runs, another's is skipped (None, its
+    task never called); another job is not held up; once the pass ends, failed or not, the next
+    one runs."""
+    running, let_go = asyncio.Event(), asyncio.Event()
+    passes = []
+
+    async def held_pass():
+        running.set()
+        await let_go.wait()
+        return "held"
+
+    async def quick_pass():
+        passes.append("quick")
+        return "quick"
+
+    async def failing_pass():
+        raise RuntimeError("the pass failed")
+
+    first = asyncio.create_task(exclusive.alone(scratch.database, "the sweep", held_pass))
+    await asyncio.wait_for(running.wait(), 10)
+    assert await exclusive.alone(scratch.database, "the sweep", quick_pass) is None
+    assert passes == []
+    assert await exclusive.alone(scratch.database, "another job", quick_pass) == "quick"
+    let_go.set()
+    assert await first == "held"
+    with pytest.raises(RuntimeError):
+        await exclusive.alone(scratch.database, "the sweep", failing_pass)
+    assert await exclusive.alone(scratch.database, "the sweep", quick_pass) == "quick"
 
 
 async def test_event_of_rolled_back_transaction_is_never_sent(scratch):
