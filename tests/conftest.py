@@ -16,6 +16,8 @@ from services.kit.settings import REPO_ROOT, load
 # The suite registers and signs in far more often than one person would; the burst test
 # reads this limit back and goes past it.
 TEST_STRICT_LIMIT = "300"
+# An access token's life in the test mesh: an hour, past the suite's length.
+TEST_ACCESS_TOKEN_SECONDS = 3600
 # A web front end on another origin, for the CORS tests.
 TEST_WEB_ORIGIN = "http://shop.autosalon.test"
 
@@ -25,6 +27,9 @@ def mesh():
     os.environ.setdefault("AUTOSALON_EDGE_STRICT_REQUESTS", TEST_STRICT_LIMIT)
     os.environ.setdefault("AUTOSALON_EDGE_CORS_ORIGINS", TEST_WEB_ORIGIN)
     os.environ.setdefault("AUTOSALON_EDGE_CORS_LOCALHOST", "true")
+    # The session's sign-ins (a client, a manager) serve the whole suite, which runs longer than
+    # the default 15 minutes an access token lives; the expiry tests sign expired tokens themselves.
+    os.environ.setdefault("AUTOSALON_ACCESS_TOKEN_TTL", str(TEST_ACCESS_TOKEN_SECONDS))
     was_running = supervisor.running()
     try:
         subprocess.run([sys.executable, "-m", "scripts.mesh", "up"], cwd=REPO_ROOT, check=True)
