@@ -127,12 +127,12 @@ async def faults(stop: asyncio.Event, every_seconds: float, restarts: bool) -> l
     return done
 
 
-def _rows(database: str, sql: str, params: tuple = ()) -> list[tuple]:
+def rows(database: str, sql: str, params: tuple = ()) -> list[tuple]:
     with psycopg.connect(CONFIG.database_url(database, driver="postgresql"), autocommit=True) as connection:
         return connection.execute(sql, params).fetchall()
 
 
-async def _caught_up(seconds: float = 120) -> list[str]:
+async def caught_up(seconds: float = 120) -> list[str]:
     """Waits until every durable consumer has acked all and no outbox row is unsent; what is
     still behind when the time is up."""
     bus = Bus(CONFIG.nats_url, login=CONFIG.nats_login)
@@ -142,7 +142,7 @@ async def _caught_up(seconds: float = 120) -> list[str]:
         while True:
             behind = []
             for service in SERVICES:
-                unsent = _rows(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+                unsent = rows(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
                 if unsent:
                     behind.append(f"{service}: {unsent} outbox rows unsent")
                 try:
@@ -161,17 +161,17 @@ async def _caught_up(seconds: float = 120) -> list[str]:
 def reckoning(orders: dict[str, str], code: str) -> dict[str, list[str]]:
     """Each rule and the orders that break it."""
     names = list(orders)
-    snapshots = {f"orders/{order_id}": sales_pb2.Order.FromString(snapshot) for order_id, snapshot in _rows(
+    snapshots = {f"orders/{order_id}": sales_pb2.Order.FromString(snapshot) for order_id, snapshot in rows(
         "sales", "SELECT id, snapshot FROM orders WHERE id = ANY(%s)", ([uuid.UUID(name[7:]) for name in names],))}
     payments: dict[str, list[tuple[str, int]]] = {}
-    for order, status, completions in _rows("payment", """
+    for order, status, completions in rows("payment", """
             SELECT p.order_id, p.status, (SELECT count(*) FROM payment_status_log l
                                           WHERE l.payment_id = p.id AND l.to_status = 'completed')
             FROM payments p WHERE p.order_id = ANY(%s)""", (names,)):
         payments.setdefault(order, []).append((status, completions))
-    vehicles = {f"vehicles/{vehicle_id}": (status, holder) for vehicle_id, status, holder in _rows(
+    vehicles = {f"vehicles/{vehicle_id}": (status, holder) for vehicle_id, status, holder in rows(
         "inventory", "SELECT id, status, order_id FROM vehicles")}
-    uses = {order for (order,) in _rows("pricing", """
+    uses = {order for (order,) in rows("pricing", """
             SELECT r.order_id FROM redemptions r JOIN discounts d ON d.id = r.discount_id WHERE d.code = %s""", (code,))}
     broken: dict[str, list[str]] = {rule: [] for rule in (
         "ended completed or cancelled", "completed: one charge, car sold", "cancelled: no money kept, no car held",
@@ -227,7 +227,7 @@ async def run(purchases: int, concurrency: int, kill_every: float, restarts: boo
         done = await chaos
     orders = {result: KINDS[index % len(KINDS)] for index, result in enumerate(results) if isinstance(result, str)}
     failures = [str(result) for result in results if not isinstance(result, str)]
-    behind = await _caught_up()
+    behind = await caught_up()
     broken = reckoning(orders, code)
     return {
         "purchases": purchases, "concurrency": concurrency, "seconds": round(time.monotonic() - started, 1),

@@ -1,10 +1,11 @@
 # Sourced, after venv.sh, by the scripts that run a mesh of their own: ./scripts/test in
-# .run-test, ./bench/run and ./scripts/chaos in .run-bench, each with its own databases, streams,
+# .run-test, ./bench/run and ./scripts/chaos in .run-bench (./bench/run cluster in
+# .run-bench-cluster; the cluster test in .run-test-cluster), each with its own databases, streams,
 # keys and logs, so that what they create never shows in the developer's showroom (.run).
 # Every mesh listens on the same ports, so one runs at a time: the caller's own mesh is stopped
 # meanwhile and started again at the end; another sandbox's is refused rather than fought over.
 # What these functions say goes to stderr (a bench's figures are its stdout).
-SANDBOXES=("$ROOT/.run-test" "$ROOT/.run-bench")
+SANDBOXES=("$ROOT/.run-test" "$ROOT/.run-bench" "$ROOT/.run-test-cluster" "$ROOT/.run-bench-cluster")
 
 # Whether the mesh of run directory $1 is up: its supervisord answers (supervisor.running()).
 mesh_running() {
@@ -47,6 +48,7 @@ leave_sandbox() {
     step "your mesh: left stopped, as the mesh of $(basename "$sandbox_dir") is kept running" >&2
   else
     step "your mesh: starting it again, with this shell's AUTOSALON_* settings" >&2
-    AUTOSALON_RUN_DIR="$own_run_dir" "$PY" -m scripts.mesh up >/dev/null
+    # With as many nodes as its folder was made with, not the sandbox's.
+    AUTOSALON_RUN_DIR="$own_run_dir" env -u AUTOSALON_CLUSTER_NODES "$PY" -m scripts.mesh up >/dev/null
   fi
 }

@@ -46,6 +46,27 @@ def mesh():
 
 def pytest_collection_modifyitems(items):
     """Disruptive tests last, so no other test meets a stopped service; the one that empties
-    the login budget after them, since they sign users up too."""
-    items.sort(key=lambda item: (item.get_closest_marker("spends_login_budget") is not None,
+    the login budget after them, since they sign users up too; those that stop the tests' mesh
+    for a mesh of their own after all."""
+    items.sort(key=lambda item: (item.get_closest_marker("own_mesh") is not None,
+                                 item.get_closest_marker("spends_login_budget") is not None,
                                  item.get_closest_marker("disruptive") is not None))
+
+
+# Figures a test measured on the way (never asserted: speed is the benches' to judge), shown
+# in the session's summary.
+FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture()
+def show_figure(request):
+    """`show_figure(line)`: a line for the session's summary."""
+    return lambda line: request.config.stash.setdefault(FIGURES, []).append(line)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    figures = config.stash.get(FIGURES, [])
+    if figures:
+        terminalreporter.section("figures measured by the tests")
+        for line in figures:
+            terminalreporter.write_line(line)

@@ -17,9 +17,9 @@ from services.kit.settings import REPO_ROOT, Settings, described
 
 from . import access, postgres, supervisor, tools
 from .layout import (
-    CONSUL_HTTP_PORT, EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NATS_MONITOR_PORT, NATS_PORT, RUN,
-    BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PUSH_ADDR, SERVICES, SETTINGS,
-    SMS_ADDR, VENV_BIN, instances,
+    EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NODES, NODES_FILE, RUN, BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR,
+    MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PUSH_ADDR, SERVICES, SETTINGS, SMS_ADDR, VENV_BIN, consul_agents, instances,
+    nats_servers, nodes_conflict,
 )
 from .tools import step
 
@@ -89,15 +89,25 @@ def _edge_endpoints(service: str) -> int:
 
 def up() -> None:
     started = time.monotonic()
+    conflict = nodes_conflict()
+    if conflict:
+        sys.exit(conflict)
     secrets = prepare()
+    NODES_FILE.write_text(f"{NODES}\n")
     access.write_consul_config(secrets)
     access.repair_consul_data()
-    users_changed = access.write_nats_config(secrets)
+    reconfigured = access.write_nats_config(secrets)
     supervisor.render(tools.CONSUL_BINARY, tools.MAILPIT_BINARY, secrets)
-    step("supervisord: starting postgres, consul, nats")
+    step("supervisord: starting postgres, consul, nats" + (f" ({NODES} nodes)" if NODES > 1 else ""))
     supervisor.start()
-    if users_changed:
-        supervisor.ctl("signal", "HUP", "nats", check=False)
+    # A program given up on (FATAL: a port taken, say) is tried again.
+    _in_parallel("start", [*supervisor.INFRASTRUCTURE, *(agent.program for agent in consul_agents()),
+                           *(server.program for server in nats_servers())])
+    for program in reconfigured:
+        supervisor.ctl("signal", "HUP", program, check=False)
+    for server in nats_servers():
+        _wait(f"{server.program}'s JetStream",
+              lambda: _get(f"http://127.0.0.1:{server.monitor_port}/healthz"))
     postgres.wait_ready(secrets.postgres[SUPERUSER])
     access.apply(secrets, secrets)
     access.use_agent_token(secrets, secrets.consul[OPERATOR])
@@ -184,8 +194,8 @@ def rotate() -> None:
     step("supervisord: stopping the services and the edge's sync")
     _in_parallel("stop", ["edge-sync", *(f"{service}:*" for service in SERVICES)])
     step("nats: new users, reloaded")
-    access.write_nats_config(new)
-    supervisor.ctl("signal", "HUP", "nats")
+    for program in access.write_nats_config(new):
+        supervisor.ctl("signal", "HUP", program)
     supervisor.render(tools.CONSUL_BINARY, tools.MAILPIT_BINARY, new)
     supervisor.start()
     _start_programs()
@@ -260,8 +270,8 @@ def _print_addresses(elapsed: float) -> None:
 Autosalon is up (healthy in {elapsed:.1f} s).
   edge, REST and native gRPC   http://127.0.0.1:{EDGE_PORT}   (GET /health)
   envoy admin                  http://127.0.0.1:{ENVOY_ADMIN_PORT}
-  consul                       http://127.0.0.1:{CONSUL_HTTP_PORT}
-  nats (jetstream)             nats://127.0.0.1:{NATS_PORT}  (monitor :{NATS_MONITOR_PORT})
+  consul                       {_consul_addresses()}
+  nats (jetstream)             {_nats_addresses()}
   postgresql                   127.0.0.1:{SETTINGS.pg_port}  a role a service, superuser {SUPERUSER}
   credentials                  {SETTINGS.credentials_path}  (python -m scripts.mesh rotate)
   services                     ports as registered in Consul: ./scripts/status
@@ -275,6 +285,20 @@ Autosalon is up (healthy in {elapsed:.1f} s).
 """,
         flush=True,
     )
+
+
+def _consul_addresses() -> str:
+    agents = consul_agents()
+    if len(agents) == 1:
+        return f"http://{agents[0].address}"
+    servers = ", ".join(str(agent.http_port) for agent in agents if agent.server)
+    nodes = ", ".join(f"http://{agent.address}" for agent in agents if not agent.server)
+    return f"{nodes} (each node's agent; servers on :{servers})"
+
+
+def _nats_addresses() -> str:
+    return ", ".join(f"{server.url} (monitor :{server.monitor_port})" for server in nats_servers()) + (
+        f", one JetStream cluster, streams on {min(3, NODES)} servers" if NODES > 1 else "")
 
 
 def down(purge: bool) -> None:

@@ -20,12 +20,12 @@ from services.kit.subjects import SETTINGS_BUCKET, SETTINGS_WRITER, stream_name
 from services.kit.credentials import CONSUL_AGENT, EDGE_SYNC, OPERATOR, SUPERUSER, Credentials
 
 from . import postgres
-from .layout import CONSUL_HTTP_PORT, NATS_MONITOR_PORT, NATS_PORT, RUN, SERVICES, SETTINGS
+from .layout import CLUSTER, RUN, SERVICES, SETTINGS, ConsulAgent, NatsServer, consul_agents, nats_servers
 from .tools import step
 
-NATS_CONFIG = RUN / "nats" / "nats.conf"
+NATS_DIR = RUN / "nats"
 CONSUL_DIR = RUN / "consul"
-CONSUL_CONFIG = CONSUL_DIR / "consul.json"
+CLUSTER_NAME = "autosalon"
 GLOBAL_MANAGEMENT = "00000000-0000-0000-0000-000000000001"
 
 
@@ -73,61 +73,101 @@ def nats_permissions(service: str) -> dict:
     }
 
 
-def nats_config(secrets: Credentials) -> str:
-    """nats-server's whole configuration (its syntax takes JSON), so that a reload (SIGHUP)
+def nats_config_path(server: NatsServer):
+    return NATS_DIR / ("nats.conf" if not CLUSTER else f"{server.program}.conf")
+
+
+def nats_config(secrets: Credentials, server: NatsServer) -> str:
+    """One nats-server's whole configuration (its syntax takes JSON), so that a reload (SIGHUP)
     finds what the start did: where it listens and keeps its streams, its users, no
-    anonymous access."""
+    anonymous access; in a cluster, its routes to the others, which sign in as the operator."""
     users = [{"user": OPERATOR, "password": secrets.nats[OPERATOR]}]
     users += [
         {"user": service, "password": secrets.nats[service], "permissions": nats_permissions(service)}
         for service in SERVICES
     ]
-    return json.dumps({
-        "server_name": "autosalon", "host": "127.0.0.1", "port": NATS_PORT, "http_port": NATS_MONITOR_PORT,
-        "jetstream": {"store_dir": str(RUN / "nats")},
+    config = {
+        "server_name": "autosalon" if not CLUSTER else f"autosalon-{server.node}",
+        "host": "127.0.0.1", "port": server.port, "http_port": server.monitor_port,
+        "jetstream": {"store_dir": str(NATS_DIR if not CLUSTER else NATS_DIR / server.program)},
         "authorization": {"users": users},
-    }, indent=2) + "\n"
+    }
+    if CLUSTER:
+        route_login = f"{OPERATOR}:{secrets.nats[OPERATOR]}"
+        config["cluster"] = {
+            "name": CLUSTER_NAME, "host": "127.0.0.1", "port": server.route_port,
+            "authorization": {"user": OPERATOR, "password": secrets.nats[OPERATOR]},
+            "routes": [f"nats-route://{route_login}@127.0.0.1:{other.route_port}"
+                       for other in nats_servers() if other != server],
+        }
+    return json.dumps(config, indent=2) + "\n"
 
 
-def write_nats_config(secrets: Credentials) -> bool:
-    """Writes the configuration; True when it changed (a running server must reload it)."""
-    text = nats_config(secrets)
-    if NATS_CONFIG.exists() and NATS_CONFIG.read_text() == text:
-        return False
-    credentials.write_private(NATS_CONFIG, text)
-    return True
+def write_nats_config(secrets: Credentials) -> list[str]:
+    """Writes each server's configuration: the servers whose changed (a running one must reload it)."""
+    changed = []
+    for server in nats_servers():
+        path, text = nats_config_path(server), nats_config(secrets, server)
+        if not path.exists() or path.read_text() != text:
+            credentials.write_private(path, text)
+            changed.append(server.program)
+    return changed
 
 
 # Consul -----------------------------------------------------------------------------------
 
-def consul_config(secrets: Credentials) -> str:
-    """One Consul server of its own, keeping its state (ACL tokens too) in the run folder."""
-    return json.dumps({
-        "server": True, "bootstrap_expect": 1, "data_dir": str(CONSUL_DIR / "data"),
+def consul_config_path(agent: ConsulAgent):
+    return CONSUL_DIR / ("consul.json" if not CLUSTER else f"{agent.program}.json")
+
+
+def _consul_data(agent: ConsulAgent):
+    return CONSUL_DIR / ("data" if not CLUSTER else agent.program)
+
+
+def consul_config(secrets: Credentials, agent: ConsulAgent) -> str:
+    """One Consul agent keeping its state (ACL tokens too) in the run folder: a single mesh's
+    own server; in a cluster, a server awaiting the others for its first election, or a node's
+    client agent, all joining the servers."""
+    config = {
+        "server": agent.server, "data_dir": str(_consul_data(agent)),
         "bind_addr": "127.0.0.1", "client_addr": "127.0.0.1",
-        "ports": {"http": CONSUL_HTTP_PORT, "dns": -1, "grpc": -1},
+        "ports": {"http": agent.http_port, "dns": -1, "grpc": -1},
         "log_level": "warn", "log_json": True, "disable_update_check": True,
         "performance": {"raft_multiplier": 1},
         "acl": {
             "enabled": True, "default_policy": "deny", "down_policy": "extend-cache",
             "enable_token_persistence": True,
-            "tokens": {"initial_management": secrets.consul[OPERATOR]},
+            **({"tokens": {"initial_management": secrets.consul[OPERATOR]}} if agent.server else {}),
         },
-    }, indent=2) + "\n"
+    }
+    if not CLUSTER:
+        config["bootstrap_expect"] = 1
+    else:
+        servers = [other for other in consul_agents() if other.server]
+        config.update({
+            "node_name": agent.program, "datacenter": "dc1",
+            "retry_join": [f"127.0.0.1:{server.serf_port}" for server in servers],
+            **({"bootstrap_expect": len(servers)} if agent.server else {}),
+        })
+        config["ports"].update({"serf_lan": agent.serf_port, "serf_wan": -1, "server": agent.rpc_port,
+                                "grpc_tls": -1})
+    return json.dumps(config, indent=2) + "\n"
 
 
 def repair_consul_data() -> None:
     """Consul refuses to start on an empty server_metadata.json, which a start cut short leaves
     behind (seen after two meshes fought over the same ports); it writes the file anew when none
     is there."""
-    metadata = CONSUL_DIR / "data" / "server_metadata.json"
-    if metadata.exists() and metadata.stat().st_size == 0:
-        step(f"consul: removing the empty {metadata} a start cut short left")
-        metadata.unlink()
+    for agent in consul_agents():
+        metadata = _consul_data(agent) / "server_metadata.json"
+        if metadata.exists() and metadata.stat().st_size == 0:
+            step(f"consul: removing the empty {metadata} a start cut short left")
+            metadata.unlink()
 
 
 def write_consul_config(secrets: Credentials) -> None:
-    credentials.write_private(CONSUL_CONFIG, consul_config(secrets))
+    for agent in consul_agents():
+        credentials.write_private(consul_config_path(agent), consul_config(secrets, agent))
 
 
 def consul_rules(holder: str) -> str:
@@ -140,10 +180,12 @@ def consul_rules(holder: str) -> str:
     return f'service "{holder}" {{ policy = "write" }}\n' + read_all
 
 
-def consul(method: str, path: str, token: str, body: dict | None = None, timeout: float = 10.0):
-    """Consul's HTTP API, as the holder of `token`: the JSON answer."""
+def consul(method: str, path: str, token: str, body: dict | None = None, timeout: float = 10.0,
+           address: str = ""):
+    """Consul's HTTP API (the settings' agent, or the one at `address`), as the holder of
+    `token`: the JSON answer."""
     request = urllib.request.Request(
-        f"http://{SETTINGS.consul_addr}{path}", method=method,
+        f"http://{address or SETTINGS.consul_addr}{path}", method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"X-Consul-Token": token},
     )
@@ -205,9 +247,11 @@ def apply_consul(secrets: Credentials, login: str) -> list[str]:
 
 
 def use_agent_token(secrets: Credentials, login: str) -> None:
-    """Makes the local Consul agent act with its own token (the mesh's own server only: a
-    cluster's servers hold the tokens their chart gives them)."""
-    consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]})
+    """Makes each of the mesh's own Consul agents act with the agents' token (not for a
+    deployment's servers: they hold the tokens their chart gives them)."""
+    for agent in consul_agents():
+        consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]},
+               address=agent.address)
 
 
 def apply(secrets: Credentials, acting_as: Credentials) -> list[str]:

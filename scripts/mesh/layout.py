@@ -3,6 +3,7 @@ import hashlib
 import os
 import pathlib
 import sys
+from dataclasses import dataclass
 
 from services.kit.manifest import every_service
 from services.kit.settings import load
@@ -18,6 +19,90 @@ ENVOY_ADMIN_PORT = int(os.environ.get("AUTOSALON_ENVOY_ADMIN_PORT", "9901"))
 CONSUL_HTTP_PORT = int(SETTINGS.consul_addr.rsplit(":", 1)[1])
 NATS_PORT = int(SETTINGS.nats_url.rsplit(":", 1)[1])
 NATS_MONITOR_PORT = int(os.environ.get("AUTOSALON_NATS_MONITOR_PORT", "8222"))
+NATS_ROUTE_PORT = int(os.environ.get("AUTOSALON_NATS_ROUTE_PORT", "6222"))
+
+# How many nodes the mesh spreads over: 1, or a cluster (./scripts/up --cluster: 3) of Consul
+# servers, NATS servers in one JetStream cluster, and a Consul agent on each node where that
+# node's service instances register. The run folder keeps the count its mesh was made with.
+NODES_FILE = RUN / "nodes"
+CLUSTER_SIZES = (1, 3, 5)
+
+
+def _nodes() -> int:
+    asked = os.environ.get("AUTOSALON_CLUSTER_NODES", "")
+    kept = NODES_FILE.read_text().strip() if NODES_FILE.exists() else ""
+    return int(asked or kept or "1")
+
+
+NODES = _nodes()
+CLUSTER = NODES > 1
+
+
+def nodes_conflict() -> str:
+    """Why this run folder cannot be brought up with NODES, or "" when it can."""
+    kept = NODES_FILE.read_text().strip() if NODES_FILE.exists() else str(NODES)
+    if NODES not in CLUSTER_SIZES:
+        return f"AUTOSALON_CLUSTER_NODES={NODES}: a mesh runs on {' or '.join(map(str, CLUSTER_SIZES))} nodes"
+    if kept != str(NODES):
+        return (f"{RUN} holds a mesh of {kept} node(s), not {NODES}: bring it up as it was made, or delete it "
+                "first (./scripts/down --purge)")
+    return ""
+
+
+@dataclass(frozen=True)
+class NatsServer:
+    """One NATS server: `node` numbers from 1; a cluster's route to the others on `route_port`."""
+    program: str
+    node: int
+    port: int
+    monitor_port: int
+    route_port: int
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class ConsulAgent:
+    """One Consul agent: a server (one of the Raft peers), or a node's client agent."""
+    program: str
+    node: int
+    server: bool
+    http_port: int
+    serf_port: int
+    rpc_port: int
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.http_port}"
+
+
+def nats_servers() -> list[NatsServer]:
+    if not CLUSTER:
+        return [NatsServer("nats", 1, NATS_PORT, NATS_MONITOR_PORT, 0)]
+    return [NatsServer(f"nats-{node}", node, NATS_PORT + node - 1, NATS_MONITOR_PORT + node - 1,
+                       NATS_ROUTE_PORT + node - 1) for node in range(1, NODES + 1)]
+
+
+def consul_agents() -> list[ConsulAgent]:
+    """A single mesh's one server (Consul's own serf and RPC ports); a cluster's servers, then
+    each node's client agent, the first node's at the settings' address."""
+    if not CLUSTER:
+        return [ConsulAgent("consul", 1, True, CONSUL_HTTP_PORT, 8301, 8300)]
+    servers = [ConsulAgent(f"consul-server-{node}", node, True, CONSUL_HTTP_PORT + 10 * node - 5,
+                           8296 + 10 * node, 8297 + 10 * node) for node in range(1, NODES + 1)]
+    agents = [ConsulAgent(f"consul-{node}", node, False, CONSUL_HTTP_PORT + 10 * (node - 1),
+                          8291 + 10 * node, 8292 + 10 * node) for node in range(1, NODES + 1)]
+    return servers + agents
+
+
+def node_of(service: str, instance: int) -> int:
+    """The node an instance runs on: every instance of every service dealt round the nodes in
+    turn, so each node has as many as another (give or take one) and a service's instances are
+    on different nodes."""
+    dealt = [(name, number) for name in SERVICES for number in range(instances(name))]
+    return dealt.index((service, instance)) % NODES + 1
 
 # PostgreSQL refuses to run as root, so as root it runs as this system user, with its
 # binaries and data where that user can reach them (a checkout may sit in a 700 folder).

@@ -12,14 +12,15 @@ from services.kit.credentials import EDGE_SYNC, Credentials
 
 from . import access, cores, postgres
 from .layout import (
-    EMULATORS, ENVOY_ADMIN_PORT, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
-    RUNNING_AS_ROOT, SERVICES, VENV_BIN, instances,
+    CLUSTER, EMULATORS, ENVOY_ADMIN_PORT, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, NODES, PG_SOCKET_DIR,
+    PG_SYSTEM_USER, RUN, RUNNING_AS_ROOT, SERVICES, VENV_BIN, consul_agents, instances, nats_servers, node_of,
 )
 
 CONF = RUN / "supervisord.conf"
 SOCKET = RUN / "supervisor.sock"
 
-INFRASTRUCTURE = ("postgres", "consul", "nats", "mail")
+# Besides Consul's agents and the NATS servers (layout.consul_agents, nats_servers).
+INFRASTRUCTURE = ("postgres", "mail")
 EDGE = ("edge-sync", "envoy")
 # Envoy 1.40's disk cache warns "InsertContext destroyed prematurely" on every entry it stores,
 # stored entries included (the e2e cache tests read them back); only its errors are logged.
@@ -53,8 +54,8 @@ stdout_logfile_backups=2
 GRPC_EXPERIMENTS = ("-event_engine_listener,-event_engine_client,-event_engine_for_all_other_endpoints,"
                     "-event_engine_callback_cq")
 
-# Read only while rendering Envoy's config, by the process running ./scripts/up.
-_EDGE_SETTINGS = ("AUTOSALON_EDGE_", "AUTOSALON_ENVOY_")
+# Read only by the process running ./scripts/up: Envoy's config, the number of nodes.
+_MESH_ONLY_SETTINGS = ("AUTOSALON_EDGE_", "AUTOSALON_ENVOY_", "AUTOSALON_CLUSTER_")
 
 
 def _environment(variables: dict) -> str:
@@ -70,7 +71,7 @@ def _settings_environment(own: dict | None = None) -> str:
     """
     settings = {
         key: value for key, value in sorted(os.environ.items())
-        if key.startswith("AUTOSALON_") and not key.startswith(_EDGE_SETTINGS)
+        if key.startswith("AUTOSALON_") and not key.startswith(_MESH_ONLY_SETTINGS)
     }
     settings.update(own or {})
     return f"environment={_environment(settings)}\n" if settings else ""
@@ -83,11 +84,22 @@ def _own_settings(service: str) -> dict:
     return {}
 
 
-def _core_environment(cores: list[int] | None) -> dict:
-    """Which core each instance runs on (supervisord numbers a program's processes from 0)."""
-    if not cores:
+def _core_environment(cores: list[int] | None, instance: int) -> dict:
+    """Which core the instance runs on, given its service's (cores.placement)."""
+    return {kit_cores.CORE: str(cores[instance])} if cores else {}
+
+
+def _node_environment(node: int) -> dict:
+    """In a cluster, the node's Consul agent and NATS server (the others after it, to fail over
+    to), and streams kept on three servers."""
+    if not CLUSTER:
         return {}
-    return {kit_cores.CORES: ",".join(str(core) for core in cores), kit_cores.INSTANCE: "%(process_num)d"}
+    servers = nats_servers()
+    nearest_first = servers[node - 1:] + servers[:node - 1]
+    agent = next(agent for agent in consul_agents() if not agent.server and agent.node == node)
+    return {"AUTOSALON_CONSUL_ADDR": agent.address,
+            "AUTOSALON_NATS_URL": ",".join(server.url for server in nearest_first),
+            "AUTOSALON_NATS_REPLICAS": str(min(3, NODES))}
 
 
 def render(consul_binary, mailpit_binary, secrets: Credentials) -> None:
@@ -109,16 +121,10 @@ def config(consul_binary, mailpit_binary, secrets: Credentials) -> str:
             "stopsignal=INT\n"
             + (f"user={PG_SYSTEM_USER}\ndirectory=/\n" if RUNNING_AS_ROOT else ""),
         ),
-        _program(
-            "consul",
-            [consul_binary, "agent", f"-config-file={access.CONSUL_CONFIG}"],
-            10, True,
-        ),
-        _program(
-            "nats",
-            [VENV_BIN / "nats-server", f"--config={access.NATS_CONFIG}"],
-            10, True,
-        ),
+        *(_program(agent.program, [consul_binary, "agent", f"-config-file={access.consul_config_path(agent)}"],
+                   10, True) for agent in consul_agents()),
+        *(_program(server.program, [VENV_BIN / "nats-server", f"--config={access.nats_config_path(server)}"],
+                   10, True) for server in nats_servers()),
         # Keeps what it received in the run folder, so a test reads mail sent before a restart.
         _program(
             "mail",
@@ -143,16 +149,16 @@ def config(consul_binary, mailpit_binary, secrets: Credentials) -> str:
         programs.append(_program(program, [python, "-m", module], 40, True, settings))
     placed = cores.placement({service: instances(service) for service in SERVICES}, cores.available())
     for service, manifest in SERVICES.items():
-        programs.append(
-            _program(
-                service, [python, "-m", manifest.module], 100, False,
-                f"numprocs={instances(service)}\nprocess_name=%(program_name)s-%(process_num)d\n"
+        # A program an instance (each with its node's addresses), grouped by service: "sales:sales-0".
+        names = [f"{service}-{instance}" for instance in range(instances(service))]
+        for instance, name in enumerate(names):
+            programs.append(_program(
+                name, [python, "-m", manifest.module], 100, False,
                 "stopsignal=TERM\n" + _settings_environment(
-                    {**_core_environment(placed.get(service)), **access.service_environment(service, secrets),
-                     **_own_settings(service)}),
-                log_name="%(program_name)s-%(process_num)d",
-            )
-        )
+                    {**_core_environment(placed.get(service), instance), **access.service_environment(service, secrets),
+                     **_node_environment(node_of(service, instance)), **_own_settings(service)}),
+            ))
+        programs.append(f"\n[group:{service}]\nprograms={','.join(names)}\npriority=100\n")
     return (
         f"""[unix_http_server]
 file={SOCKET}

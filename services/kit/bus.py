@@ -24,13 +24,18 @@ def payload(envelope: common_pb2.EventEnvelope, message_class):
 
 
 class Bus:
-    """`login` is (user, password), empty for a server without users. A user's request
-    replies come to inboxes of its own (`_INBOX.<user>.`), the only ones it may read."""
+    """`url` names one server, or a cluster's separated by commas: they are tried in that
+    order (the first is the one near this process), and the client fails over to the others.
+    `login` is (user, password), empty for a server without users. A user's request replies
+    come to inboxes of its own (`_INBOX.<user>.`), the only ones it may read. `replicas`: how
+    many servers of the cluster keep each stream this process creates."""
 
-    def __init__(self, url: str, retention_days: int = 30, login: tuple[str, str] = ("", "")):
-        self._url = url
+    def __init__(self, url: str, retention_days: int = 30, login: tuple[str, str] = ("", ""),
+                 replicas: int = 1):
+        self._servers = [server.strip() for server in url.split(",") if server.strip()]
         self._login = login
         self._retention_days = retention_days
+        self.replicas = replicas
         self.nc: nats.NATS | None = None
         self.js = None
         self._trouble_reported = False
@@ -41,7 +46,8 @@ class Bus:
         user, password = self._login
         identity = {"user": user, "password": password, "inbox_prefix": f"_INBOX.{user}"} if user else {}
         self.nc = await nats.connect(
-            self._url, name=user or "autosalon", **identity, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+            self._servers, name=user or "autosalon", **identity, dont_randomize=True,
+            max_reconnect_attempts=-1, reconnect_time_wait=0.5,
             error_cb=self._on_error, disconnected_cb=self._on_disconnect,
             reconnected_cb=self._on_reconnect,
         )
@@ -74,6 +80,7 @@ class Bus:
             subjects=[f"autosalon.{service}.>"],
             duplicate_window=600.0,
             max_age=self._retention_days * 86400.0,
+            num_replicas=self.replicas,
         )
         try:
             await self.js.add_stream(config)

@@ -2,10 +2,9 @@
 why); CPU-heavy worker threads let out onto every core the process may use."""
 import os
 
-# Set by ./scripts/up: the core of each instance of the service, in instance order, and which
-# instance this process is. Unset (one core, or under compose), the process runs anywhere.
-CORES = "AUTOSALON_CORES"
-INSTANCE = "AUTOSALON_INSTANCE"
+# Set by ./scripts/up: the core this instance runs on. Unset (one core, or under compose), the
+# process runs anywhere.
+CORE = "AUTOSALON_CORE"
 
 _every_core: set[int] | None = None
 
@@ -14,11 +13,10 @@ def pin_from_environment() -> None:
     """Moves every thread of this process (and so those it starts later) onto its core, when
     the environment names one."""
     global _every_core
-    listed = os.environ.get(CORES, "")
-    if not listed:
+    named = os.environ.get(CORE, "")
+    if not named:
         return
-    cores = [int(core) for core in listed.split(",")]
-    core = cores[int(os.environ.get(INSTANCE, "0")) % len(cores)]
+    core = int(named)
     _every_core = os.sched_getaffinity(0)
     for thread in os.listdir("/proc/self/task"):
         os.sched_setaffinity(int(thread), {core})

@@ -36,7 +36,7 @@ VALUE_TYPES = {int: "int", float: "decimal", str: "string", bool: "bool"}
 
 async def open_bucket(bus: Bus):
     """The bucket, made if it is not there yet: only the config service writes it."""
-    return await bus.js.create_key_value(bucket=BUCKET, history=1,
+    return await bus.js.create_key_value(bucket=BUCKET, history=1, replicas=bus.replicas,
                                          description="the config service's setting values, by key")
 
 

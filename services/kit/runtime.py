@@ -119,7 +119,7 @@ async def start(manifest: Service, outbox: sa.Table, repository: Callable[[Conne
     metrics.enabled = config.metrics
     own = LiveSettings(manifest.name, settings.load(manifest.settings)) if manifest.settings is not None else None
     database = Database(config.database_url(manifest.name), manifest.name, outbox, repository)
-    events = Bus(config.nats_url, config.event_retention_days, config.nats_login)
+    events = Bus(config.nats_url, config.event_retention_days, config.nats_login, config.nats_replicas)
     await events.connect()
     consul = Consul(config.consul_addr, config.consul_acl_token)
     discovery = Discovery(consul)

@@ -109,7 +109,12 @@ class Settings:
     """Where the mesh's shared parts are, and the policies every service shares."""
     run_dir: pathlib.Path = setting(REPO_ROOT / ".run", "AUTOSALON_RUN_DIR", "the mesh's state, logs and keys")
     consul_addr: str = setting("127.0.0.1:8500", "AUTOSALON_CONSUL_ADDR", "Consul's HTTP API")
-    nats_url: str = setting("nats://127.0.0.1:4222", "AUTOSALON_NATS_URL", "NATS JetStream")
+    nats_url: str = setting(
+        "nats://127.0.0.1:4222", "AUTOSALON_NATS_URL",
+        "NATS JetStream; a cluster's servers separated by commas, the one to try first first")
+    nats_replicas: int = setting(
+        1, "AUTOSALON_NATS_REPLICAS", "how many servers keep a copy of each stream (3 in a cluster)",
+        minimum=1, maximum=5)
     pg_host: str = setting("127.0.0.1", "AUTOSALON_PG_HOST", "PostgreSQL's host")
     pg_port: int = setting(55432, "AUTOSALON_PG_PORT", "PostgreSQL's port", minimum=1, maximum=65535)
     pg_user: str = setting(

@@ -56,7 +56,7 @@ def test_each_service_program_holds_its_own_credentials_and_no_one_elses(monkeyp
     sections = configparser.ConfigParser(interpolation=None)
     sections.read_string(supervisor.config("/opt/consul", "/opt/mailpit", secrets))
     for service in SERVICES:
-        environment = sections[f"program:{service}"]["environment"]
+        environment = sections[f"program:{service}-0"]["environment"]
         assert f'AUTOSALON_PG_USER="{service}"' in environment
         assert f'AUTOSALON_NATS_PASSWORD="{secrets.nats[service]}"' in environment
         assert f'AUTOSALON_CONSUL_TOKEN="{secrets.consul[service]}"' in environment

@@ -45,9 +45,13 @@ def test_services_are_told_their_cores_and_nothing_else_is(monkeypatch):
     sections = config.split("\n[program:")
     for section in sections[1:]:
         name = section.split("]", 1)[0]
-        told = "AUTOSALON_CORES=" in section
-        assert told == (name in supervisor.SERVICES), name
-    assert 'AUTOSALON_INSTANCE="%(process_num)d"' in config
+        told = "AUTOSALON_CORE=" in section
+        service, _, instance = name.rpartition("-")
+        assert told == (service in supervisor.SERVICES and instance.isdigit()), name
+    placed = cores.placement({service: supervisor.instances(service) for service in supervisor.SERVICES}, [0, 1])
+    told = {section.split("]", 1)[0]: section for section in sections[1:]}
+    for index, core in enumerate(placed["auth"]):
+        assert f'AUTOSALON_CORE="{core}"' in told[f"auth-{index}"]
 
 
 _PROBE = """
@@ -72,13 +76,13 @@ print(json.dumps(found))
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin to one")
 def test_the_kit_moves_every_thread_onto_the_instances_core_and_lets_workers_out():
     every = sorted(os.sched_getaffinity(0))
-    environment = {**os.environ, "AUTOSALON_CORES": f"{every[0]},{every[1]}", "AUTOSALON_INSTANCE": "1"}
+    environment = {**os.environ, "AUTOSALON_CORE": str(every[1])}
     found = json.loads(subprocess.run([sys.executable, "-c", _PROBE], env=environment, cwd=REPO_ROOT,
                                       check=True, capture_output=True, text=True).stdout)
     assert found["main"] == found["early"] == found["later"] == [every[1]]
     assert found["worker"] == every
     unpinned = {**os.environ}
-    unpinned.pop("AUTOSALON_CORES", None)
+    unpinned.pop("AUTOSALON_CORE", None)
     free = json.loads(subprocess.run([sys.executable, "-c", _PROBE], env=unpinned, cwd=REPO_ROOT,
                                      check=True, capture_output=True, text=True).stdout)
     assert free["main"] == every

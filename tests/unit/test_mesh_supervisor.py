@@ -28,7 +28,7 @@ def _sections(monkeypatch, **variables) -> configparser.ConfigParser:
 def test_settings_reach_the_python_programs_only(monkeypatch):
     sections = _sections(monkeypatch, AUTOSALON_EVENT_RETENTION_DAYS="7",
                          AUTOSALON_EDGE_STRICT_REQUESTS="300")
-    assert 'AUTOSALON_EVENT_RETENTION_DAYS="7"' in sections["program:sales"]["environment"]
+    assert 'AUTOSALON_EVENT_RETENTION_DAYS="7"' in sections["program:sales-0"]["environment"]
     assert 'AUTOSALON_EVENT_RETENTION_DAYS="7"' in sections["program:edge-sync"]["environment"]
     assert 'AUTOSALON_EVENT_RETENTION_DAYS="7"' in sections["program:payment-gateway"]["environment"]
     for program in ("postgres", "consul", "nats", "envoy"):
