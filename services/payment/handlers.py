@@ -33,6 +33,9 @@ from .store import PaymentRepository
 
 log = logging.getLogger(__name__)
 GATEWAY = "gateway"
+# How long an instance's word that it holds a queued payment's card lasts: renewed on every pass
+# of its queue (a second apart by default), so it lapses only once the instance is gone.
+CARD_LEASE = timedelta(minutes=5)
 # A payment in these states is settled: its watch ends (a later refund is a new watch's news).
 SETTLED = {payment_pb2.PAYMENT_STATUS_COMPLETED, payment_pb2.PAYMENT_STATUS_FAILED,
            payment_pb2.PAYMENT_STATUS_CANCELLED, payment_pb2.PAYMENT_STATUS_REFUNDED}
@@ -217,6 +220,8 @@ class PaymentHandlers:
     async def drain_queue(self) -> int:
         """One pass over the card payments waiting for the gateway, charges then refunds;
         returns how many were settled."""
+        if self.cards:
+            await self._vouch_for_cards()
         async with self.database.reading() as uow:
             repository = uow.repository
             # A charge younger than a second may still be in its inline attempt; refunds have none.
@@ -241,12 +246,26 @@ class PaymentHandlers:
             await self._settle(row, outcome)
         elif row.id in self.cards:
             await self._charge(row)
-        elif row.created_at < now() - self.orphan_after:
+        elif self._orphaned(row):
             await self._cancel(row.id, "the card details were lost in a restart before the "
                                        "gateway could be reached; nothing was charged, please pay again")
         else:
             return 0
         return 1
+
+    def _orphaned(self, row) -> bool:
+        """A queued card payment old enough, whose card no live instance vouches for."""
+        vouched = row.card_held_until is not None and row.card_held_until > now()
+        return row.created_at < now() - self.orphan_after and not vouched
+
+    async def _vouch_for_cards(self) -> None:
+        """Tells the other instances this one still holds its queued payments' cards (so none of
+        them cancels one as orphaned), and forgets the cards of payments they settled meanwhile."""
+        held = list(self.cards)
+        async with self.database.unit_of_work() as uow:
+            pending = await uow.repository.vouch_for_cards(held, now() + CARD_LEASE)
+        for payment_id in set(held) - pending:
+            self.cards.pop(payment_id, None)
 
     async def _refunded(self, payment_id: uuid.UUID, reference: str, problem: str) -> None:
         """Records the gateway's answer to a refund: refunded, or why staff must refund by hand."""

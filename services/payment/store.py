@@ -36,6 +36,9 @@ payments = sa.Table(
     sa.Column("refund_reference", sa.Text, nullable=False, server_default=""),
     # Why the gateway refused a refund; staff then refund by other means.
     sa.Column("refund_problem", sa.Text, nullable=False, server_default=""),
+    # Until when the instance holding a queued card payment's number vouches for it (renewed on
+    # each pass of its queue); null when none does.
+    sa.Column("card_held_until", sa.DateTime(timezone=True), nullable=True),
     # The loan that made a credit payment ("applications/{uuid}"), and the order's total then.
     sa.Column("application", sa.Text, nullable=False, server_default=""),
     sa.Column("order_total", MONEY, nullable=False),
@@ -206,6 +209,15 @@ class PaymentRepository:
         return list(await self.connection.execute(sa.select(payments).where(
             payments.c.method == domain.CARD, payments.c.status == status,
             payments.c.refund_problem == "", payments.c.updated_at < older_than).order_by(payments.c.created_at).limit(100)))
+
+    async def vouch_for_cards(self, payment_ids: list[uuid.UUID], until: datetime) -> set[uuid.UUID]:
+        """Marks the pending ones of `payment_ids` as having their card held by a live instance
+        until `until`; returns those (the others were settled meanwhile)."""
+        held = await self.connection.execute(
+            payments.update().where(payments.c.id == sa.any_(sa.literal(payment_ids, ARRAY(sa.Uuid))),
+                                    payments.c.status == domain.PENDING)
+            .values(card_held_until=until).returning(payments.c.id))
+        return set(held.scalars())
 
     async def live_for_order(self, order_id: str) -> list[Row]:
         return list(await self.connection.execute(sa.select(payments).where(

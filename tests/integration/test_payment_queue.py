@@ -129,6 +129,31 @@ async def test_a_queued_payment_whose_card_was_lost_is_cancelled_after_a_while(p
     assert outage.emulator.transactions == {}
 
 
+async def test_an_old_queued_payment_another_instance_holds_the_card_of_is_not_cancelled(payments, outage, mesh):
+    """Two instances: the one that took the request holds the card while the gateway is away;
+    the other must not take it for a card lost in a restart, however old the payment."""
+    holder = payments
+    other = PaymentHandlers(holder.database, None, holder.gateway, orphan_after=timedelta(minutes=15))
+    queued = await _pending_card_payment(holder, "4111111111111111", age=timedelta(minutes=20))
+    assert await holder.drain_queue() == 0  # the gateway is away: the holder vouches, and waits
+    await outage.up()
+    await asyncio.sleep(0.6)
+    assert await other.drain_queue() == 0
+    assert await _status(other, queued) == "pending"
+    assert await holder.drain_queue() == 1
+    assert await _status(holder, queued) == "completed" and queued not in holder.cards
+
+
+async def test_a_card_is_forgotten_once_another_instance_settled_its_payment(payments, outage):
+    await outage.up()
+    settled_elsewhere = await _pending_card_payment(payments, "4111111111111111")
+    async with payments.database.unit_of_work() as uow:
+        await uow.connection.execute(store.payments.update().where(store.payments.c.id == settled_elsewhere)
+                                     .values(status="cancelled"))
+    await payments.drain_queue()
+    assert settled_elsewhere not in payments.cards
+
+
 async def _order_cancelled(handlers: PaymentHandlers, payment_id: uuid.UUID) -> None:
     async with handlers.database.unit_of_work() as uow:
         order = (await uow.repository.by_id(payment_id)).order_id
