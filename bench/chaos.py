@@ -20,6 +20,7 @@ import random
 import sys
 import time
 import uuid
+from typing import Callable
 
 import aiohttp
 import psycopg
@@ -196,29 +197,37 @@ def reckoning(orders: dict[str, str], code: str) -> dict[str, list[str]]:
     return broken
 
 
+async def prepared(edge: Buyer, purchases: int, concurrency: int, name: str) -> tuple[str, Callable]:
+    """Buyers, cars and a promo code (`name` and a random tail) for `purchases` purchases made
+    `concurrency` at once: (the code, `one(index)`, which makes purchase `index`, of kind
+    KINDS[index % 4], and returns the order's name)."""
+    manager = await sign_in(edge, CONFIG.admin_email, CONFIG.admin_password)
+    code = f"{name.upper()}{uuid.uuid4().hex[:6].upper()}"
+    await edge.post("/pricing/discounts", {"title": f"{name} 5 %", "kind": "DISCOUNT_KIND_PERCENTAGE",
+                                           "value": "5", "code": code, "usage_limit": purchases}, headers=manager)
+    # One purchase at a time per buyer: a customer holds at most two cars unpaid.
+    buyers = await sign_up_buyers(edge, concurrency)
+    vehicles = await stock_vehicles(edge, manager, purchases)
+    places: asyncio.Queue[dict] = asyncio.Queue()
+    for buyer in buyers:
+        places.put_nowait(buyer)
+
+    async def one(index: int) -> str:
+        buyer = await places.get()
+        try:
+            return await purchase(edge, buyer, manager, vehicles[index], KINDS[index % len(KINDS)], code)
+        finally:
+            places.put_nowait(buyer)
+
+    return code, one
+
+
 async def run(purchases: int, concurrency: int, kill_every: float, restarts: bool = True) -> dict:
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         edge = Buyer(session)
-        manager = await sign_in(edge, CONFIG.admin_email, CONFIG.admin_password)
-        code = f"CHAOS{uuid.uuid4().hex[:6].upper()}"
-        await edge.post("/pricing/discounts", {"title": "Chaos 5 %", "kind": "DISCOUNT_KIND_PERCENTAGE",
-                                               "value": "5", "code": code, "usage_limit": purchases}, headers=manager)
-        # One purchase at a time per buyer: a customer holds at most two cars unpaid.
-        buyers = await sign_up_buyers(edge, concurrency)
-        vehicles = await stock_vehicles(edge, manager, purchases)
+        code, one = await prepared(edge, purchases, concurrency, "Chaos")
         Buyer.calls = Buyer.unanswered = 0
-        places: asyncio.Queue[dict] = asyncio.Queue()
-        for buyer in buyers:
-            places.put_nowait(buyer)
-
-        async def one(index: int) -> str:
-            buyer = await places.get()
-            try:
-                return await purchase(edge, buyer, manager, vehicles[index], KINDS[index % len(KINDS)], code)
-            finally:
-                places.put_nowait(buyer)
-
         stop = asyncio.Event()
         chaos = asyncio.create_task(faults(stop, kill_every, restarts))
         started = time.monotonic()

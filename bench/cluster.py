@@ -21,14 +21,13 @@ import asyncio
 import json
 import sys
 import time
-import uuid
 
 import aiohttp
 import uvloop
 
-from bench.chaos import CONFIG, KINDS, Buyer, caught_up, purchase, reckoning, rows
+from bench.chaos import CONFIG, KINDS, Buyer, caught_up, prepared, reckoning, rows
 from bench.edge import wrk
-from bench.saga import sign_in, sign_up_buyers, stock_vehicles
+from bench.saga import sign_in
 from scripts.mesh import __main__ as mesh
 from scripts.mesh import access, supervisor
 from scripts.mesh.layout import SERVICES, consul_agents, instances, nats_servers
@@ -91,24 +90,7 @@ async def rounds(per_round: int, concurrency: int) -> dict:
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
         edge = Buyer(session)
-        manager = await sign_in(edge, CONFIG.admin_email, CONFIG.admin_password)
-        total = per_round * len(ROUNDS)
-        code = f"NODE{uuid.uuid4().hex[:6].upper()}"
-        await edge.post("/pricing/discounts", {"title": "Cluster 5 %", "kind": "DISCOUNT_KIND_PERCENTAGE",
-                                               "value": "5", "code": code, "usage_limit": total}, headers=manager)
-        buyers = await sign_up_buyers(edge, concurrency)
-        vehicles = await stock_vehicles(edge, manager, total)
-        places: asyncio.Queue[dict] = asyncio.Queue()
-        for buyer in buyers:
-            places.put_nowait(buyer)
-
-        async def one(index: int) -> str:
-            buyer = await places.get()
-            try:
-                return await purchase(edge, buyer, manager, vehicles[index], KINDS[index % len(KINDS)], code)
-            finally:
-                places.put_nowait(buyer)
-
+        code, one = await prepared(edge, per_round * len(ROUNDS), concurrency, "Node")
         bus = Bus(CONFIG.nats_url, login=CONFIG.nats_login)
         await bus.connect()
         sales_stream = await bus.js.stream_info(stream_name("sales"))

@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -27,7 +26,8 @@ import yaml
 
 from scripts.mesh.access import nats_permissions, service_environment
 from scripts.mesh.layout import CACHE
-from scripts.mesh.tools import SWAGGER_UI_VERSION, step
+from scripts.mesh import tools
+from scripts.mesh.tools import SWAGGER_UI_VERSION
 from services.kit import credentials
 from services.kit.credentials import EDGE_SYNC, OPERATOR, SUPERUSER
 from services.kit.manifest import every_service
@@ -108,19 +108,9 @@ KUBERNETES_VERSION = "1.33.0"
 
 
 def ensure_kustomize() -> pathlib.Path:
-    """kustomize, built from the Go module proxy once and cached outside the checkout (its
-    module's /v5 suffix is not the binary's name, so not tools.go_installed)."""
-    if KUSTOMIZE.exists():
-        return KUSTOMIZE
-    if shutil.which("go") is None:
-        sys.exit("kustomize: building it needs Go (https://go.dev/dl/), which is not on PATH")
-    step(f"kustomize {KUSTOMIZE_VERSION}: building with Go (first time only, about a minute)")
-    built = KUSTOMIZE.with_name(f"{KUSTOMIZE.name}.build")
-    subprocess.run(["go", "install", "-trimpath", f"sigs.k8s.io/kustomize/kustomize/v5@v{KUSTOMIZE_VERSION}"],
-                   env=dict(os.environ, CGO_ENABLED="0", GOBIN=str(built), GOFLAGS="-mod=mod"), check=True)
-    (built / "kustomize").rename(KUSTOMIZE)
-    shutil.rmtree(built, ignore_errors=True)
-    return KUSTOMIZE
+    """kustomize, built from the Go module proxy once and cached outside the checkout."""
+    return tools.go_installed("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", KUSTOMIZE_VERSION, KUSTOMIZE,
+                              "about a minute", command="kustomize")
 
 
 def built(overlay: str) -> list[dict]:

@@ -16,11 +16,12 @@ PARTNER_PROTOS = REPO_ROOT / "proto" / "autosalon"
 PARTNER_INPUT = {"directory": "proto", "paths": ["proto/autosalon"]}
 
 
-def buf_generate(plugins: list[dict], managed: dict | None = None) -> None:
+def buf_generate(plugins: list[dict], managed: dict | None = None, inputs: list[dict] | None = None) -> None:
     """Runs the plugins (buf.gen.yaml v2 entries; `local:` ones only, as there is no registry
-    here) over the partner protos, google/api and google/rpc taken from gen/third_party."""
+    here) over the partner protos, google/api and google/rpc taken from gen/third_party; or
+    over other `inputs` (buf.gen.yaml v2 entries)."""
     tools.generate_code()
-    template = {"version": "v2", "inputs": [PARTNER_INPUT], "plugins": plugins}
+    template = {"version": "v2", "inputs": inputs or [PARTNER_INPUT], "plugins": plugins}
     if managed:
         template["managed"] = managed
     env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}")

@@ -6,7 +6,6 @@ violations, read with google/rpc/error_details, generated here too). The npm pac
 ones package-lock.json pins, installed with `npm ci` when the lock changed; package.json, the
 lock and src/ are committed, what is installed, generated or compiled is not. Nothing is done
 when no input changed."""
-import json
 import pathlib
 import shutil
 import sys
@@ -14,7 +13,6 @@ import sys
 from services.kit.settings import REPO_ROOT
 
 from ..mesh import tools
-from ..mesh.layout import VENV_BIN
 from .generation import Stamp, buf_generate
 
 SDK = REPO_ROOT / "sdk" / "typescript"
@@ -52,8 +50,7 @@ def build() -> pathlib.Path:
     # google/api's descriptors too, which the protos' own refer to; the well-known types
     # come with @bufbuild/protobuf.
     buf_generate([dict(PLUGIN, include_imports=True)])
-    template = {"version": "v2", "inputs": [ERROR_DETAILS], "plugins": [PLUGIN]}
-    tools.run([VENV_BIN / "buf", "generate", "--template", json.dumps(template)], cwd=REPO_ROOT)
+    buf_generate([PLUGIN], inputs=[ERROR_DETAILS])
     tools.run([NODE_MODULES / ".bin" / "tsc", "-p", SDK])
     stamp.record()
     tools.step("typescript client: built")

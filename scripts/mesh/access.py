@@ -193,16 +193,22 @@ def consul(method: str, path: str, token: str, body: dict | None = None, timeout
         return json.loads(response.read() or b"null")
 
 
-def _consul_when_ready(token: str, timeout: float = 60.0) -> list[dict]:
-    """The ACL tokens, once Consul has a leader and its ACLs are bootstrapped."""
+def _once_consul_can(call, failure: str, timeout: float = 60.0):
+    """call()'s answer, asked again while Consul cannot give it yet (no leader elected, ACLs not
+    bootstrapped, an agent not joined to the servers yet); `failure` and why when time is up."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return consul("GET", "/v1/acl/tokens", token)
+            return call()
         except (urllib.error.URLError, OSError) as error:
             if time.monotonic() > deadline:
-                raise SystemExit(f"consul's ACLs did not come up: {error}") from None
+                raise SystemExit(f"{failure}: {error}") from None
             time.sleep(0.2)
+
+
+def _consul_when_ready(token: str) -> list[dict]:
+    """The ACL tokens, once Consul has a leader and its ACLs are bootstrapped."""
+    return _once_consul_can(lambda: consul("GET", "/v1/acl/tokens", token), "consul's ACLs did not come up")
 
 
 def consul_requests(secrets: Credentials, policies: dict[str, dict],
@@ -250,8 +256,8 @@ def use_agent_token(secrets: Credentials, login: str) -> None:
     """Makes each of the mesh's own Consul agents act with the agents' token (not for a
     deployment's servers: they hold the tokens their chart gives them)."""
     for agent in consul_agents():
-        consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]},
-               address=agent.address)
+        _once_consul_can(lambda: consul("PUT", "/v1/agent/token/agent", login, {"Token": secrets.consul[CONSUL_AGENT]},
+                                        address=agent.address), f"{agent.program} did not take the agents' token")
 
 
 def apply(secrets: Credentials, acting_as: Credentials) -> list[str]:

@@ -66,9 +66,11 @@ def ensure_consul() -> pathlib.Path:
     return CONSUL_BINARY
 
 
-def go_installed(name: str, module: str, version: str, binary: pathlib.Path, how_long: str) -> pathlib.Path:
+def go_installed(name: str, module: str, version: str, binary: pathlib.Path, how_long: str,
+                 command: str = "") -> pathlib.Path:
     """`binary`, built from the Go module proxy's `module`@v`version` the first time, cached
-    outside the checkout."""
+    outside the checkout. `command`: the name Go gives what it builds, when it is not the
+    module path's last part (a major version suffix: .../kustomize/v5)."""
     if binary.exists():
         step(f"{name} {version}: cached at {binary}")
         return binary
@@ -78,7 +80,7 @@ def go_installed(name: str, module: str, version: str, binary: pathlib.Path, how
     built = binary.parent / f"{name}-{version}.build"
     env = dict(os.environ, CGO_ENABLED="0", GOBIN=str(built), GOFLAGS="-mod=mod")
     run(["go", "install", "-trimpath", f"{module}@v{version}"], env=env)
-    (built / module.rsplit("/", 1)[1]).rename(binary)
+    (built / (command or module.rsplit("/", 1)[1])).rename(binary)
     shutil.rmtree(built, ignore_errors=True)
     step(f"{name} {version}: built")
     return binary
