@@ -32,6 +32,9 @@ def cluster():
         _mesh("down", environment, *(["--purge"] if os.environ.get("CI") else []))
 
 
+# A fresh cluster's start (its own databases made and migrated) and three rounds: longer than
+# the suite's 300 s a test on a slower machine.
+@pytest.mark.timeout(900)
 @pytest.mark.own_mesh
 def test_purchases_complete_or_compensate_with_a_nats_and_a_consul_server_down(cluster, show_figure):
     run = subprocess.run([sys.executable, "-m", "bench.cluster", "--purchases", "16", "--concurrency", "4"],
