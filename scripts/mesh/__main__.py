@@ -105,9 +105,7 @@ def up() -> None:
                            *(server.program for server in nats_servers())])
     for program in reconfigured:
         supervisor.ctl("signal", "HUP", program, check=False)
-    for server in nats_servers():
-        _wait(f"{server.program}'s JetStream",
-              lambda: _get(f"http://127.0.0.1:{server.monitor_port}/healthz"))
+    _wait_for_jetstream()
     postgres.wait_ready(secrets.postgres[SUPERUSER])
     access.apply(secrets, secrets)
     access.use_agent_token(secrets, secrets.consul[OPERATOR])
@@ -140,6 +138,11 @@ def up() -> None:
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
+
+
+def _wait_for_jetstream() -> None:
+    for server in nats_servers():
+        _wait(f"{server.program}'s JetStream", lambda: _get(f"http://127.0.0.1:{server.monitor_port}/healthz"))
 
 
 def _digest(*paths: pathlib.Path) -> str:
@@ -181,6 +184,9 @@ def rotate() -> None:
     credentials.json.previous until all is applied."""
     if not supervisor.running():
         sys.exit("the mesh is not running: ./scripts/up first (rotation applies the new secrets to it)")
+    conflict = nodes_conflict()
+    if conflict:
+        sys.exit(conflict)
     path = SETTINGS.credentials_path
     old, new = access.ensure(), Credentials.generated(list(SERVICES))
     previous = path.with_name(path.name + ".previous")
@@ -196,6 +202,9 @@ def rotate() -> None:
     step("nats: new users, reloaded")
     for program in access.write_nats_config(new):
         supervisor.ctl("signal", "HUP", program)
+    # A cluster's routes sign in with the operator's new password too: the services start once
+    # every server is back in the cluster.
+    _wait_for_jetstream()
     supervisor.render(tools.CONSUL_BINARY, tools.MAILPIT_BINARY, new)
     supervisor.start()
     _start_programs()

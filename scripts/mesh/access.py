@@ -149,8 +149,8 @@ def consul_config(secrets: Credentials, agent: ConsulAgent) -> str:
             "retry_join": [f"127.0.0.1:{server.serf_port}" for server in servers],
             **({"bootstrap_expect": len(servers)} if agent.server else {}),
         })
-        config["ports"].update({"serf_lan": agent.serf_port, "serf_wan": -1, "server": agent.rpc_port,
-                                "grpc_tls": -1})
+        config["ports"].update({"serf_lan": agent.serf_port, "serf_wan": -1, "grpc_tls": -1,
+                                **({"server": agent.rpc_port} if agent.server else {})})
     return json.dumps(config, indent=2) + "\n"
 
 

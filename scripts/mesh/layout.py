@@ -17,7 +17,8 @@ CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".ca
 EDGE_PORT = int(os.environ.get("AUTOSALON_EDGE_PORT", "8080"))
 ENVOY_ADMIN_PORT = int(os.environ.get("AUTOSALON_ENVOY_ADMIN_PORT", "9901"))
 CONSUL_HTTP_PORT = int(SETTINGS.consul_addr.rsplit(":", 1)[1])
-NATS_PORT = int(SETTINGS.nats_url.rsplit(":", 1)[1])
+# The first server the settings name (a cluster's are separated by commas).
+NATS_PORT = int(SETTINGS.nats_url.split(",")[0].rsplit(":", 1)[1])
 NATS_MONITOR_PORT = int(os.environ.get("AUTOSALON_NATS_MONITOR_PORT", "8222"))
 NATS_ROUTE_PORT = int(os.environ.get("AUTOSALON_NATS_ROUTE_PORT", "6222"))
 
@@ -28,24 +29,30 @@ NODES_FILE = RUN / "nodes"
 CLUSTER_SIZES = (1, 3, 5)
 
 
-def _nodes() -> int:
-    asked = os.environ.get("AUTOSALON_CLUSTER_NODES", "")
-    kept = NODES_FILE.read_text().strip() if NODES_FILE.exists() else ""
-    return int(asked or kept or "1")
+def _kept_nodes() -> str:
+    """The count the run folder's mesh was made with: its note, "1" for a mesh made before the
+    note was kept (its one Consul's and NATS server's configs are there), "" for a new folder."""
+    if NODES_FILE.exists():
+        return NODES_FILE.read_text().strip()
+    return "1" if (RUN / "consul" / "consul.json").exists() or (RUN / "nats" / "nats.conf").exists() else ""
 
 
-NODES = _nodes()
+_ASKED_NODES = os.environ.get("AUTOSALON_CLUSTER_NODES", "").strip()
+# A count that is no number is refused by nodes_conflict, with the mesh's commands that start
+# or change it; the others (down, status) still work.
+NODES = int(_ASKED_NODES or _kept_nodes() or "1") if (_ASKED_NODES or "1").isdigit() else 0
 CLUSTER = NODES > 1
 
 
 def nodes_conflict() -> str:
-    """Why this run folder cannot be brought up with NODES, or "" when it can."""
-    kept = NODES_FILE.read_text().strip() if NODES_FILE.exists() else str(NODES)
+    """Why this run folder cannot be brought up (or its secrets rotated) with NODES, or ""."""
     if NODES not in CLUSTER_SIZES:
-        return f"AUTOSALON_CLUSTER_NODES={NODES}: a mesh runs on {' or '.join(map(str, CLUSTER_SIZES))} nodes"
+        return (f"AUTOSALON_CLUSTER_NODES={_ASKED_NODES}: a mesh runs on "
+                f"{' or '.join(map(str, CLUSTER_SIZES))} nodes")
+    kept = _kept_nodes() or str(NODES)
     if kept != str(NODES):
-        return (f"{RUN} holds a mesh of {kept} node(s), not {NODES}: bring it up as it was made, or delete it "
-                "first (./scripts/down --purge)")
+        return (f"{RUN} holds a mesh of {kept} node(s), not {NODES}: bring it up as it was made, use another "
+                "run folder (AUTOSALON_RUN_DIR), or delete this one first (./scripts/down --purge)")
     return ""
 
 
@@ -65,7 +72,7 @@ class NatsServer:
 
 @dataclass(frozen=True)
 class ConsulAgent:
-    """One Consul agent: a server (one of the Raft peers), or a node's client agent."""
+    """One Consul agent: a server (one of the Raft peers, on `rpc_port`), or a node's client agent."""
     program: str
     node: int
     server: bool
@@ -93,7 +100,7 @@ def consul_agents() -> list[ConsulAgent]:
     servers = [ConsulAgent(f"consul-server-{node}", node, True, CONSUL_HTTP_PORT + 10 * node - 5,
                            8296 + 10 * node, 8297 + 10 * node) for node in range(1, NODES + 1)]
     agents = [ConsulAgent(f"consul-{node}", node, False, CONSUL_HTTP_PORT + 10 * (node - 1),
-                          8291 + 10 * node, 8292 + 10 * node) for node in range(1, NODES + 1)]
+                          8291 + 10 * node, 0) for node in range(1, NODES + 1)]
     return servers + agents
 
 

@@ -73,7 +73,7 @@ def test_three_consul_servers_elect_among_themselves_and_every_node_has_an_agent
                for server in servers)
     assert all("bootstrap_expect" not in agent and "tokens" not in agent["acl"] for agent in agents)
     ports = [port for agent in cluster["consul"] for kind, port in agent["ports"].items() if port != -1]
-    assert len(ports) == len(set(ports)) == 18
+    assert len(ports) == len(set(ports)) == 15  # http and serf each, Raft on the servers
     assert len({agent["node_name"] for agent in cluster["consul"]}) == 6
     assert len({agent["data_dir"] for agent in cluster["consul"]}) == 6
 
@@ -115,6 +115,21 @@ def test_a_run_folder_is_brought_up_with_the_nodes_it_was_made_with(tmp_path):
     assert "holds a mesh of 1 node(s), not 3" in _rendered(tmp_path, "3")["conflict"]
     assert _rendered(tmp_path, None)["conflict"] == ""
     assert "a mesh runs on 1 or 3 or 5 nodes" in _rendered(tmp_path, "2")["conflict"]
+
+
+def test_a_folder_made_before_the_count_was_kept_holds_one_node(tmp_path):
+    (tmp_path / "consul").mkdir()
+    (tmp_path / "consul" / "consul.json").write_text("{}")
+    assert "holds a mesh of 1 node(s), not 3" in _rendered(tmp_path, "3")["conflict"]
+
+
+def test_a_count_that_is_no_number_is_refused_by_name(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AUTOSALON_")}
+    environment.update(AUTOSALON_RUN_DIR=str(tmp_path), AUTOSALON_CLUSTER_NODES="three")
+    ran = subprocess.run([sys.executable, "-c", "from scripts.mesh import layout; print(layout.nodes_conflict())"],
+                         env=environment, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert "AUTOSALON_CLUSTER_NODES=three: a mesh runs on 1 or 3 or 5 nodes" in ran.stdout
 
 
 def test_the_bus_tries_a_clusters_servers_in_the_order_given():
