@@ -92,8 +92,9 @@ class Consul:
         ]
         return instances, int(response.headers.get("X-Consul-Index", "0"))
 
-    async def checks(self, name: str) -> list[dict]:
-        response = await self._http.get(f"/v1/health/checks/{name}")
+    async def every_check(self) -> list[dict]:
+        """Every check Consul holds, of every service (and node), in one answer."""
+        response = await self._http.get("/v1/health/state/any")
         response.raise_for_status()
         return response.json()
 

@@ -19,6 +19,12 @@ def _moment(stamp) -> datetime.datetime:
     return stamp.ToDatetime(tzinfo=datetime.timezone.utc)
 
 
+def _as_compared(checks) -> list[tuple]:
+    """A service's checks as the pass compares them with what is kept: all but since when."""
+    return sorted((check["check_id"], check["instance"], check["name"], check["status"], check["output"])
+                  for check in checks)
+
+
 class MonitoringHandlers:
     def __init__(self, database: Database, consul=None, services: list[str] = (), envoy_admin_url: str = ""):
         self.database = database
@@ -78,15 +84,25 @@ class MonitoringHandlers:
         return trace
 
     async def watch_checks(self) -> None:
-        """One pass: every service's Consul checks, as they are now, kept with since when."""
+        """One pass: every service's Consul checks, as they are now, kept with since when. One
+        question to Consul, one read of what is kept, and a write only for the services whose
+        checks changed (a pass every two seconds, and they seldom do)."""
         at = now()
-        for service in self.services:
-            checks = await self.consul.checks(service)
+        found: dict[str, list[dict]] = {service: [] for service in self.services}
+        for check in await self.consul.every_check():
+            if check.get("ServiceName") in found:
+                found[check["ServiceName"]].append({
+                    "check_id": check["CheckID"], "service": check["ServiceName"],
+                    "instance": check.get("ServiceID", ""), "name": check.get("Name", ""),
+                    "status": check.get("Status", "critical"), "output": (check.get("Output") or "")[:1000],
+                    "since": at})
+        async with self.database.reading() as uow:
+            kept = await uow.repository.all_checks()
+        for service, checks in found.items():
+            if _as_compared(checks) == _as_compared(row._asdict() for row in kept if row.service == service):
+                continue
             async with self.database.unit_of_work() as uow:
-                await uow.repository.see_checks(service, [{
-                    "check_id": check["CheckID"], "service": service, "instance": check.get("ServiceID", ""),
-                    "name": check.get("Name", ""), "status": check.get("Status", "critical"),
-                    "output": (check.get("Output") or "")[:1000], "since": at} for check in checks])
+                await uow.repository.see_checks(service, checks)
 
     async def metrics(self, service: str, prefix: str) -> httpbody_pb2.HttpBody:
         domain.check_metrics_filter(service, prefix, [*self.services, scrape.EDGE])
