@@ -1,5 +1,6 @@
 """financing's conversions between protobuf messages, the domain and rows."""
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -188,33 +189,32 @@ def prepayment_from(request: financing_pb2.CalculatePrepaymentRequest, schedule:
 
 def calculation_to_proto(schedule: loans.Schedule, down_payment: Decimal, cost: loans.FullCost
                          ) -> financing_pb2.LoanCalculation:
-    return financing_pb2.LoanCalculation(
+    return with_rows(schedule.rows, financing_pb2.LoanCalculation(
         loan_amount=money.to_proto(schedule.loan_amount), down_payment=money.to_proto(down_payment),
         monthly_payment=money.to_proto(schedule.rows[0].payment), last_payment=money.to_proto(schedule.rows[-1].payment),
-        rows=rows_to_proto(schedule.rows), total_paid=money.to_proto(schedule.total_paid),
+        total_paid=money.to_proto(schedule.total_paid),
         total_interest=money.to_proto(schedule.total_interest), full_cost_percent=format(cost.percent, "f"),
         full_cost_amount=money.to_proto(cost.roubles), schedule_type=SCHEDULE_TYPE[schedule.schedule_type],
-        annual_rate=rate_text(schedule.annual_rate), term_months=schedule.term_months)
+        annual_rate=rate_text(schedule.annual_rate), term_months=schedule.term_months))
 
 
 def prepayment_to_proto(schedule: loans.Schedule, after_payment: int, prepayment: loans.Prepayment
                         ) -> financing_pb2.PrepaymentCalculation:
     before = schedule.rows[after_payment - 1].balance if after_payment else schedule.loan_amount
-    return financing_pb2.PrepaymentCalculation(
+    return with_rows(prepayment.rows, financing_pb2.PrepaymentCalculation(
         balance_before=money.to_proto(before), balance_after=money.to_proto(prepayment.balance),
-        rows=rows_to_proto(prepayment.rows),
         monthly_payment=money.to_proto(prepayment.rows[0].payment if prepayment.rows else Decimal(0)),
         remaining_interest=money.to_proto(prepayment.interest),
         remaining_interest_without_prepayment=money.to_proto(prepayment.interest_without_prepayment),
-        saving=money.to_proto(prepayment.saving))
+        saving=money.to_proto(prepayment.saving)))
 
 
 def schedule_to_proto(name: str, schedule: loans.Schedule) -> financing_pb2.Schedule:
-    return financing_pb2.Schedule(
+    return with_rows(schedule.rows, financing_pb2.Schedule(
         name=name, disbursement_date=schedule.disbursement_date.isoformat(),
         schedule_type=SCHEDULE_TYPE[schedule.schedule_type], annual_rate=rate_text(schedule.annual_rate),
-        loan_amount=money.to_proto(schedule.loan_amount), rows=rows_to_proto(schedule.rows),
-        total_paid=money.to_proto(schedule.total_paid), total_interest=money.to_proto(schedule.total_interest))
+        loan_amount=money.to_proto(schedule.loan_amount),
+        total_paid=money.to_proto(schedule.total_paid), total_interest=money.to_proto(schedule.total_interest)))
 
 
 def terms_of(row) -> domain.Terms:
@@ -241,11 +241,18 @@ def rate_text(rate: Decimal) -> str:
     return text or "0"
 
 
-def rows_to_proto(rows) -> list[financing_pb2.ScheduleRow]:
-    # The rows' amounts are kopecks already (loans' contract): str() writes them as they are.
-    return [financing_pb2.ScheduleRow(
-        number=row.number, date=row.date.isoformat(), payment=str(row.payment), interest=str(row.interest),
-        principal=str(row.principal), balance=str(row.balance)) for row in rows]
+# A schedule's dates recur from one calculation to the next.
+_day_text = functools.lru_cache(maxsize=4096)(datetime.date.isoformat)
+
+
+def with_rows(rows, answer):
+    """`answer` with the schedule's `rows` added in place (a row built apart would be copied in)."""
+    add = answer.rows.add
+    for row in rows:
+        # The rows' amounts are kopecks already (loans' contract): str() writes them as they are.
+        add(number=row.number, date=_day_text(row.date), payment=str(row.payment), interest=str(row.interest),
+            principal=str(row.principal), balance=str(row.balance))
+    return answer
 
 
 def application_to_proto(row, changes, schedule: loans.Schedule) -> financing_pb2.Application:

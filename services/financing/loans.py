@@ -263,10 +263,22 @@ class Charge:
         return self.required
 
 
-class CashFlow(NamedTuple):
-    date: datetime.date
-    # Negative when the lender pays the borrower.
-    amount: Decimal
+class CashFlows(NamedTuple):
+    """ДП0..ДПm as ПСК's equation takes them. A flow on a payment date (ek = 0) is summed into
+    `on_payment_dates` at its whole periods qk, the disbursement at 0 and payment k at k: the
+    coefficients of a polynomial in v = 1/(1+i). Any other flow is (qk, ek, ДПk) in `between`.
+    A flow is negative when the lender pays the borrower."""
+    on_payment_dates: list
+    between: list
+
+    @property
+    def total(self):
+        return sum(self.on_payment_dates) + sum(amount for _, _, amount in self.between)
+
+    def converted(self, number) -> "CashFlows":
+        """The same flows as numbers of type `number` (float, for finding the root roughly)."""
+        return CashFlows([number(amount) for amount in self.on_payment_dates],
+                         [(whole, number(part), number(amount)) for whole, part, amount in self.between])
 
 
 @dataclass(frozen=True)
@@ -279,20 +291,24 @@ class FullCost:
     period_rate: Decimal
 
 
-def cash_flows(schedule: Schedule, charges: tuple[Charge, ...] = ()) -> tuple[CashFlow, ...]:
-    """ДП0..ДПm: the disbursement less whatever is charged that day, then every later included
-    payment, in date order."""
-    at_start, later = Decimal("0.00"), []
+def cash_flows(schedule: Schedule, charges: tuple[Charge, ...] = ()) -> CashFlows:
+    """The disbursement less whatever is charged that day, every payment of `schedule`, and every
+    later included charge."""
+    on_payment_dates = [Decimal("0.00")] * (schedule.rows[-1].number + 1)
+    on_payment_dates[0] = -schedule.loan_amount
+    for row in schedule.rows:
+        on_payment_dates[row.number] += row.payment
+    between = []
     for charge in charges:
         if not charge.in_full_cost:
             continue
-        if charge.paid_on in (None, schedule.disbursement_date):
-            at_start += charge.amount
-        else:
-            later.append(CashFlow(charge.paid_on, charge.amount))
-    disbursed = CashFlow(schedule.disbursement_date, at_start - schedule.loan_amount)
-    payments = [CashFlow(row.date, row.payment) for row in schedule.rows]
-    return (disbursed, *sorted(payments + later, key=lambda flow: flow.date))
+        whole, part = base_periods(schedule.disbursement_date, charge.paid_on or schedule.disbursement_date)
+        if part:
+            between.append((whole, part, charge.amount))
+            continue
+        on_payment_dates.extend([Decimal("0.00")] * (whole + 1 - len(on_payment_dates)))
+        on_payment_dates[whole] += charge.amount
+    return CashFlows(on_payment_dates, between)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -307,8 +323,7 @@ def base_periods(disbursement_date: datetime.date, date: datetime.date) -> tuple
 
 
 @_precisely
-def period_rate(flows: tuple[CashFlow, ...], disbursement_date: datetime.date,
-                guess: Decimal = Decimal("0.01")) -> Decimal:
+def period_rate(flows: CashFlows, guess: Decimal = Decimal("0.01")) -> Decimal:
     """The smallest positive root of f(i) = Σ ДПk / ((1 + ek·i)(1 + i)^qk) = 0. A loan is one
     outflow and then inflows, so f falls as i grows and its one root is the smallest.
 
@@ -317,34 +332,30 @@ def period_rate(flows: tuple[CashFlow, ...], disbursement_date: datetime.date,
     away, so the root has the decimal context's 28 digits. Should the float steps leave (0, 1) or not
     settle, Newton in decimals, and failing that bisection on [0, 1] to a bracket narrower than
     1e−12, as the reference allows."""
-    exact = sorted((*base_periods(disbursement_date, flow.date), flow.amount) for flow in flows)
-    if sum(amount for _, _, amount in exact) == 0:  # f(0): no cost at all
+    if flows.total == 0:  # f(0): no cost at all
         return Decimal(0)
     start = guess if 0 < guess < 1 else Decimal("0.01")
-    # An annuity's payments are all alike but the last: each distinct number is converted once.
-    floats = {number: float(number) for number in {number for flow in exact for number in flow[1:]}}
-    approximate = [(whole, floats[part], floats[amount]) for whole, part, amount in exact]
     # A step under 1e−10 leaves an error near its square, which the decimal step squares again.
-    rough = _newton(approximate, float(start), 1e-10, 50)
+    rough = _newton(flows.converted(float), float(start), 1e-10, 50)
     if rough is not None:
         rate = Decimal(rough)
-        value, slope = _value_and_slope(exact, rate)
+        value, slope = _value_and_slope(flows, rate)
         polished = rate - value / slope if slope else rate
         if 0 < polished < 1:
             return polished
-    rate = _newton(exact, start, Decimal("1e-20"), 30)
+    rate = _newton(flows, start, Decimal("1e-20"), 30)
     if rate is not None:
         return rate
-    if _value_and_slope(exact, Decimal(1))[0] > 0:
+    if _value_and_slope(flows, Decimal(1))[0] > 0:
         raise InvalidArgument({"charges": "the full cost of credit would exceed 1200 % a year"})
-    return _bisected(lambda rate: _value_and_slope(exact, rate)[0])
+    return _bisected(lambda rate: _value_and_slope(flows, rate)[0])
 
 
-def _newton(timed: list, rate, precision, attempts: int):
-    """The root Newton's method reaches from `rate` in the number type of `rate` and `timed`,
+def _newton(flows: CashFlows, rate, precision, attempts: int):
+    """The root Newton's method reaches from `rate` in the number type of `rate` and `flows`,
     once a step is under `precision`; None should a step leave (0, 1) or the attempts run out."""
     for _ in range(attempts):
-        value, slope = _value_and_slope(timed, rate)
+        value, slope = _value_and_slope(flows, rate)
         if not slope:
             return None
         step = value / slope
@@ -356,23 +367,19 @@ def _newton(timed: list, rate, precision, attempts: int):
     return None
 
 
-def _value_and_slope(timed: list, rate):
-    """f(rate) and f′(rate) over flows (whole periods, part period, amount) sorted by whole
-    periods, so that (1 + i)^−qk grows one factor at a time."""
-    number = type(rate)
-    value = slope = number(0)
-    step, discount, reached = 1 / (1 + rate), number(1), 0
-    for whole, part, amount in timed:
-        if whole != reached:
-            discount *= step if whole - reached == 1 else step ** (whole - reached)
-            reached = whole
-        discounted = amount * discount
-        spread = whole * step
-        if part:
-            discounted /= 1 + part * rate
-            spread += part / (1 + part * rate)
+def _value_and_slope(flows: CashFlows, rate):
+    """f(rate) and f′(rate). The flows on payment dates by Horner's rule: P(v) and P′(v) together,
+    and f′ = −v²·P′(v) since dv/di = −v²; then each flow between payment dates on its own."""
+    v = 1 / (1 + rate)
+    value = slope = type(rate)(0)
+    for amount in reversed(flows.on_payment_dates):
+        slope = slope * v + value
+        value = value * v + amount
+    slope *= -v * v
+    for whole, part, amount in flows.between:
+        discounted = amount * v ** whole / (1 + part * rate)
         value += discounted
-        slope -= discounted * spread
+        slope -= discounted * (whole * v + part / (1 + part * rate))
     return value, slope
 
 
@@ -392,9 +399,9 @@ def full_cost(schedule: Schedule, charges: tuple[Charge, ...] = ()) -> FullCost:
     """ПСК in % a year and in roubles for `schedule` with `charges`, or InvalidArgument."""
     _check_charges(charges, schedule.disbursement_date)
     flows = cash_flows(schedule, charges)
-    rate = period_rate(flows, schedule.disbursement_date, schedule.annual_rate / 1200)
+    rate = period_rate(flows, schedule.annual_rate / 1200)
     percent = (rate * BASE_PERIODS_PER_YEAR * 100).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
-    return FullCost(percent, sum((flow.amount for flow in flows), Decimal("0.00")), rate)
+    return FullCost(percent, flows.total, rate)
 
 
 # Partial early repayment.

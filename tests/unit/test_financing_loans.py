@@ -80,8 +80,8 @@ def test_v3_annuity():
 def test_v4_full_cost_with_a_withheld_fee_and_without():
     fee = loans.Charge(Decimal("32000.00"))
     flows = loans.cash_flows(v1(), (fee,))
-    assert flows[0] == loans.CashFlow(ISSUED, Decimal("-1568000.00"))
-    assert [flow.amount for flow in flows[1:]] == [row.payment for row in v1().rows]
+    assert flows.on_payment_dates == [Decimal("-1568000.00"), *(row.payment for row in v1().rows)]
+    assert flows.between == []
     with_fee = loans.full_cost(v1(), (fee,))
     assert with_fee.period_rate.quantize(Decimal("1e-10")) == Decimal("0.0111756554")
     assert (with_fee.period_rate * 1200).quantize(Decimal("1e-8")) == Decimal("13.41078648")
@@ -224,9 +224,24 @@ def test_a_yearly_premium_is_a_flow_on_its_own_date():
     upfront = loans.full_cost(v1(), (loans.Charge(Decimal("120000.00"), loans.INSURANCE),))
     assert Decimal("12.000") < cost.percent < upfront.percent
     flows = loans.cash_flows(v1(), yearly)
-    assert flows[0].amount == Decimal("-1560000.00")
-    assert [flow.amount for flow in flows if flow.date == loans.payment_date(ISSUED, 12)] == [
-        Decimal("53142.90"), Decimal("40000.00")]
+    assert flows.on_payment_dates[0] == Decimal("-1560000.00")
+    # A premium due with a payment is one flow with it, at the same whole periods.
+    assert flows.on_payment_dates[12] == Decimal("53142.90") + Decimal("40000.00")
+    assert flows.total == cost.roubles
+
+
+def test_a_charge_between_payment_dates_is_discounted_for_its_part_period_too():
+    # Paid 14 days after the first payment: a whole period and 14 × 12 / 365 of one.
+    late_fee = loans.Charge(Decimal("10000.00"), paid_on=loans.payment_date(ISSUED, 1) + datetime.timedelta(days=14))
+    flows = loans.cash_flows(v1(), (late_fee,))
+    assert flows.between == [(1, Decimal(14) * 12 / 365, Decimal("10000.00"))]
+    assert flows.on_payment_dates[0] == Decimal("-1600000.00")
+    on_the_payment_date = loans.full_cost(v1(), (loans.Charge(Decimal("10000.00"),
+                                                              paid_on=loans.payment_date(ISSUED, 1)),))
+    later = loans.full_cost(v1(), (late_fee,))
+    # The same money paid two weeks later costs the borrower a little less a year.
+    assert later.roubles == on_the_payment_date.roubles
+    assert Decimal("12.000") < later.percent < on_the_payment_date.percent
 
 
 def test_base_periods_are_whole_months_then_a_part_of_365_12_days():
