@@ -30,8 +30,7 @@ import uvloop
 from bench.chaos import CONFIG, KINDS, Buyer, caught_up, prepared, reckoning, rows
 from bench.edge import wrk
 from bench.saga import sign_in
-from scripts.mesh import __main__ as mesh
-from scripts.mesh import access, supervisor
+from scripts.mesh import access, probes, supervisor
 from scripts.mesh.layout import SERVICES, consul_agents, instances, nats_servers
 from services.kit.bus import Bus
 from services.kit.subjects import stream_name
@@ -73,8 +72,8 @@ def _rejoined(nats_program: str) -> float:
     started = time.monotonic()
     monitor = next(server.monitor_port for server in nats_servers() if server.program == nats_program)
     token = CONFIG.consul_acl_token
-    mesh._wait(f"{nats_program} current", lambda: mesh._get(f"http://127.0.0.1:{monitor}/healthz"), timeout=120)
-    mesh._wait("consul's three servers", lambda: len(access.consul("GET", "/v1/status/peers", token)) == 3
+    probes.wait(f"{nats_program} current", lambda: probes.get(f"http://127.0.0.1:{monitor}/healthz"), timeout=120)
+    probes.wait("consul's three servers", lambda: len(access.consul("GET", "/v1/status/peers", token)) == 3
                and access.consul("GET", "/v1/status/leader", token), timeout=120)
     return round(time.monotonic() - started, 1)
 
@@ -179,7 +178,7 @@ def main() -> int:
     counts = events_once()
     result["events_exactly_once"] = {"ok": all(count["outbox"] == count["stream"] for count in counts.values()),
                                      "per_service": counts}
-    passing = {service: mesh._passing(service) for service in SERVICES}
+    passing = {service: probes.passing(service) for service in SERVICES}
     result["instances_healthy_in_consul"] = {"ok": all(passing[service] == instances(service) for service in SERVICES),
                                              "per_service": passing}
     if args.references:

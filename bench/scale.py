@@ -19,7 +19,7 @@ import time
 import httpx
 
 from bench.edge import EDGE, ROTATE_SCRIPT, catalogue_searches, wrk
-from scripts.mesh import __main__ as mesh
+from scripts.mesh import probes
 from services.kit import settings
 
 SCALED = ("catalog", "auth")
@@ -35,7 +35,7 @@ def _scaled_to(instances: int) -> None:
                    env={**os.environ, **counts})
     # `up` waits for at least that many; going down from more, the ones stopped must be gone too.
     deadline = time.monotonic() + 60
-    while any(mesh._passing(service) != instances or mesh._edge_endpoints(service) != instances
+    while any(probes.passing(service) != instances or probes.edge_endpoints(service) != instances
               for service in SCALED):
         if time.monotonic() > deadline:
             sys.exit(f"the edge did not come to {instances} instance(s) of {', '.join(SCALED)}")

@@ -3,11 +3,9 @@ import argparse
 import hashlib
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from services.kit import credentials, migrations
@@ -15,7 +13,7 @@ from services.kit.credentials import OPERATOR, SUPERUSER, Credentials
 from services.kit.manifest import hook
 from services.kit.settings import REPO_ROOT, Settings, described
 
-from . import access, postgres, supervisor, tools
+from . import access, postgres, probes, supervisor, tools
 from .layout import (
     EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NODES, NODES_FILE, RUN, BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR,
     MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PUSH_ADDR, SERVICES, SETTINGS, SMS_ADDR, VENV_BIN, consul_agents, instances,
@@ -47,43 +45,6 @@ def _render_edge() -> None:
          "--descriptors", tools.DESCRIPTORS, "--settings", REPO_ROOT / "envoy" / "edge.yaml",
          "--run-dir", RUN, "--swagger-ui", tools.SWAGGER_UI],
         stdout=subprocess.DEVNULL,
-    )
-
-
-def _get(url: str, timeout: float = 2.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read()
-
-
-def _wait(what: str, ready, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if ready():
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            sys.exit(f"timed out waiting for {what}; logs are in {LOGS}")
-        time.sleep(0.1)
-
-
-def _passing(service: str) -> int:
-    return len(access.consul("GET", f"/v1/health/service/{service}?passing=true", SETTINGS.consul_acl_token,
-                             timeout=2))
-
-
-def _listening(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=1):
-        return True
-
-
-def _edge_endpoints(service: str) -> int:
-    clusters = _get(f"http://127.0.0.1:{ENVOY_ADMIN_PORT}/clusters").decode()
-    return sum(
-        1 for line in clusters.splitlines()
-        if line.startswith(f"{service}::") and line.endswith("::health_flags::healthy")
     )
 
 
@@ -129,12 +90,12 @@ def up() -> None:
     _migrate_and_seed()
     _start_programs()
     _wait_healthy()
-    _wait("the payment gateway emulator", lambda: _listening(GATEWAY_ADDR))
-    _wait("the bank emulator", lambda: _listening(BANK_ADDR))
-    _wait("the insurer emulator", lambda: _listening(INSURER_ADDR))
-    _wait("the SMS provider emulator", lambda: _listening(SMS_ADDR))
-    _wait("the push provider emulator", lambda: _listening(PUSH_ADDR))
-    _wait("the mail server", lambda: _listening(MAIL_SMTP_ADDR))
+    probes.wait("the payment gateway emulator", lambda: probes.listening(GATEWAY_ADDR))
+    probes.wait("the bank emulator", lambda: probes.listening(BANK_ADDR))
+    probes.wait("the insurer emulator", lambda: probes.listening(INSURER_ADDR))
+    probes.wait("the SMS provider emulator", lambda: probes.listening(SMS_ADDR))
+    probes.wait("the push provider emulator", lambda: probes.listening(PUSH_ADDR))
+    probes.wait("the mail server", lambda: probes.listening(MAIL_SMTP_ADDR))
     _demo_data()
     elapsed = time.monotonic() - started
     _print_addresses(elapsed)
@@ -142,7 +103,8 @@ def up() -> None:
 
 def _wait_for_jetstream() -> None:
     for server in nats_servers():
-        _wait(f"{server.program}'s JetStream", lambda: _get(f"http://127.0.0.1:{server.monitor_port}/healthz"))
+        probes.wait(f"{server.program}'s JetStream",
+                    lambda: probes.get(f"http://127.0.0.1:{server.monitor_port}/healthz"))
 
 
 def _digest(*paths: pathlib.Path) -> str:
@@ -173,9 +135,9 @@ def _wait_healthy() -> None:
     for service in SERVICES:
         want = instances(service)
         step(f"{service}: waiting for {want} healthy instance(s) in Consul and at the edge")
-        _wait(f"{service} in consul", lambda: _passing(service) >= want)
-        _wait(f"{service} at the edge", lambda: _edge_endpoints(service) >= want)
-    _wait("the edge", lambda: _get(f"http://127.0.0.1:{EDGE_PORT}/health"))
+        probes.wait(f"{service} in consul", lambda: probes.passing(service) >= want)
+        probes.wait(f"{service} at the edge", lambda: probes.edge_endpoints(service) >= want)
+    probes.wait("the edge", lambda: probes.get(f"http://127.0.0.1:{EDGE_PORT}/health"))
 
 
 def rotate() -> None:

@@ -111,6 +111,7 @@ def node_of(service: str, instance: int) -> int:
     dealt = [(name, number) for name in SERVICES for number in range(instances(name))]
     return dealt.index((service, instance)) % NODES + 1
 
+
 # PostgreSQL refuses to run as root, so as root it runs as this system user, with its
 # binaries and data where that user can reach them (a checkout may sit in a 700 folder).
 # One database cluster per run directory: the test suite's mesh has its own (./scripts/test).

@@ -96,10 +96,12 @@ class MonitoringHandlers:
                     "instance": check.get("ServiceID", ""), "name": check.get("Name", ""),
                     "status": check.get("Status", "critical"), "output": (check.get("Output") or "")[:1000],
                     "since": at})
+        kept: dict[str, list[dict]] = {service: [] for service in self.services}
         async with self.database.reading() as uow:
-            kept = await uow.repository.all_checks()
+            for row in await uow.repository.all_checks():
+                kept.setdefault(row.service, []).append(row._asdict())
         for service, checks in found.items():
-            if _as_compared(checks) == _as_compared(row._asdict() for row in kept if row.service == service):
+            if _as_compared(checks) == _as_compared(kept[service]):
                 continue
             async with self.database.unit_of_work() as uow:
                 await uow.repository.see_checks(service, checks)
