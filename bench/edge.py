@@ -115,6 +115,8 @@ wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
 wrk.body = '{LOAN_84_JSON}'
 """
+# The same loan as a calculator widget asks for it as its inputs change: without the 84 rows.
+LOAN_84_BASIC_SCRIPT = LOAN_84_SCRIPT.replace('}]}', '}], "view": "CALCULATION_VIEW_BASIC"}')
 
 
 # An OSAGO quote as a visitor asks for it: today's tariff version, the regulator's coefficients.
@@ -223,6 +225,8 @@ def main() -> None:
 
     results["POST /financing/calculations, 84 months with ПСК (REST)"] = alternating(
         lambda each: wrk("/financing/calculations", each, connections, {}, LOAN_84_SCRIPT), auth_me, seconds)
+    results["POST /financing/calculations, 84 months with ПСК, BASIC view: no rows (REST)"] = alternating(
+        lambda each: wrk("/financing/calculations", each, connections, {}, LOAN_84_BASIC_SCRIPT), auth_me, seconds)
     results["CalculateLoan, 84 months with ПСК (native gRPC)"] = alternating(
         lambda each: ghz("autosalon.financing.v1.FinancingService/CalculateLoan",
                          "proto/autosalon/financing/v1/financing.proto", each, connections, {}, LOAN_84_JSON),

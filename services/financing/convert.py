@@ -39,6 +39,8 @@ CHARGE_KIND = {financing_pb2.CHARGE_KIND_LENDER_FEE: (loans.LENDER_FEE, False),
                financing_pb2.CHARGE_KIND_STATUTORY_INSURANCE: (loans.STATUTORY, False)}
 PREPAYMENT_MODE = {financing_pb2.PREPAYMENT_MODE_REDUCE_PAYMENT: loans.REDUCE_PAYMENT,
                    financing_pb2.PREPAYMENT_MODE_SHORTEN_TERM: loans.SHORTEN_TERM}
+CALCULATION_VIEWS = (financing_pb2.CALCULATION_VIEW_UNSPECIFIED, financing_pb2.CALCULATION_VIEW_BASIC,
+                     financing_pb2.CALCULATION_VIEW_FULL)
 RATE_PLACES = Decimal("0.001")
 
 
@@ -162,6 +164,8 @@ def loan_from(request: financing_pb2.CalculateLoanRequest, policy: loans.CreditP
         if amount is not None:
             charges.append(loans.Charge(amount, kind, paid_on=day, required=kind != loans.STATUTORY,
                                         lender_is_beneficiary=insurance))
+    if request.view not in CALCULATION_VIEWS:
+        problems.append((f"{prefix}view", "must be basic or full"))
     problems.extend((f"{prefix}{field}", text) for field, text in domain.loan_problems(
         price, down, request.term_months, policy))
     if problems:
@@ -173,6 +177,8 @@ def prepayment_from(request: financing_pb2.CalculatePrepaymentRequest, schedule:
                     ) -> loans.Prepayment:
     """The prepayment asked for, every problem with it named at once."""
     problems = []
+    if request.loan.view:
+        problems.append(("loan.view", "must be left unset: a prepayment answers with the rows after it"))
     if request.mode not in PREPAYMENT_MODE:
         problems.append(("mode", "must be reduce_payment or shorten_term"))
     if not 0 <= request.after_payment < len(schedule.rows):
@@ -187,9 +193,11 @@ def prepayment_from(request: financing_pb2.CalculatePrepaymentRequest, schedule:
     return loans.prepay(schedule, request.after_payment, amount, PREPAYMENT_MODE[request.mode])
 
 
-def calculation_to_proto(schedule: loans.Schedule, down_payment: Decimal, cost: loans.FullCost
+def calculation_to_proto(schedule: loans.Schedule, down_payment: Decimal, cost: loans.FullCost, view: int
                          ) -> financing_pb2.LoanCalculation:
-    return with_rows(schedule.rows, financing_pb2.LoanCalculation(
+    """The calculation in `view` (FULL when unspecified)."""
+    rows = () if view == financing_pb2.CALCULATION_VIEW_BASIC else schedule.rows
+    return with_rows(rows, financing_pb2.LoanCalculation(
         loan_amount=money.to_proto(schedule.loan_amount), down_payment=money.to_proto(down_payment),
         monthly_payment=money.to_proto(schedule.rows[0].payment), last_payment=money.to_proto(schedule.rows[-1].payment),
         total_paid=money.to_proto(schedule.total_paid),

@@ -154,7 +154,8 @@ class FinancingHandlers:
     def calculate(self, request: financing_pb2.CalculateLoanRequest) -> financing_pb2.LoanCalculation:
         loan = loan_from(request, self.policy)
         schedule = domain.quoted(loan, loan.annual_rate, self.policy, loan.disbursement_date)
-        return calculation_to_proto(schedule, loan.down_payment, loans.full_cost(schedule, loan.charges))
+        cost = loans.full_cost(schedule, loan.charges)
+        return calculation_to_proto(schedule, loan.down_payment, cost, request.view)
 
     def prepayment(self, request: financing_pb2.CalculatePrepaymentRequest) -> financing_pb2.PrepaymentCalculation:
         loan = loan_from(request.loan, self.policy, "loan.")

@@ -13,7 +13,7 @@ from autosalon.common.v1 import common_pb2
 from autosalon.financing.v1 import financing_pb2, financing_pb2_grpc
 from scripts.mesh import supervisor
 
-from .conftest import STRONG_PASSWORD, bearer, listed, login, new_email, register
+from .conftest import STRONG_PASSWORD, bearer, grpc_fields, listed, login, new_email, register
 from .test_auth_rest import offending_fields, violations
 
 # The reference vector V1: 2,000,000 less 400,000 down, 36 months at 12 %, disbursed 15 Jan 2026.
@@ -220,6 +220,39 @@ async def test_the_calculator_over_native_grpc_needs_no_token(edge_channel):
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_the_basic_view_is_the_full_calculation_without_its_rows(edge):
+    body = {**V1, "charges": [{"kind": "CHARGE_KIND_LENDER_FEE", "amount": {"amount": "32000"}}]}
+    full = _calculate(edge, body)
+    assert _calculate(edge, {**body, "view": "CALCULATION_VIEW_FULL"}) == full
+    basic = _calculate(edge, {**body, "view": "CALCULATION_VIEW_BASIC"})
+    assert not basic.pop("rows", None) and len(full.pop("rows")) == 36
+    assert basic == full
+    assert (basic["monthly_payment"]["amount"], basic["full_cost_percent"]) == ("53142.90", "13.411")
+
+
+async def test_the_basic_view_over_native_grpc_and_an_unknown_view(edge_channel):
+    stub = financing_pb2_grpc.FinancingServiceStub(edge_channel)
+    request = financing_pb2.CalculateLoanRequest(
+        vehicle_price=common_pb2.Money(amount="2000000"), down_payment=common_pb2.Money(amount="400000"),
+        term_months=36, annual_rate="12", disbursement_date="2026-01-15",
+        view=financing_pb2.CALCULATION_VIEW_BASIC)
+    basic = await stub.CalculateLoan(request)
+    assert not basic.rows and basic.last_payment.amount == "53142.70" and basic.total_interest.amount == "313144.20"
+    request.view = 7
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.CalculateLoan(request)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert grpc_fields(error.value) == {"view"}
+
+
+def test_a_prepayment_of_a_loan_with_a_view_is_400(edge):
+    response = edge.post("/financing/calculations:prepay", json={
+        "loan": {**V1, "view": "CALCULATION_VIEW_BASIC"}, "after_payment": 12, "amount": {"amount": "300000"},
+        "mode": "PREPAYMENT_MODE_REDUCE_PAYMENT"})
+    assert response.status_code == 400, response.text
+    assert set(violations(response)) == {"loan.view"}, response.text
+
+
 @pytest.mark.parametrize(
     "changes, fields",
     [
@@ -235,10 +268,11 @@ async def test_the_calculator_over_native_grpc_needs_no_token(edge_channel):
          {"charges[0].kind", "charges[1].amount.amount"}),
         ({"disbursement_date": "2026-13-45"}, {"disbursement_date"}),
         ({"disbursement_date": "15.01.2026", "term_months": 7}, {"disbursement_date", "term_months"}),
+        ({"view": 7, "term_months": 7}, {"view", "term_months"}),
     ],
     ids=["money-three-places", "money-term-rate-at-once", "term-85-rate-101", "down-equals-price",
          "negative-down", "unknown-schedule-type", "unknown-charge-kind-and-bad-charge", "impossible-date",
-         "bad-date-and-term"],
+         "bad-date-and-term", "unknown-view-and-term"],
 )
 def test_bad_calculations_are_400_naming_every_field(edge, changes, fields):
     response = edge.post("/financing/calculations", json={**V1, **changes})
@@ -257,7 +291,8 @@ def test_a_down_payment_percent_of_100_is_400(edge):
 @pytest.mark.parametrize("changes, field", [
     ({"schedule_type": "SCHEDULE_TYPE_WEEKLY"}, "schedule_type"),
     ({"charges": [{"kind": "CHARGE_KIND_BRIBE", "amount": {"amount": "1"}}]}, "charges[0].kind"),
-], ids=["schedule-type", "charge-kind"])
+    ({"view": "CALCULATION_VIEW_SUMMARY"}, "view"),
+], ids=["schedule-type", "charge-kind", "view"])
 def test_unknown_enum_names_are_400_naming_the_field(edge, changes, field):
     response = edge.post("/financing/calculations", json={**V1, **changes})
     assert response.status_code == 400, response.text
