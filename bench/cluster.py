@@ -51,7 +51,7 @@ async def _node_to_kill() -> tuple[list[str], int]:
         leaders = [(await bus.js.stream_info(stream_name(service))).cluster.leader for service in SERVICES]
     finally:
         await bus.close()
-    return [nats.program, consul.program], leaders.count(f"autosalon-{nats.node}")
+    return [nats.program, consul.program], leaders.count(nats.server_name)
 
 
 async def _kill(program: str, seconds: float = 30) -> None:

@@ -16,8 +16,8 @@ from services.kit.settings import REPO_ROOT, Settings, described
 from . import access, postgres, probes, supervisor, tools
 from .layout import (
     EDGE_PORT, ENVOY_ADMIN_PORT, LOGS, NODES, NODES_FILE, RUN, BANK_ADDR, EMULATORS, GATEWAY_ADDR, INSURER_ADDR,
-    MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PUSH_ADDR, SERVICES, SETTINGS, SMS_ADDR, VENV_BIN, consul_agents, instances,
-    nats_servers, nodes_conflict,
+    MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PUSH_ADDR, SERVICES, SETTINGS, SMS_ADDR, STREAM_REPLICAS, VENV_BIN, consul_agents,
+    instances, nats_servers, nodes_conflict,
 )
 from .tools import step
 
@@ -269,7 +269,7 @@ def _consul_addresses() -> str:
 
 def _nats_addresses() -> str:
     return ", ".join(f"{server.url} (monitor :{server.monitor_port})" for server in nats_servers()) + (
-        f", one JetStream cluster, streams on {min(3, NODES)} servers" if NODES > 1 else "")
+        f", one JetStream cluster, streams on {STREAM_REPLICAS} servers" if NODES > 1 else "")
 
 
 def down(purge: bool) -> None:

@@ -87,7 +87,7 @@ def nats_config(secrets: Credentials, server: NatsServer) -> str:
         for service in SERVICES
     ]
     config = {
-        "server_name": "autosalon" if not CLUSTER else f"autosalon-{server.node}",
+        "server_name": server.server_name,
         "host": "127.0.0.1", "port": server.port, "http_port": server.monitor_port,
         "jetstream": {"store_dir": str(NATS_DIR if not CLUSTER else NATS_DIR / server.program)},
         "authorization": {"users": users},

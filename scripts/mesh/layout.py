@@ -42,6 +42,8 @@ _ASKED_NODES = os.environ.get("AUTOSALON_CLUSTER_NODES", "").strip()
 # or change it; the others (down, status) still work.
 NODES = int(_ASKED_NODES or _kept_nodes() or "1") if (_ASKED_NODES or "1").isdigit() else 0
 CLUSTER = NODES > 1
+# How many NATS servers keep each stream and the settings bucket.
+STREAM_REPLICAS = min(3, NODES)
 
 
 def nodes_conflict() -> str:
@@ -68,6 +70,11 @@ class NatsServer:
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def server_name(self) -> str:
+        """The name it goes by in its cluster, as a stream's leader is named."""
+        return "autosalon" if not CLUSTER else f"autosalon-{self.node}"
 
 
 @dataclass(frozen=True)

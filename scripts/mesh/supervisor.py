@@ -12,8 +12,8 @@ from services.kit.credentials import EDGE_SYNC, Credentials
 
 from . import access, cores, postgres
 from .layout import (
-    CLUSTER, EMULATORS, ENVOY_ADMIN_PORT, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, NODES, PG_SOCKET_DIR,
-    PG_SYSTEM_USER, RUN, RUNNING_AS_ROOT, SERVICES, VENV_BIN, consul_agents, instances, nats_servers, node_of,
+    CLUSTER, EMULATORS, ENVOY_ADMIN_PORT, LOGS, MAIL_HTTP_ADDR, MAIL_SMTP_ADDR, PG_SOCKET_DIR, PG_SYSTEM_USER, RUN,
+    RUNNING_AS_ROOT, SERVICES, STREAM_REPLICAS, VENV_BIN, consul_agents, instances, nats_servers, node_of,
 )
 
 CONF = RUN / "supervisord.conf"
@@ -99,7 +99,7 @@ def _node_environment(node: int) -> dict:
     agent = next(agent for agent in consul_agents() if not agent.server and agent.node == node)
     return {"AUTOSALON_CONSUL_ADDR": agent.address,
             "AUTOSALON_NATS_URL": ",".join(server.url for server in nearest_first),
-            "AUTOSALON_NATS_REPLICAS": str(min(3, NODES))}
+            "AUTOSALON_NATS_REPLICAS": str(STREAM_REPLICAS)}
 
 
 def render(consul_binary, mailpit_binary, secrets: Credentials) -> None:
